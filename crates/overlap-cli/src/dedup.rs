@@ -1,0 +1,233 @@
+//! `overlap dedup`: remove exact and near-duplicate documents from a corpus.
+
+use crate::progress::Bars;
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+use overlap::dedup::{DedupConfig, JobOptions, OnError, Summary};
+use overlap::io::{FieldNames, Format};
+use overlap::sketch::{LshParams, MinHashScheme};
+use overlap::text::Normalization;
+use std::path::PathBuf;
+
+/// Remove exact and near-duplicate documents from a corpus.
+///
+/// Reads JSONL (.jsonl, .jsonl.gz, .jsonl.zst), text files (one document each), directories of them,
+/// or JSONL on standard input (`-`). Documents are normalized (NFKC, case folding, punctuation and
+/// whitespace folding), cut into word n-gram shingles, sketched with MinHash, and paired by LSH;
+/// every candidate pair is then checked with its true Jaccard similarity. Writes to DIR:
+/// clusters.jsonl (one line per document, in input order), pairs.jsonl (every duplicate edge),
+/// deduped.jsonl[.gz|.zst] (the kept records, unchanged) and summary.json.
+#[derive(Args)]
+#[command(verbatim_doc_comment)]
+pub struct DedupArgs {
+    /// Inputs: JSONL files (optionally .gz/.zst), text files, directories, or `-` for stdin.
+    #[arg(required = true, value_name = "INPUT")]
+    inputs: Vec<String>,
+
+    /// Output folder (created if missing).
+    #[arg(long, short, value_name = "DIR")]
+    out: PathBuf,
+
+    /// Jaccard similarity at or above which two documents are near-duplicates.
+    #[arg(long, default_value_t = 0.8, value_name = "J")]
+    threshold: f64,
+
+    /// Words per shingle. Documents with fewer words are shingled whole.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    ngram: usize,
+
+    /// MinHash signature length.
+    #[arg(long, default_value_t = 128, value_name = "K")]
+    num_perm: usize,
+
+    /// Seed of the MinHash permutations.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+
+    /// Worker threads (0: one per core). Results are identical for any value.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    threads: usize,
+
+    /// JSON field holding the document id. Records without it get their line number
+    /// (`FILE:LINE` when there are several inputs).
+    #[arg(long, default_value = "id", value_name = "NAME")]
+    id_field: String,
+
+    /// JSON field holding the document text.
+    #[arg(long, default_value = "text", value_name = "NAME")]
+    text_field: String,
+
+    /// Read every input as this format instead of going by file names
+    /// (.jsonl/.ndjson/.json, optionally compressed, are JSONL; anything else is a text document).
+    #[arg(long, value_enum)]
+    format: Option<FormatArg>,
+
+    /// What to do with a bad record (malformed JSON, invalid UTF-8, missing or empty text,
+    /// duplicate id, oversized record, truncated file): stop with exit code 1, or skip it and list
+    /// it in summary.json.
+    #[arg(long, value_enum, default_value_t = OnErrorArg::Fail)]
+    on_error: OnErrorArg,
+
+    /// Records larger than this many bytes are bad records.
+    #[arg(long, default_value_t = 64 << 20, value_name = "BYTES")]
+    max_record_bytes: usize,
+
+    /// Trust the MinHash estimate instead of computing each candidate pair's true Jaccard
+    /// (faster, uses less memory; pairs.jsonl then marks similarities as estimated).
+    #[arg(long)]
+    no_verify: bool,
+
+    /// MinHash scheme: one-permutation hashing with optimal densification (fast), or k independent
+    /// hash functions (the classic scheme of datasketch and rensa).
+    #[arg(long, value_enum, default_value_t = SchemeArg::OnePermutation)]
+    scheme: SchemeArg,
+
+    /// LSH bands (with --rows); by default chosen for the threshold to minimise false positive
+    /// plus false negative area under the S-curve.
+    #[arg(long, requires = "rows", value_name = "B")]
+    bands: Option<usize>,
+
+    /// LSH rows per band (with --bands).
+    #[arg(long, requires = "bands", value_name = "R")]
+    rows: Option<usize>,
+
+    /// Weight of missed pairs against extra candidates when choosing bands and rows, in [0, 1].
+    /// Default: 0.98 with verification (extra candidates are only checked and dropped), 0.5 with
+    /// --no-verify (datasketch's choice).
+    #[arg(long, value_name = "W")]
+    fn_weight: Option<f64>,
+
+    /// Do not apply Unicode NFKC normalization.
+    #[arg(long)]
+    no_nfkc: bool,
+
+    /// Keep letter case.
+    #[arg(long)]
+    keep_case: bool,
+
+    /// Do not write the deduplicated corpus (only clusters, pairs and summary).
+    #[arg(long)]
+    no_deduped: bool,
+
+    /// Print summary.json on standard output (and no progress bars).
+    #[arg(long)]
+    json: bool,
+
+    /// No progress bars and no messages; errors are still printed.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Jsonl,
+    Text,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OnErrorArg {
+    Fail,
+    Skip,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SchemeArg {
+    OnePermutation,
+    Permutations,
+}
+
+pub fn run(args: DedupArgs) -> Result<()> {
+    overlap::set_threads(args.threads)?;
+    let config = DedupConfig {
+        threshold: args.threshold,
+        ngram: args.ngram,
+        num_perm: args.num_perm,
+        seed: args.seed,
+        scheme: match args.scheme {
+            SchemeArg::OnePermutation => MinHashScheme::OnePermutation,
+            SchemeArg::Permutations => MinHashScheme::Permutations,
+        },
+        verify: !args.no_verify,
+        lsh: args
+            .bands
+            .zip(args.rows)
+            .map(|(bands, rows)| LshParams { bands, rows }),
+        fn_weight: args.fn_weight,
+        normalization: Normalization {
+            nfkc: !args.no_nfkc,
+            case_fold: !args.keep_case,
+            ..Normalization::default()
+        },
+    };
+    config.validate()?;
+    let options = JobOptions {
+        format: args.format.map(|f| match f {
+            FormatArg::Jsonl => Format::Jsonl,
+            FormatArg::Text => Format::Text,
+        }),
+        fields: FieldNames {
+            id: args.id_field,
+            text: args.text_field,
+        },
+        on_error: match args.on_error {
+            OnErrorArg::Fail => OnError::Fail,
+            OnErrorArg::Skip => OnError::Skip,
+        },
+        max_record_bytes: args.max_record_bytes,
+        write_deduped: !args.no_deduped,
+        ..JobOptions::new(args.inputs, args.out)
+    };
+    let talk = !args.quiet && !args.json;
+    let lsh = config.lsh_params();
+    if talk {
+        eprintln!(
+            "LSH: {} bands x {} rows for threshold {} with {} permutations, minimising \
+             {:.2} x false positive area {:.4} + {:.2} x false negative area {:.4}",
+            lsh.bands,
+            lsh.rows,
+            config.threshold,
+            config.num_perm,
+            1.0 - config.effective_fn_weight(),
+            lsh.false_positive_area(config.threshold),
+            config.effective_fn_weight(),
+            lsh.false_negative_area(config.threshold),
+        );
+    }
+    let bars = Bars::new(args.quiet || args.json);
+    let summary = overlap::dedup::run(&options, &config, &bars)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else if talk {
+        print_summary(&summary, &options);
+    }
+    Ok(())
+}
+
+fn print_summary(s: &Summary, options: &JobOptions) {
+    let d = &s.documents;
+    eprintln!(
+        "read {} records: {} deduplicated, {} skipped{}",
+        d.read,
+        d.accepted,
+        d.skipped,
+        if d.skipped > 0 {
+            " (listed in summary.json)"
+        } else {
+            ""
+        }
+    );
+    eprintln!(
+        "kept {} documents; removed {} exact and {} near duplicates ({} clusters with duplicates, largest {})",
+        d.kept, d.removed_exact, d.removed_near, s.clusters.with_duplicates, s.clusters.largest
+    );
+    eprintln!(
+        "pairs: {} LSH candidates, {} near duplicates verified, {} exact copies",
+        s.pairs.candidates, s.pairs.near, s.pairs.exact
+    );
+    let total = s.timings_ms.get("total").copied().unwrap_or_default() / 1000.0;
+    eprintln!(
+        "wrote {} to {} in {total:.2} s",
+        s.outputs.join(", "),
+        options.out_dir.display()
+    );
+}

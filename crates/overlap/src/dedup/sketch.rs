@@ -1,0 +1,67 @@
+//! From one document's text to everything dedup needs to know about it.
+
+use super::DedupConfig;
+use crate::sketch::{LshParams, MinHasher};
+use crate::text::{exact_key, shingle_set, tokenize_into, Tokens};
+use std::cell::RefCell;
+
+/// What dedup keeps of one document.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DocSketch {
+    /// 128-bit hash of the normalized text.
+    pub exact: u128,
+    /// Number of word tokens.
+    pub tokens: usize,
+    /// Sorted, distinct shingle hashes.
+    pub shingles: Vec<u64>,
+    /// The MinHash signature.
+    pub signature: Vec<u32>,
+    /// One LSH key per band.
+    pub bands: Vec<u64>,
+}
+
+/// Sketches documents for one configuration. Cheap to share across threads.
+#[derive(Clone, Debug)]
+pub struct Sketcher {
+    config: DedupConfig,
+    hasher: MinHasher,
+    lsh: LshParams,
+}
+
+thread_local! {
+    static TOKENS: RefCell<Tokens> = RefCell::new(Tokens::default());
+}
+
+impl Sketcher {
+    /// A sketcher for `config` (which should have been validated).
+    pub fn new(config: &DedupConfig) -> Self {
+        Sketcher {
+            config: config.clone(),
+            hasher: MinHasher::new(config.num_perm, config.seed, config.scheme),
+            lsh: config.lsh_params(),
+        }
+    }
+
+    /// The bands and rows in use.
+    pub fn lsh(&self) -> LshParams {
+        self.lsh
+    }
+
+    /// Sketch one document.
+    pub fn sketch(&self, text: &str) -> DocSketch {
+        TOKENS.with(|tokens| {
+            let mut tokens = tokens.borrow_mut();
+            tokenize_into(text, &self.config.normalization, &mut tokens);
+            let mut sketch = DocSketch {
+                exact: exact_key(&tokens),
+                tokens: tokens.len(),
+                ..DocSketch::default()
+            };
+            shingle_set(&tokens, self.config.ngram, &mut sketch.shingles);
+            self.hasher
+                .signature_into(&sketch.shingles, &mut sketch.signature);
+            self.lsh.band_keys(&sketch.signature, &mut sketch.bands);
+            sketch
+        })
+    }
+}

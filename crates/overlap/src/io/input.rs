@@ -1,0 +1,197 @@
+//! Input discovery: what the user named (files, directories, `-`) becomes an ordered list of sources.
+//!
+//! Order is part of the output contract (clusters are listed, and representatives chosen, in input
+//! order), so directories are walked in byte order of their entry names at every level.
+
+use crate::error::{Error, Result};
+use crate::io::Compression;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// How the records of a source are laid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// JSON Lines: one JSON object per line.
+    Jsonl,
+    /// A whole file is one document.
+    Text,
+}
+
+impl Format {
+    /// The format a file name suggests: `.jsonl`, `.ndjson` or `.json` (optionally followed by a
+    /// compression suffix) mean JSON Lines; anything else is a text document.
+    pub fn from_name(name: &str) -> Format {
+        let base = Compression::strip_extension(name);
+        if [".jsonl", ".ndjson", ".json"]
+            .iter()
+            .any(|ext| base.ends_with(ext))
+        {
+            Format::Jsonl
+        } else {
+            Format::Text
+        }
+    }
+}
+
+/// Where a source's bytes come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    /// A file.
+    Path(PathBuf),
+    /// Standard input.
+    Stdin,
+}
+
+/// One input stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Source {
+    /// Where to read it.
+    pub location: Location,
+    /// Its name in messages and outputs: the path as the user gave it (or as found under a directory
+    /// the user gave), `-` for standard input.
+    pub name: String,
+    /// How its records are laid out.
+    pub format: Format,
+    /// For a text source, the id of its one document: the path relative to the directory it was found
+    /// in, or the path as given.
+    pub text_id: Option<String>,
+}
+
+/// Expand the user's input arguments into sources, in order.
+///
+/// `-` is standard input (JSON Lines). A directory contributes every non-hidden file below it; files
+/// named like JSON Lines are read as such, others as one text document each, unless `format` forces
+/// one format for every file.
+pub fn discover(inputs: &[String], format: Option<Format>) -> Result<Vec<Source>> {
+    if inputs.is_empty() {
+        return Err(Error::NoInput("no input paths given".into()));
+    }
+    let mut sources = Vec::new();
+    for input in inputs {
+        if input == "-" {
+            let format = format.unwrap_or(Format::Jsonl);
+            sources.push(Source {
+                location: Location::Stdin,
+                name: "-".into(),
+                format,
+                text_id: (format == Format::Text).then(|| "-".to_string()),
+            });
+            continue;
+        }
+        let path = Path::new(input);
+        let meta = std::fs::metadata(path).map_err(|_| Error::InputNotFound(input.clone()))?;
+        if meta.is_dir() {
+            let before = sources.len();
+            walk(path, path, input, format, &mut sources)?;
+            if sources.len() == before {
+                return Err(Error::NoInput(format!(
+                    "{input}: the directory holds no files"
+                )));
+            }
+        } else {
+            let format = format.unwrap_or_else(|| Format::from_name(input));
+            sources.push(Source {
+                location: Location::Path(path.to_path_buf()),
+                name: input.clone(),
+                format,
+                text_id: (format == Format::Text).then(|| input.clone()),
+            });
+        }
+    }
+    Ok(sources)
+}
+
+fn walk(
+    root: &Path,
+    dir: &Path,
+    root_name: &str,
+    format: Option<Format>,
+    out: &mut Vec<Source>,
+) -> Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .collect::<std::io::Result<_>>()
+        .map_err(|e| Error::io(dir, e))?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        let file_type = entry.file_type().map_err(|e| Error::io(&path, e))?;
+        // Symlinked directories are not followed, so a link cycle cannot loop; symlinked files are.
+        if file_type.is_dir() {
+            walk(root, &path, root_name, format, out)?;
+        } else if path.is_file() {
+            let relative = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            let format = format.unwrap_or_else(|| Format::from_name(&relative));
+            let shown = format!("{}/{}", root_name.trim_end_matches('/'), relative);
+            out.push(Source {
+                location: Location::Path(path),
+                name: shown,
+                format,
+                text_id: (format == Format::Text).then_some(relative),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_follow_names() {
+        assert_eq!(Format::from_name("a.jsonl.gz"), Format::Jsonl);
+        assert_eq!(Format::from_name("a.ndjson"), Format::Jsonl);
+        assert_eq!(Format::from_name("a.json.zst"), Format::Jsonl);
+        assert_eq!(Format::from_name("a.txt"), Format::Text);
+        assert_eq!(Format::from_name("notes"), Format::Text);
+    }
+
+    #[test]
+    fn directories_are_walked_in_order_with_relative_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(dir.path().join("b.txt"), "b").unwrap();
+        std::fs::write(dir.path().join("a.txt"), "a").unwrap();
+        std::fs::write(dir.path().join("sub/c.jsonl"), "{}").unwrap();
+        std::fs::write(dir.path().join(".hidden"), "x").unwrap();
+        let root = dir.path().to_string_lossy().to_string();
+        let sources = discover(std::slice::from_ref(&root), None).unwrap();
+        let ids: Vec<_> = sources
+            .iter()
+            .map(|s| (s.text_id.clone(), s.format))
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                (Some("a.txt".to_string()), Format::Text),
+                (Some("b.txt".to_string()), Format::Text),
+                (None, Format::Jsonl),
+            ]
+        );
+        assert_eq!(sources[2].name, format!("{root}/sub/c.jsonl"));
+    }
+
+    #[test]
+    fn missing_paths_and_empty_directories_are_errors() {
+        assert!(matches!(
+            discover(&["no/such/file.jsonl".into()], None),
+            Err(Error::InputNotFound(_))
+        ));
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_string_lossy().to_string();
+        assert!(matches!(discover(&[root], None), Err(Error::NoInput(_))));
+        assert!(matches!(discover(&[], None), Err(Error::NoInput(_))));
+    }
+}

@@ -1,0 +1,36 @@
+//! # overlap
+//!
+//! Finds the text that documents share: exact duplicates, near-duplicates, reprints and reworded
+//! passages. This crate is the engine; the `overlap` command-line tool and other front ends are thin
+//! layers over it.
+//!
+//! ```
+//! use overlap::dedup::{DedupConfig, Sketcher};
+//! use overlap::dedup::jaccard;
+//!
+//! let config = DedupConfig { ngram: 3, ..DedupConfig::default() };
+//! let sketcher = Sketcher::new(&config);
+//! let a = sketcher.sketch("The quick brown fox jumps over the lazy dog.");
+//! let b = sketcher.sketch("The quick brown fox jumped over the lazy dog!");
+//! // True Jaccard of the word 3-gram sets: 4 shared of 10 distinct.
+//! assert_eq!(jaccard(&a.shingles, &b.shingles), 0.4);
+//! ```
+
+pub mod cluster;
+pub mod dedup;
+pub mod error;
+pub mod io;
+pub mod progress;
+pub mod sketch;
+pub mod text;
+
+pub use error::{Error, Problem, ProblemKind, Result};
+
+/// Size the global pool of worker threads (`0`: one per core). Call it once, before any work; results
+/// do not depend on it.
+pub fn set_threads(threads: usize) -> Result<()> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()
+        .map_err(|e| Error::Config(format!("cannot start {threads} worker threads: {e}")))
+}
