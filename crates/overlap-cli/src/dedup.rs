@@ -1,12 +1,11 @@
 //! `overlap dedup`: remove exact and near-duplicate documents from a corpus.
 
+use crate::args::{InputArgs, ShingleArgs};
 use crate::progress::Bars;
 use anyhow::Result;
-use clap::{Args, ValueEnum};
-use overlap::dedup::{DedupConfig, JobOptions, OnError, Summary};
-use overlap::io::{FieldNames, Format};
-use overlap::sketch::{LshParams, MinHashScheme};
-use overlap::text::Normalization;
+use clap::Args;
+use overlap::dedup::{DedupConfig, JobOptions, Summary};
+use overlap::sketch::LshParams;
 use std::path::PathBuf;
 
 /// Remove exact and near-duplicate documents from a corpus.
@@ -20,9 +19,8 @@ use std::path::PathBuf;
 #[derive(Args)]
 #[command(verbatim_doc_comment)]
 pub struct DedupArgs {
-    /// Inputs: JSONL files (optionally .gz/.zst), text files, directories, or `-` for stdin.
-    #[arg(required = true, value_name = "INPUT")]
-    inputs: Vec<String>,
+    #[command(flatten)]
+    input: InputArgs,
 
     /// Output folder (created if missing).
     #[arg(long, short, value_name = "DIR")]
@@ -32,55 +30,13 @@ pub struct DedupArgs {
     #[arg(long, default_value_t = 0.8, value_name = "J")]
     threshold: f64,
 
-    /// Words per shingle. Documents with fewer words are shingled whole.
-    #[arg(long, default_value_t = 5, value_name = "N")]
-    ngram: usize,
-
-    /// MinHash signature length.
-    #[arg(long, default_value_t = 128, value_name = "K")]
-    num_perm: usize,
-
-    /// Seed of the MinHash permutations.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-
-    /// Worker threads (0: one per core). Results are identical for any value.
-    #[arg(long, default_value_t = 0, value_name = "N")]
-    threads: usize,
-
-    /// JSON field holding the document id. Records without it get their line number
-    /// (`FILE:LINE` when there are several inputs).
-    #[arg(long, default_value = "id", value_name = "NAME")]
-    id_field: String,
-
-    /// JSON field holding the document text.
-    #[arg(long, default_value = "text", value_name = "NAME")]
-    text_field: String,
-
-    /// Read every input as this format instead of going by file names
-    /// (.jsonl/.ndjson/.json, optionally compressed, are JSONL; anything else is a text document).
-    #[arg(long, value_enum)]
-    format: Option<FormatArg>,
-
-    /// What to do with a bad record (malformed JSON, invalid UTF-8, missing or empty text,
-    /// duplicate id, oversized record, truncated file): stop with exit code 1, or skip it and list
-    /// it in summary.json.
-    #[arg(long, value_enum, default_value_t = OnErrorArg::Fail)]
-    on_error: OnErrorArg,
-
-    /// Records larger than this many bytes are bad records.
-    #[arg(long, default_value_t = 64 << 20, value_name = "BYTES")]
-    max_record_bytes: usize,
+    #[command(flatten)]
+    shingles: ShingleArgs,
 
     /// Trust the MinHash estimate instead of computing each candidate pair's true Jaccard
     /// (faster, uses less memory; pairs.jsonl then marks similarities as estimated).
     #[arg(long)]
     no_verify: bool,
-
-    /// MinHash scheme: one-permutation hashing with optimal densification (fast), or k independent
-    /// hash functions (the classic scheme of datasketch and rensa).
-    #[arg(long, value_enum, default_value_t = SchemeArg::OnePermutation)]
-    scheme: SchemeArg,
 
     /// LSH bands (with --rows); by default chosen for the threshold to minimise false positive
     /// plus false negative area under the S-curve.
@@ -97,14 +53,6 @@ pub struct DedupArgs {
     #[arg(long, value_name = "W")]
     fn_weight: Option<f64>,
 
-    /// Do not apply Unicode NFKC normalization.
-    #[arg(long)]
-    no_nfkc: bool,
-
-    /// Keep letter case.
-    #[arg(long)]
-    keep_case: bool,
-
     /// Do not write the deduplicated corpus (only clusters, pairs and summary).
     #[arg(long)]
     no_deduped: bool,
@@ -118,64 +66,30 @@ pub struct DedupArgs {
     quiet: bool,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum FormatArg {
-    Jsonl,
-    Text,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum OnErrorArg {
-    Fail,
-    Skip,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum SchemeArg {
-    OnePermutation,
-    Permutations,
-}
-
 pub fn run(args: DedupArgs) -> Result<()> {
-    overlap::set_threads(args.threads)?;
+    overlap::set_threads(args.input.threads)?;
     let config = DedupConfig {
         threshold: args.threshold,
-        ngram: args.ngram,
-        num_perm: args.num_perm,
-        seed: args.seed,
-        scheme: match args.scheme {
-            SchemeArg::OnePermutation => MinHashScheme::OnePermutation,
-            SchemeArg::Permutations => MinHashScheme::Permutations,
-        },
+        ngram: args.shingles.ngram,
+        num_perm: args.shingles.num_perm,
+        seed: args.shingles.seed,
+        scheme: args.shingles.scheme(),
         verify: !args.no_verify,
         lsh: args
             .bands
             .zip(args.rows)
             .map(|(bands, rows)| LshParams { bands, rows }),
         fn_weight: args.fn_weight,
-        normalization: Normalization {
-            nfkc: !args.no_nfkc,
-            case_fold: !args.keep_case,
-            ..Normalization::default()
-        },
+        normalization: args.shingles.normalization(),
     };
     config.validate()?;
     let options = JobOptions {
-        format: args.format.map(|f| match f {
-            FormatArg::Jsonl => Format::Jsonl,
-            FormatArg::Text => Format::Text,
-        }),
-        fields: FieldNames {
-            id: args.id_field,
-            text: args.text_field,
-        },
-        on_error: match args.on_error {
-            OnErrorArg::Fail => OnError::Fail,
-            OnErrorArg::Skip => OnError::Skip,
-        },
-        max_record_bytes: args.max_record_bytes,
+        format: args.input.format(),
+        fields: args.input.fields(),
+        on_error: args.input.on_error(),
+        max_record_bytes: args.input.max_record_bytes,
         write_deduped: !args.no_deduped,
-        ..JobOptions::new(args.inputs, args.out)
+        ..JobOptions::new(args.input.inputs.clone(), args.out)
     };
     let talk = !args.quiet && !args.json;
     let lsh = config.lsh_params();

@@ -1,8 +1,10 @@
 //! The `overlap` command-line tool: argument parsing, progress bars, printing and exit codes. All the
 //! work is done by the `overlap` library.
 
+mod args;
 mod dedup;
 mod progress;
+mod sketch;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -18,12 +20,14 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Dedup(dedup::DedupArgs),
+    Sketch(sketch::SketchArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Dedup(args) => dedup::run(args),
+        Command::Sketch(args) => sketch::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

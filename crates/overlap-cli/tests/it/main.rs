@@ -5,3 +5,4 @@ mod common;
 mod dedup_bad_input;
 mod dedup_outputs;
 mod dedup_recall;
+mod sketch;

@@ -6,34 +6,21 @@
 
 use super::{
     assign_clusters, candidate_pairs, duplicate_pairs, verify_pairs, Assignment, DedupConfig,
-    DocSketch, DuplicatePair, Reason, SketchStore, Sketcher,
+    DuplicatePair, Reason, SketchStore, Sketcher,
 };
 use crate::error::{Error, Problem, ProblemKind, Result};
 use crate::io::{
-    copy_lines, decompress, parse_record, CompressedWriter, Compression, CorpusReader, FieldNames,
-    Format, Location, RawRecord, ReadItem, Source,
+    copy_lines, decompress, ingest, CompressedWriter, Compression, CorpusReader, FieldNames,
+    Format, Location, OnError, Source,
 };
 use crate::progress::{Progress, Unit};
 use crate::sketch::LshParams;
-use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
 use std::time::Instant;
-
-/// What to do with a bad record.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OnError {
-    /// Stop the run with an error naming the file and line (default).
-    #[default]
-    Fail,
-    /// Skip the record and list it in `summary.json`.
-    Skip,
-}
 
 /// Where the job reads and writes, and how it treats bad input.
 #[derive(Clone, Debug)]
@@ -181,6 +168,13 @@ pub struct InputSummary {
     pub blank_lines: u64,
 }
 
+struct ReadState {
+    store: SketchStore,
+    docs: Vec<DocMeta>,
+    skipped: Vec<Problem>,
+    short: u64,
+}
+
 /// Per-document bookkeeping besides the sketch.
 struct DocMeta {
     id: String,
@@ -216,13 +210,31 @@ pub fn run(options: &JobOptions, config: &DedupConfig, progress: &dyn Progress) 
     let mut state = ReadState {
         store: SketchStore::new(!config.verify),
         docs: Vec::new(),
-        ids: HashSet::new(),
         skipped: Vec::new(),
         short: 0,
-        on_error: options.on_error,
-        ngram: config.ngram,
     };
-    read_and_sketch(&mut reader, &sketcher, options, &mut state, progress)?;
+    state.skipped = ingest(
+        &mut reader,
+        &options.fields,
+        options.on_error,
+        progress,
+        |text| sketcher.sketch(text),
+        |doc| {
+            if state.store.is_full() {
+                return Err(Error::TooManyDocuments);
+            }
+            if doc.value.tokens < config.ngram {
+                state.short += 1;
+            }
+            state.store.push(doc.value);
+            state.docs.push(DocMeta {
+                id: doc.id,
+                source: doc.source,
+                line: doc.line,
+            });
+            Ok(())
+        },
+    )?;
     timings.insert("read_sketch", ms(t));
 
     // Stage 2: candidates.
@@ -287,188 +299,6 @@ pub fn run(options: &JobOptions, config: &DedupConfig, progress: &dyn Progress) 
     );
     write_json(&out.join("summary.json"), &summary)?;
     Ok(summary)
-}
-
-struct ReadState {
-    store: SketchStore,
-    docs: Vec<DocMeta>,
-    ids: HashSet<u128>,
-    skipped: Vec<Problem>,
-    short: u64,
-    on_error: OnError,
-    ngram: usize,
-}
-
-impl ReadState {
-    fn problem(&mut self, p: Problem) -> Result<()> {
-        match self.on_error {
-            OnError::Fail => Err(Error::BadRecord(Box::new(p))),
-            OnError::Skip => {
-                self.skipped.push(p);
-                Ok(())
-            }
-        }
-    }
-}
-
-enum Processed {
-    Doc {
-        source: u32,
-        line: u64,
-        id: Option<String>,
-        sketch: DocSketch,
-    },
-    Problem(Problem),
-}
-
-fn read_and_sketch(
-    reader: &mut CorpusReader,
-    sketcher: &Sketcher,
-    options: &JobOptions,
-    state: &mut ReadState,
-    progress: &dyn Progress,
-) -> Result<()> {
-    const BATCH_RECORDS: usize = 4096;
-    const BATCH_BYTES: usize = 32 << 20;
-    progress.start("read + sketch", reader.total_bytes(), Unit::Bytes);
-    let counter = reader.bytes_read();
-    let sources: Vec<Source> = reader.sources().to_vec();
-    let single_source = sources.len() == 1;
-    // Reading and decompression run on their own thread, one batch ahead of parsing and sketching.
-    std::thread::scope(|scope| -> Result<()> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<ReadItem>>>(2);
-        scope.spawn(move || loop {
-            let batch = reader.next_batch(BATCH_RECORDS, BATCH_BYTES);
-            let end = matches!(&batch, Ok(b) if b.is_empty()) || batch.is_err();
-            if tx.send(batch).is_err() || end {
-                break;
-            }
-        });
-        for batch in rx {
-            let batch = batch?;
-            if batch.is_empty() {
-                break;
-            }
-            let processed: Vec<Processed> = batch
-                .into_par_iter()
-                .map(|item| process(item, &sources, &options.fields, sketcher))
-                .collect();
-            for p in processed {
-                match p {
-                    Processed::Problem(p) => state.problem(p)?,
-                    Processed::Doc {
-                        source,
-                        line,
-                        id,
-                        sketch,
-                    } => accept(state, &sources, single_source, source, line, id, sketch)?,
-                }
-            }
-            progress.update(counter.load(Ordering::Relaxed));
-        }
-        Ok(())
-    })?;
-    progress.finish();
-    Ok(())
-}
-
-fn accept(
-    state: &mut ReadState,
-    sources: &[Source],
-    single_source: bool,
-    source: u32,
-    line: u64,
-    id: Option<String>,
-    sketch: DocSketch,
-) -> Result<()> {
-    let src = &sources[source as usize];
-    let id = id.unwrap_or_else(|| {
-        if single_source {
-            line.to_string()
-        } else {
-            format!("{}:{line}", src.name)
-        }
-    });
-    let line_field = (src.format == Format::Jsonl).then_some(line);
-    let problem = |reason, message: String| Problem {
-        file: src.name.clone(),
-        line: line_field,
-        id: Some(id.clone()),
-        reason,
-        message,
-    };
-    if sketch.tokens == 0 {
-        let p = problem(
-            ProblemKind::EmptyText,
-            format!("document {id:?} has no words (empty text, or only spaces and punctuation)"),
-        );
-        return state.problem(p);
-    }
-    if !state.ids.insert(xxhash_rust::xxh3::xxh3_128(id.as_bytes())) {
-        let p = problem(
-            ProblemKind::DuplicateId,
-            format!("id {id:?} was already used by an earlier record"),
-        );
-        return state.problem(p);
-    }
-    if state.store.is_full() {
-        return Err(Error::TooManyDocuments);
-    }
-    if sketch.tokens < state.ngram {
-        state.short += 1;
-    }
-    state.store.push(sketch);
-    state.docs.push(DocMeta { id, source, line });
-    Ok(())
-}
-
-fn process(
-    item: ReadItem,
-    sources: &[Source],
-    fields: &FieldNames,
-    sketcher: &Sketcher,
-) -> Processed {
-    let RawRecord {
-        source,
-        line,
-        bytes,
-    } = match item {
-        ReadItem::Problem(p) => return Processed::Problem(p),
-        ReadItem::Record(r) => r,
-    };
-    let src = &sources[source as usize];
-    let problem = |(reason, message): (ProblemKind, String)| {
-        Processed::Problem(Problem {
-            file: src.name.clone(),
-            line: (src.format == Format::Jsonl).then_some(line),
-            id: src.text_id.clone(),
-            reason,
-            message,
-        })
-    };
-    match src.format {
-        Format::Jsonl => match parse_record(&bytes, fields) {
-            Ok(record) => Processed::Doc {
-                source,
-                line,
-                id: record.id.map(|id| id.into_owned()),
-                sketch: sketcher.sketch(&record.text),
-            },
-            Err(e) => problem(e),
-        },
-        Format::Text => match std::str::from_utf8(&bytes) {
-            Ok(text) => Processed::Doc {
-                source,
-                line,
-                id: src.text_id.clone(),
-                sketch: sketcher.sketch(text),
-            },
-            Err(e) => problem((
-                ProblemKind::InvalidUtf8,
-                format!("invalid UTF-8 at byte {} of the file", e.valid_up_to() + 1),
-            )),
-        },
-    }
 }
 
 fn ms(t: Instant) -> f64 {

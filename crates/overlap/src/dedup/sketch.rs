@@ -20,6 +20,12 @@ pub struct DocSketch {
     pub bands: Vec<u64>,
 }
 
+impl crate::io::Mapped for DocSketch {
+    fn word_count(&self) -> usize {
+        self.tokens
+    }
+}
+
 /// Sketches documents for one configuration. Cheap to share across threads.
 #[derive(Clone, Debug)]
 pub struct Sketcher {

@@ -1,11 +1,13 @@
 //! Reading corpora and writing results: input discovery, compression, JSONL records.
 
 mod compression;
+mod ingest;
 mod input;
 mod json;
 mod reader;
 
 pub use compression::{decompress, CompressedWriter, Compression};
+pub use ingest::{ingest, Accepted, Mapped, OnError, Skipped};
 pub use input::{discover, Format, Location, Source};
 pub use json::{parse_record, FieldError, FieldNames, JsonRecord};
 pub use reader::{copy_lines, CorpusReader, RawRecord, ReadItem, SourceStats};

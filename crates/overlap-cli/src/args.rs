@@ -1,0 +1,129 @@
+//! Arguments shared by the corpus commands.
+
+use clap::{Args, ValueEnum};
+use overlap::io::{FieldNames, Format, OnError};
+use overlap::sketch::MinHashScheme;
+use overlap::text::Normalization;
+
+/// Where documents come from and how bad records are treated.
+#[derive(Args, Clone)]
+pub struct InputArgs {
+    /// Inputs: JSONL files (optionally .gz/.zst), text files, directories, or `-` for stdin.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<String>,
+
+    /// JSON field holding the document id. Records without it get their line number
+    /// (`FILE:LINE` when there are several inputs).
+    #[arg(long, default_value = "id", value_name = "NAME")]
+    pub id_field: String,
+
+    /// JSON field holding the document text.
+    #[arg(long, default_value = "text", value_name = "NAME")]
+    pub text_field: String,
+
+    /// Read every input as this format instead of going by file names
+    /// (.jsonl/.ndjson/.json, optionally compressed, are JSONL; anything else is a text document).
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+
+    /// What to do with a bad record (malformed JSON, invalid UTF-8, missing or empty text,
+    /// duplicate id, oversized record, truncated file): stop with exit code 1, or skip it and list
+    /// it in summary.json.
+    #[arg(long, value_enum, default_value_t = OnErrorArg::Fail)]
+    pub on_error: OnErrorArg,
+
+    /// Records larger than this many bytes are bad records.
+    #[arg(long, default_value_t = 64 << 20, value_name = "BYTES")]
+    pub max_record_bytes: usize,
+
+    /// Worker threads (0: one per core). Results are identical for any value.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub threads: usize,
+}
+
+impl InputArgs {
+    pub fn fields(&self) -> FieldNames {
+        FieldNames {
+            id: self.id_field.clone(),
+            text: self.text_field.clone(),
+        }
+    }
+
+    pub fn format(&self) -> Option<Format> {
+        self.format.map(|f| match f {
+            FormatArg::Jsonl => Format::Jsonl,
+            FormatArg::Text => Format::Text,
+        })
+    }
+
+    pub fn on_error(&self) -> OnError {
+        match self.on_error {
+            OnErrorArg::Fail => OnError::Fail,
+            OnErrorArg::Skip => OnError::Skip,
+        }
+    }
+}
+
+/// How texts become shingles and signatures.
+#[derive(Args, Clone)]
+pub struct ShingleArgs {
+    /// Words per shingle. Documents with fewer words are shingled whole.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub ngram: usize,
+
+    /// MinHash signature length.
+    #[arg(long, default_value_t = 128, value_name = "K")]
+    pub num_perm: usize,
+
+    /// Seed of the MinHash permutations.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// MinHash scheme: one-permutation hashing with optimal densification (fast), or k independent
+    /// hash functions (the classic scheme of datasketch and rensa).
+    #[arg(long, value_enum, default_value_t = SchemeArg::OnePermutation)]
+    pub scheme: SchemeArg,
+
+    /// Do not apply Unicode NFKC normalization.
+    #[arg(long)]
+    pub no_nfkc: bool,
+
+    /// Keep letter case.
+    #[arg(long)]
+    pub keep_case: bool,
+}
+
+impl ShingleArgs {
+    pub fn scheme(&self) -> MinHashScheme {
+        match self.scheme {
+            SchemeArg::OnePermutation => MinHashScheme::OnePermutation,
+            SchemeArg::Permutations => MinHashScheme::Permutations,
+        }
+    }
+
+    pub fn normalization(&self) -> Normalization {
+        Normalization {
+            nfkc: !self.no_nfkc,
+            case_fold: !self.keep_case,
+            ..Normalization::default()
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    Jsonl,
+    Text,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum OnErrorArg {
+    Fail,
+    Skip,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum SchemeArg {
+    OnePermutation,
+    Permutations,
+}

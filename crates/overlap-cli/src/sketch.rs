@@ -1,0 +1,87 @@
+//! `overlap sketch`: write the MinHash signature of every document.
+
+use crate::args::{InputArgs, ShingleArgs};
+use crate::progress::Bars;
+use anyhow::Result;
+use clap::Args;
+use overlap::dedup::{export_signatures, DedupConfig};
+use overlap::io::{discover, Compression, CorpusReader};
+use std::path::PathBuf;
+
+/// Write the MinHash signature of every document, for use by other systems.
+///
+/// Each output line is {"id", "exact", "signature"}: the document's id, the 128-bit hash of its
+/// normalized text (32 hex digits), and its num_perm signature values. The sketch is the one dedup
+/// uses, with the same normalization, shingles, scheme and seed.
+#[derive(Args)]
+#[command(verbatim_doc_comment)]
+pub struct SketchArgs {
+    #[command(flatten)]
+    input: InputArgs,
+
+    #[command(flatten)]
+    shingles: ShingleArgs,
+
+    /// Output file (JSONL; compressed when the name ends in .gz or .zst).
+    #[arg(long, short, value_name = "FILE")]
+    out: PathBuf,
+
+    /// Print run statistics (documents, shingles, seconds per step) as JSON on standard output.
+    #[arg(long)]
+    json: bool,
+
+    /// No progress bars and no messages.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+pub fn run(args: SketchArgs) -> Result<()> {
+    overlap::set_threads(args.input.threads)?;
+    let config = DedupConfig {
+        ngram: args.shingles.ngram,
+        num_perm: args.shingles.num_perm,
+        seed: args.shingles.seed,
+        scheme: args.shingles.scheme(),
+        normalization: args.shingles.normalization(),
+        ..DedupConfig::default()
+    };
+    let sources = discover(&args.input.inputs, args.input.format())?;
+    let mut reader = CorpusReader::new(sources, args.input.max_record_bytes);
+    let name = args.out.to_string_lossy();
+    let compression = if name.ends_with(".gz") {
+        Compression::Gzip
+    } else if name.ends_with(".zst") {
+        Compression::Zstd
+    } else {
+        Compression::None
+    };
+    let bars = Bars::new(args.quiet || args.json);
+    let stats = export_signatures(
+        &mut reader,
+        &args.input.fields(),
+        args.input.on_error(),
+        &config,
+        &args.out,
+        compression,
+        &bars,
+    )?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&stats)?);
+    } else if !args.quiet {
+        eprintln!(
+            "sketched {} documents ({} shingles) in {:.2} s: tokenize {:.2} s, shingle {:.2} s, \
+             minhash {:.2} s (summed over threads); {} skipped",
+            stats.documents,
+            stats.shingles,
+            stats.wall_s,
+            stats.tokenize_s,
+            stats.shingle_s,
+            stats.minhash_s,
+            stats.skipped.len()
+        );
+        for p in stats.skipped.iter().take(10) {
+            eprintln!("  skipped {p}");
+        }
+    }
+    Ok(())
+}

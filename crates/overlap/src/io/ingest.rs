@@ -1,0 +1,198 @@
+//! Ingest: the shared front half of every corpus job. Reads records, parses them, maps each text to
+//! whatever the job needs (in parallel, per batch), assigns ids, and applies the bad-record policy,
+//! handing accepted documents to the job in input order.
+//!
+//! Memory: one batch of raw records (at most 4,096 records or 32 MiB) being mapped while the reader
+//! thread decodes the next, plus 16 bytes per accepted id for the duplicate check.
+
+use crate::error::{Error, Problem, ProblemKind, Result};
+use crate::io::{parse_record, CorpusReader, FieldNames, Format, RawRecord, ReadItem, Source};
+use crate::progress::{Progress, Unit};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::HashSet;
+use std::sync::atomic::Ordering;
+
+/// What to do with a bad record.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnError {
+    /// Stop the run with an error naming the file and line (default).
+    #[default]
+    Fail,
+    /// Skip the record and list it.
+    Skip,
+}
+
+/// A document's text mapped to what a job keeps of it.
+pub trait Mapped: Send {
+    /// Number of words found in the text; zero makes the record an `empty_text` problem.
+    fn word_count(&self) -> usize;
+}
+
+/// An accepted document, in input order.
+#[derive(Debug)]
+pub struct Accepted<T> {
+    /// Its id: from the id field, the text file's path, or its position.
+    pub id: String,
+    /// Index of its source.
+    pub source: u32,
+    /// Its line (1 for text files).
+    pub line: u64,
+    /// What the job's map made of its text.
+    pub value: T,
+}
+
+/// Skipped records, in input order (empty under [`OnError::Fail`], which stops at the first).
+pub type Skipped = Vec<Problem>;
+
+/// Read every record of `reader`, map its text with `map` (in parallel), and give each accepted
+/// document to `accept` in input order. Bad records stop the run or are collected, as `on_error`
+/// says. A record without an id gets its line number (`NAME:LINE` when there are several sources).
+pub fn ingest<T: Mapped>(
+    reader: &mut CorpusReader,
+    fields: &FieldNames,
+    on_error: OnError,
+    progress: &dyn Progress,
+    map: impl Fn(&str) -> T + Sync,
+    mut accept: impl FnMut(Accepted<T>) -> Result<()>,
+) -> Result<Skipped> {
+    const BATCH_RECORDS: usize = 4096;
+    const BATCH_BYTES: usize = 32 << 20;
+    progress.start("read", reader.total_bytes(), Unit::Bytes);
+    let counter = reader.bytes_read();
+    let sources: Vec<Source> = reader.sources().to_vec();
+    let mut ids = HashSet::new();
+    let mut skipped = Vec::new();
+    let mut problem = |p: Problem| match on_error {
+        OnError::Fail => Err(Error::BadRecord(Box::new(p))),
+        OnError::Skip => {
+            skipped.push(p);
+            Ok(())
+        }
+    };
+    // Reading and decompression run on their own thread, one batch ahead of parsing and mapping.
+    std::thread::scope(|scope| -> Result<()> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<ReadItem>>>(2);
+        scope.spawn(move || loop {
+            let batch = reader.next_batch(BATCH_RECORDS, BATCH_BYTES);
+            let end = matches!(&batch, Ok(b) if b.is_empty()) || batch.is_err();
+            if tx.send(batch).is_err() || end {
+                break;
+            }
+        });
+        for batch in rx {
+            let batch = batch?;
+            if batch.is_empty() {
+                break;
+            }
+            let mapped: Vec<Result<Parsed<T>, Problem>> = batch
+                .into_par_iter()
+                .map(|item| parse_and_map(item, &sources, fields, &map))
+                .collect();
+            for m in mapped {
+                let Parsed {
+                    source,
+                    line,
+                    id,
+                    value,
+                } = match m {
+                    Ok(doc) => doc,
+                    Err(p) => {
+                        problem(p)?;
+                        continue;
+                    }
+                };
+                let src = &sources[source as usize];
+                let id = id.unwrap_or_else(|| match sources.len() {
+                    1 => line.to_string(),
+                    _ => format!("{}:{line}", src.name),
+                });
+                let located = |reason, message: String| Problem {
+                    file: src.name.clone(),
+                    line: (src.format == Format::Jsonl).then_some(line),
+                    id: Some(id.clone()),
+                    reason,
+                    message,
+                };
+                if value.word_count() == 0 {
+                    problem(located(
+                        ProblemKind::EmptyText,
+                        format!("document {id:?} has no words (empty text, or only spaces and punctuation)"),
+                    ))?;
+                } else if !ids.insert(xxhash_rust::xxh3::xxh3_128(id.as_bytes())) {
+                    problem(located(
+                        ProblemKind::DuplicateId,
+                        format!("id {id:?} was already used by an earlier record"),
+                    ))?;
+                } else {
+                    accept(Accepted {
+                        id,
+                        source,
+                        line,
+                        value,
+                    })?;
+                }
+            }
+            progress.update(counter.load(Ordering::Relaxed));
+        }
+        Ok(())
+    })?;
+    progress.finish();
+    Ok(skipped)
+}
+
+/// A record parsed and mapped, before its id is settled.
+struct Parsed<T> {
+    source: u32,
+    line: u64,
+    id: Option<String>,
+    value: T,
+}
+
+fn parse_and_map<T>(
+    item: ReadItem,
+    sources: &[Source],
+    fields: &FieldNames,
+    map: &(impl Fn(&str) -> T + Sync),
+) -> Result<Parsed<T>, Problem> {
+    let RawRecord {
+        source,
+        line,
+        bytes,
+    } = match item {
+        ReadItem::Problem(p) => return Err(p),
+        ReadItem::Record(r) => r,
+    };
+    let src = &sources[source as usize];
+    let problem = |(reason, message): (ProblemKind, String)| Problem {
+        file: src.name.clone(),
+        line: (src.format == Format::Jsonl).then_some(line),
+        id: src.text_id.clone(),
+        reason,
+        message,
+    };
+    match src.format {
+        Format::Jsonl => {
+            let record = parse_record(&bytes, fields).map_err(problem)?;
+            Ok(Parsed {
+                source,
+                line,
+                value: map(&record.text),
+                id: record.id.map(|id| id.into_owned()),
+            })
+        }
+        Format::Text => match std::str::from_utf8(&bytes) {
+            Ok(text) => Ok(Parsed {
+                source,
+                line,
+                id: src.text_id.clone(),
+                value: map(text),
+            }),
+            Err(e) => Err(problem((
+                ProblemKind::InvalidUtf8,
+                format!("invalid UTF-8 at byte {} of the file", e.valid_up_to() + 1),
+            ))),
+        },
+    }
+}
