@@ -59,6 +59,8 @@ impl JobOptions {
 /// Everything `summary.json` holds.
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
+    /// The job that wrote it: `dedup`.
+    pub command: &'static str,
     /// overlap's version.
     pub version: &'static str,
     /// Document counts.
@@ -493,6 +495,7 @@ fn build_summary(
     let accepted = state.docs.len() as u64;
     let skipped = state.skipped.len() as u64;
     Summary {
+        command: "dedup",
         version: env!("CARGO_PKG_VERSION"),
         documents: DocumentCounts {
             read: accepted + skipped,
