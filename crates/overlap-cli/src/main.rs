@@ -1,6 +1,7 @@
 //! The `overlap` command-line tool: argument parsing, progress bars, printing and exit codes. All the
 //! work is done by the `overlap` library.
 
+mod align;
 mod args;
 mod dedup;
 mod progress;
@@ -19,6 +20,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    Align(align::AlignArgs),
     Dedup(dedup::DedupArgs),
     Sketch(sketch::SketchArgs),
 }
@@ -26,6 +28,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Align(args) => align::run(args),
         Command::Dedup(args) => dedup::run(args),
         Command::Sketch(args) => sketch::run(args),
     };

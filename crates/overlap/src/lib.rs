@@ -16,6 +16,7 @@
 //! assert_eq!(jaccard(&a.shingles, &b.shingles), 0.4);
 //! ```
 
+pub mod align;
 pub mod cluster;
 pub mod dedup;
 pub mod error;

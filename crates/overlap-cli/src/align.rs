@@ -1,0 +1,194 @@
+//! `overlap align`: the passages two documents share.
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use overlap::align::{align, AlignConfig, Alignment, PassageKind};
+use overlap::io::{discover, parse_record, CorpusReader, FieldNames, ReadItem};
+
+/// Align two documents: which passages of one were taken, verbatim or reworded, from the other.
+///
+/// A and B are text files, or, with --corpus, two ids in a JSONL corpus. Prints the passages side by
+/// side; --json prints {"related", "score", "coverage_a", "coverage_b", "passages": [{"a": [start, end],
+/// "b": [start, end], "score", "kind"}]} with half-open character offsets into the original texts.
+#[derive(Args)]
+#[command(verbatim_doc_comment)]
+pub struct AlignArgs {
+    /// First document: a text file, or an id with --corpus.
+    a: String,
+    /// Second document: a text file, or an id with --corpus.
+    b: String,
+
+    /// Read A and B as ids of records in this JSONL corpus (optionally .gz/.zst).
+    #[arg(long, value_name = "FILE")]
+    corpus: Option<String>,
+
+    /// JSON field holding the document id (with --corpus).
+    #[arg(long, default_value = "id", value_name = "NAME")]
+    id_field: String,
+
+    /// JSON field holding the document text (with --corpus).
+    #[arg(long, default_value = "text", value_name = "NAME")]
+    text_field: String,
+
+    /// Print the alignment as JSON.
+    #[arg(long)]
+    json: bool,
+
+    /// Width of the side-by-side view (default: $COLUMNS or 120).
+    #[arg(long, value_name = "COLUMNS")]
+    width: Option<usize>,
+}
+
+pub fn run(args: AlignArgs) -> Result<()> {
+    let (text_a, text_b) = match &args.corpus {
+        None => (read_text(&args.a)?, read_text(&args.b)?),
+        Some(corpus) => {
+            let fields = FieldNames {
+                id: args.id_field.clone(),
+                text: args.text_field.clone(),
+            };
+            let mut found = find_records(corpus, &fields, &[&args.a, &args.b])?;
+            (found.remove(0), found.remove(0))
+        }
+    };
+    let config = AlignConfig::default();
+    let alignment = align(&text_a, &text_b, &config);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&alignment)?);
+    } else {
+        let width = args
+            .width
+            .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
+            .unwrap_or(120)
+            .max(40);
+        print!(
+            "{}",
+            side_by_side(&text_a, &text_b, &args.a, &args.b, &alignment, width)
+        );
+    }
+    Ok(())
+}
+
+fn read_text(path: &str) -> Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {path}"))?;
+    String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "{path}: invalid UTF-8 at byte {}",
+            e.utf8_error().valid_up_to() + 1
+        )
+    })
+}
+
+/// The texts of the records with the given ids, in the order asked.
+fn find_records(corpus: &str, fields: &FieldNames, ids: &[&str]) -> Result<Vec<String>> {
+    let sources = discover(&[corpus.to_string()], None)?;
+    let mut reader = CorpusReader::new(sources, usize::MAX);
+    let mut found: Vec<Option<String>> = vec![None; ids.len()];
+    loop {
+        let batch = reader.next_batch(4096, 32 << 20)?;
+        if batch.is_empty() {
+            break;
+        }
+        for item in batch {
+            let ReadItem::Record(r) = item else { continue };
+            let Ok(rec) = parse_record(&r.bytes, fields) else {
+                continue;
+            };
+            let id = rec
+                .id
+                .map(|i| i.into_owned())
+                .unwrap_or_else(|| r.line.to_string());
+            for (slot, want) in found.iter_mut().zip(ids) {
+                if slot.is_none() && id == *want {
+                    *slot = Some(rec.text.clone().into_owned());
+                }
+            }
+        }
+        if found.iter().all(Option::is_some) {
+            break;
+        }
+    }
+    found
+        .into_iter()
+        .zip(ids)
+        .map(|(t, id)| match t {
+            Some(t) => Ok(t),
+            None => bail!("{corpus}: no record with id {id:?}"),
+        })
+        .collect()
+}
+
+/// A terminal rendering: a header, then each passage's two sides in columns.
+fn side_by_side(
+    a: &str,
+    b: &str,
+    name_a: &str,
+    name_b: &str,
+    al: &Alignment,
+    width: usize,
+) -> String {
+    let chars_a: Vec<char> = a.chars().collect();
+    let chars_b: Vec<char> = b.chars().collect();
+    let col = (width - 3) / 2;
+    let mut out = format!(
+        "{}  score {:.3}  coverage A {:.1}%  coverage B {:.1}%  {} passages\nA = {name_a}\nB = {name_b}\n",
+        if al.related { "RELATED" } else { "not related" },
+        al.score,
+        100.0 * al.coverage_a,
+        100.0 * al.coverage_b,
+        al.passages.len()
+    );
+    for (i, p) in al.passages.iter().enumerate() {
+        let kind = match p.kind {
+            PassageKind::Verbatim => "verbatim",
+            PassageKind::Reworded => "reworded",
+        };
+        out.push_str(&format!(
+            "\n#{:<3} {kind} {:.2}   A[{}..{}]   B[{}..{}]\n",
+            i + 1,
+            p.score,
+            p.a.0,
+            p.a.1,
+            p.b.0,
+            p.b.1
+        ));
+        let left = wrap(&chars_a[p.a.0..p.a.1].iter().collect::<String>(), col);
+        let right = wrap(&chars_b[p.b.0..p.b.1].iter().collect::<String>(), col);
+        for k in 0..left.len().max(right.len()) {
+            let l = left.get(k).map_or("", String::as_str);
+            let r = right.get(k).map_or("", String::as_str);
+            let pad = col - l.chars().count();
+            out.push_str(&format!("{l}{} | {r}\n", " ".repeat(pad)));
+        }
+    }
+    out
+}
+
+/// Greedy word wrap to `width` characters (words longer than a line are cut).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let mut word: String = word.to_string();
+        while word.chars().count() > width {
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+            }
+            let head: String = word.chars().take(width).collect();
+            word = word.chars().skip(width).collect();
+            lines.push(head);
+        }
+        let needed = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
+        if needed > width && !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}

@@ -1,0 +1,150 @@
+//! Pairing sentence units across two documents: verbatim evidence from runs, and reworded evidence
+//! from weighted word overlap, resolved one-to-one (then many-to-one for units that one longer unit
+//! of the other document contains).
+
+use super::prepare::{Prepared, CONTENT_WEIGHT};
+use super::runs::Run;
+use super::similarity::{overlap, Bag, Overlap};
+use super::AlignConfig;
+use std::collections::HashMap;
+
+/// Two units judged to correspond.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct UnitPair {
+    /// Unit in the first document.
+    pub u: usize,
+    /// Unit in the second document.
+    pub v: usize,
+    /// Word overlap of the two units.
+    pub overlap: Overlap,
+    /// Tokens of `u` matched verbatim inside `v`.
+    pub verbatim_u: usize,
+    /// Tokens of `v` matched verbatim inside `u`.
+    pub verbatim_v: usize,
+}
+
+impl UnitPair {
+    /// How strongly the pair corresponds, for ordering the choice: verbatim agreement first, then
+    /// word overlap.
+    fn strength(&self, a: &Prepared, b: &Prepared) -> f64 {
+        let lu = a.units[self.u].len().max(1) as f64;
+        let lv = b.units[self.v].len().max(1) as f64;
+        let verbatim = (self.verbatim_u as f64 / lu).min(self.verbatim_v as f64 / lv);
+        verbatim + self.overlap.dice.max(0.9 * self.overlap.containment)
+    }
+}
+
+/// Choose corresponding unit pairs.
+pub fn pair_units(a: &Prepared, b: &Prepared, runs: &[Run], config: &AlignConfig) -> Vec<UnitPair> {
+    let bags_a: Vec<Bag> = a.units.iter().map(|u| Bag::of(a, u)).collect();
+    let bags_b: Vec<Bag> = b.units.iter().map(|u| Bag::of(b, u)).collect();
+
+    // Verbatim tokens shared by each unit pair, from the runs.
+    let mut verbatim: HashMap<(usize, usize), (usize, usize)> = HashMap::new();
+    for r in runs {
+        for k in 0..r.len {
+            let u = a.unit_of[r.a + k] as usize;
+            let v = b.unit_of[r.b + k] as usize;
+            let e = verbatim.entry((u, v)).or_default();
+            e.0 += 1;
+            e.1 += 1;
+        }
+    }
+
+    // Candidates: unit pairs sharing a content word, or any verbatim token.
+    let mut index: HashMap<u64, Vec<usize>> = HashMap::new();
+    for (v, bag) in bags_b.iter().enumerate() {
+        for &(key, w) in &bag.items {
+            if w >= CONTENT_WEIGHT {
+                index.entry(key).or_default().push(v);
+            }
+        }
+    }
+    let mut candidates: Vec<(usize, usize)> = verbatim.keys().copied().collect();
+    for (u, bag) in bags_a.iter().enumerate() {
+        for &(key, w) in &bag.items {
+            if w >= CONTENT_WEIGHT {
+                if let Some(vs) = index.get(&key) {
+                    candidates.extend(vs.iter().map(|&v| (u, v)));
+                }
+            }
+        }
+    }
+    candidates.sort_unstable();
+    candidates.dedup();
+
+    let mut pairs: Vec<UnitPair> = candidates
+        .into_iter()
+        .map(|(u, v)| {
+            let (vu, vv) = verbatim.get(&(u, v)).copied().unwrap_or((0, 0));
+            UnitPair {
+                u,
+                v,
+                overlap: overlap(&bags_a[u], &bags_b[v]),
+                verbatim_u: vu,
+                verbatim_v: vv,
+            }
+        })
+        .filter(|p| acceptable(p, a, b, config))
+        .collect();
+
+    // One-to-one, strongest first. The order key is symmetric in the two documents, so swapping
+    // them picks the mirrored pairs.
+    pairs.sort_by(|p, q| {
+        q.strength(a, b)
+            .total_cmp(&p.strength(a, b))
+            .then((p.u + p.v).cmp(&(q.u + q.v)))
+            .then(p.u.min(p.v).cmp(&q.u.min(q.v)))
+    });
+    let mut used_a = vec![false; a.units.len()];
+    let mut used_b = vec![false; b.units.len()];
+    let mut chosen = Vec::new();
+    let mut rest = Vec::new();
+    for p in pairs {
+        if !used_a[p.u] && !used_b[p.v] {
+            used_a[p.u] = true;
+            used_b[p.v] = true;
+            chosen.push(p);
+        } else {
+            rest.push(p);
+        }
+    }
+    // Many-to-one: a unit left over joins a taken unit of the other document that contains it
+    // (a sentence merged into, or split out of, a longer one).
+    for p in rest {
+        let contained = p.overlap.containment >= config.reworded_containment
+            && p.overlap.shared_content_words >= config.min_shared_content_words;
+        let verbatim_inside = p.verbatim_u.max(p.verbatim_v) >= config.min_passage_words;
+        if !(contained || verbatim_inside) {
+            continue;
+        }
+        let u_free = !used_a[p.u];
+        let v_free = !used_b[p.v];
+        // Only the strictly lighter unit may join (equal weights would make the choice depend on
+        // which document is first).
+        let (wu, wv) = (bags_a[p.u].total, bags_b[p.v].total);
+        let lighter_is_free = (wu < wv && u_free) || (wv < wu && v_free);
+        if u_free != v_free && lighter_is_free {
+            used_a[p.u] = true;
+            used_b[p.v] = true;
+            chosen.push(p);
+        }
+    }
+    chosen.sort_unstable_by_key(|p| (p.u, p.v));
+    chosen
+}
+
+/// Whether a unit pair is evidence of reuse at all.
+fn acceptable(p: &UnitPair, a: &Prepared, b: &Prepared, config: &AlignConfig) -> bool {
+    let lu = a.units[p.u].len();
+    let lv = b.units[p.v].len();
+    let verbatim_share =
+        (p.verbatim_u as f64 / lu.max(1) as f64).max(p.verbatim_v as f64 / lv.max(1) as f64);
+    let o = &p.overlap;
+    let enough_words = o.shared_content_words >= config.min_shared_content_words;
+    (p.verbatim_u >= config.min_run && verbatim_share >= 0.5)
+        || (enough_words && o.dice >= config.reworded_dice)
+        || (enough_words
+            && o.shared_content_words > config.min_shared_content_words
+            && o.containment >= config.reworded_containment)
+}

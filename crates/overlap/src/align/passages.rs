@@ -1,0 +1,250 @@
+//! From unit pairs and verbatim runs to passages: spans in both documents, with a kind and a score;
+//! adjacent passages of one kind merged; coverage and the pair score computed over characters.
+
+use super::pairing::UnitPair;
+use super::prepare::Prepared;
+use super::runs::Run;
+use super::similarity::{overlap, Bag};
+use super::{AlignConfig, Passage, PassageKind};
+
+/// A passage in token and byte coordinates, before conversion to characters.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct Span {
+    a: (usize, usize),
+    b: (usize, usize),
+    a_bytes: (usize, usize),
+    b_bytes: (usize, usize),
+    score: f64,
+    kind: PassageKind,
+    /// Tokens on each side, for length-weighted merging of scores.
+    weight: usize,
+}
+
+/// Build the passages of an alignment, sorted by position in the first document.
+pub(super) fn build(
+    a: &Prepared,
+    b: &Prepared,
+    runs: &[Run],
+    pairs: &[UnitPair],
+    config: &AlignConfig,
+) -> Vec<Span> {
+    // For each token, where its run maps it (if anywhere).
+    let mut map_a: Vec<Option<usize>> = vec![None; a.len()];
+    for r in runs {
+        for k in 0..r.len {
+            map_a[r.a + k] = Some(r.b + k);
+        }
+    }
+    let mut spans = Vec::new();
+    let mut covered_a = vec![false; a.len()];
+    let mut covered_b = vec![false; b.len()];
+    for p in pairs {
+        let ua = a.units[p.u];
+        let vb = b.units[p.v];
+        let (uf, ue, vf, ve) = (ua.first, ua.end, vb.first, vb.end);
+        let full_u = p.verbatim_u == ua.len();
+        let full_v = p.verbatim_v == vb.len();
+        let span = if full_u || full_v {
+            // One unit (at least) is copied whole into the other: a verbatim passage over the
+            // copied tokens.
+            let mapped: Vec<(usize, usize)> = (uf..ue)
+                .filter_map(|t| map_a[t].filter(|&m| (vf..ve).contains(&m)).map(|m| (t, m)))
+                .collect();
+            let (a0, a1) = (mapped[0].0, mapped[mapped.len() - 1].0 + 1);
+            let b0 = mapped.iter().map(|m| m.1).min().unwrap_or(vf);
+            let b1 = mapped.iter().map(|m| m.1).max().map_or(ve, |m| m + 1);
+            Span {
+                a: (a0, a1),
+                b: (b0, b1),
+                a_bytes: byte_span(a, a0, a1),
+                b_bytes: byte_span(b, b0, b1),
+                score: 1.0,
+                kind: PassageKind::Verbatim,
+                weight: (a1 - a0).max(b1 - b0),
+            }
+        } else {
+            let (a0, a1, b0, b1) = trim_partial(a, b, p, config);
+            let similarity = overlap(&bag_of(a, a0, a1), &bag_of(b, b0, b1));
+            Span {
+                a: (a0, a1),
+                b: (b0, b1),
+                a_bytes: byte_span(a, a0, a1),
+                b_bytes: byte_span(b, b0, b1),
+                score: similarity.dice,
+                kind: PassageKind::Reworded,
+                weight: (a1 - a0).max(b1 - b0),
+            }
+        };
+        covered_a[span.a.0..span.a.1]
+            .iter_mut()
+            .for_each(|c| *c = true);
+        covered_b[span.b.0..span.b.1]
+            .iter_mut()
+            .for_each(|c| *c = true);
+        spans.push(span);
+    }
+    // Verbatim runs outside the paired units: text copied into a sentence that did not pair as a
+    // whole (a quotation inside new text, a passage across sentence breaks).
+    for r in runs {
+        let mut k = 0;
+        while k < r.len {
+            let free = |k: usize| !covered_a[r.a + k] && !covered_b[r.b + k];
+            if !free(k) {
+                k += 1;
+                continue;
+            }
+            let start = k;
+            while k < r.len && free(k) {
+                k += 1;
+            }
+            if k - start >= config.min_passage_words {
+                let (a0, a1, b0, b1) = (r.a + start, r.a + k, r.b + start, r.b + k);
+                spans.push(Span {
+                    a: (a0, a1),
+                    b: (b0, b1),
+                    a_bytes: byte_span(a, a0, a1),
+                    b_bytes: byte_span(b, b0, b1),
+                    score: 1.0,
+                    kind: PassageKind::Verbatim,
+                    weight: a1 - a0,
+                });
+            }
+        }
+    }
+    spans.sort_unstable_by_key(|s| (s.a, s.b));
+    merge_adjacent(spans)
+}
+
+/// For a pair accepted because one unit contains most of the other, cut the larger unit down to the
+/// stretch holding the shared words (plus up to three tokens on either side, so a near-whole unit
+/// stays whole).
+fn trim_partial(
+    a: &Prepared,
+    b: &Prepared,
+    p: &UnitPair,
+    config: &AlignConfig,
+) -> (usize, usize, usize, usize) {
+    let (ua, vb) = (a.units[p.u], b.units[p.v]);
+    if p.overlap.dice >= config.reworded_dice {
+        return (ua.first, ua.end, vb.first, vb.end);
+    }
+    let keys_a: Vec<u64> = (ua.first..ua.end).map(|t| a.keys[t]).collect();
+    let keys_b: Vec<u64> = (vb.first..vb.end).map(|t| b.keys[t]).collect();
+    let shrink = |doc: &Prepared, first: usize, end: usize, other: &[u64]| {
+        let shared: Vec<usize> = (first..end)
+            .filter(|&t| doc.weights[t] > 1 && other.contains(&doc.keys[t]))
+            .collect();
+        match (shared.first(), shared.last()) {
+            (Some(&s), Some(&e)) => {
+                let s = if s - first <= 3 { first } else { s };
+                let e = if end - (e + 1) <= 3 { end } else { e + 1 };
+                (s, e)
+            }
+            _ => (first, end),
+        }
+    };
+    let (a0, a1) = shrink(a, ua.first, ua.end, &keys_b);
+    let (b0, b1) = shrink(b, vb.first, vb.end, &keys_a);
+    (a0, a1, b0, b1)
+}
+
+fn bag_of(doc: &Prepared, first: usize, end: usize) -> Bag {
+    let unit = super::units::Unit {
+        first,
+        end,
+        start_byte: 0,
+        end_byte: 0,
+    };
+    Bag::of(doc, &unit)
+}
+
+/// Byte span of tokens `first..end`: from the token's start, or from its unit's start when the span
+/// begins the unit (so an opening quote is included); to the token's end, or its unit's end when the
+/// span ends the unit (so closing punctuation is included).
+fn byte_span(doc: &Prepared, first: usize, end: usize) -> (usize, usize) {
+    let spans = &doc.tokens.original_spans;
+    let u_first = doc.units[doc.unit_of[first] as usize];
+    let u_last = doc.units[doc.unit_of[end - 1] as usize];
+    let start = if u_first.first == first {
+        u_first.start_byte
+    } else {
+        spans[first].0
+    };
+    let stop = if u_last.end == end {
+        u_last.end_byte
+    } else {
+        spans[end - 1].1
+    };
+    (start, stop)
+}
+
+/// Merge verbatim passages that follow each other directly in both documents (a copy that spans
+/// several sentences is one passage). Reworded passages stay one per sentence pair, each with its
+/// own score, which is what a reader comparing the versions wants to see.
+fn merge_adjacent(spans: Vec<Span>) -> Vec<Span> {
+    // Verbatim spans are one-to-one on both sides, so among them "follows directly in both
+    // documents" does not depend on which document is listed first.
+    let (verbatim, reworded): (Vec<Span>, Vec<Span>) = spans
+        .into_iter()
+        .partition(|s| s.kind == PassageKind::Verbatim);
+    let mut out: Vec<Span> = Vec::with_capacity(verbatim.len() + reworded.len());
+    for s in verbatim {
+        if let Some(last) = out.last_mut() {
+            if last.a.1 == s.a.0 && last.b.1 == s.b.0 {
+                let total = (last.weight + s.weight) as f64;
+                last.score = (last.score * last.weight as f64 + s.score * s.weight as f64) / total;
+                last.weight += s.weight;
+                last.a.1 = s.a.1;
+                last.b.1 = s.b.1;
+                last.a_bytes.1 = s.a_bytes.1;
+                last.b_bytes.1 = s.b_bytes.1;
+                continue;
+            }
+        }
+        out.push(s);
+    }
+    out.extend(reworded);
+    out.sort_unstable_by_key(|s| (s.a, s.b));
+    out
+}
+
+/// Convert to the public form, in characters.
+pub(super) fn to_passages(a: &Prepared, b: &Prepared, spans: &[Span]) -> Vec<Passage> {
+    spans
+        .iter()
+        .map(|s| Passage {
+            a: (a.char_offset(s.a_bytes.0), a.char_offset(s.a_bytes.1)),
+            b: (b.char_offset(s.b_bytes.0), b.char_offset(s.b_bytes.1)),
+            a_words: s.a.1 - s.a.0,
+            b_words: s.b.1 - s.b.0,
+            score: s.score,
+            kind: s.kind,
+        })
+        .collect()
+}
+
+/// Fraction of `len` characters covered by the intervals, and the same weighted by each
+/// character's best interval score.
+pub(super) fn coverage(intervals: &mut [(usize, usize, f64)], len: usize) -> (f64, f64) {
+    if len == 0 {
+        return (0.0, 0.0);
+    }
+    // Sweep over boundaries; at each elementary segment take the best score covering it.
+    let mut points: Vec<usize> = intervals.iter().flat_map(|i| [i.0, i.1]).collect();
+    points.sort_unstable();
+    points.dedup();
+    let (mut covered, mut weighted) = (0usize, 0.0f64);
+    for w in points.windows(2) {
+        let (s, e) = (w[0], w[1]);
+        let best = intervals
+            .iter()
+            .filter(|i| i.0 <= s && e <= i.1)
+            .map(|i| i.2)
+            .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
+        if let Some(score) = best {
+            covered += e - s;
+            weighted += score * (e - s) as f64;
+        }
+    }
+    (covered as f64 / len as f64, weighted / len as f64)
+}

@@ -1,0 +1,217 @@
+//! Verbatim runs: maximal stretches of identical tokens shared by two documents.
+//!
+//! Seeds are anchors, word n-grams that occur exactly once in each document (passim's rare n-grams,
+//! within the pair), so stock phrases repeated inside a document cannot seed a wrong match. Each
+//! anchor is extended left and right while the tokens agree, giving a maximal run on its diagonal.
+//! Runs are then made one-to-one (a token takes part in at most one run per side) longest first,
+//! trimming a run that overlaps a longer one to its longest free part. Because anchors, extension and
+//! the order of acceptance only depend on the pair of token sequences, swapping the two documents
+//! gives the mirrored runs.
+//!
+//! Cost: O(|a| + |b|) to index the anchors, plus the length of the runs found.
+
+use std::collections::HashMap;
+
+/// n-grams occurring more often than this in either document do not seed runs.
+const MAX_OCCURRENCES: usize = 4;
+
+/// Tokens `a..a + len` of the first document equal tokens `b..b + len` of the second.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Run {
+    /// Start in the first document.
+    pub a: usize,
+    /// Start in the second document.
+    pub b: usize,
+    /// Length in tokens.
+    pub len: usize,
+}
+
+/// The one-to-one verbatim runs of at least `min_len` tokens between token hash sequences `ha` and
+/// `hb`, seeded by `n`-gram anchors, sorted by position in `ha`.
+pub fn verbatim_runs(ha: &[u64], hb: &[u64], n: usize, min_len: usize) -> Vec<Run> {
+    let n = n.max(1);
+    if ha.len() < n || hb.len() < n {
+        return Vec::new();
+    }
+    // n-gram -> its positions in a and in b (up to MAX_OCCURRENCES + 1 of each).
+    let mut grams: HashMap<u64, (Vec<usize>, Vec<usize>)> = HashMap::new();
+    for (i, g) in ngram_hashes(ha, n).enumerate() {
+        let e = grams.entry(g).or_default();
+        if e.0.len() <= MAX_OCCURRENCES {
+            e.0.push(i);
+        }
+    }
+    for (j, g) in ngram_hashes(hb, n).enumerate() {
+        if let Some(e) = grams.get_mut(&g) {
+            if e.1.len() <= MAX_OCCURRENCES {
+                e.1.push(j);
+            }
+        }
+    }
+    // Unique n-grams pair their single occurrences; n-grams repeated a few times in both pair their
+    // occurrences in order, which keeps repetitive text (and a document aligned with itself)
+    // anchored. Commoner n-grams seed nothing.
+    let mut anchors: Vec<(usize, usize)> = grams
+        .values()
+        .filter(|(pa, pb)| {
+            !pb.is_empty() && pa.len() <= MAX_OCCURRENCES && pb.len() <= MAX_OCCURRENCES
+        })
+        .flat_map(|(pa, pb)| pa.iter().copied().zip(pb.iter().copied()))
+        .collect();
+    anchors.sort_unstable();
+
+    let mut runs = Vec::new();
+    // Furthest extension reached on each diagonal, so anchors inside a found run are skipped.
+    let mut reached: HashMap<isize, usize> = HashMap::new();
+    for (i, j) in anchors {
+        let diagonal = i as isize - j as isize;
+        if reached.get(&diagonal).is_some_and(|&end| i < end) {
+            continue;
+        }
+        let (mut s_a, mut s_b) = (i, j);
+        while s_a > 0 && s_b > 0 && ha[s_a - 1] == hb[s_b - 1] {
+            s_a -= 1;
+            s_b -= 1;
+        }
+        let (mut e_a, mut e_b) = (i, j);
+        while e_a < ha.len() && e_b < hb.len() && ha[e_a] == hb[e_b] {
+            e_a += 1;
+            e_b += 1;
+        }
+        reached.insert(diagonal, e_a);
+        if e_a - s_a >= min_len {
+            runs.push(Run {
+                a: s_a,
+                b: s_b,
+                len: e_a - s_a,
+            });
+        }
+    }
+    one_to_one(runs, ha.len(), hb.len(), min_len)
+}
+
+/// Hashes of every `n`-gram of `tokens`, in order.
+fn ngram_hashes(tokens: &[u64], n: usize) -> impl Iterator<Item = u64> + '_ {
+    tokens.windows(n).map(|w| {
+        w.iter().fold(0x9e37_79b9_7f4a_7c15u64, |h, &t| {
+            (h.rotate_left(23) ^ t).wrapping_mul(0xff51_afd7_ed55_8ccd)
+        })
+    })
+}
+
+/// Keep runs so that every token is in at most one run per side: longest first (ties broken by
+/// position in a way that does not depend on which document is first), trimming overlaps.
+fn one_to_one(mut runs: Vec<Run>, len_a: usize, len_b: usize, min_len: usize) -> Vec<Run> {
+    runs.sort_unstable_by_key(|r| {
+        (
+            std::cmp::Reverse(r.len),
+            r.a + r.b,
+            r.a.min(r.b),
+            r.a.max(r.b),
+        )
+    });
+    let mut used_a = vec![false; len_a];
+    let mut used_b = vec![false; len_b];
+    let mut kept = Vec::new();
+    for r in runs {
+        // The longest stretch of the run whose tokens are free on both sides.
+        let (mut best_start, mut best_len, mut cur_start) = (0, 0, 0);
+        for k in 0..=r.len {
+            let free = k < r.len && !used_a[r.a + k] && !used_b[r.b + k];
+            if !free {
+                if k - cur_start > best_len {
+                    best_start = cur_start;
+                    best_len = k - cur_start;
+                }
+                cur_start = k + 1;
+            }
+        }
+        if best_len >= min_len {
+            for k in best_start..best_start + best_len {
+                used_a[r.a + k] = true;
+                used_b[r.b + k] = true;
+            }
+            kept.push(Run {
+                a: r.a + best_start,
+                b: r.b + best_start,
+                len: best_len,
+            });
+        }
+    }
+    kept.sort_unstable();
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(words: &str) -> Vec<u64> {
+        words
+            .split_whitespace()
+            .map(|w| xxhash_rust::xxh3::xxh3_64(w.as_bytes()))
+            .collect()
+    }
+
+    #[test]
+    fn finds_reordered_runs() {
+        let a = h("one two three four five six seven eight nine ten x y z");
+        let b = h("q seven eight nine ten x w one two three four five r");
+        let runs = verbatim_runs(&a, &b, 3, 4);
+        assert_eq!(
+            runs,
+            [Run { a: 0, b: 7, len: 5 }, Run { a: 6, b: 1, len: 5 }]
+        );
+    }
+
+    #[test]
+    fn short_matches_are_not_runs() {
+        let a = h("the cat sat on the mat the cat sat");
+        let b = h("the cat sat by the door");
+        assert!(verbatim_runs(&a, &b, 3, 4).is_empty());
+    }
+
+    #[test]
+    fn repetitive_text_still_aligns_with_itself() {
+        let a = h("a a a a a a a b a a a");
+        assert_eq!(
+            verbatim_runs(&a, &a, 3, 3),
+            [Run {
+                a: 0,
+                b: 0,
+                len: 11
+            }]
+        );
+    }
+
+    #[test]
+    fn mirrored_when_swapped() {
+        let a = h("a b c d e f g h i j k l m n o p a b c d e");
+        let b = h("x a b c d e f g y h i j k l m n o p");
+        let ab = verbatim_runs(&a, &b, 3, 3);
+        let mut ba: Vec<Run> = verbatim_runs(&b, &a, 3, 3)
+            .into_iter()
+            .map(|r| Run {
+                a: r.b,
+                b: r.a,
+                len: r.len,
+            })
+            .collect();
+        ba.sort_unstable();
+        assert_eq!(ab, ba);
+        assert!(!ab.is_empty());
+    }
+
+    #[test]
+    fn a_document_with_itself_is_one_run() {
+        let a = h("w1 w2 w3 w4 w5 w6 w7 w8 w1 w2 w3 w9");
+        assert_eq!(
+            verbatim_runs(&a, &a, 3, 3),
+            [Run {
+                a: 0,
+                b: 0,
+                len: 12
+            }]
+        );
+    }
+}
