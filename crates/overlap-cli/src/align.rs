@@ -30,6 +30,9 @@ pub struct AlignArgs {
     #[arg(long, default_value = "text", value_name = "NAME")]
     text_field: String,
 
+    #[command(flatten)]
+    tuning: AlignTuning,
+
     /// Print the alignment as JSON.
     #[arg(long)]
     json: bool,
@@ -51,7 +54,7 @@ pub fn run(args: AlignArgs) -> Result<()> {
             (found.remove(0), found.remove(0))
         }
     };
-    let config = AlignConfig::default();
+    let config = args.tuning.config();
     let alignment = align(&text_a, &text_b, &config);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&alignment)?);
@@ -67,6 +70,50 @@ pub fn run(args: AlignArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The alignment knobs, shared by the commands that align.
+#[derive(Args, Clone)]
+pub struct AlignTuning {
+    /// Weighted word overlap (Dice, 0 to 1) at or above which two sentences are a rewording of
+    /// each other.
+    #[arg(long, default_value_t = AlignConfig::default().reworded_dice, value_name = "D")]
+    pub reworded_dice: f64,
+
+    /// Share of a sentence's weighted words found in a longer sentence at or above which it is a
+    /// reworded part of it.
+    #[arg(long, default_value_t = AlignConfig::default().reworded_containment, value_name = "C")]
+    pub reworded_containment: f64,
+
+    /// Fewest content words two sentences must share to pair as reworded.
+    #[arg(long, default_value_t = AlignConfig::default().min_shared_content_words, value_name = "N")]
+    pub min_shared_words: u32,
+
+    /// Weighted word overlap enough for the sentences next to an aligned pair to align too.
+    #[arg(long, default_value_t = AlignConfig::default().context_dice, value_name = "D")]
+    pub context_dice: f64,
+
+    /// Share of a sentence inside the partner of its aligned neighbour enough to join it.
+    #[arg(long, default_value_t = AlignConfig::default().context_containment, value_name = "C")]
+    pub context_containment: f64,
+
+    /// Pair score at or above which two documents are related.
+    #[arg(long, default_value_t = AlignConfig::default().related_score, value_name = "S")]
+    pub related_score: f64,
+}
+
+impl AlignTuning {
+    pub fn config(&self) -> AlignConfig {
+        AlignConfig {
+            reworded_dice: self.reworded_dice,
+            reworded_containment: self.reworded_containment,
+            min_shared_content_words: self.min_shared_words,
+            context_dice: self.context_dice,
+            context_containment: self.context_containment,
+            related_score: self.related_score,
+            ..AlignConfig::default()
+        }
+    }
 }
 
 fn read_text(path: &str) -> Result<String> {

@@ -44,13 +44,21 @@ pub struct AlignConfig {
     /// Shortest verbatim passage, in words, outside paired sentences. Default: 6.
     pub min_passage_words: usize,
     /// Weighted Dice overlap of two sentences at or above which they are a rewording of each other.
-    /// Default: 0.5.
+    /// Default: 0.35.
     pub reworded_dice: f64,
     /// Share of the smaller sentence's weighted words found in the larger at or above which the
     /// smaller is a reworded part of the larger. Default: 0.75.
     pub reworded_containment: f64,
     /// Fewest content words two sentences must share to pair as reworded. Default: 3.
     pub min_shared_content_words: u32,
+    /// Weighted Dice overlap enough for the sentences next to a pair, on both sides, to pair too
+    /// (rewriting keeps order). Default: 0.25.
+    pub context_dice: f64,
+    /// Share of a sentence inside the partner of its paired neighbour enough for it to join that
+    /// partner (a sentence split in two). Default: 0.5.
+    pub context_containment: f64,
+    /// Fewest content words shared by sentences paired through context. Default: 2.
+    pub min_context_words: u32,
     /// Pair score at or above which two documents are related. Default: 0.2.
     pub related_score: f64,
     /// Fewest words in passages (on the side with fewer) for two documents to be related.
@@ -65,9 +73,12 @@ impl Default for AlignConfig {
             anchor_ngram: 3,
             min_run: 4,
             min_passage_words: 6,
-            reworded_dice: 0.5,
+            reworded_dice: 0.35,
             reworded_containment: 0.75,
             min_shared_content_words: 3,
+            context_dice: 0.25,
+            context_containment: 0.5,
+            min_context_words: 2,
             related_score: 0.2,
             min_related_words: 12,
         }
@@ -99,6 +110,10 @@ pub struct Passage {
     pub b_words: usize,
     /// Similarity of the two spans: 1 for verbatim, weighted word overlap for reworded.
     pub score: f64,
+    /// How much the passage counts towards the pair score: its similarity, halved for a weakly
+    /// similar reworded passage with no other passage in the neighbouring sentences.
+    #[serde(skip)]
+    pub evidence: f64,
     /// Verbatim or reworded.
     pub kind: PassageKind,
 }
@@ -145,14 +160,19 @@ pub fn align_prepared(a: &Prepared, b: &Prepared, config: &AlignConfig) -> Align
         return exact_copy(a, b);
     }
     let runs = verbatim_runs(&a.hashes, &b.hashes, config.anchor_ngram, config.min_run);
-    let pairs = pairing::pair_units(a, b, &runs, config);
-    let spans = passages::build(a, b, &runs, &pairs, config);
+    let weights = similarity::KeyWeights::for_pair(a, b);
+    let pairs = pairing::pair_units(a, b, &runs, &weights, config);
+    let spans = passages::build(a, b, &runs, &pairs, &weights, config);
     let passages = passages::to_passages(a, b, &spans);
 
-    let mut ia: Vec<(usize, usize, f64)> =
-        passages.iter().map(|p| (p.a.0, p.a.1, p.score)).collect();
-    let mut ib: Vec<(usize, usize, f64)> =
-        passages.iter().map(|p| (p.b.0, p.b.1, p.score)).collect();
+    let mut ia: Vec<(usize, usize, f64)> = passages
+        .iter()
+        .map(|p| (p.a.0, p.a.1, p.evidence))
+        .collect();
+    let mut ib: Vec<(usize, usize, f64)> = passages
+        .iter()
+        .map(|p| (p.b.0, p.b.1, p.evidence))
+        .collect();
     let (coverage_a, _) = passages::coverage(&mut ia, a.char_len());
     let (coverage_b, _) = passages::coverage(&mut ib, b.char_len());
     let (_, weighted_a) = passages::coverage(
@@ -202,6 +222,7 @@ fn exact_copy(a: &Prepared, b: &Prepared) -> Alignment {
             a_words: a.len(),
             b_words: b.len(),
             score: 1.0,
+            evidence: 1.0,
             kind: PassageKind::Verbatim,
         }],
     }

@@ -2,9 +2,9 @@
 //! from weighted word overlap, resolved one-to-one (then many-to-one for units that one longer unit
 //! of the other document contains).
 
-use super::prepare::{Prepared, CONTENT_WEIGHT};
+use super::prepare::Prepared;
 use super::runs::Run;
-use super::similarity::{overlap, Bag, Overlap};
+use super::similarity::{overlap, Bag, KeyWeights, Overlap};
 use super::AlignConfig;
 use std::collections::HashMap;
 
@@ -35,9 +35,15 @@ impl UnitPair {
 }
 
 /// Choose corresponding unit pairs.
-pub fn pair_units(a: &Prepared, b: &Prepared, runs: &[Run], config: &AlignConfig) -> Vec<UnitPair> {
-    let bags_a: Vec<Bag> = a.units.iter().map(|u| Bag::of(a, u)).collect();
-    let bags_b: Vec<Bag> = b.units.iter().map(|u| Bag::of(b, u)).collect();
+pub fn pair_units(
+    a: &Prepared,
+    b: &Prepared,
+    runs: &[Run],
+    weights: &KeyWeights,
+    config: &AlignConfig,
+) -> Vec<UnitPair> {
+    let bags_a: Vec<Bag> = a.units.iter().map(|u| Bag::of(a, u, weights)).collect();
+    let bags_b: Vec<Bag> = b.units.iter().map(|u| Bag::of(b, u, weights)).collect();
 
     // Verbatim tokens shared by each unit pair, from the runs.
     let mut verbatim: HashMap<(usize, usize), (usize, usize)> = HashMap::new();
@@ -54,16 +60,16 @@ pub fn pair_units(a: &Prepared, b: &Prepared, runs: &[Run], config: &AlignConfig
     // Candidates: unit pairs sharing a content word, or any verbatim token.
     let mut index: HashMap<u64, Vec<usize>> = HashMap::new();
     for (v, bag) in bags_b.iter().enumerate() {
-        for &(key, w) in &bag.items {
-            if w >= CONTENT_WEIGHT {
+        for &(key, _, content) in &bag.items {
+            if content > 0 {
                 index.entry(key).or_default().push(v);
             }
         }
     }
     let mut candidates: Vec<(usize, usize)> = verbatim.keys().copied().collect();
     for (u, bag) in bags_a.iter().enumerate() {
-        for &(key, w) in &bag.items {
-            if w >= CONTENT_WEIGHT {
+        for &(key, _, content) in &bag.items {
+            if content > 0 {
                 if let Some(vs) = index.get(&key) {
                     candidates.extend(vs.iter().map(|&v| (u, v)));
                 }
@@ -130,8 +136,107 @@ pub fn pair_units(a: &Prepared, b: &Prepared, runs: &[Run], config: &AlignConfig
             chosen.push(p);
         }
     }
+    grow_along_context(
+        a,
+        b,
+        &bags_a,
+        &bags_b,
+        &verbatim,
+        &mut used_a,
+        &mut used_b,
+        &mut chosen,
+        config,
+    );
     chosen.sort_unstable_by_key(|p| (p.u, p.v));
     chosen
+}
+
+/// Grow the alignment from its pairs into their neighbourhood, as a rewriter keeps the order of what
+/// they rewrite: the next (or previous) sentences of a pair, on both sides, pair with a lower bar of
+/// word overlap; so does a neighbouring sentence with the same partner when one sentence was split
+/// in two. Isolated weak similarities between unrelated texts have no paired neighbour to grow from.
+#[allow(clippy::too_many_arguments)]
+fn grow_along_context(
+    a: &Prepared,
+    b: &Prepared,
+    bags_a: &[Bag],
+    bags_b: &[Bag],
+    verbatim: &HashMap<(usize, usize), (usize, usize)>,
+    used_a: &mut [bool],
+    used_b: &mut [bool],
+    chosen: &mut Vec<UnitPair>,
+    config: &AlignConfig,
+) {
+    const STEPS: [(isize, isize); 6] = [(1, 1), (-1, -1), (1, 0), (-1, 0), (0, 1), (0, -1)];
+    let mut frontier: Vec<UnitPair> = chosen.clone();
+    while !frontier.is_empty() {
+        let mut candidates: Vec<UnitPair> = Vec::new();
+        for p in &frontier {
+            for (du, dv) in STEPS {
+                let (Some(u), Some(v)) = (p.u.checked_add_signed(du), p.v.checked_add_signed(dv))
+                else {
+                    continue;
+                };
+                if u >= bags_a.len() || v >= bags_b.len() {
+                    continue;
+                }
+                let diagonal = du == dv;
+                let free = if diagonal {
+                    !used_a[u] && !used_b[v]
+                } else if du != 0 {
+                    // A sentence of the first document next to one already paired joins its partner.
+                    !used_a[u]
+                } else {
+                    !used_b[v]
+                };
+                if !free {
+                    continue;
+                }
+                let (vu, vv) = verbatim.get(&(u, v)).copied().unwrap_or((0, 0));
+                let pair = UnitPair {
+                    u,
+                    v,
+                    overlap: overlap(&bags_a[u], &bags_b[v]),
+                    verbatim_u: vu,
+                    verbatim_v: vv,
+                };
+                let o = &pair.overlap;
+                let words = o.shared_content_words >= config.min_context_words;
+                let similar = if diagonal {
+                    o.dice >= config.context_dice
+                } else {
+                    // The joining sentence must be mostly inside its partner.
+                    let joining = if du != 0 { &bags_a[u] } else { &bags_b[v] };
+                    let partner = if du != 0 { &bags_b[v] } else { &bags_a[u] };
+                    joining.total <= partner.total && o.containment >= config.context_containment
+                };
+                if words && similar {
+                    candidates.push(pair);
+                }
+            }
+        }
+        candidates.sort_by(|p, q| {
+            q.strength(a, b)
+                .total_cmp(&p.strength(a, b))
+                .then((p.u + p.v).cmp(&(q.u + q.v)))
+                .then(p.u.min(p.v).cmp(&q.u.min(q.v)))
+        });
+        candidates.dedup_by_key(|p| (p.u, p.v));
+        frontier.clear();
+        for p in candidates {
+            let diagonal_ok = !used_a[p.u] && !used_b[p.v];
+            let joins = used_a[p.u] != used_b[p.v];
+            if diagonal_ok || joins {
+                if chosen.iter().any(|c| c.u == p.u && c.v == p.v) {
+                    continue;
+                }
+                used_a[p.u] = true;
+                used_b[p.v] = true;
+                chosen.push(p);
+                frontier.push(p);
+            }
+        }
+    }
 }
 
 /// Whether a unit pair is evidence of reuse at all.

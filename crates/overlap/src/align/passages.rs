@@ -4,7 +4,7 @@
 use super::pairing::UnitPair;
 use super::prepare::Prepared;
 use super::runs::Run;
-use super::similarity::{overlap, Bag};
+use super::similarity::{overlap, Bag, KeyWeights};
 use super::{AlignConfig, Passage, PassageKind};
 
 /// A passage in token and byte coordinates, before conversion to characters.
@@ -20,12 +20,19 @@ pub(super) struct Span {
     weight: usize,
 }
 
+/// Share of its score that an isolated, weakly similar reworded passage contributes to the pair score.
+const ISOLATED_EVIDENCE: f64 = 0.5;
+
+/// Similarity at which a reworded passage is evidence on its own, isolated or not.
+const STRONG_REWORDING: f64 = 0.6;
+
 /// Build the passages of an alignment, sorted by position in the first document.
 pub(super) fn build(
     a: &Prepared,
     b: &Prepared,
     runs: &[Run],
     pairs: &[UnitPair],
+    weights: &KeyWeights,
     config: &AlignConfig,
 ) -> Vec<Span> {
     // For each token, where its run maps it (if anywhere).
@@ -64,7 +71,10 @@ pub(super) fn build(
             }
         } else {
             let (a0, a1, b0, b1) = trim_partial(a, b, p, config);
-            let similarity = overlap(&bag_of(a, a0, a1), &bag_of(b, b0, b1));
+            let similarity = overlap(
+                &Bag::of_tokens(a, a0, a1, weights),
+                &Bag::of_tokens(b, b0, b1, weights),
+            );
             Span {
                 a: (a0, a1),
                 b: (b0, b1),
@@ -148,16 +158,6 @@ fn trim_partial(
     (a0, a1, b0, b1)
 }
 
-fn bag_of(doc: &Prepared, first: usize, end: usize) -> Bag {
-    let unit = super::units::Unit {
-        first,
-        end,
-        start_byte: 0,
-        end_byte: 0,
-    };
-    Bag::of(doc, &unit)
-}
-
 /// Byte span of tokens `first..end`: from the token's start, or from its unit's start when the span
 /// begins the unit (so an opening quote is included); to the token's end, or its unit's end when the
 /// span ends the unit (so closing punctuation is included).
@@ -208,16 +208,49 @@ fn merge_adjacent(spans: Vec<Span>) -> Vec<Span> {
     out
 }
 
-/// Convert to the public form, in characters.
-pub(super) fn to_passages(a: &Prepared, b: &Prepared, spans: &[Span]) -> Vec<Passage> {
+/// How much each passage counts as evidence of reuse. Like the seed filtering of text-alignment
+/// systems, a reworded passage of modest similarity with no other passage in the neighbouring
+/// sentences of either document counts for less: unrelated texts on one topic produce such isolated
+/// look-alikes, while real rewriting produces runs of them.
+fn evidence(a: &Prepared, b: &Prepared, spans: &[Span]) -> Vec<f64> {
+    let units = |doc: &Prepared, (first, end): (usize, usize)| {
+        (doc.unit_of[first] as usize, doc.unit_of[end - 1] as usize)
+    };
+    let near = |x: (usize, usize), y: (usize, usize)| x.0 <= y.1 + 1 && y.0 <= x.1 + 1;
     spans
         .iter()
-        .map(|s| Passage {
+        .enumerate()
+        .map(|(i, s)| {
+            if s.kind == PassageKind::Verbatim || s.score >= STRONG_REWORDING {
+                return s.score;
+            }
+            let (ua, ub) = (units(a, s.a), units(b, s.b));
+            let supported = spans
+                .iter()
+                .enumerate()
+                .any(|(j, t)| j != i && (near(units(a, t.a), ua) || near(units(b, t.b), ub)));
+            if supported {
+                s.score
+            } else {
+                s.score * ISOLATED_EVIDENCE
+            }
+        })
+        .collect()
+}
+
+/// Convert to the public form, in characters.
+pub(super) fn to_passages(a: &Prepared, b: &Prepared, spans: &[Span]) -> Vec<Passage> {
+    let evidence = evidence(a, b, spans);
+    spans
+        .iter()
+        .zip(evidence)
+        .map(|(s, evidence)| Passage {
             a: (a.char_offset(s.a_bytes.0), a.char_offset(s.a_bytes.1)),
             b: (b.char_offset(s.b_bytes.0), b.char_offset(s.b_bytes.1)),
             a_words: s.a.1 - s.a.0,
             b_words: s.b.1 - s.b.0,
             score: s.score,
+            evidence,
             kind: s.kind,
         })
         .collect()

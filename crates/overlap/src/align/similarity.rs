@@ -1,37 +1,102 @@
 //! Similarity of two sentence units, for rewording: weighted overlap of soft-matched words.
 //!
-//! A unit becomes a bag of soft keys (stem-like prefixes) with weights (content words weigh more than
-//! function words). Two bags share `min(weight in u, weight in v)` of every key. All arithmetic is in
-//! integers, so the similarity of `(u, v)` and `(v, u)` is bit-for-bit the same.
+//! A unit becomes a bag of soft keys (stem-like prefixes) with weights. A content word weighs by how
+//! rare it is among the sentences of the two documents (an inverse sentence frequency, so the words of
+//! the shared topic, which occur everywhere, count for less than the words of one statement); a
+//! function word weighs 1. Two bags share `min(weight in u, weight in v)` of every key. Weights are
+//! integers computed from both documents together, so the similarity of `(u, v)` and `(v, u)` is
+//! bit-for-bit the same.
 
 use super::prepare::{Prepared, CONTENT_WEIGHT};
 use super::units::Unit;
+use std::collections::HashMap;
 
-/// A unit as a sorted bag of `(key, total weight)`.
+/// Weights of content keys for one pair of documents.
+#[derive(Clone, Debug, Default)]
+pub struct KeyWeights {
+    weight: HashMap<u64, u32>,
+}
+
+impl KeyWeights {
+    /// Inverse sentence frequency of every content key over the units of both documents:
+    /// `round(8 ln(1 + units / units containing the key))`, at least 1.
+    pub fn for_pair(a: &Prepared, b: &Prepared) -> Self {
+        let mut sentences: HashMap<u64, u32> = HashMap::new();
+        let mut seen = Vec::new();
+        for doc in [a, b] {
+            for unit in &doc.units {
+                seen.clear();
+                seen.extend(
+                    (unit.first..unit.end)
+                        .filter(|&t| doc.weights[t] >= CONTENT_WEIGHT)
+                        .map(|t| doc.keys[t]),
+                );
+                seen.sort_unstable();
+                seen.dedup();
+                for &k in &seen {
+                    *sentences.entry(k).or_default() += 1;
+                }
+            }
+        }
+        let n = (a.units.len() + b.units.len()) as f64;
+        let weight = sentences
+            .into_iter()
+            .map(|(k, sf)| {
+                (
+                    k,
+                    ((8.0 * (1.0 + n / f64::from(sf)).ln()).round() as u32).max(1),
+                )
+            })
+            .collect();
+        KeyWeights { weight }
+    }
+
+    /// Weight of token `t` of `doc`: 0 when masked, 1 for a function word, its key's weight otherwise.
+    fn of(&self, doc: &Prepared, t: usize) -> (u32, u32) {
+        match doc.weights[t] {
+            0 => (0, 0),
+            w if w < CONTENT_WEIGHT => (1, 0),
+            _ => (self.weight.get(&doc.keys[t]).copied().unwrap_or(1), 1),
+        }
+    }
+}
+
+/// A unit as a sorted bag of `(key, total weight, content words)`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Bag {
     /// Sorted by key, keys distinct.
-    pub items: Vec<(u64, u32)>,
+    pub items: Vec<(u64, u32, u32)>,
     /// Sum of the weights.
     pub total: u32,
 }
 
 impl Bag {
     /// The bag of `unit` in `doc`.
-    pub fn of(doc: &Prepared, unit: &Unit) -> Bag {
-        let mut items: Vec<(u64, u32)> = (unit.first..unit.end)
+    pub fn of(doc: &Prepared, unit: &Unit, weights: &KeyWeights) -> Bag {
+        Self::of_tokens(doc, unit.first, unit.end, weights)
+    }
+
+    /// The bag of tokens `first..end` of `doc`.
+    pub fn of_tokens(doc: &Prepared, first: usize, end: usize, weights: &KeyWeights) -> Bag {
+        let mut items: Vec<(u64, u32, u32)> = (first..end)
             .filter(|&t| doc.weights[t] > 0)
-            .map(|t| (doc.keys[t], doc.weights[t]))
+            .map(|t| {
+                let (w, content) = weights.of(doc, t);
+                (doc.keys[t], w, content)
+            })
             .collect();
         items.sort_unstable();
-        let mut merged: Vec<(u64, u32)> = Vec::with_capacity(items.len());
-        for (k, w) in items {
+        let mut merged: Vec<(u64, u32, u32)> = Vec::with_capacity(items.len());
+        for (k, w, c) in items {
             match merged.last_mut() {
-                Some((lk, lw)) if *lk == k => *lw += w,
-                _ => merged.push((k, w)),
+                Some((lk, lw, lc)) if *lk == k => {
+                    *lw += w;
+                    *lc += c;
+                }
+                _ => merged.push((k, w, c)),
             }
         }
-        let total = merged.iter().map(|(_, w)| w).sum();
+        let total = merged.iter().map(|(_, w, _)| w).sum();
         Bag {
             items: merged,
             total,
@@ -44,7 +109,7 @@ impl Bag {
 pub struct Overlap {
     /// Shared weight.
     pub shared: u32,
-    /// Shared weight coming from content words (in units of content words).
+    /// Content words shared (counted once per matched occurrence).
     pub shared_content_words: u32,
     /// Weighted Dice coefficient: `2 shared / (total_u + total_v)`.
     pub dice: f64,
@@ -57,15 +122,14 @@ pub fn overlap(u: &Bag, v: &Bag) -> Overlap {
     let (mut i, mut j) = (0, 0);
     let (mut shared, mut content) = (0u32, 0u32);
     while i < u.items.len() && j < v.items.len() {
-        let (ku, wu) = u.items[i];
-        let (kv, wv) = v.items[j];
+        let (ku, wu, cu) = u.items[i];
+        let (kv, wv, cv) = v.items[j];
         match ku.cmp(&kv) {
             std::cmp::Ordering::Less => i += 1,
             std::cmp::Ordering::Greater => j += 1,
             std::cmp::Ordering::Equal => {
-                let m = wu.min(wv);
-                shared += m;
-                content += m / CONTENT_WEIGHT;
+                shared += wu.min(wv);
+                content += cu.min(cv);
                 i += 1;
                 j += 1;
             }
@@ -96,7 +160,7 @@ mod tests {
 
     fn bag(text: &str) -> Bag {
         let p = Prepared::new(text, &AlignConfig::default());
-        Bag::of(&p, &p.units[0])
+        Bag::of(&p, &p.units[0], &KeyWeights::default())
     }
 
     #[test]

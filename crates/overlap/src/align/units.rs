@@ -1,8 +1,11 @@
 //! Sentence units: the granularity at which reworded text is compared.
 //!
-//! A unit is a sentence, or a line when a line holds no sentence break. Line breaks always end a unit
-//! (paragraphs and list items rarely continue across them); inside a line, a unit ends after `.`, `!`
-//! or `?` (and any closing quotes or brackets) when whitespace and then an upper-case letter, digit or
+//! A unit is a sentence, or a line when a line holds no sentence break. A line break ends a unit
+//! (headings, list items and one-sentence paragraphs rarely continue across one) unless it is a soft
+//! wrap: text hard-wrapped at a fixed width, where a line that fills the width and stops mid-sentence
+//! continues on the next, or a line that stops mid-sentence before a line starting in lower case.
+//! Blank lines and indented lines always end a unit. Inside a line, a unit ends after `.`, `!` or `?`
+//! (and any closing quotes or brackets) when whitespace and then an upper-case letter, digit or
 //! opening quote follow, unless the word before the period is a common abbreviation or an initial.
 //! Very long units are cut at the token boundary nearest a clause mark so that one run-on line cannot
 //! swallow a passage.
@@ -70,12 +73,21 @@ pub fn units(text: &str, tokens: &Tokens) -> Vec<Unit> {
 /// Byte offsets where a new unit begins.
 fn break_points(text: &str) -> Vec<usize> {
     let bytes = text.as_bytes();
+    let width = text
+        .lines()
+        .map(|l| l.trim_end().chars().count())
+        .max()
+        .unwrap_or(0);
     let mut breaks = Vec::new();
+    let mut line_start = 0;
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
         if b == b'\n' {
-            breaks.push(i + 1);
+            if !is_soft_wrap(&text[line_start..i], &text[i + 1..], width) {
+                breaks.push(i + 1);
+            }
+            line_start = i + 1;
             i += 1;
             continue;
         }
@@ -113,6 +125,32 @@ fn break_points(text: &str) -> Vec<usize> {
         i += 1;
     }
     breaks
+}
+
+/// Shortest line that can be part of hard-wrapped text.
+const MIN_WRAPPED_LINE: usize = 30;
+
+/// Whether the line break between `line` and the text `after` it only wraps a sentence.
+fn is_soft_wrap(line: &str, after: &str, width: usize) -> bool {
+    let line = line.trim_end();
+    let Some(last) = line.chars().last() else {
+        return false;
+    };
+    let Some(next) = after.chars().next() else {
+        return false;
+    };
+    // A blank or indented next line starts a paragraph; a line ending a sentence or clause block
+    // ends the unit.
+    if next.is_whitespace() || matches!(last, '.' | '!' | '?' | ':' | ';') {
+        return false;
+    }
+    if !(last.is_alphanumeric() || matches!(last, ',' | '-' | '(' | '\'' | '"' | '’' | '”')) {
+        return false;
+    }
+    let len = line.chars().count();
+    let fills_width = len >= MIN_WRAPPED_LINE && len + 20 >= width;
+    let continues = len >= MIN_WRAPPED_LINE && next.is_lowercase();
+    fills_width || continues
 }
 
 /// True when the word ending just before byte `dot` is an abbreviation or a single-letter initial.
@@ -225,6 +263,20 @@ mod tests {
                 "Last."
             ]
         );
+    }
+
+    #[test]
+    fn hard_wrapped_text_is_joined_but_headings_and_paragraphs_are_not() {
+        let text = "Showers continued throughout the week in the\nBahia cocoa zone, alleviating the drought since\nearly January.\n    The dry period means the temporao will be\nlate this year.\n";
+        assert_eq!(
+            split(text),
+            [
+                "Showers continued throughout the week in the\nBahia cocoa zone, alleviating the drought since\nearly January.",
+                "The dry period means the temporao will be\nlate this year.",
+            ]
+        );
+        let headed = "Blinken, Lavrov hold 'frank' discussions\nThe phone call is Blinken and Lavrov's first since February 15, and the first since the war began in Ukraine.\n";
+        assert_eq!(split(headed).len(), 2);
     }
 
     #[test]

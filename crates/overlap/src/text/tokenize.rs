@@ -2,8 +2,9 @@
 //!
 //! Rules (a fast subset of Unicode word segmentation, UAX #29, that needs no tables beyond `char`'s):
 //! - a word is a maximal run of letters, digits, `_` and combining marks;
-//! - `'` or `’` between two letters, `.` between two letters or two digits, and `,` between two digits
-//!   stay inside the word (`don't`, `U.S`, `3.14`, `155,221`);
+//! - `'` or `’` between two letters, `.` between two digits or after a one- or two-letter piece
+//!   before a letter, and `,` between two digits stay inside the word (`don't`, `U.S`, `Ph.D`, `3.14`,
+//!   `155,221`); a period glued between longer words (`language.It`, a missing space) separates them;
 //! - each ideograph, hiragana or katakana character is a word of its own, since these scripts do not
 //!   separate words with spaces and single characters are the usual unit for n-grams over them;
 //! - everything else (spaces, punctuation, symbols) separates words and is dropped.
@@ -70,6 +71,8 @@ pub fn tokenize_into(text: &str, normalization: &Normalization, out: &mut Tokens
             Class::Word => {
                 let start = i;
                 let mut last = c;
+                // Characters since the token start or the last joiner.
+                let mut piece = 1;
                 i += w;
                 let mut end = i;
                 while i < bytes.len() {
@@ -77,6 +80,7 @@ pub fn tokenize_into(text: &str, normalization: &Normalization, out: &mut Tokens
                     match classify(c2) {
                         Class::Word => {
                             last = c2;
+                            piece += 1;
                             i += w2;
                             end = i;
                         }
@@ -86,8 +90,9 @@ pub fn tokenize_into(text: &str, normalization: &Normalization, out: &mut Tokens
                         }
                         Class::Joiner(joiner) if i + w2 < bytes.len() => {
                             let (c3, w3) = decode(text, i + w2);
-                            if classify(c3) == Class::Word && joiner.joins(last, c3) {
+                            if classify(c3) == Class::Word && joiner.joins(last, c3, piece) {
                                 last = c3;
+                                piece = 1;
                                 i += w2 + w3;
                                 end = i;
                             } else {
@@ -135,12 +140,14 @@ enum Joiner {
 }
 
 impl Joiner {
-    fn joins(self, before: char, after: char) -> bool {
+    /// Whether the joiner between `before` (ending a piece of `piece` characters) and `after` stays
+    /// inside the word.
+    fn joins(self, before: char, after: char, piece: usize) -> bool {
         let letters = before.is_alphabetic() && after.is_alphabetic();
         let digits = before.is_numeric() && after.is_numeric();
         match self {
             Joiner::Apostrophe => letters,
-            Joiner::Period => letters || digits,
+            Joiner::Period => (letters && piece <= 2) || digits,
             Joiner::Comma => digits,
         }
     }
@@ -215,6 +222,11 @@ mod tests {
     fn joiners_only_join_inside_words() {
         assert_eq!(words("end. Next"), ["end", "next"]);
         assert_eq!(words("U.S. policy"), ["u.s", "policy"]);
+        assert_eq!(
+            words("a Ph.D thesis, e.g. this"),
+            ["a", "ph.d", "thesis", "e.g", "this"]
+        );
+        assert_eq!(words("in language.It is"), ["in", "language", "it", "is"]);
         assert_eq!(words("'quoted'"), ["quoted"]);
         assert_eq!(words("1,a"), ["1", "a"]);
         assert_eq!(words("trailing."), ["trailing"]);
