@@ -37,6 +37,10 @@ pub struct AlignArgs {
     #[arg(long)]
     json: bool,
 
+    /// Also write the side-by-side view as a self-contained HTML page to FILE.
+    #[arg(long, value_name = "FILE")]
+    html: Option<std::path::PathBuf>,
+
     /// Width of the side-by-side view (default: $COLUMNS or 120).
     #[arg(long, value_name = "COLUMNS")]
     width: Option<usize>,
@@ -49,6 +53,7 @@ pub fn run(args: AlignArgs) -> Result<()> {
             let fields = FieldNames {
                 id: args.id_field.clone(),
                 text: args.text_field.clone(),
+                ..FieldNames::default()
             };
             let mut found = find_records(corpus, &fields, &[&args.a, &args.b])?;
             (found.remove(0), found.remove(0))
@@ -56,18 +61,34 @@ pub fn run(args: AlignArgs) -> Result<()> {
     };
     let config = args.tuning.config();
     let alignment = align(&text_a, &text_b, &config);
+    if let Some(path) = &args.html {
+        use overlap::report::{render_pair_page, DocView, PairView};
+        let view = PairView::from_alignment(
+            format!("{} ~ {}", args.a, args.b),
+            DocView {
+                id: args.a.clone(),
+                text: text_a.clone(),
+            },
+            DocView {
+                id: args.b.clone(),
+                text: text_b.clone(),
+            },
+            &alignment,
+        );
+        std::fs::write(path, render_pair_page(&view))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&alignment)?);
+        crate::print_out(&(serde_json::to_string_pretty(&alignment)? + "\n"))?;
     } else {
         let width = args
             .width
             .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
             .unwrap_or(120)
             .max(40);
-        print!(
-            "{}",
-            side_by_side(&text_a, &text_b, &args.a, &args.b, &alignment, width)
-        );
+        crate::print_out(&side_by_side(
+            &text_a, &text_b, &args.a, &args.b, &alignment, width,
+        ))?;
     }
     Ok(())
 }
@@ -100,6 +121,11 @@ pub struct AlignTuning {
     /// Pair score at or above which two documents are related.
     #[arg(long, default_value_t = AlignConfig::default().related_score, value_name = "S")]
     pub related_score: f64,
+
+    /// Words of passage evidence (words times similarity) that make two documents related
+    /// whatever their score.
+    #[arg(long, default_value_t = AlignConfig::default().min_related_evidence_words, value_name = "W")]
+    pub related_words: f64,
 }
 
 impl AlignTuning {
@@ -111,6 +137,7 @@ impl AlignTuning {
             context_dice: self.context_dice,
             context_containment: self.context_containment,
             related_score: self.related_score,
+            min_related_evidence_words: self.related_words,
             ..AlignConfig::default()
         }
     }

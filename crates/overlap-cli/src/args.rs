@@ -46,6 +46,7 @@ impl InputArgs {
         FieldNames {
             id: self.id_field.clone(),
             text: self.text_field.clone(),
+            ..FieldNames::default()
         }
     }
 

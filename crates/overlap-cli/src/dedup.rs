@@ -57,6 +57,10 @@ pub struct DedupArgs {
     #[arg(long)]
     no_deduped: bool,
 
+    /// Also write DIR/report.html: a self-contained HTML report (see `overlap report --help`).
+    #[arg(long)]
+    report: bool,
+
     /// Print summary.json on standard output (and no progress bars).
     #[arg(long)]
     json: bool,
@@ -110,9 +114,13 @@ pub fn run(args: DedupArgs) -> Result<()> {
     let bars = Bars::new(args.quiet || args.json);
     let summary = overlap::dedup::run(&options, &config, &bars)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        crate::print_out(&(serde_json::to_string_pretty(&summary)? + "\n"))?;
     } else if talk {
         print_summary(&summary, &options);
+    }
+    if args.report {
+        let out = options.out_dir.join("report.html");
+        crate::report::write(&options.out_dir, None, &out, !talk)?;
     }
     Ok(())
 }

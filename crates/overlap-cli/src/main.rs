@@ -5,6 +5,8 @@ mod align;
 mod args;
 mod dedup;
 mod progress;
+mod report;
+mod reuse;
 mod sketch;
 
 use clap::{Parser, Subcommand};
@@ -22,6 +24,8 @@ struct Cli {
 enum Command {
     Align(align::AlignArgs),
     Dedup(dedup::DedupArgs),
+    Report(report::ReportArgs),
+    Reuse(reuse::ReuseArgs),
     Sketch(sketch::SketchArgs),
 }
 
@@ -30,6 +34,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Align(args) => align::run(args),
         Command::Dedup(args) => dedup::run(args),
+        Command::Report(args) => report::run(args),
+        Command::Reuse(args) => reuse::run(args),
         Command::Sketch(args) => sketch::run(args),
     };
     match result {
@@ -38,5 +44,16 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// Write `text` to standard output. A reader that closed the pipe early (`| head`) is not an error:
+/// there is nobody left to tell, so the rest is dropped quietly instead of panicking.
+pub fn print_out(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
     }
 }

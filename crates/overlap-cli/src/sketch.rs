@@ -66,7 +66,7 @@ pub fn run(args: SketchArgs) -> Result<()> {
         &bars,
     )?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&stats)?);
+        crate::print_out(&(serde_json::to_string_pretty(&stats)? + "\n"))?;
     } else if !args.quiet {
         eprintln!(
             "sketched {} documents ({} shingles) in {:.2} s: tokenize {:.2} s, shingle {:.2} s, \

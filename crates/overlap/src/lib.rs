@@ -20,8 +20,11 @@ pub mod align;
 pub mod cluster;
 pub mod dedup;
 pub mod error;
+mod hashing;
 pub mod io;
 pub mod progress;
+pub mod report;
+pub mod reuse;
 pub mod sketch;
 pub mod text;
 

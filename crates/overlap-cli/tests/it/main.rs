@@ -6,4 +6,5 @@ mod common;
 mod dedup_bad_input;
 mod dedup_outputs;
 mod dedup_recall;
+mod reuse;
 mod sketch;

@@ -26,7 +26,8 @@ mod similarity;
 mod units;
 
 pub use prepare::{is_function_word, soft_key, Prepared};
-pub use runs::{verbatim_runs, Run};
+pub use runs::{verbatim_runs, verbatim_runs_masked, Run};
+pub use similarity::{Bag, KeyWeights};
 pub use units::{units, Unit};
 
 use crate::text::Normalization;
@@ -51,6 +52,9 @@ pub struct AlignConfig {
     pub reworded_containment: f64,
     /// Fewest content words two sentences must share to pair as reworded. Default: 3.
     pub min_shared_content_words: u32,
+    /// Fewest rare words (in under 1% of a corpus's documents, with corpus weights; any content
+    /// word otherwise) two sentences must share to pair as reworded. Default: 2.
+    pub min_shared_rare_words: u32,
     /// Weighted Dice overlap enough for the sentences next to a pair, on both sides, to pair too
     /// (rewriting keeps order). Default: 0.25.
     pub context_dice: f64,
@@ -64,6 +68,11 @@ pub struct AlignConfig {
     /// Fewest words in passages (on the side with fewer) for two documents to be related.
     /// Default: 12.
     pub min_related_words: usize,
+    /// Passages holding at least this many words of evidence make two documents related whatever
+    /// their score: a quoted paragraph inside a long article is reuse. A passage's evidence is its
+    /// word count (on the side with fewer words) less 6, times its similarity, halved for an
+    /// isolated weak rewording. Default: 15.
+    pub min_related_evidence_words: f64,
 }
 
 impl Default for AlignConfig {
@@ -76,11 +85,13 @@ impl Default for AlignConfig {
             reworded_dice: 0.35,
             reworded_containment: 0.75,
             min_shared_content_words: 3,
+            min_shared_rare_words: 2,
             context_dice: 0.25,
             context_containment: 0.5,
             min_context_words: 2,
             related_score: 0.2,
             min_related_words: 12,
+            min_related_evidence_words: 15.0,
         }
     }
 }
@@ -134,6 +145,10 @@ pub struct Alignment {
     pub passages: Vec<Passage>,
 }
 
+/// Words of every passage that count for nothing towards [`AlignConfig::min_related_evidence_words`]:
+/// short lines (a link, a headline, a credit) recur by chance or by house style.
+const SHORT_PASSAGE_WORDS: usize = 6;
+
 /// Align two texts.
 ///
 /// ```
@@ -154,15 +169,59 @@ pub fn align(a: &str, b: &str, config: &AlignConfig) -> Alignment {
     align_prepared(&pa, &pb, config)
 }
 
-/// Align two prepared documents (prepare each once when aligning it with many others).
+/// Align two prepared documents (prepare each once when aligning it with many others). Words are
+/// weighted by their rarity among the sentences of the two documents.
 pub fn align_prepared(a: &Prepared, b: &Prepared, config: &AlignConfig) -> Alignment {
-    if !a.is_empty() && a.hashes == b.hashes && a.masked_chars() == 0 && b.masked_chars() == 0 {
+    if is_exact_copy(a, b) {
         return exact_copy(a, b);
     }
-    let runs = verbatim_runs(&a.hashes, &b.hashes, config.anchor_ngram, config.min_run);
-    let weights = similarity::KeyWeights::for_pair(a, b);
-    let pairs = pairing::pair_units(a, b, &runs, &weights, config);
-    let spans = passages::build(a, b, &runs, &pairs, &weights, config);
+    align_prepared_with(a, b, &similarity::KeyWeights::for_pair(a, b), config)
+}
+
+/// Align two prepared documents with given word weights (corpus-wide rarity, in `overlap reuse`).
+pub fn align_prepared_with(
+    a: &Prepared,
+    b: &Prepared,
+    weights: &KeyWeights,
+    config: &AlignConfig,
+) -> Alignment {
+    if is_exact_copy(a, b) {
+        return exact_copy(a, b);
+    }
+    let bags_a = unit_bags(a, weights);
+    let bags_b = unit_bags(b, weights);
+    align_with_bags(a, &bags_a, b, &bags_b, weights, config)
+}
+
+/// The weighted word bag of every sentence unit of `doc`: what [`align_with_bags`] compares. With
+/// fixed (corpus) weights, compute them once per document rather than once per pair.
+pub fn unit_bags(doc: &Prepared, weights: &KeyWeights) -> Vec<Bag> {
+    doc.units.iter().map(|u| Bag::of(doc, u, weights)).collect()
+}
+
+/// [`align_prepared_with`] with the units' bags computed beforehand by [`unit_bags`] with the same
+/// weights.
+pub fn align_with_bags(
+    a: &Prepared,
+    bags_a: &[Bag],
+    b: &Prepared,
+    bags_b: &[Bag],
+    weights: &KeyWeights,
+    config: &AlignConfig,
+) -> Alignment {
+    if is_exact_copy(a, b) {
+        return exact_copy(a, b);
+    }
+    let runs = verbatim_runs_masked(
+        &a.hashes,
+        &b.hashes,
+        &a.masked_tokens,
+        &b.masked_tokens,
+        config.anchor_ngram,
+        config.min_run,
+    );
+    let pairs = pairing::pair_units(a, b, bags_a, bags_b, &runs, config);
+    let spans = passages::build(a, b, &runs, &pairs, weights, config);
     let passages = passages::to_passages(a, b, &spans);
 
     let mut ia: Vec<(usize, usize, f64)> = passages
@@ -189,13 +248,22 @@ pub fn align_prepared(a: &Prepared, b: &Prepared, config: &AlignConfig) -> Align
         .map(|p| p.a_words)
         .sum::<usize>()
         .min(passages.iter().map(|p| p.b_words).sum());
+    let evidence_words: f64 = passages
+        .iter()
+        .map(|p| p.a_words.min(p.b_words).saturating_sub(SHORT_PASSAGE_WORDS) as f64 * p.evidence)
+        .sum();
     Alignment {
-        related: score >= config.related_score && words >= config.min_related_words,
+        related: (score >= config.related_score && words >= config.min_related_words)
+            || evidence_words >= config.min_related_evidence_words,
         score,
         coverage_a,
         coverage_b,
         passages,
     }
+}
+
+fn is_exact_copy(a: &Prepared, b: &Prepared) -> bool {
+    !a.is_empty() && a.hashes == b.hashes && a.masked_chars() == 0 && b.masked_chars() == 0
 }
 
 /// Two documents with the same words in the same order: one verbatim passage over all of it,

@@ -4,9 +4,9 @@
 
 use super::prepare::Prepared;
 use super::runs::Run;
-use super::similarity::{overlap, Bag, KeyWeights, Overlap};
+use super::similarity::{overlap, Bag, Overlap};
 use super::AlignConfig;
-use std::collections::HashMap;
+use crate::hashing::FastMap;
 
 /// Two units judged to correspond.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -38,15 +38,13 @@ impl UnitPair {
 pub fn pair_units(
     a: &Prepared,
     b: &Prepared,
+    bags_a: &[Bag],
+    bags_b: &[Bag],
     runs: &[Run],
-    weights: &KeyWeights,
     config: &AlignConfig,
 ) -> Vec<UnitPair> {
-    let bags_a: Vec<Bag> = a.units.iter().map(|u| Bag::of(a, u, weights)).collect();
-    let bags_b: Vec<Bag> = b.units.iter().map(|u| Bag::of(b, u, weights)).collect();
-
     // Verbatim tokens shared by each unit pair, from the runs.
-    let mut verbatim: HashMap<(usize, usize), (usize, usize)> = HashMap::new();
+    let mut verbatim: FastMap<(usize, usize), (usize, usize)> = FastMap::default();
     for r in runs {
         for k in 0..r.len {
             let u = a.unit_of[r.a + k] as usize;
@@ -57,24 +55,40 @@ pub fn pair_units(
         }
     }
 
-    // Candidates: unit pairs sharing a content word, or any verbatim token.
-    let mut index: HashMap<u64, Vec<usize>> = HashMap::new();
-    for (v, bag) in bags_b.iter().enumerate() {
-        for &(key, _, content) in &bag.items {
-            if content > 0 {
-                index.entry(key).or_default().push(v);
-            }
-        }
-    }
+    // Candidates: unit pairs holding verbatim tokens in common, or sharing enough distinct rare
+    // words to pass `acceptable` as a rewording (every acceptable pair is one or the other).
+    let need = config.min_shared_rare_words.max(1) as usize;
+    // (rare key, unit of b), sorted by key: a merge-friendly index without per-key allocations.
+    let mut index: Vec<(u64, usize)> = bags_b
+        .iter()
+        .enumerate()
+        .flat_map(|(v, bag)| {
+            bag.items
+                .iter()
+                .filter(|i| i.rare > 0)
+                .map(move |i| (i.key, v))
+        })
+        .collect();
+    index.sort_unstable();
     let mut candidates: Vec<(usize, usize)> = verbatim.keys().copied().collect();
+    let mut hits: Vec<usize> = Vec::new();
     for (u, bag) in bags_a.iter().enumerate() {
-        for &(key, _, content) in &bag.items {
-            if content > 0 {
-                if let Some(vs) = index.get(&key) {
-                    candidates.extend(vs.iter().map(|&v| (u, v)));
-                }
-            }
+        hits.clear();
+        for item in bag.items.iter().filter(|i| i.rare > 0) {
+            let from = index.partition_point(|e| e.0 < item.key);
+            hits.extend(
+                index[from..]
+                    .iter()
+                    .take_while(|e| e.0 == item.key)
+                    .map(|e| e.1),
+            );
         }
+        hits.sort_unstable();
+        candidates.extend(
+            hits.chunk_by(|x, y| x == y)
+                .filter(|run| run.len() >= need)
+                .map(|run| (u, run[0])),
+        );
     }
     candidates.sort_unstable();
     candidates.dedup();
@@ -139,8 +153,8 @@ pub fn pair_units(
     grow_along_context(
         a,
         b,
-        &bags_a,
-        &bags_b,
+        bags_a,
+        bags_b,
         &verbatim,
         &mut used_a,
         &mut used_b,
@@ -161,7 +175,7 @@ fn grow_along_context(
     b: &Prepared,
     bags_a: &[Bag],
     bags_b: &[Bag],
-    verbatim: &HashMap<(usize, usize), (usize, usize)>,
+    verbatim: &FastMap<(usize, usize), (usize, usize)>,
     used_a: &mut [bool],
     used_b: &mut [bool],
     chosen: &mut Vec<UnitPair>,
@@ -201,7 +215,8 @@ fn grow_along_context(
                     verbatim_v: vv,
                 };
                 let o = &pair.overlap;
-                let words = o.shared_content_words >= config.min_context_words;
+                let words =
+                    o.shared_content_words >= config.min_context_words && o.shared_rare_words >= 1;
                 let similar = if diagonal {
                     o.dice >= config.context_dice
                 } else {
@@ -246,7 +261,13 @@ fn acceptable(p: &UnitPair, a: &Prepared, b: &Prepared, config: &AlignConfig) ->
     let verbatim_share =
         (p.verbatim_u as f64 / lu.max(1) as f64).max(p.verbatim_v as f64 / lv.max(1) as f64);
     let o = &p.overlap;
-    let enough_words = o.shared_content_words >= config.min_shared_content_words;
+    // Some shared rare word is needed whatever the kind: a copied line of common words ("Period
+    // ended January 31") is a template, not reuse.
+    if o.shared_rare_words < 1 {
+        return false;
+    }
+    let enough_words = o.shared_content_words >= config.min_shared_content_words
+        && o.shared_rare_words >= config.min_shared_rare_words;
     (p.verbatim_u >= config.min_run && verbatim_share >= 0.5)
         || (enough_words && o.dice >= config.reworded_dice)
         || (enough_words

@@ -6,6 +6,7 @@ use super::prepare::Prepared;
 use super::runs::Run;
 use super::similarity::{overlap, Bag, KeyWeights};
 use super::{AlignConfig, Passage, PassageKind};
+use crate::hashing::FastMap;
 
 /// A passage in token and byte coordinates, before conversion to characters.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -51,15 +52,23 @@ pub(super) fn build(
         let (uf, ue, vf, ve) = (ua.first, ua.end, vb.first, vb.end);
         let full_u = p.verbatim_u == ua.len();
         let full_v = p.verbatim_v == vb.len();
-        let span = if full_u || full_v {
-            // One unit (at least) is copied whole into the other: a verbatim passage over the
-            // copied tokens.
-            let mapped: Vec<(usize, usize)> = (uf..ue)
+        // Tokens of u mapped by runs into v, in order.
+        let mapped: Vec<(usize, usize)> = if full_u || full_v {
+            (uf..ue)
                 .filter_map(|t| map_a[t].filter(|&m| (vf..ve).contains(&m)).map(|m| (t, m)))
-                .collect();
+                .collect()
+        } else {
+            Vec::new()
+        };
+        // Verbatim means one unbroken copy: the mapped tokens follow each other on both sides. A
+        // word inserted into the copy, or copied sentences in another order, make it a rewording.
+        let unbroken = !mapped.is_empty()
+            && mapped
+                .windows(2)
+                .all(|w| w[1].0 == w[0].0 + 1 && w[1].1 == w[0].1 + 1);
+        let span = if unbroken {
             let (a0, a1) = (mapped[0].0, mapped[mapped.len() - 1].0 + 1);
-            let b0 = mapped.iter().map(|m| m.1).min().unwrap_or(vf);
-            let b1 = mapped.iter().map(|m| m.1).max().map_or(ve, |m| m + 1);
+            let (b0, b1) = (mapped[0].1, mapped[mapped.len() - 1].1 + 1);
             Span {
                 a: (a0, a1),
                 b: (b0, b1),
@@ -67,7 +76,7 @@ pub(super) fn build(
                 b_bytes: byte_span(b, b0, b1),
                 score: 1.0,
                 kind: PassageKind::Verbatim,
-                weight: (a1 - a0).max(b1 - b0),
+                weight: a1 - a0,
             }
         } else {
             let (a0, a1, b0, b1) = trim_partial(a, b, p, config);
@@ -178,33 +187,66 @@ fn byte_span(doc: &Prepared, first: usize, end: usize) -> (usize, usize) {
     (start, stop)
 }
 
-/// Merge verbatim passages that follow each other directly in both documents (a copy that spans
-/// several sentences is one passage). Reworded passages stay one per sentence pair, each with its
-/// own score, which is what a reader comparing the versions wants to see.
+/// Merge passages of one kind that follow each other directly in both documents: a copy that spans
+/// several sentences is one passage, and so is a stretch of rewritten sentences kept in order (as
+/// passage-level evaluations such as PAN's count them). Each kind is merged on its own, so a
+/// passage of the other kind in between (in one document's order) cannot block a merge, and the
+/// result does not depend on which document is listed first.
 fn merge_adjacent(spans: Vec<Span>) -> Vec<Span> {
-    // Verbatim spans are one-to-one on both sides, so among them "follows directly in both
-    // documents" does not depend on which document is listed first.
     let (verbatim, reworded): (Vec<Span>, Vec<Span>) = spans
         .into_iter()
         .partition(|s| s.kind == PassageKind::Verbatim);
-    let mut out: Vec<Span> = Vec::with_capacity(verbatim.len() + reworded.len());
-    for s in verbatim {
-        if let Some(last) = out.last_mut() {
-            if last.a.1 == s.a.0 && last.b.1 == s.b.0 {
-                let total = (last.weight + s.weight) as f64;
-                last.score = (last.score * last.weight as f64 + s.score * s.weight as f64) / total;
-                last.weight += s.weight;
-                last.a.1 = s.a.1;
-                last.b.1 = s.b.1;
-                last.a_bytes.1 = s.a_bytes.1;
-                last.b_bytes.1 = s.b_bytes.1;
-                continue;
-            }
-        }
-        out.push(s);
-    }
-    out.extend(reworded);
+    let mut out = merge_kind(verbatim);
+    out.extend(merge_kind(reworded));
     out.sort_unstable_by_key(|s| (s.a, s.b));
+    out
+}
+
+/// Chain the spans where one ends exactly where another starts, in both documents, and merge each
+/// chain. The chains are found by position, not by list order, so overlapping passages elsewhere in
+/// the list cannot interrupt them.
+fn merge_kind(spans: Vec<Span>) -> Vec<Span> {
+    let mut starting: FastMap<(usize, usize), usize> = FastMap::default();
+    for (i, s) in spans.iter().enumerate() {
+        starting.entry((s.a.0, s.b.0)).or_insert(i);
+    }
+    let next: Vec<Option<usize>> = spans
+        .iter()
+        .map(|s| starting.get(&(s.a.1, s.b.1)).copied())
+        .collect();
+    let mut continues = vec![false; spans.len()];
+    for &j in next.iter().flatten() {
+        continues[j] = true;
+    }
+    let mut used = vec![false; spans.len()];
+    let mut out: Vec<Span> = Vec::with_capacity(spans.len());
+    // Chain heads first; anything left (a span only reachable through a cycle-free duplicate start)
+    // stands alone.
+    let heads = (0..spans.len())
+        .filter(|&i| !continues[i])
+        .chain(0..spans.len());
+    for i in heads {
+        if used[i] {
+            continue;
+        }
+        used[i] = true;
+        let mut merged = spans[i];
+        let mut at = i;
+        while let Some(j) = next[at].filter(|&j| !used[j]) {
+            used[j] = true;
+            let s = spans[j];
+            let total = (merged.weight + s.weight) as f64;
+            merged.score =
+                (merged.score * merged.weight as f64 + s.score * s.weight as f64) / total;
+            merged.weight += s.weight;
+            merged.a.1 = s.a.1;
+            merged.b.1 = s.b.1;
+            merged.a_bytes.1 = s.a_bytes.1;
+            merged.b_bytes.1 = s.b_bytes.1;
+            at = j;
+        }
+        out.push(merged);
+    }
     out
 }
 

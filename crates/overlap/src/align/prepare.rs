@@ -5,7 +5,9 @@
 
 use super::units::{units, Unit};
 use super::AlignConfig;
+use crate::hashing::FastSet;
 use crate::text::{tokenize, Tokens};
+use std::sync::OnceLock;
 use xxhash_rust::xxh3::xxh3_64;
 
 /// A document prepared for alignment. Borrowing the text keeps preparation allocation-light.
@@ -30,6 +32,8 @@ pub struct Prepared<'t> {
     char_starts: CharIndex,
     /// Characters inside masked (boilerplate) spans.
     masked: usize,
+    /// Which tokens are masked (empty while none is).
+    pub masked_tokens: Vec<bool>,
 }
 
 /// Weight of a content word; function words weigh 1.
@@ -68,6 +72,7 @@ impl<'t> Prepared<'t> {
             units,
             unit_of,
             masked: 0,
+            masked_tokens: Vec::new(),
         }
     }
 
@@ -80,12 +85,11 @@ impl<'t> Prepared<'t> {
         }
         let spans = &self.tokens.original_spans;
         self.masked += self.char_offset(spans[end - 1].1) - self.char_offset(spans[first].0);
-        for t in first..end {
-            // A per-position value no other token can share.
-            self.hashes[t] = u64::MAX - t as u64;
-            self.keys[t] = u64::MAX - t as u64;
-            self.weights[t] = 0;
+        if self.masked_tokens.is_empty() {
+            self.masked_tokens = vec![false; self.hashes.len()];
         }
+        self.masked_tokens[first..end].fill(true);
+        self.weights[first..end].fill(0);
     }
 
     /// Number of tokens.
@@ -167,7 +171,19 @@ pub fn soft_key(word: &str) -> String {
 /// English function words: they carry little of a sentence's content, so they weigh little when
 /// comparing sentences. (Other languages' function words simply weigh as content.)
 pub fn is_function_word(word: &str) -> bool {
-    FUNCTION_WORDS.binary_search(&word).is_ok()
+    is_function_hash(xxh3_64(word.as_bytes()))
+}
+
+/// [`is_function_word`] for a word given by its xxh3 hash (the form tokens are kept in).
+fn is_function_hash(hash: u64) -> bool {
+    static SET: OnceLock<FastSet<u64>> = OnceLock::new();
+    SET.get_or_init(|| {
+        FUNCTION_WORDS
+            .iter()
+            .map(|w| xxh3_64(w.as_bytes()))
+            .collect()
+    })
+    .contains(&hash)
 }
 
 const FUNCTION_WORDS: &[&str] = &[

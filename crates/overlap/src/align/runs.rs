@@ -10,7 +10,7 @@
 //!
 //! Cost: O(|a| + |b|) to index the anchors, plus the length of the runs found.
 
-use std::collections::HashMap;
+use crate::hashing::FastMap;
 
 /// n-grams occurring more often than this in either document do not seed runs.
 const MAX_OCCURRENCES: usize = 4;
@@ -29,19 +29,41 @@ pub struct Run {
 /// The one-to-one verbatim runs of at least `min_len` tokens between token hash sequences `ha` and
 /// `hb`, seeded by `n`-gram anchors, sorted by position in `ha`.
 pub fn verbatim_runs(ha: &[u64], hb: &[u64], n: usize, min_len: usize) -> Vec<Run> {
+    verbatim_runs_masked(ha, hb, &[], &[], n, min_len)
+}
+
+/// [`verbatim_runs`] where masked tokens (`ma[i]`, `mb[j]` true; an empty mask masks nothing) match
+/// nothing: no anchor covers them and no run crosses them.
+pub fn verbatim_runs_masked(
+    ha: &[u64],
+    hb: &[u64],
+    ma: &[bool],
+    mb: &[bool],
+    n: usize,
+    min_len: usize,
+) -> Vec<Run> {
     let n = n.max(1);
     if ha.len() < n || hb.len() < n {
         return Vec::new();
     }
+    let masked = |m: &[bool], i: usize| !m.is_empty() && m[i];
+    // Windows touching a masked token seed nothing.
+    let clean = |m: &[bool], i: usize| m.is_empty() || !m[i..i + n].contains(&true);
     // n-gram -> its positions in a and in b (up to MAX_OCCURRENCES + 1 of each).
-    let mut grams: HashMap<u64, (Vec<usize>, Vec<usize>)> = HashMap::new();
+    let mut grams: FastMap<u64, (Vec<usize>, Vec<usize>)> = FastMap::default();
     for (i, g) in ngram_hashes(ha, n).enumerate() {
+        if !clean(ma, i) {
+            continue;
+        }
         let e = grams.entry(g).or_default();
         if e.0.len() <= MAX_OCCURRENCES {
             e.0.push(i);
         }
     }
     for (j, g) in ngram_hashes(hb, n).enumerate() {
+        if !clean(mb, j) {
+            continue;
+        }
         if let Some(e) = grams.get_mut(&g) {
             if e.1.len() <= MAX_OCCURRENCES {
                 e.1.push(j);
@@ -62,19 +84,20 @@ pub fn verbatim_runs(ha: &[u64], hb: &[u64], n: usize, min_len: usize) -> Vec<Ru
 
     let mut runs = Vec::new();
     // Furthest extension reached on each diagonal, so anchors inside a found run are skipped.
-    let mut reached: HashMap<isize, usize> = HashMap::new();
+    let mut reached: FastMap<isize, usize> = FastMap::default();
     for (i, j) in anchors {
         let diagonal = i as isize - j as isize;
         if reached.get(&diagonal).is_some_and(|&end| i < end) {
             continue;
         }
         let (mut s_a, mut s_b) = (i, j);
-        while s_a > 0 && s_b > 0 && ha[s_a - 1] == hb[s_b - 1] {
+        let same = |x: usize, y: usize| ha[x] == hb[y] && !masked(ma, x) && !masked(mb, y);
+        while s_a > 0 && s_b > 0 && same(s_a - 1, s_b - 1) {
             s_a -= 1;
             s_b -= 1;
         }
         let (mut e_a, mut e_b) = (i, j);
-        while e_a < ha.len() && e_b < hb.len() && ha[e_a] == hb[e_b] {
+        while e_a < ha.len() && e_b < hb.len() && same(e_a, e_b) {
             e_a += 1;
             e_b += 1;
         }
@@ -200,6 +223,18 @@ mod tests {
         ba.sort_unstable();
         assert_eq!(ab, ba);
         assert!(!ab.is_empty());
+    }
+
+    #[test]
+    fn masked_tokens_match_nothing() {
+        let a = h("one two three four five six seven eight");
+        let mut ma = vec![false; a.len()];
+        ma[3] = true;
+        let runs = verbatim_runs_masked(&a, &a, &ma, &ma, 3, 3);
+        assert_eq!(
+            runs,
+            [Run { a: 0, b: 0, len: 3 }, Run { a: 4, b: 4, len: 4 }]
+        );
     }
 
     #[test]

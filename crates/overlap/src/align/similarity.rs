@@ -9,19 +9,30 @@
 
 use super::prepare::{Prepared, CONTENT_WEIGHT};
 use super::units::Unit;
-use std::collections::HashMap;
+use crate::hashing::FastMap;
 
-/// Weights of content keys for one pair of documents.
+/// Weights of content keys, for one pair of documents or for a corpus.
 #[derive(Clone, Debug, Default)]
 pub struct KeyWeights {
-    weight: HashMap<u64, u32>,
+    weight: FastMap<u64, u32>,
+    /// Weight from which a content word counts as rare (0: every content word does).
+    rare: u32,
+}
+
+/// The corpus weight at which a word counts as rare (informative): that of a word in 1% of the
+/// documents, or in `min_docs` documents when that is more, since in a small corpus one story's
+/// reprints alone can make up 1% of it.
+fn rare_weight(docs: usize, min_docs: usize) -> u32 {
+    let n = docs as f64;
+    let df = (0.01 * n).max(min_docs as f64).max(1.0);
+    (8.0 * (1.0 + n / df).ln()).round() as u32
 }
 
 impl KeyWeights {
     /// Inverse sentence frequency of every content key over the units of both documents:
     /// `round(8 ln(1 + units / units containing the key))`, at least 1.
     pub fn for_pair(a: &Prepared, b: &Prepared) -> Self {
-        let mut sentences: HashMap<u64, u32> = HashMap::new();
+        let mut sentences: FastMap<u64, u32> = FastMap::default();
         let mut seen = Vec::new();
         for doc in [a, b] {
             for unit in &doc.units {
@@ -48,24 +59,71 @@ impl KeyWeights {
                 )
             })
             .collect();
-        KeyWeights { weight }
+        KeyWeights { weight, rare: 0 }
+    }
+
+    /// Inverse document frequency of every content key over a corpus of `docs` documents:
+    /// `round(8 ln(1 + docs / documents containing the key))`, at least 1. Corpus-wide rarity
+    /// tells a statement's own words from a house style's or a template's better than two
+    /// documents can. Words in fewer than 1% of the documents (or `rare_min_docs`) count as rare: sentences must share
+    /// some to pair as a rewording, so that templates (earnings tables, weather reports) whose
+    /// common words match while their facts differ do not.
+    pub fn from_document_frequencies(
+        df: &FastMap<u64, u32>,
+        docs: usize,
+        rare_min_docs: usize,
+    ) -> Self {
+        let n = docs as f64;
+        let weight = df
+            .iter()
+            .map(|(&k, &d)| {
+                (
+                    k,
+                    ((8.0 * (1.0 + n / f64::from(d.max(1))).ln()).round() as u32).max(1),
+                )
+            })
+            .collect();
+        KeyWeights {
+            weight,
+            rare: rare_weight(docs, rare_min_docs),
+        }
     }
 
     /// Weight of token `t` of `doc`: 0 when masked, 1 for a function word, its key's weight otherwise.
-    fn of(&self, doc: &Prepared, t: usize) -> (u32, u32) {
-        match doc.weights[t] {
+    fn of(&self, doc: &Prepared, t: usize) -> Item {
+        let key = doc.keys[t];
+        let (weight, content) = match doc.weights[t] {
             0 => (0, 0),
             w if w < CONTENT_WEIGHT => (1, 0),
-            _ => (self.weight.get(&doc.keys[t]).copied().unwrap_or(1), 1),
+            _ => (self.weight.get(&key).copied().unwrap_or(1), 1),
+        };
+        Item {
+            key,
+            weight,
+            content,
+            rare: u32::from(content > 0 && weight >= self.rare),
         }
     }
 }
 
-/// A unit as a sorted bag of `(key, total weight, content words)`.
+/// One key of a bag: its total weight, and how many content words and rare words carry it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Item {
+    /// Soft-match key.
+    pub key: u64,
+    /// Total weight.
+    pub weight: u32,
+    /// Content-word occurrences.
+    pub content: u32,
+    /// Rare-word occurrences.
+    pub rare: u32,
+}
+
+/// A unit as a sorted bag of keys.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Bag {
     /// Sorted by key, keys distinct.
-    pub items: Vec<(u64, u32, u32)>,
+    pub items: Vec<Item>,
     /// Sum of the weights.
     pub total: u32,
 }
@@ -78,25 +136,23 @@ impl Bag {
 
     /// The bag of tokens `first..end` of `doc`.
     pub fn of_tokens(doc: &Prepared, first: usize, end: usize, weights: &KeyWeights) -> Bag {
-        let mut items: Vec<(u64, u32, u32)> = (first..end)
+        let mut items: Vec<Item> = (first..end)
             .filter(|&t| doc.weights[t] > 0)
-            .map(|t| {
-                let (w, content) = weights.of(doc, t);
-                (doc.keys[t], w, content)
-            })
+            .map(|t| weights.of(doc, t))
             .collect();
-        items.sort_unstable();
-        let mut merged: Vec<(u64, u32, u32)> = Vec::with_capacity(items.len());
-        for (k, w, c) in items {
+        items.sort_unstable_by_key(|i| i.key);
+        let mut merged: Vec<Item> = Vec::with_capacity(items.len());
+        for i in items {
             match merged.last_mut() {
-                Some((lk, lw, lc)) if *lk == k => {
-                    *lw += w;
-                    *lc += c;
+                Some(last) if last.key == i.key => {
+                    last.weight += i.weight;
+                    last.content += i.content;
+                    last.rare += i.rare;
                 }
-                _ => merged.push((k, w, c)),
+                _ => merged.push(i),
             }
         }
-        let total = merged.iter().map(|(_, w, _)| w).sum();
+        let total = merged.iter().map(|i| i.weight).sum();
         Bag {
             items: merged,
             total,
@@ -111,6 +167,8 @@ pub struct Overlap {
     pub shared: u32,
     /// Content words shared (counted once per matched occurrence).
     pub shared_content_words: u32,
+    /// Rare words shared (all content words when weights are per pair).
+    pub shared_rare_words: u32,
     /// Weighted Dice coefficient: `2 shared / (total_u + total_v)`.
     pub dice: f64,
     /// Shared weight over the lighter unit's total: how much of the smaller unit the other holds.
@@ -120,16 +178,16 @@ pub struct Overlap {
 /// The overlap of two bags.
 pub fn overlap(u: &Bag, v: &Bag) -> Overlap {
     let (mut i, mut j) = (0, 0);
-    let (mut shared, mut content) = (0u32, 0u32);
+    let (mut shared, mut content, mut rare) = (0u32, 0u32, 0u32);
     while i < u.items.len() && j < v.items.len() {
-        let (ku, wu, cu) = u.items[i];
-        let (kv, wv, cv) = v.items[j];
-        match ku.cmp(&kv) {
+        let (x, y) = (u.items[i], v.items[j]);
+        match x.key.cmp(&y.key) {
             std::cmp::Ordering::Less => i += 1,
             std::cmp::Ordering::Greater => j += 1,
             std::cmp::Ordering::Equal => {
-                shared += wu.min(wv);
-                content += cu.min(cv);
+                shared += x.weight.min(y.weight);
+                content += x.content.min(y.content);
+                rare += x.rare.min(y.rare);
                 i += 1;
                 j += 1;
             }
@@ -140,6 +198,7 @@ pub fn overlap(u: &Bag, v: &Bag) -> Overlap {
     Overlap {
         shared,
         shared_content_words: content,
+        shared_rare_words: rare,
         dice: if total == 0 {
             0.0
         } else {

@@ -39,6 +39,10 @@ pub struct Accepted<T> {
     pub source: u32,
     /// Its line (1 for text files).
     pub line: u64,
+    /// The source field's value, if one was asked for and given.
+    pub source_field: Option<String>,
+    /// The date field's value, if one was asked for and given.
+    pub date: Option<String>,
     /// What the job's map made of its text.
     pub value: T,
 }
@@ -95,6 +99,8 @@ pub fn ingest<T: Mapped>(
                     source,
                     line,
                     id,
+                    source_field,
+                    date,
                     value,
                 } = match m {
                     Ok(doc) => doc,
@@ -130,6 +136,8 @@ pub fn ingest<T: Mapped>(
                         id,
                         source,
                         line,
+                        source_field,
+                        date,
                         value,
                     })?;
                 }
@@ -147,6 +155,8 @@ struct Parsed<T> {
     source: u32,
     line: u64,
     id: Option<String>,
+    source_field: Option<String>,
+    date: Option<String>,
     value: T,
 }
 
@@ -180,6 +190,8 @@ fn parse_and_map<T>(
                 line,
                 value: map(&record.text),
                 id: record.id.map(|id| id.into_owned()),
+                source_field: record.source,
+                date: record.date,
             })
         }
         Format::Text => match std::str::from_utf8(&bytes) {
@@ -187,6 +199,8 @@ fn parse_and_map<T>(
                 source,
                 line,
                 id: src.text_id.clone(),
+                source_field: None,
+                date: None,
                 value: map(text),
             }),
             Err(e) => Err(problem((

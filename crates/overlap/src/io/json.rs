@@ -15,6 +15,10 @@ pub struct FieldNames {
     pub id: String,
     /// The text field (default `text`).
     pub text: String,
+    /// An optional field naming the document's source (publisher, site, author).
+    pub source: Option<String>,
+    /// An optional field holding the document's date (ISO 8601 text or a Unix time).
+    pub date: Option<String>,
 }
 
 impl Default for FieldNames {
@@ -22,6 +26,8 @@ impl Default for FieldNames {
         FieldNames {
             id: "id".into(),
             text: "text".into(),
+            source: None,
+            date: None,
         }
     }
 }
@@ -33,6 +39,10 @@ pub struct JsonRecord<'a> {
     pub id: Option<Cow<'a, str>>,
     /// The text.
     pub text: Cow<'a, str>,
+    /// The source field's value, when asked for and present as a string or number.
+    pub source: Option<String>,
+    /// The date field's value, when asked for and present as a string or number.
+    pub date: Option<String>,
 }
 
 /// Why a line could not be read as a record: a kind and a sentence for people.
@@ -86,7 +96,17 @@ pub fn parse_record<'a>(line: &'a [u8], fields: &FieldNames) -> Result<JsonRecor
             ))
         }
     };
-    Ok(JsonRecord { id, text })
+    let scalar = |v: Option<Value>| match v {
+        Some(Value::Str(s)) => Some(s.into_owned()),
+        Some(Value::Number(n)) => Some(n),
+        _ => None,
+    };
+    Ok(JsonRecord {
+        id,
+        text,
+        source: scalar(picked.source),
+        date: scalar(picked.date),
+    })
 }
 
 enum Value<'a> {
@@ -99,6 +119,8 @@ enum Value<'a> {
 struct Picked<'a> {
     id: Option<Value<'a>>,
     text: Option<Value<'a>>,
+    source: Option<Value<'a>>,
+    date: Option<Value<'a>>,
 }
 
 struct Picker<'f> {
@@ -124,13 +146,20 @@ impl<'de> Visitor<'de> for Picker<'_> {
         let mut picked = Picked {
             id: None,
             text: None,
+            source: None,
+            date: None,
         };
+        let is = |name: &Option<String>, key: &str| name.as_deref() == Some(key);
         while let Some(key) = map.next_key::<Str<'de>>()? {
             // The first occurrence of a repeated key wins.
             if key.0 == self.fields.text && picked.text.is_none() {
                 picked.text = Some(map.next_value::<ValueSeed<'de>>()?.0);
             } else if key.0 == self.fields.id && picked.id.is_none() {
                 picked.id = Some(map.next_value::<ValueSeed<'de>>()?.0);
+            } else if is(&self.fields.source, &key.0) && picked.source.is_none() {
+                picked.source = Some(map.next_value::<ValueSeed<'de>>()?.0);
+            } else if is(&self.fields.date, &key.0) && picked.date.is_none() {
+                picked.date = Some(map.next_value::<ValueSeed<'de>>()?.0);
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -264,10 +293,37 @@ mod tests {
     }
 
     #[test]
+    fn source_and_date_when_asked_for() {
+        let fields = FieldNames {
+            source: Some("site".into()),
+            date: Some("ts".into()),
+            ..FieldNames::default()
+        };
+        let r = parse_record(
+            br#"{"id": "a", "text": "t", "site": "x.com", "ts": 1700000000}"#,
+            &fields,
+        )
+        .unwrap();
+        assert_eq!(
+            (r.source.as_deref(), r.date.as_deref()),
+            (Some("x.com"), Some("1700000000"))
+        );
+        let r = parse_record(br#"{"id": "a", "text": "t", "site": null}"#, &fields).unwrap();
+        assert_eq!((r.source, r.date), (None, None));
+        let r = parse_record(
+            br#"{"id": "a", "text": "t", "site": "x"}"#,
+            &FieldNames::default(),
+        )
+        .unwrap();
+        assert_eq!(r.source, None, "not asked for");
+    }
+
+    #[test]
     fn custom_field_names() {
         let fields = FieldNames {
             id: "doc_id".into(),
             text: "body".into(),
+            ..FieldNames::default()
         };
         let r = parse_record(br#"{"doc_id": "x", "body": "b", "text": "no"}"#, &fields).unwrap();
         assert_eq!((r.id.as_deref(), &*r.text), (Some("x"), "b"));

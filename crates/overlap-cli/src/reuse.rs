@@ -1,0 +1,140 @@
+//! `overlap reuse`: passage-level reuse across a corpus.
+
+use crate::align::AlignTuning;
+use crate::args::InputArgs;
+use crate::progress::Bars;
+use anyhow::Result;
+use clap::Args;
+use overlap::reuse::{ReuseConfig, ReuseOptions, ReuseSummary};
+use std::path::PathBuf;
+
+/// Find the documents that share passages, verbatim or reworded, across a corpus.
+///
+/// Candidate pairs come from rare shared word n-grams (n-grams repeated across many documents of a
+/// source, or of the corpus, are boilerplate: reported and left out); every candidate is aligned
+/// like `overlap align` does. Writes to DIR:
+///   pairs.jsonl        every related pair: {"a", "b", "score", "coverage_a", "coverage_b",
+///                      "passages": [{"a": [start, end], "b": [start, end], "score", "kind"}]}
+///   stories.jsonl      every document: {"id", "story"} (+ "origin" with --date-field)
+///   boilerplate.jsonl  repeated passages: {"scope", "source", "text", "documents", "spans"}
+///   summary.json       counts, parameters, skipped records, timings
+#[derive(Args)]
+#[command(verbatim_doc_comment)]
+pub struct ReuseArgs {
+    #[command(flatten)]
+    input: InputArgs,
+
+    /// Output folder (created if missing).
+    #[arg(long, short, value_name = "DIR")]
+    out: PathBuf,
+
+    /// JSON field naming each document's source (publisher, site): boilerplate is what repeats
+    /// across many documents of one source.
+    #[arg(long, value_name = "NAME")]
+    source_field: Option<String>,
+
+    /// JSON field holding each document's date (ISO 8601 or Unix time): each story's earliest
+    /// document is reported as its likely origin.
+    #[arg(long, value_name = "NAME")]
+    date_field: Option<String>,
+
+    /// Words per anchor n-gram used to find candidate pairs.
+    #[arg(long, default_value_t = ReuseConfig::default().anchor_ngram, value_name = "N")]
+    anchor_ngram: usize,
+
+    /// Fewest distinct anchor n-grams two documents must share to be aligned.
+    #[arg(long, default_value_t = ReuseConfig::default().min_shared_anchors, value_name = "N")]
+    min_shared_anchors: usize,
+
+    /// Anchor n-grams in more documents than this propose no pairs.
+    #[arg(long, default_value_t = ReuseConfig::default().max_df, value_name = "N")]
+    max_df: usize,
+
+    /// Words in at most this many documents (or 1% of the corpus, when more) count as rare;
+    /// reworded sentences must share rare words.
+    #[arg(long, default_value_t = ReuseConfig::default().rare_word_min_docs, value_name = "N")]
+    rare_word_docs: usize,
+
+    #[command(flatten)]
+    tuning: AlignTuning,
+
+    /// Also write DIR/report.html: a self-contained HTML report (see `overlap report --help`).
+    #[arg(long)]
+    report: bool,
+
+    /// Print summary.json on standard output (and no progress bars).
+    #[arg(long)]
+    json: bool,
+
+    /// No progress bars and no messages; errors are still printed.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+pub fn run(args: ReuseArgs) -> Result<()> {
+    overlap::set_threads(args.input.threads)?;
+    let config = ReuseConfig {
+        align: args.tuning.config(),
+        anchor_ngram: args.anchor_ngram,
+        min_shared_anchors: args.min_shared_anchors,
+        max_df: args.max_df,
+        rare_word_min_docs: args.rare_word_docs,
+        ..ReuseConfig::default()
+    };
+    let mut fields = args.input.fields();
+    fields.source = args.source_field.clone();
+    fields.date = args.date_field.clone();
+    let options = ReuseOptions {
+        format: args.input.format(),
+        fields,
+        on_error: args.input.on_error(),
+        max_record_bytes: args.input.max_record_bytes,
+        ..ReuseOptions::new(args.input.inputs.clone(), args.out.clone())
+    };
+    let bars = Bars::new(args.quiet || args.json);
+    let summary = overlap::reuse::run(&options, &config, &bars)?;
+    if args.json {
+        crate::print_out(&(serde_json::to_string_pretty(&summary)? + "\n"))?;
+    } else if !args.quiet {
+        print_summary(&summary, &args.out);
+    }
+    if args.report {
+        let quiet = args.quiet || args.json;
+        crate::report::write(&args.out, None, &args.out.join("report.html"), quiet)?;
+    }
+    Ok(())
+}
+
+fn print_summary(s: &ReuseSummary, out: &std::path::Path) {
+    let get = |m: &std::collections::BTreeMap<&str, u64>, k: &str| m.get(k).copied().unwrap_or(0);
+    eprintln!(
+        "read {} records: {} documents, {} skipped{}",
+        get(&s.documents, "read"),
+        get(&s.documents, "accepted"),
+        get(&s.documents, "skipped"),
+        if get(&s.documents, "skipped") > 0 {
+            " (listed in summary.json)"
+        } else {
+            ""
+        }
+    );
+    eprintln!(
+        "aligned {} candidate pairs ({:.0} pairs/s): {} related",
+        get(&s.pairs, "candidates"),
+        s.aligned_pairs_per_second,
+        get(&s.pairs, "related")
+    );
+    eprintln!(
+        "{} stories with several documents (largest {}); {} boilerplate passages in {} documents",
+        get(&s.stories, "with_several_documents"),
+        get(&s.stories, "largest"),
+        get(&s.boilerplate, "passages"),
+        get(&s.documents, "with_boilerplate")
+    );
+    let total = s.timings_ms.get("total").copied().unwrap_or_default() / 1000.0;
+    eprintln!(
+        "wrote {} to {} in {total:.2} s",
+        s.outputs.join(", "),
+        out.display()
+    );
+}

@@ -1,0 +1,189 @@
+//! The corpus index of anchor n-grams: which n-grams are boilerplate (repeated across many documents
+//! of one source, or across the corpus), and which document pairs share enough of the others to be
+//! worth aligning.
+//!
+//! Built by sorting `(n-gram, document)` entries, like the dedup bucket join, so that it could spill
+//! sorted runs to disk. Memory: 16 bytes per distinct n-gram of every document, plus 8 bytes per
+//! emitted document pair (before counting).
+
+use rayon::prelude::*;
+use std::collections::HashSet;
+
+/// Parameters of the index.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IndexParams {
+    /// N-grams in more documents than this generate no candidate pairs (stock phrases).
+    pub max_df: usize,
+    /// Fewest distinct shared n-grams for a candidate pair.
+    pub min_shared: usize,
+    /// An n-gram is boilerplate of a source when at least this many of its documents hold it...
+    pub boilerplate_min_docs: usize,
+    /// ...and at least this share of the source's documents (capped at `boilerplate_cap_docs`).
+    pub boilerplate_fraction: f64,
+    /// The document count that makes an n-gram boilerplate of its source whatever the share.
+    pub boilerplate_cap_docs: usize,
+    /// An n-gram in at least this many documents from at least three sources is boilerplate
+    /// everywhere (a widget line, a syndication notice).
+    pub global_boilerplate_docs: usize,
+}
+
+/// The source number that marks corpus-wide boilerplate.
+pub const GLOBAL: u32 = u32::MAX;
+
+/// What the index found.
+#[derive(Clone, Debug, Default)]
+pub struct IndexResult {
+    /// Candidate pairs `(a, b)`, `a < b`, sorted, with their count of shared n-grams.
+    pub candidates: Vec<(u32, u32, u32)>,
+    /// Boilerplate n-grams per source: `(n-gram, source)`.
+    pub boilerplate: HashSet<(u64, u32)>,
+    /// Distinct n-grams over the corpus.
+    pub distinct_grams: usize,
+    /// N-grams left out of candidate generation for being too common.
+    pub too_common: usize,
+}
+
+/// What one n-gram's group of documents contributes.
+struct GroupOutcome {
+    /// `(n-gram, source)` boilerplate marks.
+    boiler: Vec<(u64, u32)>,
+    /// Packed pairs `a << 32 | b` of the documents for which the n-gram is not boilerplate.
+    pairs: Vec<u64>,
+    /// The n-gram is in too many documents to propose pairs.
+    too_common: bool,
+}
+
+/// Build the index over each document's distinct n-grams. `source_of[d]` numbers document `d`'s
+/// source (all documents share source 0 when sources are unknown); `source_sizes[s]` counts the
+/// documents of source `s`.
+pub fn build(
+    grams: &[Vec<u64>],
+    source_of: &[u32],
+    source_sizes: &[usize],
+    params: &IndexParams,
+) -> IndexResult {
+    let mut entries: Vec<(u64, u32)> = grams
+        .iter()
+        .enumerate()
+        .flat_map(|(d, gs)| gs.iter().map(move |&g| (g, d as u32)))
+        .collect();
+    entries.par_sort_unstable();
+
+    let threshold = |s: usize| {
+        let share = (params.boilerplate_fraction * source_sizes[s] as f64).ceil() as usize;
+        params
+            .boilerplate_min_docs
+            .max(share.min(params.boilerplate_cap_docs))
+    };
+    let groups: Vec<&[(u64, u32)]> = entries.chunk_by(|x, y| x.0 == y.0).collect();
+    let distinct_grams = groups.len();
+    // Per group: boilerplate (n-gram, source) marks and the packed pairs of the remaining documents.
+    let per_group: Vec<GroupOutcome> = groups
+        .par_iter()
+        .filter(|g| g.len() >= 2)
+        .map(|group| {
+            let gram = group[0].0;
+            let mut counts: Vec<(u32, usize)> = Vec::new();
+            for &(_, d) in group.iter() {
+                let s = source_of[d as usize];
+                match counts.iter_mut().find(|c| c.0 == s) {
+                    Some(c) => c.1 += 1,
+                    None => counts.push((s, 1)),
+                }
+            }
+            let mut boiler: Vec<(u64, u32)> = counts
+                .iter()
+                .filter(|&&(s, c)| c >= threshold(s as usize))
+                .map(|&(s, _)| (gram, s))
+                .collect();
+            if group.len() >= params.global_boilerplate_docs && counts.len() >= 3 {
+                boiler.push((gram, GLOBAL));
+            }
+            let global = boiler.iter().any(|b| b.1 == GLOBAL);
+            let docs: Vec<u32> = group
+                .iter()
+                .map(|&(_, d)| d)
+                .filter(|&d| !global && !boiler.iter().any(|b| b.1 == source_of[d as usize]))
+                .collect();
+            let too_common = docs.len() > params.max_df;
+            let mut pairs = Vec::new();
+            if !too_common {
+                for (i, &a) in docs.iter().enumerate() {
+                    for &b in &docs[i + 1..] {
+                        pairs.push(u64::from(a) << 32 | u64::from(b));
+                    }
+                }
+            }
+            GroupOutcome {
+                boiler,
+                pairs,
+                too_common,
+            }
+        })
+        .collect();
+
+    let mut boilerplate = HashSet::new();
+    let mut too_common = 0;
+    let mut packed: Vec<u64> = Vec::with_capacity(per_group.iter().map(|g| g.pairs.len()).sum());
+    for g in per_group {
+        boilerplate.extend(g.boiler);
+        packed.extend(g.pairs);
+        too_common += usize::from(g.too_common);
+    }
+    packed.par_sort_unstable();
+    let candidates = packed
+        .chunk_by(|x, y| x == y)
+        .filter(|run| run.len() >= params.min_shared)
+        .map(|run| ((run[0] >> 32) as u32, run[0] as u32, run.len() as u32))
+        .collect();
+    IndexResult {
+        candidates,
+        boilerplate,
+        distinct_grams,
+        too_common,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params() -> IndexParams {
+        IndexParams {
+            max_df: 10,
+            min_shared: 2,
+            boilerplate_min_docs: 3,
+            boilerplate_fraction: 0.5,
+            boilerplate_cap_docs: 50,
+            global_boilerplate_docs: 100,
+        }
+    }
+
+    #[test]
+    fn shared_grams_make_candidates_and_source_repeats_make_boilerplate() {
+        // Docs 0-3 are one source sharing gram 99 (a footer); docs 0 and 4 share grams 1, 2.
+        let grams = vec![
+            vec![1, 2, 99],
+            vec![3, 99],
+            vec![4, 99],
+            vec![5, 99],
+            vec![1, 2, 6],
+        ];
+        let r = build(&grams, &[0, 0, 0, 0, 1], &[4, 1], &params());
+        assert_eq!(r.candidates, [(0, 4, 2)]);
+        assert!(r.boilerplate.contains(&(99, 0)));
+        assert_eq!(r.boilerplate.len(), 1);
+    }
+
+    #[test]
+    fn single_shared_grams_and_common_grams_do_not_pair() {
+        let mut grams: Vec<Vec<u64>> = (0..12).map(|d| vec![7, 100 + d]).collect();
+        grams[0].push(1);
+        grams[1].push(1);
+        // Twelve sources of one document each: gram 7 is in 12 > max_df documents.
+        let sources: Vec<u32> = (0..12).collect();
+        let r = build(&grams, &sources, &[1; 12], &params());
+        assert!(r.candidates.is_empty(), "{:?}", r.candidates);
+        assert_eq!(r.too_common, 1);
+    }
+}

@@ -1,0 +1,582 @@
+//! The end-to-end reuse job: inputs in, output folder out.
+//!
+//! Memory: every document's text and anchor n-grams (about 8 bytes per word plus the text), the
+//! index (16 bytes per distinct n-gram per document while it is built), and the related pairs with
+//! their passages. Candidate pairs are aligned in parallel, each document prepared once per group of
+//! pairs that start with it.
+
+use super::{anchors, boilerplate, index, stories, ReuseConfig};
+use crate::align::{
+    align_with_bags, is_function_word, soft_key, unit_bags, Alignment, Bag, KeyWeights, Prepared,
+};
+use crate::error::{Error, Problem, ProblemKind, Result};
+use crate::hashing::FastMap;
+use crate::io::{discover, ingest, CorpusReader, FieldNames, Format, Mapped, OnError};
+use crate::progress::{Progress, Unit};
+use crate::text::tokenize;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+/// Where the reuse job reads and writes.
+#[derive(Clone, Debug)]
+pub struct ReuseOptions {
+    /// Input paths: files, directories, or `-` for JSON Lines on standard input.
+    pub inputs: Vec<String>,
+    /// Force one format for every input.
+    pub format: Option<Format>,
+    /// Which JSON fields hold the id, text, and (optionally) source and date.
+    pub fields: FieldNames,
+    /// Fail or skip on bad records.
+    pub on_error: OnError,
+    /// Records larger than this many bytes are bad records.
+    pub max_record_bytes: usize,
+    /// The output folder (created if missing).
+    pub out_dir: PathBuf,
+}
+
+impl ReuseOptions {
+    /// Options with defaults for everything but the inputs and the output folder.
+    pub fn new(inputs: Vec<String>, out_dir: impl Into<PathBuf>) -> Self {
+        ReuseOptions {
+            inputs,
+            format: None,
+            fields: FieldNames::default(),
+            on_error: OnError::Fail,
+            max_record_bytes: 64 << 20,
+            out_dir: out_dir.into(),
+        }
+    }
+}
+
+/// Everything the reuse job's `summary.json` holds.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReuseSummary {
+    /// The job that wrote it: `reuse`.
+    pub command: &'static str,
+    /// overlap's version.
+    pub version: &'static str,
+    /// Document counts: `read = accepted + skipped`.
+    pub documents: BTreeMap<&'static str, u64>,
+    /// Pair counts: candidates from the index, related after alignment.
+    pub pairs: BTreeMap<&'static str, u64>,
+    /// Story counts.
+    pub stories: BTreeMap<&'static str, u64>,
+    /// Boilerplate counts.
+    pub boilerplate: BTreeMap<&'static str, u64>,
+    /// The parameters of the run.
+    pub parameters: ReuseParameters,
+    /// Per input: path, format, records.
+    pub inputs: Vec<serde_json::Value>,
+    /// Number of skipped records per reason.
+    pub skipped_by_reason: BTreeMap<ProblemKind, u64>,
+    /// Every skipped record, in input order.
+    pub skipped: Vec<Problem>,
+    /// The files written.
+    pub outputs: Vec<String>,
+    /// Wall-clock milliseconds per stage (varies between runs, like `threads`).
+    pub timings_ms: BTreeMap<&'static str, f64>,
+    /// Candidate pairs aligned per second of the align stage.
+    pub aligned_pairs_per_second: f64,
+    /// Worker threads used.
+    pub threads: usize,
+}
+
+/// The parameters, as used.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReuseParameters {
+    /// Reuse parameters (alignment included).
+    #[serde(flatten)]
+    pub config: ReuseConfig,
+    /// Id field.
+    pub id_field: String,
+    /// Text field.
+    pub text_field: String,
+    /// Source field, if any.
+    pub source_field: Option<String>,
+    /// Date field, if any.
+    pub date_field: Option<String>,
+    /// Bad-record policy.
+    pub on_error: OnError,
+}
+
+struct Doc {
+    id: String,
+    source: u32,
+    date: Option<[i64; 6]>,
+    text: String,
+    grams: Vec<u64>,
+    /// Distinct soft-match keys of the content words, for corpus-wide word weights.
+    keys: Vec<u64>,
+}
+
+struct Read {
+    text: String,
+    grams: Vec<u64>,
+    keys: Vec<u64>,
+    words: usize,
+}
+
+impl Mapped for Read {
+    fn word_count(&self) -> usize {
+        self.words
+    }
+}
+
+/// Run the reuse job: read every input, find related pairs and their passages, stories and
+/// boilerplate, write the outputs into `options.out_dir`, and return the summary.
+pub fn run(
+    options: &ReuseOptions,
+    config: &ReuseConfig,
+    progress: &dyn Progress,
+) -> Result<ReuseSummary> {
+    config.validate()?;
+    let started = Instant::now();
+    let mut timings = BTreeMap::new();
+    let sources = discover(&options.inputs, options.format)?;
+    std::fs::create_dir_all(&options.out_dir).map_err(|e| Error::io(&options.out_dir, e))?;
+    let mut reader = CorpusReader::new(sources, options.max_record_bytes);
+
+    // Stage 1: read, tokenize, anchor n-grams.
+    let t = Instant::now();
+    let n = config.anchor_ngram;
+    let norm = config.align.normalization;
+    let mut docs: Vec<Doc> = Vec::new();
+    let mut source_ids: HashMap<String, u32> = HashMap::new();
+    let mut source_names: Vec<Option<String>> = Vec::new();
+    let skipped = ingest(
+        &mut reader,
+        &options.fields,
+        options.on_error,
+        progress,
+        |text| {
+            let tokens = tokenize(text, &norm);
+            let mut keys: Vec<u64> = (0..tokens.len())
+                .map(|i| tokens.token(i))
+                .filter(|w| !is_function_word(w))
+                .map(|w| xxhash_rust::xxh3::xxh3_64(soft_key(w).as_bytes()))
+                .collect();
+            keys.sort_unstable();
+            keys.dedup();
+            Read {
+                text: text.to_string(),
+                grams: anchors::anchor_grams(&tokens, n),
+                keys,
+                words: tokens.len(),
+            }
+        },
+        |doc| {
+            if docs.len() >= u32::MAX as usize - 1 {
+                return Err(Error::TooManyDocuments);
+            }
+            let key = doc.source_field.clone().unwrap_or_default();
+            let next = source_ids.len() as u32;
+            let source = *source_ids.entry(key).or_insert_with(|| {
+                source_names.push(doc.source_field.clone());
+                next
+            });
+            docs.push(Doc {
+                id: doc.id,
+                source,
+                date: doc.date.as_deref().and_then(stories::date_key),
+                text: doc.value.text,
+                grams: doc.value.grams,
+                keys: doc.value.keys,
+            });
+            Ok(())
+        },
+    )?;
+    timings.insert("read", ms(t));
+
+    // Stage 2: the n-gram index: boilerplate and candidate pairs.
+    let t = Instant::now();
+    progress.start("index", None, Unit::Steps);
+    let distinct: Vec<Vec<u64>> = docs
+        .par_iter()
+        .map(|d| anchors::distinct(&d.grams))
+        .collect();
+    let source_of: Vec<u32> = docs.iter().map(|d| d.source).collect();
+    let mut source_sizes = vec![0usize; source_names.len()];
+    for &s in &source_of {
+        source_sizes[s as usize] += 1;
+    }
+    let params = index::IndexParams {
+        max_df: config.max_df,
+        min_shared: config.min_shared_anchors,
+        boilerplate_min_docs: config.boilerplate_min_docs,
+        boilerplate_fraction: config.boilerplate_fraction,
+        boilerplate_cap_docs: config.boilerplate_cap_docs,
+        global_boilerplate_docs: config.global_boilerplate_docs,
+    };
+    let found = index::build(&distinct, &source_of, &source_sizes, &params);
+    drop(distinct);
+    progress.finish();
+    timings.insert("index", ms(t));
+
+    // Stage 3: boilerplate spans of each document.
+    let t = Instant::now();
+    let boiler_spans: Vec<Vec<boilerplate::Span>> = docs
+        .par_iter()
+        .map(|d| {
+            boilerplate::spans(
+                &d.grams,
+                d.source,
+                &found.boilerplate,
+                n,
+                config.boilerplate_min_words,
+            )
+        })
+        .collect();
+    timings.insert("boilerplate", ms(t));
+
+    // Stage 4: align every candidate pair, with words weighted by their rarity in the corpus.
+    let t = Instant::now();
+    let mut df: FastMap<u64, u32> = FastMap::default();
+    for d in &docs {
+        for &k in &d.keys {
+            *df.entry(k).or_default() += 1;
+        }
+    }
+    let weights = KeyWeights::from_document_frequencies(&df, docs.len(), config.rare_word_min_docs);
+    drop(df);
+    // Each document in a candidate pair is prepared once, its boilerplate masked.
+    let mut involved = vec![false; docs.len()];
+    for &(a, b, _) in &found.candidates {
+        involved[a as usize] = true;
+        involved[b as usize] = true;
+    }
+    let prepared: Vec<Option<(Prepared, Vec<Bag>)>> = (0..docs.len())
+        .into_par_iter()
+        .map(|d| {
+            involved[d].then(|| {
+                let mut p = Prepared::new(&docs[d].text, &config.align);
+                for s in &boiler_spans[d] {
+                    p.mask(s.first, s.end);
+                }
+                let bags = unit_bags(&p, &weights);
+                (p, bags)
+            })
+        })
+        .collect();
+    progress.start("align", Some(found.candidates.len() as u64), Unit::Pairs);
+    let done = AtomicU64::new(0);
+    let related: Vec<(u32, u32, Alignment)> = found
+        .candidates
+        .par_chunks(256)
+        .flat_map_iter(|chunk| {
+            let out: Vec<(u32, u32, Alignment)> = chunk
+                .iter()
+                .filter_map(|&(da, db, _)| {
+                    let (Some((a, bags_a)), Some((b, bags_b))) =
+                        (&prepared[da as usize], &prepared[db as usize])
+                    else {
+                        return None;
+                    };
+                    let al = align_with_bags(a, bags_a, b, bags_b, &weights, &config.align);
+                    al.related.then_some((da, db, al))
+                })
+                .collect();
+            let k = chunk.len() as u64;
+            progress.update(done.fetch_add(k, Ordering::Relaxed) + k);
+            out
+        })
+        .collect();
+    drop(prepared);
+    progress.finish();
+    let align_secs = t.elapsed().as_secs_f64();
+    timings.insert("align", ms(t));
+
+    // Stage 5: stories and origins.
+    let t = Instant::now();
+    let edges: Vec<(u32, u32, f64)> = related
+        .iter()
+        .map(|(a, b, al)| (*a, *b, al.score))
+        .collect();
+    let story_params = stories::StoryParams {
+        min_cross_edges: config.story_min_cross_edges,
+        cross_density: config.story_cross_density,
+    };
+    let story = stories::stories(docs.len(), &edges, &story_params);
+    let dates: Vec<Option<[i64; 6]>> = docs.iter().map(|d| d.date).collect();
+    let origin = stories::origins(&story, &dates);
+    timings.insert("stories", ms(t));
+
+    // Stage 6: outputs.
+    let t = Instant::now();
+    let out = &options.out_dir;
+    write_pairs(&out.join("pairs.jsonl"), &docs, &related)?;
+    let with_dates = options.fields.date.is_some();
+    write_stories(
+        &out.join("stories.jsonl"),
+        &docs,
+        &story,
+        &origin,
+        with_dates,
+    )?;
+    let boiler_groups = write_boilerplate(
+        &out.join("boilerplate.jsonl"),
+        &docs,
+        &boiler_spans,
+        &source_names,
+        &norm,
+    )?;
+    let outputs: Vec<String> = [
+        "pairs.jsonl",
+        "stories.jsonl",
+        "boilerplate.jsonl",
+        "summary.json",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    timings.insert("write", ms(t));
+    timings.insert("total", ms(started));
+
+    let mut story_sizes: HashMap<u32, u64> = HashMap::new();
+    for &s in &story {
+        *story_sizes.entry(s).or_default() += 1;
+    }
+    let mut skipped_by_reason = BTreeMap::new();
+    for p in &skipped {
+        *skipped_by_reason.entry(p.reason).or_default() += 1;
+    }
+    let accepted = docs.len() as u64;
+    let summary = ReuseSummary {
+        command: "reuse",
+        version: env!("CARGO_PKG_VERSION"),
+        documents: BTreeMap::from([
+            ("read", accepted + skipped.len() as u64),
+            ("accepted", accepted),
+            ("skipped", skipped.len() as u64),
+            (
+                "with_boilerplate",
+                boiler_spans.iter().filter(|s| !s.is_empty()).count() as u64,
+            ),
+        ]),
+        pairs: BTreeMap::from([
+            ("candidates", found.candidates.len() as u64),
+            ("related", related.len() as u64),
+        ]),
+        stories: BTreeMap::from([
+            ("total", story_sizes.len() as u64),
+            (
+                "with_several_documents",
+                story_sizes.values().filter(|&&s| s > 1).count() as u64,
+            ),
+            ("largest", story_sizes.values().copied().max().unwrap_or(0)),
+        ]),
+        boilerplate: BTreeMap::from([
+            ("passages", boiler_groups as u64),
+            ("distinct_anchor_ngrams", found.distinct_grams as u64),
+            ("too_common_ngrams", found.too_common as u64),
+        ]),
+        parameters: ReuseParameters {
+            config: config.clone(),
+            id_field: options.fields.id.clone(),
+            text_field: options.fields.text.clone(),
+            source_field: options.fields.source.clone(),
+            date_field: options.fields.date.clone(),
+            on_error: options.on_error,
+        },
+        inputs: reader
+            .sources()
+            .iter()
+            .zip(reader.stats())
+            .map(|(s, st)| {
+                serde_json::json!({
+                    "path": s.name, "format": s.format, "compression": st.compression,
+                    "records": st.records, "blank_lines": st.blank_lines,
+                })
+            })
+            .collect(),
+        skipped_by_reason,
+        skipped,
+        outputs,
+        timings_ms: timings,
+        aligned_pairs_per_second: if align_secs > 0.0 {
+            (found.candidates.len() as f64 / align_secs).round()
+        } else {
+            0.0
+        },
+        threads: rayon::current_num_threads(),
+    };
+    write_json(&out.join("summary.json"), &summary)?;
+    Ok(summary)
+}
+
+fn ms(t: Instant) -> f64 {
+    (t.elapsed().as_secs_f64() * 10_000.0).round() / 10.0
+}
+
+fn create(path: &Path) -> Result<BufWriter<File>> {
+    File::create(path)
+        .map(|f| BufWriter::with_capacity(1 << 16, f))
+        .map_err(|e| Error::io(path, e))
+}
+
+fn write_line(w: &mut impl Write, path: &Path, value: &impl Serialize) -> Result<()> {
+    serde_json::to_writer(&mut *w, value)
+        .map_err(std::io::Error::from)
+        .and_then(|_| w.write_all(b"\n"))
+        .map_err(|e| Error::io(path, e))
+}
+
+#[derive(Serialize)]
+struct PairLine<'a> {
+    a: &'a str,
+    b: &'a str,
+    score: f64,
+    coverage_a: f64,
+    coverage_b: f64,
+    passages: &'a [crate::align::Passage],
+}
+
+fn write_pairs(path: &Path, docs: &[Doc], related: &[(u32, u32, Alignment)]) -> Result<()> {
+    let mut w = create(path)?;
+    for (a, b, al) in related {
+        let line = PairLine {
+            a: &docs[*a as usize].id,
+            b: &docs[*b as usize].id,
+            score: al.score,
+            coverage_a: al.coverage_a,
+            coverage_b: al.coverage_b,
+            passages: &al.passages,
+        };
+        write_line(&mut w, path, &line)?;
+    }
+    w.flush().map_err(|e| Error::io(path, e))
+}
+
+#[derive(Serialize)]
+struct StoryLine<'a> {
+    id: &'a str,
+    story: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    origin: Option<Option<&'a str>>,
+}
+
+fn write_stories(
+    path: &Path,
+    docs: &[Doc],
+    story: &[u32],
+    origin: &[Option<u32>],
+    with_dates: bool,
+) -> Result<()> {
+    let mut w = create(path)?;
+    for (d, doc) in docs.iter().enumerate() {
+        let line = StoryLine {
+            id: &doc.id,
+            story: &docs[story[d] as usize].id,
+            origin: with_dates.then(|| origin[d].map(|o| docs[o as usize].id.as_str())),
+        };
+        write_line(&mut w, path, &line)?;
+    }
+    w.flush().map_err(|e| Error::io(path, e))
+}
+
+#[derive(Serialize)]
+struct BoilerplateLine<'a> {
+    scope: &'static str,
+    source: Option<&'a str>,
+    text: &'a str,
+    documents: Vec<&'a str>,
+    spans: BTreeMap<&'a str, Vec<(usize, usize)>>,
+}
+
+/// Group identical boilerplate stretches (same words) of one source, or of the corpus, across
+/// documents and write one line per group, most widespread first. Returns the number of groups.
+fn write_boilerplate(
+    path: &Path,
+    docs: &[Doc],
+    spans: &[Vec<boilerplate::Span>],
+    source_names: &[Option<String>],
+    norm: &crate::text::Normalization,
+) -> Result<usize> {
+    // (scope, words hash) -> [(doc, char span)], in document order.
+    type Occurrences = Vec<(u32, (usize, usize))>;
+    let mut groups: HashMap<(u32, u64), Occurrences> = HashMap::new();
+    let mut order: Vec<(u32, u64)> = Vec::new();
+    for (d, doc_spans) in spans.iter().enumerate() {
+        if doc_spans.is_empty() {
+            continue;
+        }
+        let doc = &docs[d];
+        let tokens = tokenize(&doc.text, norm);
+        for span in doc_spans {
+            let (first, end) = (span.first, span.end.min(tokens.len()));
+            if first >= end {
+                continue;
+            }
+            let (ns, ne) = (
+                tokens.normalized_spans[first].0,
+                tokens.normalized_spans[end - 1].1,
+            );
+            let key = xxhash_rust::xxh3::xxh3_64(&tokens.normalized.as_bytes()[ns..ne]);
+            let (bs, be) = (
+                tokens.original_spans[first].0,
+                tokens.original_spans[end - 1].1,
+            );
+            let chars = (
+                doc.text[..bs].chars().count(),
+                doc.text[..be].chars().count(),
+            );
+            let scope = if span.global {
+                index::GLOBAL
+            } else {
+                doc.source
+            };
+            let entry = groups.entry((scope, key)).or_insert_with(|| {
+                order.push((scope, key));
+                Vec::new()
+            });
+            entry.push((d as u32, chars));
+        }
+    }
+    order.sort_by_key(|k| (std::cmp::Reverse(groups[k].len()), groups[k][0].0));
+    let mut w = create(path)?;
+    for key in &order {
+        let members = &groups[key];
+        let (first_doc, (cs, ce)) = members[0];
+        let text = &docs[first_doc as usize].text;
+        let start = text.char_indices().nth(cs).map_or(text.len(), |(b, _)| b);
+        let stop = text.char_indices().nth(ce).map_or(text.len(), |(b, _)| b);
+        let mut by_doc: BTreeMap<&str, Vec<(usize, usize)>> = BTreeMap::new();
+        let mut ids: Vec<&str> = Vec::new();
+        for &(d, span) in members {
+            let id = docs[d as usize].id.as_str();
+            if !by_doc.contains_key(id) {
+                ids.push(id);
+            }
+            by_doc.entry(id).or_default().push(span);
+        }
+        let global = key.0 == index::GLOBAL;
+        let line = BoilerplateLine {
+            scope: if global { "global" } else { "source" },
+            source: if global {
+                None
+            } else {
+                source_names[key.0 as usize].as_deref()
+            },
+            text: &text[start..stop],
+            documents: ids,
+            spans: by_doc,
+        };
+        write_line(&mut w, path, &line)?;
+    }
+    w.flush().map_err(|e| Error::io(path, e))?;
+    Ok(order.len())
+}
+
+fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
+    let mut w = create(path)?;
+    serde_json::to_writer_pretty(&mut w, value)
+        .map_err(std::io::Error::from)
+        .and_then(|_| w.write_all(b"\n"))
+        .and_then(|_| w.flush())
+        .map_err(|e| Error::io(path, e))
+}
