@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Build a large corpus with planted near-duplicates at known word-level edit rates.
+
+    python3 bench/gen_corpus.py --docs 100000 [--name gen-100k] [--seed 1] [--planted 0.15]
+
+Writes bench/out/<name>.jsonl.gz ({id, text}), bench/out/<name>.planted.tsv.gz, one line per planted
+pair: `copy_id  source_id  rate  edits  words` (rate 0 = exact copy; words: of the source), and
+bench/out/<name>.meta.json (the parameters). Deterministic for a given seed and
+set of shared corpora.
+
+Documents:
+- every real document of reuters21578, 20newsgroups and bbc-news (about 40k; they keep their natural
+  duplicates, which are not counted as planted);
+- synthetic originals up to (1 - planted) of the total: 3 to 25 sentences drawn at random from the
+  sentence pool of the real documents (so word statistics are realistic and originals are distinct);
+- planted copies, a `planted` fraction of the total, split evenly over the rates 0 (exact copy), 1%, 2%,
+  3%, 5%, 10% and 20%. A copy takes a distinct source document and applies `round(rate * words)` (randomly
+  rounded) word edits, each a substitution, an insertion or a deletion with equal probability; new words
+  come from the pool's vocabulary. Words are whitespace-separated and the edited text is re-joined with
+  single spaces (which changes no token).
+Documents are shuffled, so copies do not sit next to their sources.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import benchenv  # noqa: E402
+
+import argparse  # noqa: E402
+import gzip  # noqa: E402
+import json  # noqa: E402
+import random  # noqa: E402
+import re  # noqa: E402
+import time  # noqa: E402
+
+SOURCES = ["reuters21578.jsonl.gz", "20newsgroups.jsonl.gz", "bbc-news.jsonl.gz"]
+RATES = [0.0, 0.01, 0.02, 0.03, 0.05, 0.10, 0.20]
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n")
+
+
+def load_sources() -> tuple[list[tuple[str, str]], list[str]]:
+    docs = []
+    for name in SOURCES:
+        path = benchenv.DATA / name
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            for line in f:
+                rec = json.loads(line)
+                if rec.get("text", "").strip():
+                    docs.append((str(rec["id"]), rec["text"]))
+    sentences = []
+    for _, text in docs:
+        for s in _SENTENCE_END.split(text):
+            s = " ".join(s.split())
+            if s.count(" ") >= 3:
+                sentences.append(s)
+    return docs, sentences
+
+
+def edit(words: list[str], rate: float, vocab: list[str], rng: random.Random) -> tuple[list[str], int]:
+    target = rate * len(words)
+    n = int(target) + (rng.random() < target - int(target))
+    words = list(words)
+    for _ in range(n):
+        op = rng.randrange(3)
+        if op == 0 and words:  # substitution
+            words[rng.randrange(len(words))] = rng.choice(vocab)
+        elif op == 1 or not words:  # insertion
+            words.insert(rng.randrange(len(words) + 1), rng.choice(vocab))
+        else:  # deletion
+            if len(words) > 1:
+                del words[rng.randrange(len(words))]
+    return words, n
+
+
+def meta(docs: int, seed: int, planted: float) -> dict:
+    """What determines a generated corpus (scale.py regenerates when it differs)."""
+    return {"docs": docs, "seed": seed, "planted": planted, "rates": RATES, "sources": SOURCES}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--docs", type=int, required=True, help="total documents")
+    ap.add_argument("--name", help="output name (default gen-<docs>)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--planted", type=float, default=0.15, help="fraction of documents that are planted copies")
+    ap.add_argument("--level", type=int, default=1, help="gzip level (default 1: fast)")
+    a = ap.parse_args()
+    name = a.name or f"gen-{a.docs}"
+    benchenv.OUT.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(a.seed)
+    t0 = time.perf_counter()
+    real, sentences = load_sources()
+    vocab = sorted({w for s in sentences[:: max(1, len(sentences) // 200_000)] for w in s.split()})
+    benchenv.log(f"{len(real)} real documents, {len(sentences)} sentences, {len(vocab)} vocabulary words ({time.perf_counter() - t0:.1f} s)")
+
+    n_planted = int(a.docs * a.planted)
+    n_originals = a.docs - n_planted
+    if n_originals < len(real):
+        real = rng.sample(real, n_originals)
+    originals: list[tuple[str, str]] = list(real)
+    for k in range(n_originals - len(real)):
+        n_sent = rng.randint(3, 25)
+        originals.append((f"syn:{k}", " ".join(rng.choices(sentences, k=n_sent))))
+    del sentences
+
+    sources = rng.sample(range(len(originals)), min(n_planted, len(originals)))
+    planted = []
+    copies = []
+    for k, src in enumerate(sources):
+        rate = RATES[k % len(RATES)]
+        src_id, text = originals[src]
+        copy_id = f"copy:{k}"
+        if rate == 0.0:
+            new_text, n_edits, n_words = text, 0, len(text.split())
+        else:
+            words = text.split()
+            new_words, n_edits = edit(words, rate, vocab, rng)
+            new_text, n_words = " ".join(new_words), len(words)
+        copies.append((copy_id, new_text))
+        planted.append((copy_id, src_id, rate, n_edits, n_words))
+    docs = originals + copies
+    del originals, copies
+    rng.shuffle(docs)
+    t1 = time.perf_counter()
+
+    corpus_path = benchenv.OUT / f"{name}.jsonl.gz"
+    with gzip.open(corpus_path, "wt", encoding="utf-8", compresslevel=a.level) as f:
+        for doc_id, text in docs:
+            f.write(json.dumps({"id": doc_id, "text": text}, ensure_ascii=False))
+            f.write("\n")
+    truth_path = benchenv.OUT / f"{name}.planted.tsv.gz"
+    with gzip.open(truth_path, "wt", encoding="utf-8") as f:
+        f.write("copy_id\tsource_id\trate\tedits\twords\n")
+        for row in planted:
+            f.write("\t".join(map(str, row)) + "\n")
+    meta_path = benchenv.OUT / f"{name}.meta.json"
+    meta_path.write_text(json.dumps(meta(a.docs, a.seed, a.planted), indent=1))
+    t2 = time.perf_counter()
+    benchenv.log(
+        f"wrote {benchenv.rel(corpus_path)} ({len(docs)} documents, {corpus_path.stat().st_size / 2**20:.0f} MiB) and "
+        f"{benchenv.rel(truth_path)} ({len(planted)} planted pairs); generate {t1 - t0:.1f} s, write {t2 - t1:.1f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()
