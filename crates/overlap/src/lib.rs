@@ -13,7 +13,7 @@
 //! let a = sketcher.sketch("The quick brown fox jumps over the lazy dog.");
 //! let b = sketcher.sketch("The quick brown fox jumped over the lazy dog!");
 //! // True Jaccard of the word 3-gram sets: 4 shared of 10 distinct.
-//! assert_eq!(jaccard(&a.shingles, &b.shingles), 0.4);
+//! assert_eq!(jaccard(&a.shingle_set(), &b.shingle_set()), 0.4);
 //! ```
 
 pub mod align;

@@ -8,7 +8,7 @@ use crate::error::{Error, Problem, Result};
 use crate::io::{ingest, CompressedWriter, Compression, CorpusReader, FieldNames, Mapped, OnError};
 use crate::progress::Progress;
 use crate::sketch::MinHasher;
-use crate::text::{exact_key, shingle_set, tokenize_into, Tokens};
+use crate::text::{exact_key, shingle_hashes, tokenize_into, Tokens};
 use serde::Serialize;
 use std::cell::RefCell;
 use std::io::{BufWriter, Write};
@@ -25,11 +25,11 @@ pub struct SketchStats {
     pub skipped: Vec<Problem>,
     /// Word tokens.
     pub tokens: u64,
-    /// Distinct shingles (summed over documents).
+    /// Shingles (word n-grams, repeats included, summed over documents).
     pub shingles: u64,
     /// Seconds normalizing and tokenizing.
     pub tokenize_s: f64,
-    /// Seconds hashing shingles into sorted sets.
+    /// Seconds hashing shingles.
     pub shingle_s: f64,
     /// Seconds computing MinHash signatures from shingle sets.
     pub minhash_s: f64,
@@ -87,7 +87,8 @@ pub fn export_signatures(
             let t0 = Instant::now();
             tokenize_into(text, &config.normalization, tokens);
             let t1 = Instant::now();
-            shingle_set(tokens, config.ngram, shingles);
+            shingles.clear();
+            shingle_hashes(tokens, config.ngram, shingles);
             let t2 = Instant::now();
             let signature = hasher.signature(shingles);
             let t3 = Instant::now();

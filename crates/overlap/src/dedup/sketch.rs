@@ -2,7 +2,7 @@
 
 use super::DedupConfig;
 use crate::sketch::{LshParams, MinHasher};
-use crate::text::{exact_key, shingle_set, tokenize_into, Tokens};
+use crate::text::{exact_key, shingle_hashes, tokenize_into, Tokens};
 use std::cell::RefCell;
 
 /// What dedup keeps of one document.
@@ -12,12 +12,29 @@ pub struct DocSketch {
     pub exact: u128,
     /// Number of word tokens.
     pub tokens: usize,
-    /// Sorted, distinct shingle hashes.
+    /// Shingle hashes in text order, repeats included: MinHash does not need a set, and sorting
+    /// costs as much as hashing, so only the documents that verification compares are made sets
+    /// (see [`DocSketch::shingle_set`]).
     pub shingles: Vec<u64>,
     /// The MinHash signature.
     pub signature: Vec<u32>,
     /// One LSH key per band.
     pub bands: Vec<u64>,
+}
+
+impl DocSketch {
+    /// The shingle set: sorted, distinct hashes.
+    pub fn shingle_set(&self) -> Vec<u64> {
+        sorted_set(&self.shingles)
+    }
+}
+
+/// `hashes` sorted, without repeats.
+pub(crate) fn sorted_set(hashes: &[u64]) -> Vec<u64> {
+    let mut set = hashes.to_vec();
+    set.sort_unstable();
+    set.dedup();
+    set
 }
 
 impl crate::io::Mapped for DocSketch {
@@ -63,7 +80,7 @@ impl Sketcher {
                 tokens: tokens.len(),
                 ..DocSketch::default()
             };
-            shingle_set(&tokens, self.config.ngram, &mut sketch.shingles);
+            shingle_hashes(&tokens, self.config.ngram, &mut sketch.shingles);
             self.hasher
                 .signature_into(&sketch.shingles, &mut sketch.signature);
             self.lsh.band_keys(&sketch.signature, &mut sketch.bands);

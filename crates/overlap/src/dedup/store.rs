@@ -1,7 +1,7 @@
 //! The sketches of a whole corpus, in flat arrays indexed by document number (input order).
 //!
 //! Memory per document: 16 bytes of exact key, 4 of exact-group link, 8 per band key, and 8 per
-//! distinct shingle for the first document of each exact group (later copies keep none: they are never
+//! shingle for the first document of each exact group (later copies keep none: they are never
 //! verified). With verification off, 4 bytes per signature value instead of the shingles.
 
 use super::DocSketch;
@@ -96,7 +96,8 @@ impl SketchStore {
         self.bands[doc as usize * self.bands_per_doc + band]
     }
 
-    /// The shingle set of `doc` (empty for a later exact copy, or when signatures are kept instead).
+    /// The shingle hashes of `doc` in text order, repeats included (empty for a later exact copy, or
+    /// when signatures are kept instead).
     pub fn shingles(&self, doc: u32) -> &[u64] {
         let d = doc as usize;
         let start = if d == 0 { 0 } else { self.shingle_ends[d - 1] };

@@ -2,6 +2,7 @@
 //!
 //! Memory: 16 bytes per verified edge; the shingle sets are read in place from the store.
 
+use super::sketch::sorted_set;
 use super::SketchStore;
 use crate::progress::Progress;
 use crate::sketch::estimate_jaccard;
@@ -41,6 +42,7 @@ pub fn jaccard(a: &[u64], b: &[u64]) -> f64 {
 
 /// Keep the candidate pairs whose similarity reaches `threshold`, in the order given. Similarity is
 /// the true Jaccard of the shingle sets, or the signature estimate when the store keeps signatures.
+/// The shingle sets of the documents in candidate pairs (and only those) are built first, once each.
 pub fn verify_pairs(
     store: &SketchStore,
     pairs: &[(u32, u32)],
@@ -49,6 +51,18 @@ pub fn verify_pairs(
 ) -> Vec<Edge> {
     const CHUNK: usize = 4096;
     let done = AtomicU64::new(0);
+    let mut docs: Vec<u32> = if store.keeps_signatures() {
+        Vec::new()
+    } else {
+        pairs.iter().flat_map(|&(a, b)| [a, b]).collect()
+    };
+    docs.par_sort_unstable();
+    docs.dedup();
+    let sets: Vec<Vec<u64>> = docs
+        .par_iter()
+        .map(|&d| sorted_set(store.shingles(d)))
+        .collect();
+    let set = |d: u32| -> &[u64] { docs.binary_search(&d).map_or(&[], |i| &sets[i]) };
     pairs
         .par_chunks(CHUNK)
         .flat_map_iter(|chunk| {
@@ -57,7 +71,7 @@ pub fn verify_pairs(
                 .filter_map(|&(a, b)| {
                     let similarity = match (store.signature(a), store.signature(b)) {
                         (Some(sa), Some(sb)) => estimate_jaccard(sa, sb),
-                        _ => jaccard(store.shingles(a), store.shingles(b)),
+                        _ => jaccard(set(a), set(b)),
                     };
                     (similarity >= threshold).then_some(Edge {
                         a,

@@ -31,6 +31,11 @@ pub enum MinHashScheme {
 /// The value of a bin (or position) that saw no shingle: only an empty document keeps it.
 const EMPTY: u64 = u64::MAX;
 
+thread_local! {
+    /// The bins of the one-permutation scheme, reused from document to document.
+    static BINS: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Computes MinHash signatures for one choice of size, scheme and seed.
 #[derive(Clone, Debug)]
 pub struct MinHasher {
@@ -43,7 +48,20 @@ pub struct MinHasher {
     /// Multiply-shift parameters of the `Permutations` scheme (empty for the other scheme).
     mul: Vec<u64>,
     add: Vec<u64>,
+    /// For densification with few filled bins: `first_hit[j * k + b]` is the attempt (from 1) at
+    /// which bin `j`'s probe sequence first reaches bin `b`, 0 if not within the probe limit. Built
+    /// for `k <= MAX_TABLE_BINS` only (it has `k^2` entries).
+    first_hit: Vec<u16>,
+    /// The first `PRECOMPUTED_PROBES` bins of every bin's probe sequence, so that probing is a table
+    /// read rather than a hash.
+    probes: Vec<u16>,
 }
+
+/// Probes per bin kept in `MinHasher::probes`.
+const PRECOMPUTED_PROBES: usize = 32;
+
+/// Largest signature for which the densification table is built (512^2 entries of 2 bytes).
+const MAX_TABLE_BINS: usize = 512;
 
 impl MinHasher {
     /// A hasher producing signatures of `num_perm` values (at least 1).
@@ -58,6 +76,22 @@ impl MinHasher {
                 .map(|_| (rng.next_u64() | 1, rng.next_u64()))
                 .unzip(),
         };
+        let first_hit = if scheme == MinHashScheme::OnePermutation && num_perm <= MAX_TABLE_BINS {
+            first_hits(num_perm, probe_key)
+        } else {
+            Vec::new()
+        };
+        let probes = if scheme == MinHashScheme::OnePermutation && num_perm <= usize::from(u16::MAX)
+        {
+            (0..num_perm)
+                .flat_map(|j| {
+                    (1..=PRECOMPUTED_PROBES as u64)
+                        .map(move |a| probe(probe_key, j, a, num_perm) as u16)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         MinHasher {
             num_perm,
             scheme,
@@ -65,6 +99,8 @@ impl MinHasher {
             probe_key,
             mul,
             add,
+            first_hit,
+            probes,
         }
     }
 
@@ -96,27 +132,70 @@ impl MinHasher {
 
     fn one_permutation(&self, shingles: &[u64], sig: &mut Vec<u32>) {
         let k = self.num_perm;
-        let mut bins = vec![EMPTY; k];
-        for &h in shingles {
-            let x = fmix64(h ^ self.shingle_key);
-            // High bits pick the bin, low bits rank within it: for a bijective mixer they are independent.
-            let bin = fast_range(x, k);
-            let value = u64::from(x as u32);
-            if value < bins[bin] {
-                bins[bin] = value;
-            }
-        }
         if shingles.is_empty() {
             sig.resize(k, u32::MAX);
             return;
         }
-        sig.extend(bins.iter().enumerate().map(|(j, &v)| {
-            if v != EMPTY {
-                v as u32
-            } else {
-                self.densify(j, &bins)
+        BINS.with(|cell| {
+            let mut bins = cell.borrow_mut();
+            bins.clear();
+            bins.resize(k, EMPTY);
+            let mut filled = 0;
+            for &h in shingles {
+                let x = fmix64(h ^ self.shingle_key);
+                // High bits pick the bin, low bits rank within it: for a bijective mixer they are
+                // independent.
+                let bin = fast_range(x, k);
+                let value = u64::from(x as u32);
+                let old = bins[bin];
+                if value < old {
+                    filled += usize::from(old == EMPTY);
+                    bins[bin] = value;
+                }
             }
-        }));
+            sig.resize(k, 0);
+            if filled == k {
+                for (s, &v) in sig.iter_mut().zip(bins.iter()) {
+                    *s = v as u32;
+                }
+                return;
+            }
+            // With few filled bins, probing walks about k / filled steps per empty bin; looking up
+            // where each probe sequence first reaches each filled bin costs `filled` steps and
+            // gives the same bin.
+            let sparse = !self.first_hit.is_empty() && filled * filled < k;
+            let filled_bins: Vec<usize> = if sparse {
+                (0..k).filter(|&b| bins[b] != EMPTY).collect()
+            } else {
+                Vec::new()
+            };
+            for (j, s) in sig.iter_mut().enumerate() {
+                let v = bins[j];
+                *s = if v != EMPTY {
+                    v as u32
+                } else if sparse {
+                    self.densify_by_table(j, &bins, &filled_bins)
+                } else {
+                    self.densify(j, &bins)
+                };
+            }
+        })
+    }
+
+    /// [`MinHasher::densify`] through the first-hit table: the filled bin that bin `j`'s probe
+    /// sequence reaches first.
+    fn densify_by_table(&self, j: usize, bins: &[u64], filled: &[usize]) -> u32 {
+        let k = bins.len();
+        let row = &self.first_hit[j * k..(j + 1) * k];
+        let first = filled
+            .iter()
+            .filter(|&&b| row[b] != 0)
+            .min_by_key(|&&b| row[b]);
+        match first {
+            Some(&b) => bins[b] as u32,
+            // No filled bin within the probe limit: the same fallback as `densify`.
+            None => self.densify(j, bins),
+        }
     }
 
     /// Optimal densification: empty bin `j` takes the value of the first non-empty bin on its own
@@ -124,8 +203,16 @@ impl MinHasher {
     /// what keeps `P[equal] = J`.
     fn densify(&self, j: usize, bins: &[u64]) -> u32 {
         let k = bins.len();
-        for attempt in 1..=(64 * k as u64) {
-            let probe = fast_range(fmix64(self.probe_key ^ ((j as u64) << 32 | attempt)), k);
+        let mut first_attempt = 1;
+        if !self.probes.is_empty() {
+            let row = &self.probes[j * PRECOMPUTED_PROBES..(j + 1) * PRECOMPUTED_PROBES];
+            if let Some(&b) = row.iter().find(|&&b| bins[usize::from(b)] != EMPTY) {
+                return bins[usize::from(b)] as u32;
+            }
+            first_attempt = PRECOMPUTED_PROBES as u64 + 1;
+        }
+        for attempt in first_attempt..=probe_limit(k) {
+            let probe = probe(self.probe_key, j, attempt, k);
             if bins[probe] != EMPTY {
                 return bins[probe] as u32;
             }
@@ -145,6 +232,37 @@ impl MinHasher {
             }
         }
     }
+}
+
+/// Most probes for one empty bin before the deterministic fallback.
+fn probe_limit(k: usize) -> u64 {
+    (64 * k as u64).min(u64::from(u16::MAX))
+}
+
+/// Attempt `attempt` (from 1) of bin `j`'s probe sequence.
+#[inline]
+fn probe(key: u64, j: usize, attempt: u64, k: usize) -> usize {
+    fast_range(fmix64(key ^ ((j as u64) << 32 | attempt)), k)
+}
+
+/// The first-hit table of every bin's probe sequence (see `MinHasher::first_hit`).
+fn first_hits(k: usize, key: u64) -> Vec<u16> {
+    let mut table = vec![0u16; k * k];
+    for j in 0..k {
+        let row = &mut table[j * k..(j + 1) * k];
+        let mut reached = 0;
+        for attempt in 1..=probe_limit(k) {
+            let b = probe(key, j, attempt, k);
+            if row[b] == 0 {
+                row[b] = attempt as u16;
+                reached += 1;
+                if reached == k {
+                    break;
+                }
+            }
+        }
+    }
+    table
 }
 
 /// Estimated Jaccard similarity: the fraction of positions where two signatures agree.
@@ -195,6 +313,28 @@ mod tests {
         let mut b: Vec<u64> = a.iter().rev().copied().collect();
         b.extend_from_slice(&a[..10]);
         assert_eq!(h.signature(&a), h.signature(&b));
+    }
+
+    #[test]
+    fn table_densification_equals_probing() {
+        let h = MinHasher::new(128, 9, MinHashScheme::OnePermutation);
+        for n in [1u64, 2, 3, 5, 8, 11, 40, 200] {
+            let shingles = set(0..n);
+            let mut bins = vec![EMPTY; 128];
+            for &x in &shingles {
+                let y = fmix64(x ^ h.shingle_key);
+                let b = fast_range(y, 128);
+                bins[b] = bins[b].min(u64::from(y as u32));
+            }
+            let filled: Vec<usize> = (0..128).filter(|&b| bins[b] != EMPTY).collect();
+            for j in (0..128).filter(|&j| bins[j] == EMPTY) {
+                assert_eq!(
+                    h.densify_by_table(j, &bins, &filled),
+                    h.densify(j, &bins),
+                    "n {n}, bin {j}"
+                );
+            }
+        }
     }
 
     #[test]

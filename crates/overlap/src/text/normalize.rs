@@ -34,10 +34,10 @@ impl Normalization {
     /// Append the normalized form of `token` to `out`.
     pub fn push_normalized(&self, token: &str, out: &mut String) {
         if token.is_ascii() {
+            let start = out.len();
+            out.push_str(token);
             if self.case_fold {
-                out.extend(token.bytes().map(|b| b.to_ascii_lowercase() as char));
-            } else {
-                out.push_str(token);
+                out[start..].make_ascii_lowercase();
             }
             return;
         }

@@ -62,6 +62,11 @@ pub fn tokenize_into(text: &str, normalization: &Normalization, out: &mut Tokens
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
+        // Fast path: ASCII spaces and punctuation between words.
+        if bytes[i] < 0x80 && !is_ascii_word(bytes[i]) {
+            i += 1;
+            continue;
+        }
         let (c, w) = decode(text, i);
         match classify(c) {
             Class::Ideograph => {
@@ -76,6 +81,19 @@ pub fn tokenize_into(text: &str, normalization: &Normalization, out: &mut Tokens
                 i += w;
                 let mut end = i;
                 while i < bytes.len() {
+                    // Fast path: a run of ASCII letters, digits and underscores.
+                    let run = i;
+                    while i < bytes.len() && is_ascii_word(bytes[i]) {
+                        i += 1;
+                    }
+                    if i > run {
+                        last = bytes[i - 1] as char;
+                        piece += i - run;
+                        end = i;
+                        if i == bytes.len() {
+                            break;
+                        }
+                    }
                     let (c2, w2) = decode(text, i);
                     match classify(c2) {
                         Class::Word => {
@@ -153,6 +171,11 @@ impl Joiner {
     }
 }
 
+#[inline]
+fn is_ascii_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
 /// Decode the character at byte `i` (a char boundary) and its width in bytes.
 #[inline]
 fn decode(text: &str, i: usize) -> (char, usize) {
@@ -204,6 +227,72 @@ fn is_ideograph(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The tokenizer without its ASCII fast paths: the plain statement of the rules, to check the
+    /// fast one against.
+    fn reference(text: &str, normalization: &Normalization) -> Tokens {
+        let mut out = Tokens::default();
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let (c, w) = decode(text, i);
+            match classify(c) {
+                Class::Ideograph => {
+                    push_token(text, i, i + w, normalization, &mut out);
+                    i += w;
+                }
+                Class::Word => {
+                    let start = i;
+                    let mut last = c;
+                    let mut piece = 1;
+                    i += w;
+                    let mut end = i;
+                    while i < bytes.len() {
+                        let (c2, w2) = decode(text, i);
+                        match classify(c2) {
+                            Class::Word => {
+                                last = c2;
+                                piece += 1;
+                                i += w2;
+                                end = i;
+                            }
+                            Class::Mark => {
+                                i += w2;
+                                end = i;
+                            }
+                            Class::Joiner(joiner) if i + w2 < bytes.len() => {
+                                let (c3, w3) = decode(text, i + w2);
+                                if classify(c3) == Class::Word && joiner.joins(last, c3, piece) {
+                                    last = c3;
+                                    piece = 1;
+                                    i += w2 + w3;
+                                    end = i;
+                                } else {
+                                    break;
+                                }
+                            }
+                            _ => break,
+                        }
+                    }
+                    push_token(text, start, end, normalization, &mut out);
+                }
+                _ => i += w,
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn fast_paths_agree_with_the_rules(
+            text in "([a-zA-Z0-9_]{1,6}|[ .,'’\\-]|é|ß|Ｈ|中|\u{301}|ﬁ|[0-9][.,][0-9]|U\\.S\\.|\n){0,40}"
+        ) {
+            let norm = Normalization::default();
+            proptest::prop_assert_eq!(tokenize(&text, &norm), reference(&text, &norm));
+        }
+    }
 
     fn words(text: &str) -> Vec<String> {
         let t = tokenize(text, &Normalization::default());
