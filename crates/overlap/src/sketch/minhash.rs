@@ -140,19 +140,16 @@ impl MinHasher {
             let mut bins = cell.borrow_mut();
             bins.clear();
             bins.resize(k, EMPTY);
-            let mut filled = 0;
             for &h in shingles {
                 let x = fmix64(h ^ self.shingle_key);
                 // High bits pick the bin, low bits rank within it: for a bijective mixer they are
-                // independent.
+                // independent. A branch-free minimum: whether a value is the bin's new minimum is
+                // a coin toss the branch predictor cannot learn.
                 let bin = fast_range(x, k);
-                let value = u64::from(x as u32);
-                let old = bins[bin];
-                if value < old {
-                    filled += usize::from(old == EMPTY);
-                    bins[bin] = value;
-                }
+                let slot = &mut bins[bin];
+                *slot = (*slot).min(u64::from(x as u32));
             }
+            let filled = bins.iter().filter(|&&v| v != EMPTY).count();
             sig.resize(k, 0);
             if filled == k {
                 for (s, &v) in sig.iter_mut().zip(bins.iter()) {
