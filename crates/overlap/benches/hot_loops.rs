@@ -12,6 +12,7 @@
 //! Sample sizes and measurement times are kept small so the whole suite takes about a minute.
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use overlap::align::{align, AlignConfig};
 use overlap::dedup::{jaccard, DedupConfig, Sketcher};
 use overlap::sketch::{LshParams, MinHashScheme, MinHasher};
 use overlap::text::{shingle_hashes, shingle_set, tokenize, tokenize_into, Normalization, Tokens};
@@ -284,12 +285,66 @@ fn bench_sketch(c: &mut Criterion) {
     g.finish();
 }
 
+/// Two versions of a 5,000-word text: the second reorders its paragraphs, rewords every third
+/// sentence (every fourth word replaced), drops some sentences and inserts unrelated paragraphs.
+fn reprint_pair() -> (String, String) {
+    let texts = corpus_texts();
+    let mut words = 0;
+    let mut original: Vec<&str> = Vec::new();
+    for t in &texts {
+        if words >= 5000 {
+            break;
+        }
+        words += t.split_whitespace().count();
+        original.push(t);
+    }
+    let a = original.join("\n\n");
+    let mut paragraphs: Vec<String> = original
+        .iter()
+        .enumerate()
+        .map(|(p, text)| {
+            text.split(". ")
+                .enumerate()
+                .filter(|(s, _)| (p + s) % 7 != 3)
+                .map(|(s, sentence)| {
+                    if (p + s) % 3 == 0 {
+                        sentence
+                            .split_whitespace()
+                            .enumerate()
+                            .map(|(w, word)| if w % 4 == 1 { "reworded" } else { word })
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    } else {
+                        sentence.to_string()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(". ")
+        })
+        .collect();
+    paragraphs.reverse();
+    for (i, extra) in texts.iter().rev().take(paragraphs.len() / 4).enumerate() {
+        paragraphs.insert((i * 4).min(paragraphs.len()), extra.clone());
+    }
+    (a, paragraphs.join("\n\n"))
+}
+
+fn bench_align(c: &mut Criterion) {
+    let (a, b) = reprint_pair();
+    let config = AlignConfig::default();
+    let mut g = c.benchmark_group("align");
+    g.bench_function("reprint_5000_words", |bench| {
+        bench.iter(|| align(black_box(&a), black_box(&b), &config).passages.len())
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = hot_loops;
     config = Criterion::default()
         .sample_size(10)
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_secs(1));
-    targets = bench_tokenize, bench_shingle, bench_minhash, bench_bands, bench_jaccard, bench_sketch
+    targets = bench_tokenize, bench_shingle, bench_minhash, bench_bands, bench_jaccard, bench_sketch, bench_align
 }
 criterion_main!(hot_loops);
