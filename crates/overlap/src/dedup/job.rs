@@ -10,8 +10,8 @@ use super::{
 };
 use crate::error::{Error, Problem, ProblemKind, Result};
 use crate::io::{
-    copy_lines, decompress, ingest, CompressedWriter, Compression, CorpusReader, FieldNames,
-    Format, Location, OnError, Source,
+    copy_lines, decompress, ingest, BlockWriter, Compression, CorpusReader, FieldNames, Format,
+    Location, OnError, Source,
 };
 use crate::progress::{Progress, Unit};
 use crate::sketch::LshParams;
@@ -395,7 +395,7 @@ fn write_deduped(
         let name = format!("deduped.jsonl{}", compression.extension());
         let path = out.join(&name);
         let io = |e: std::io::Error| Error::io(&path, e);
-        let mut w = CompressedWriter::new(create(&path)?, compression).map_err(io)?;
+        let mut w = BlockWriter::new(create(&path)?, compression);
         for &s in &jsonl {
             let (mut reader, _) = open_again(&sources[s], spool)?;
             copy_lines(&mut reader, &kept_lines[s], max_record_bytes, &mut w)

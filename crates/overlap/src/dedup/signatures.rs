@@ -5,7 +5,7 @@
 
 use super::DedupConfig;
 use crate::error::{Error, Problem, Result};
-use crate::io::{ingest, CompressedWriter, Compression, CorpusReader, FieldNames, Mapped, OnError};
+use crate::io::{ingest, BlockWriter, Compression, CorpusReader, FieldNames, Mapped, OnError};
 use crate::progress::Progress;
 use crate::sketch::MinHasher;
 use crate::text::{exact_key, shingle_hashes, tokenize_into, Tokens};
@@ -78,8 +78,7 @@ pub fn export_signatures(
     let nanos = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
     let file = std::fs::File::create(out).map_err(|e| Error::io(out, e))?;
     let io = |e: std::io::Error| Error::io(out, e);
-    let mut w =
-        CompressedWriter::new(BufWriter::with_capacity(1 << 16, file), compression).map_err(io)?;
+    let mut w = BlockWriter::new(BufWriter::with_capacity(1 << 16, file), compression);
     let mut stats = SketchStats::default();
     let map = |text: &str| {
         SCRATCH.with(|s| {

@@ -128,6 +128,87 @@ impl<W: Write> Write for CompressedWriter<W> {
     }
 }
 
+/// A compressing writer that compresses blocks of about `BLOCK` bytes in parallel, each as its own
+/// gzip member or zstd frame, written in order. Standard readers (gzip, zcat, zstd, Python) read the
+/// concatenation as one stream; the output is the same for any number of threads. Must be
+/// [`finish`](BlockWriter::finish)ed.
+///
+/// Memory: up to `2 x threads` blocks in flight.
+pub struct BlockWriter<W: Write> {
+    inner: W,
+    compression: Compression,
+    block: Vec<u8>,
+    pending: Vec<Vec<u8>>,
+}
+
+/// Uncompressed bytes per block.
+const BLOCK: usize = 4 << 20;
+
+impl<W: Write> BlockWriter<W> {
+    /// Wrap `inner`.
+    pub fn new(inner: W, compression: Compression) -> Self {
+        BlockWriter {
+            inner,
+            compression,
+            block: Vec::new(),
+            pending: Vec::new(),
+        }
+    }
+
+    fn flush_pending(&mut self) -> io::Result<()> {
+        use rayon::prelude::*;
+        let compression = self.compression;
+        let compressed: Vec<io::Result<Vec<u8>>> = self
+            .pending
+            .par_iter()
+            .map(|block| {
+                let mut w =
+                    CompressedWriter::new(Vec::with_capacity(block.len() / 3), compression)?;
+                w.write_all(block)?;
+                w.finish()
+            })
+            .collect();
+        self.pending.clear();
+        for c in compressed {
+            self.inner.write_all(&c?)?;
+        }
+        Ok(())
+    }
+
+    /// Compress and write what is left, and return the inner writer (flushed).
+    pub fn finish(mut self) -> io::Result<W> {
+        if !self.block.is_empty() {
+            let block = std::mem::take(&mut self.block);
+            self.pending.push(block);
+        }
+        self.flush_pending()?;
+        self.inner.flush()?;
+        Ok(self.inner)
+    }
+}
+
+impl<W: Write> Write for BlockWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.compression == Compression::None {
+            return self.inner.write(buf);
+        }
+        self.block.extend_from_slice(buf);
+        if self.block.len() >= BLOCK {
+            let block = std::mem::replace(&mut self.block, Vec::with_capacity(BLOCK + (1 << 16)));
+            self.pending.push(block);
+            if self.pending.len() >= 2 * rayon::current_num_threads() {
+                self.flush_pending()?;
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        // Blocks are only complete at `finish`; flushing the inner writer is all that is safe here.
+        self.inner.flush()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,6 +229,26 @@ mod tests {
             let (out, found) = roundtrip(c);
             assert_eq!(out, b"line one\nline two\n");
             assert_eq!(found, c);
+        }
+    }
+
+    #[test]
+    fn block_writer_output_reads_back_as_one_stream() {
+        let text: Vec<u8> = (0..400_000)
+            .flat_map(|i| format!("{{\"id\": {i}, \"text\": \"line {i}\"}}\n").into_bytes())
+            .collect();
+        assert!(text.len() > 2 * BLOCK, "the test must span several blocks");
+        for c in [Compression::None, Compression::Gzip, Compression::Zstd] {
+            let mut w = BlockWriter::new(Vec::new(), c);
+            for chunk in text.chunks(1000) {
+                w.write_all(chunk).unwrap();
+            }
+            let bytes = w.finish().unwrap();
+            let (mut r, found) = decompress(&bytes[..]).unwrap();
+            let mut out = Vec::new();
+            r.read_to_end(&mut out).unwrap();
+            assert_eq!(found, c);
+            assert!(out == text, "{c:?}: round trip differs");
         }
     }
 

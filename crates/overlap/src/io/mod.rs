@@ -6,7 +6,7 @@ mod input;
 mod json;
 mod reader;
 
-pub use compression::{decompress, CompressedWriter, Compression};
+pub use compression::{decompress, BlockWriter, CompressedWriter, Compression};
 pub use ingest::{ingest, Accepted, Mapped, OnError, Skipped};
 pub use input::{discover, Format, Location, Source};
 pub use json::{parse_record, FieldError, FieldNames, JsonRecord};
