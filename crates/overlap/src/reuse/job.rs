@@ -488,6 +488,11 @@ struct BoilerplateLine<'a> {
     spans: BTreeMap<&'a str, Vec<(usize, usize)>>,
 }
 
+/// Shortest boilerplate stretch listed in `boilerplate.jsonl`. Shorter ones (a repeated stock phrase,
+/// a "Share this" line) are still masked from alignment, but listing every one would bury the
+/// passages a reader wants to see.
+const REPORTED_BOILERPLATE_WORDS: usize = 8;
+
 /// Group identical boilerplate stretches (same words) of one source, or of the corpus, across
 /// documents and write one line per group, most widespread first. Returns the number of groups.
 fn write_boilerplate(
@@ -509,7 +514,7 @@ fn write_boilerplate(
         let tokens = tokenize(&doc.text, norm);
         for span in doc_spans {
             let (first, end) = (span.first, span.end.min(tokens.len()));
-            if first >= end {
+            if first >= end || end - first < REPORTED_BOILERPLATE_WORDS {
                 continue;
             }
             let (ns, ne) = (

@@ -39,8 +39,9 @@ pub struct ReuseConfig {
     /// Corpus-wide boilerplate: n-grams in at least this many documents of at least three sources.
     /// Default: 100.
     pub global_boilerplate_docs: usize,
-    /// Shortest boilerplate passage, in words. Default: 4 (one anchor n-gram): a short repeated
-    /// line of one source ("Share this article: Facebook, Twitter") is boilerplate too.
+    /// Shortest boilerplate passage masked from alignment, in words. Default: 4 (one anchor n-gram):
+    /// a short repeated line of one source ("Share this article: Facebook, Twitter") is boilerplate
+    /// too. `boilerplate.jsonl` lists those of 8 words or more.
     pub boilerplate_min_words: usize,
     /// Words in at most this many documents (or 1% of them, when more) count as rare, and reworded
     /// sentences must share some rare words. Default: 50.
