@@ -1,6 +1,6 @@
 //! Output formats (snapshot-tested), the deduplicated corpus, input kinds, and determinism.
 
-use crate::common::{data, overlap, read_json};
+use crate::common::{data, overlap, read_json, stable_summary};
 use serde_json::Value;
 use std::path::Path;
 
@@ -23,15 +23,6 @@ fn run_on_corpus(dir: &Path, extra: &[&str]) -> std::path::PathBuf {
         .assert()
         .success();
     out
-}
-
-/// summary.json without the fields that legitimately vary between runs.
-fn stable_summary(path: &Path) -> Value {
-    let mut summary = read_json(path);
-    let obj = summary.as_object_mut().unwrap();
-    obj.remove("timings_ms");
-    obj.remove("threads");
-    summary
 }
 
 #[test]

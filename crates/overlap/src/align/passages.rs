@@ -21,6 +21,29 @@ pub(super) struct Span {
     weight: usize,
 }
 
+impl Span {
+    /// The passage of tokens `a0..a1` of `a` and `b0..b1` of `b`.
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        a: &Prepared,
+        b: &Prepared,
+        (a0, a1): (usize, usize),
+        (b0, b1): (usize, usize),
+        score: f64,
+        kind: PassageKind,
+    ) -> Span {
+        Span {
+            a: (a0, a1),
+            b: (b0, b1),
+            a_bytes: byte_span(a, a0, a1),
+            b_bytes: byte_span(b, b0, b1),
+            score,
+            kind,
+            weight: (a1 - a0).max(b1 - b0),
+        }
+    }
+}
+
 /// Share of its score that an isolated, weakly similar reworded passage contributes to the pair score.
 const ISOLATED_EVIDENCE: f64 = 0.5;
 
@@ -67,32 +90,24 @@ pub(super) fn build(
                 .windows(2)
                 .all(|w| w[1].0 == w[0].0 + 1 && w[1].1 == w[0].1 + 1);
         let span = if unbroken {
-            let (a0, a1) = (mapped[0].0, mapped[mapped.len() - 1].0 + 1);
-            let (b0, b1) = (mapped[0].1, mapped[mapped.len() - 1].1 + 1);
-            Span {
-                a: (a0, a1),
-                b: (b0, b1),
-                a_bytes: byte_span(a, a0, a1),
-                b_bytes: byte_span(b, b0, b1),
-                score: 1.0,
-                kind: PassageKind::Verbatim,
-                weight: a1 - a0,
-            }
+            let last = mapped[mapped.len() - 1];
+            let tokens_a = (mapped[0].0, last.0 + 1);
+            let tokens_b = (mapped[0].1, last.1 + 1);
+            Span::new(a, b, tokens_a, tokens_b, 1.0, PassageKind::Verbatim)
         } else {
             let (a0, a1, b0, b1) = trim_partial(a, b, p, config);
             let similarity = overlap(
                 &Bag::of_tokens(a, a0, a1, weights),
                 &Bag::of_tokens(b, b0, b1, weights),
             );
-            Span {
-                a: (a0, a1),
-                b: (b0, b1),
-                a_bytes: byte_span(a, a0, a1),
-                b_bytes: byte_span(b, b0, b1),
-                score: similarity.dice,
-                kind: PassageKind::Reworded,
-                weight: (a1 - a0).max(b1 - b0),
-            }
+            Span::new(
+                a,
+                b,
+                (a0, a1),
+                (b0, b1),
+                similarity.dice,
+                PassageKind::Reworded,
+            )
         };
         covered_a[span.a.0..span.a.1]
             .iter_mut()
@@ -117,16 +132,15 @@ pub(super) fn build(
                 k += 1;
             }
             if k - start >= config.min_passage_words {
-                let (a0, a1, b0, b1) = (r.a + start, r.a + k, r.b + start, r.b + k);
-                spans.push(Span {
-                    a: (a0, a1),
-                    b: (b0, b1),
-                    a_bytes: byte_span(a, a0, a1),
-                    b_bytes: byte_span(b, b0, b1),
-                    score: 1.0,
-                    kind: PassageKind::Verbatim,
-                    weight: a1 - a0,
-                });
+                let (tokens_a, tokens_b) = ((r.a + start, r.a + k), (r.b + start, r.b + k));
+                spans.push(Span::new(
+                    a,
+                    b,
+                    tokens_a,
+                    tokens_b,
+                    1.0,
+                    PassageKind::Verbatim,
+                ));
             }
         }
     }

@@ -9,6 +9,7 @@ use super::{
     DuplicatePair, Reason, SketchStore, Sketcher,
 };
 use crate::error::{Error, Problem, ProblemKind, Result};
+use crate::io::output::{create, ms, write_json, write_line};
 use crate::io::{
     copy_lines, decompress, ingest, BlockWriter, Compression, CorpusReader, FieldNames, Format,
     Location, OnError, Source,
@@ -303,16 +304,6 @@ pub fn run(options: &JobOptions, config: &DedupConfig, progress: &dyn Progress) 
     Ok(summary)
 }
 
-fn ms(t: Instant) -> f64 {
-    (t.elapsed().as_secs_f64() * 10_000.0).round() / 10.0
-}
-
-fn create(path: &Path) -> Result<BufWriter<File>> {
-    File::create(path)
-        .map(|f| BufWriter::with_capacity(1 << 16, f))
-        .map_err(|e| Error::io(path, e))
-}
-
 #[derive(Serialize)]
 struct ClusterLine<'a> {
     id: &'a str,
@@ -331,8 +322,7 @@ fn write_clusters(path: &Path, docs: &[DocMeta], assignment: &Assignment) -> Res
             kept: assignment.reason[i] == Reason::Unique,
             reason: assignment.reason[i],
         };
-        serde_json::to_writer(&mut w, &line).map_err(|e| io(e.into()))?;
-        w.write_all(b"\n").map_err(io)?;
+        write_line(&mut w, path, &line)?;
     }
     w.flush().map_err(io)
 }
@@ -363,8 +353,7 @@ fn write_pairs(
             kind: p.kind,
             estimated: !verified && p.kind == super::PairKind::Near,
         };
-        serde_json::to_writer(&mut w, &line).map_err(|e| io(e.into()))?;
-        w.write_all(b"\n").map_err(io)?;
+        write_line(&mut w, path, &line)?;
     }
     w.flush().map_err(io)
 }
@@ -553,15 +542,6 @@ fn build_summary(
         timings_ms: timings,
         threads: rayon::current_num_threads(),
     }
-}
-
-fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
-    let mut w = create(path)?;
-    serde_json::to_writer_pretty(&mut w, value)
-        .map_err(std::io::Error::from)
-        .and_then(|_| w.write_all(b"\n"))
-        .and_then(|_| w.flush())
-        .map_err(|e| Error::io(path, e))
 }
 
 struct RemoveOnDrop(PathBuf);

@@ -4,6 +4,7 @@ mod compression;
 mod ingest;
 mod input;
 mod json;
+pub(crate) mod output;
 mod reader;
 
 pub use compression::{decompress, BlockWriter, CompressedWriter, Compression};

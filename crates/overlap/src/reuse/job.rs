@@ -11,14 +11,14 @@ use crate::align::{
 };
 use crate::error::{Error, Problem, ProblemKind, Result};
 use crate::hashing::FastMap;
+use crate::io::output::{create, ms, write_json, write_line};
 use crate::io::{discover, ingest, CorpusReader, FieldNames, Format, Mapped, OnError};
 use crate::progress::{Progress, Unit};
 use crate::text::tokenize;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -409,23 +409,6 @@ pub fn run(
     Ok(summary)
 }
 
-fn ms(t: Instant) -> f64 {
-    (t.elapsed().as_secs_f64() * 10_000.0).round() / 10.0
-}
-
-fn create(path: &Path) -> Result<BufWriter<File>> {
-    File::create(path)
-        .map(|f| BufWriter::with_capacity(1 << 16, f))
-        .map_err(|e| Error::io(path, e))
-}
-
-fn write_line(w: &mut impl Write, path: &Path, value: &impl Serialize) -> Result<()> {
-    serde_json::to_writer(&mut *w, value)
-        .map_err(std::io::Error::from)
-        .and_then(|_| w.write_all(b"\n"))
-        .map_err(|e| Error::io(path, e))
-}
-
 #[derive(Serialize)]
 struct PairLine<'a> {
     a: &'a str,
@@ -575,13 +558,4 @@ fn write_boilerplate(
     }
     w.flush().map_err(|e| Error::io(path, e))?;
     Ok(order.len())
-}
-
-fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
-    let mut w = create(path)?;
-    serde_json::to_writer_pretty(&mut w, value)
-        .map_err(std::io::Error::from)
-        .and_then(|_| w.write_all(b"\n"))
-        .and_then(|_| w.flush())
-        .map_err(|e| Error::io(path, e))
 }

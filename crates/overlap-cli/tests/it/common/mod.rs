@@ -41,6 +41,17 @@ pub fn read_json(path: &Path) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
+/// summary.json without the fields that legitimately vary between runs (timings, thread count and
+/// the throughput derived from them).
+pub fn stable_summary(path: &Path) -> Value {
+    let mut summary = read_json(path);
+    let obj = summary.as_object_mut().unwrap();
+    for key in ["timings_ms", "threads", "aligned_pairs_per_second"] {
+        obj.remove(key);
+    }
+    summary
+}
+
 /// Ids and texts of a JSONL corpus, read with the engine's own reader.
 pub fn load_corpus(path: &Path) -> Vec<(String, String)> {
     let sources = discover(&[path.to_string_lossy().into_owned()], None).unwrap();
