@@ -237,10 +237,12 @@ pub fn run(
     // Stage 4: align every candidate pair, with words weighted by their rarity in the corpus.
     let t = Instant::now();
     let mut df: FastMap<u64, u32> = FastMap::default();
-    for d in &docs {
+    for d in &mut docs {
         for &k in &d.keys {
             *df.entry(k).or_default() += 1;
         }
+        // Counted; not needed again.
+        d.keys = Vec::new();
     }
     let weights = KeyWeights::from_document_frequencies(&df, docs.len(), config.rare_word_min_docs);
     drop(df);
