@@ -1,7 +1,7 @@
 //! Arguments shared by the corpus commands.
 
 use clap::{Args, ValueEnum};
-use overlap::io::{FieldNames, Format, OnError};
+use overlap::io::{CorpusInput, FieldNames, Format, OnError};
 use overlap::sketch::MinHashScheme;
 use overlap::text::Normalization;
 
@@ -42,25 +42,24 @@ pub struct InputArgs {
 }
 
 impl InputArgs {
-    pub fn fields(&self) -> FieldNames {
-        FieldNames {
-            id: self.id_field.clone(),
-            text: self.text_field.clone(),
-            ..FieldNames::default()
-        }
-    }
-
-    pub fn format(&self) -> Option<Format> {
-        self.format.map(|f| match f {
-            FormatArg::Jsonl => Format::Jsonl,
-            FormatArg::Text => Format::Text,
-        })
-    }
-
-    pub fn on_error(&self) -> OnError {
-        match self.on_error {
-            OnErrorArg::Fail => OnError::Fail,
-            OnErrorArg::Skip => OnError::Skip,
+    /// The engine's view of these arguments.
+    pub fn corpus_input(&self) -> CorpusInput {
+        CorpusInput {
+            paths: self.inputs.clone(),
+            format: self.format.map(|f| match f {
+                FormatArg::Jsonl => Format::Jsonl,
+                FormatArg::Text => Format::Text,
+            }),
+            fields: FieldNames {
+                id: self.id_field.clone(),
+                text: self.text_field.clone(),
+                ..FieldNames::default()
+            },
+            on_error: match self.on_error {
+                OnErrorArg::Fail => OnError::Fail,
+                OnErrorArg::Skip => OnError::Skip,
+            },
+            max_record_bytes: self.max_record_bytes,
         }
     }
 }

@@ -88,12 +88,9 @@ pub fn run(args: DedupArgs) -> Result<()> {
     };
     config.validate()?;
     let options = JobOptions {
-        format: args.input.format(),
-        fields: args.input.fields(),
-        on_error: args.input.on_error(),
-        max_record_bytes: args.input.max_record_bytes,
+        input: args.input.corpus_input(),
+        out_dir: args.out,
         write_deduped: !args.no_deduped,
-        ..JobOptions::new(args.input.inputs.clone(), args.out)
     };
     let talk = !args.quiet && !args.json;
     let lsh = config.lsh_params();

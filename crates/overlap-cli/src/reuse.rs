@@ -81,15 +81,12 @@ pub fn run(args: ReuseArgs) -> Result<()> {
         rare_word_min_docs: args.rare_word_docs,
         ..ReuseConfig::default()
     };
-    let mut fields = args.input.fields();
-    fields.source = args.source_field.clone();
-    fields.date = args.date_field.clone();
+    let mut input = args.input.corpus_input();
+    input.fields.source = args.source_field.clone();
+    input.fields.date = args.date_field.clone();
     let options = ReuseOptions {
-        format: args.input.format(),
-        fields,
-        on_error: args.input.on_error(),
-        max_record_bytes: args.input.max_record_bytes,
-        ..ReuseOptions::new(args.input.inputs.clone(), args.out.clone())
+        input,
+        out_dir: args.out.clone(),
     };
     let bars = Bars::new(args.quiet || args.json);
     let summary = overlap::reuse::run(&options, &config, &bars)?;

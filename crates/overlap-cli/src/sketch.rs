@@ -5,7 +5,7 @@ use crate::progress::Bars;
 use anyhow::Result;
 use clap::Args;
 use overlap::dedup::{export_signatures, DedupConfig};
-use overlap::io::{discover, Compression, CorpusReader};
+use overlap::io::Compression;
 use std::path::PathBuf;
 
 /// Write the MinHash signature of every document, for use by other systems.
@@ -45,8 +45,8 @@ pub fn run(args: SketchArgs) -> Result<()> {
         normalization: args.shingles.normalization(),
         ..DedupConfig::default()
     };
-    let sources = discover(&args.input.inputs, args.input.format())?;
-    let mut reader = CorpusReader::new(sources, args.input.max_record_bytes);
+    let input = args.input.corpus_input();
+    let mut reader = input.open()?;
     let name = args.out.to_string_lossy();
     let compression = if name.ends_with(".gz") {
         Compression::Gzip
@@ -58,8 +58,8 @@ pub fn run(args: SketchArgs) -> Result<()> {
     let bars = Bars::new(args.quiet || args.json);
     let stats = export_signatures(
         &mut reader,
-        &args.input.fields(),
-        args.input.on_error(),
+        &input.fields,
+        input.on_error,
         &config,
         &args.out,
         compression,

@@ -11,7 +11,7 @@ use super::{
 use crate::error::{Error, Problem, ProblemKind, Result};
 use crate::io::output::{create, ms, write_json, write_line};
 use crate::io::{
-    copy_lines, decompress, ingest, BlockWriter, Compression, CorpusReader, FieldNames, Format,
+    copy_lines, decompress, ingest, BlockWriter, Compression, CorpusInput, CorpusReader, Format,
     Location, OnError, Source,
 };
 use crate::progress::{Progress, Unit};
@@ -26,16 +26,8 @@ use std::time::Instant;
 /// Where the job reads and writes, and how it treats bad input.
 #[derive(Clone, Debug)]
 pub struct JobOptions {
-    /// Input paths: files, directories, or `-` for JSON Lines on standard input.
-    pub inputs: Vec<String>,
-    /// Force one format for every input instead of going by file names.
-    pub format: Option<Format>,
-    /// Which JSON fields hold the id and the text.
-    pub fields: FieldNames,
-    /// Fail or skip on bad records.
-    pub on_error: OnError,
-    /// Records larger than this many bytes are bad records. Default: 64 MiB.
-    pub max_record_bytes: usize,
+    /// The documents, and the bad-record policy.
+    pub input: CorpusInput,
     /// The output folder (created if missing).
     pub out_dir: PathBuf,
     /// Write the deduplicated corpus (default: true).
@@ -46,11 +38,7 @@ impl JobOptions {
     /// Options with defaults for everything but the inputs and the output folder.
     pub fn new(inputs: Vec<String>, out_dir: impl Into<PathBuf>) -> Self {
         JobOptions {
-            inputs,
-            format: None,
-            fields: FieldNames::default(),
-            on_error: OnError::Fail,
-            max_record_bytes: 64 << 20,
+            input: CorpusInput::new(inputs),
             out_dir: out_dir.into(),
             write_deduped: true,
         }
@@ -191,13 +179,12 @@ pub fn run(options: &JobOptions, config: &DedupConfig, progress: &dyn Progress) 
     config.validate()?;
     let started = Instant::now();
     let mut timings = BTreeMap::new();
-    let sources = crate::io::discover(&options.inputs, options.format)?;
     std::fs::create_dir_all(&options.out_dir).map_err(|e| Error::io(&options.out_dir, e))?;
     let spool_path = options.out_dir.join(".stdin-spool.jsonl");
     let _spool_guard = RemoveOnDrop(spool_path.clone());
 
     let sketcher = Sketcher::new(config);
-    let mut reader = CorpusReader::new(sources, options.max_record_bytes);
+    let mut reader = options.input.open()?;
     if options.write_deduped
         && reader
             .sources()
@@ -218,8 +205,8 @@ pub fn run(options: &JobOptions, config: &DedupConfig, progress: &dyn Progress) 
     };
     state.skipped = ingest(
         &mut reader,
-        &options.fields,
-        options.on_error,
+        &options.input.fields,
+        options.input.on_error,
         progress,
         |text| sketcher.sketch(text),
         |doc| {
@@ -278,7 +265,7 @@ pub fn run(options: &JobOptions, config: &DedupConfig, progress: &dyn Progress) 
             &spool_path,
             &state.docs,
             &assignment,
-            options.max_record_bytes,
+            options.input.max_record_bytes,
         )?);
     }
     progress.finish();
@@ -519,10 +506,10 @@ fn build_summary(
             false_negative_weight: config.effective_fn_weight(),
             false_positive_area: lsh.false_positive_area(config.threshold),
             false_negative_area: lsh.false_negative_area(config.threshold),
-            id_field: options.fields.id.clone(),
-            text_field: options.fields.text.clone(),
-            on_error: options.on_error,
-            max_record_bytes: options.max_record_bytes,
+            id_field: options.input.fields.id.clone(),
+            text_field: options.input.fields.text.clone(),
+            on_error: options.input.on_error,
+            max_record_bytes: options.input.max_record_bytes,
         },
         inputs: reader
             .sources()

@@ -24,6 +24,41 @@ pub enum OnError {
     Skip,
 }
 
+/// Where a corpus job's documents come from, and how bad records are treated: the half of the
+/// options every corpus job shares.
+#[derive(Clone, Debug)]
+pub struct CorpusInput {
+    /// Input paths: files, directories, or `-` for JSON Lines on standard input.
+    pub paths: Vec<String>,
+    /// Force one format for every input instead of going by file names.
+    pub format: Option<Format>,
+    /// Which JSON fields hold the id, the text and (for reuse) the source and date.
+    pub fields: FieldNames,
+    /// Fail or skip on bad records. Default: fail.
+    pub on_error: OnError,
+    /// Records larger than this many bytes are bad records. Default: 64 MiB.
+    pub max_record_bytes: usize,
+}
+
+impl CorpusInput {
+    /// Defaults for everything but the paths.
+    pub fn new(paths: Vec<String>) -> Self {
+        CorpusInput {
+            paths,
+            format: None,
+            fields: FieldNames::default(),
+            on_error: OnError::Fail,
+            max_record_bytes: 64 << 20,
+        }
+    }
+
+    /// Discover the sources and open a reader over them.
+    pub fn open(&self) -> Result<CorpusReader> {
+        let sources = crate::io::discover(&self.paths, self.format)?;
+        Ok(CorpusReader::new(sources, self.max_record_bytes))
+    }
+}
+
 /// A document's text mapped to what a job keeps of it.
 pub trait Mapped: Send {
     /// Number of words found in the text; zero makes the record an `empty_text` problem.

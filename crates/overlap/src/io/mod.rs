@@ -8,7 +8,7 @@ pub(crate) mod output;
 mod reader;
 
 pub use compression::{decompress, BlockWriter, CompressedWriter, Compression};
-pub use ingest::{ingest, Accepted, Mapped, OnError, Skipped};
+pub use ingest::{ingest, Accepted, CorpusInput, Mapped, OnError, Skipped};
 pub use input::{discover, Format, Location, Source};
 pub use json::{parse_record, FieldError, FieldNames, JsonRecord};
 pub use reader::{copy_lines, CorpusReader, RawRecord, ReadItem, SourceStats};

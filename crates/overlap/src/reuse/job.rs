@@ -12,7 +12,7 @@ use crate::align::{
 use crate::error::{Error, Problem, ProblemKind, Result};
 use crate::hashing::FastMap;
 use crate::io::output::{create, ms, write_json, write_line};
-use crate::io::{discover, ingest, CorpusReader, FieldNames, Format, Mapped, OnError};
+use crate::io::{ingest, CorpusInput, Mapped, OnError};
 use crate::progress::{Progress, Unit};
 use crate::text::tokenize;
 use rayon::prelude::*;
@@ -26,16 +26,8 @@ use std::time::Instant;
 /// Where the reuse job reads and writes.
 #[derive(Clone, Debug)]
 pub struct ReuseOptions {
-    /// Input paths: files, directories, or `-` for JSON Lines on standard input.
-    pub inputs: Vec<String>,
-    /// Force one format for every input.
-    pub format: Option<Format>,
-    /// Which JSON fields hold the id, text, and (optionally) source and date.
-    pub fields: FieldNames,
-    /// Fail or skip on bad records.
-    pub on_error: OnError,
-    /// Records larger than this many bytes are bad records.
-    pub max_record_bytes: usize,
+    /// The documents (with the source and date fields, if any), and the bad-record policy.
+    pub input: CorpusInput,
     /// The output folder (created if missing).
     pub out_dir: PathBuf,
 }
@@ -44,11 +36,7 @@ impl ReuseOptions {
     /// Options with defaults for everything but the inputs and the output folder.
     pub fn new(inputs: Vec<String>, out_dir: impl Into<PathBuf>) -> Self {
         ReuseOptions {
-            inputs,
-            format: None,
-            fields: FieldNames::default(),
-            on_error: OnError::Fail,
-            max_record_bytes: 64 << 20,
+            input: CorpusInput::new(inputs),
             out_dir: out_dir.into(),
         }
     }
@@ -138,9 +126,8 @@ pub fn run(
     config.validate()?;
     let started = Instant::now();
     let mut timings = BTreeMap::new();
-    let sources = discover(&options.inputs, options.format)?;
     std::fs::create_dir_all(&options.out_dir).map_err(|e| Error::io(&options.out_dir, e))?;
-    let mut reader = CorpusReader::new(sources, options.max_record_bytes);
+    let mut reader = options.input.open()?;
 
     // Stage 1: read, tokenize, anchor n-grams.
     let t = Instant::now();
@@ -151,8 +138,8 @@ pub fn run(
     let mut source_names: Vec<Option<String>> = Vec::new();
     let skipped = ingest(
         &mut reader,
-        &options.fields,
-        options.on_error,
+        &options.input.fields,
+        options.input.on_error,
         progress,
         |text| {
             let tokens = tokenize(text, &norm);
@@ -312,7 +299,7 @@ pub fn run(
     let t = Instant::now();
     let out = &options.out_dir;
     write_pairs(&out.join("pairs.jsonl"), &docs, &related)?;
-    let with_dates = options.fields.date.is_some();
+    let with_dates = options.input.fields.date.is_some();
     write_stories(
         &out.join("stories.jsonl"),
         &docs,
@@ -379,11 +366,11 @@ pub fn run(
         ]),
         parameters: ReuseParameters {
             config: config.clone(),
-            id_field: options.fields.id.clone(),
-            text_field: options.fields.text.clone(),
-            source_field: options.fields.source.clone(),
-            date_field: options.fields.date.clone(),
-            on_error: options.on_error,
+            id_field: options.input.fields.id.clone(),
+            text_field: options.input.fields.text.clone(),
+            source_field: options.input.fields.source.clone(),
+            date_field: options.input.fields.date.clone(),
+            on_error: options.input.on_error,
         },
         inputs: reader
             .sources()
