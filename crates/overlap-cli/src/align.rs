@@ -47,6 +47,13 @@ pub struct AlignArgs {
 }
 
 pub fn run(args: AlignArgs) -> Result<()> {
+    if let Some(path) = &args.html {
+        let inputs = match &args.corpus {
+            None => vec![args.a.clone(), args.b.clone()],
+            Some(corpus) => vec![corpus.clone()],
+        };
+        overlap::io::guard::check_output_file(path, "--html", &inputs, &[])?;
+    }
     let (text_a, text_b) = match &args.corpus {
         None => (read_text(&args.a)?, read_text(&args.b)?),
         Some(corpus) => {
@@ -75,8 +82,7 @@ pub fn run(args: AlignArgs) -> Result<()> {
             },
             &alignment,
         );
-        std::fs::write(path, render_pair_page(&view))
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        overlap::io::commit::write_file(path, render_pair_page(&view).as_bytes())?;
     }
     if args.json {
         crate::print_out(&(serde_json::to_string_pretty(&alignment)? + "\n"))?;

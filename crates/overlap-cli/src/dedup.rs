@@ -109,15 +109,18 @@ pub fn run(args: DedupArgs) -> Result<()> {
         );
     }
     let bars = Bars::new(args.quiet || args.json);
-    let summary = overlap::dedup::run(&options, &config, &bars)?;
+    let summary = if args.report {
+        // The report is built from the staged outputs and committed with them.
+        overlap::dedup::run_with(&options, &config, &bars, |staging| {
+            crate::report::write_staged(staging, &options.out_dir, !talk)
+        })?
+    } else {
+        overlap::dedup::run(&options, &config, &bars)?
+    };
     if args.json {
         crate::print_out(&(serde_json::to_string_pretty(&summary)? + "\n"))?;
     } else if talk {
         print_summary(&summary, &options);
-    }
-    if args.report {
-        let out = options.out_dir.join("report.html");
-        crate::report::write(&options.out_dir, None, &out, !talk)?;
     }
     Ok(())
 }

@@ -41,10 +41,38 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(1)
+            eprintln!("error: {}", message(&e));
+            let usage = e.chain().any(|c| {
+                c.downcast_ref::<overlap::Error>()
+                    .is_some_and(|e| e.is_usage())
+            });
+            ExitCode::from(if usage { 2 } else { 1 })
         }
     }
+}
+
+/// The error and its causes, each said once: the engine's errors already hold the text of the I/O
+/// error beneath them, which `{:#}` would repeat.
+fn message(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    let mut above_is_engine = false;
+    for cause in e.chain() {
+        let is_engine = cause.downcast_ref::<overlap::Error>().is_some()
+            || cause
+                .downcast_ref::<overlap::report::ReportError>()
+                .is_some();
+        let repeated = above_is_engine && cause.downcast_ref::<std::io::Error>().is_some();
+        above_is_engine = is_engine;
+        let line = cause.to_string();
+        if repeated || text.contains(&line) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&line);
+    }
+    text
 }
 
 /// Write `text` to standard output. A reader that closed the pipe early (`| head`) is not an error:

@@ -1,7 +1,10 @@
 //! `overlap report`: a self-contained HTML report of an output folder.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
+use overlap::io::guard::check_output_file;
+use overlap::io::OutputFolder;
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 /// Build a self-contained HTML report (one file, no network) of an output folder of
@@ -33,14 +36,100 @@ pub struct ReportArgs {
 }
 
 pub fn run(args: ReportArgs) -> Result<()> {
-    let out = args.out.unwrap_or_else(|| args.dir.join("report.html"));
+    let dir = &args.dir;
+    let out = args.out.unwrap_or_else(|| dir.join("report.html"));
     let inputs = (!args.inputs.is_empty()).then_some(args.inputs.as_slice());
-    write(&args.dir, inputs, &out, args.quiet)
+    // Held while the folder is read, so no commit can change it underneath.
+    let folder = lock_for_reading(dir)?;
+    check_output_file(&out, "--out", &read_paths(dir, inputs), &[])?;
+    let report = build(dir, inputs, dir)?;
+    match folder {
+        Some(folder) if is_folder_report(dir, &out) => {
+            let staged = folder.staging().join("report.html");
+            std::fs::write(&staged, &report.html)
+                .map_err(|e| overlap::Error::output("writing", &out, e))?;
+            folder.commit_add(&["report.html".to_string()])?;
+        }
+        _ => overlap::io::commit::write_file(&out, report.html.as_bytes())?,
+    }
+    tell(&out, &report, args.quiet);
+    Ok(())
 }
 
-/// Build the report of `dir` and write it to `out`; tell what was written unless `quiet` (warnings
-/// are printed even then).
-pub fn write(dir: &Path, inputs: Option<&[String]>, out: &Path, quiet: bool) -> Result<()> {
+/// Build the report of the staged outputs of a job (`--report`) into `staging/report.html`;
+/// `out_dir` is the folder they are committed to, named in messages. Returns the names written.
+pub fn write_staged(staging: &Path, out_dir: &Path, quiet: bool) -> Result<Vec<String>> {
+    let report = build(staging, None, out_dir)?;
+    let out = out_dir.join("report.html");
+    std::fs::write(staging.join("report.html"), &report.html)
+        .map_err(|e| overlap::Error::output("writing", &out, e))?;
+    tell(&out, &report, quiet);
+    Ok(vec!["report.html".into()])
+}
+
+/// Lock an output folder while its report is built, finishing an interrupted commit first. `None`
+/// when it is not an output folder (the report says what is wrong) or cannot be locked because it
+/// is read-only (then it must not be in the middle of a commit).
+fn lock_for_reading(dir: &Path) -> Result<Option<OutputFolder>> {
+    let journal = dir.join(overlap::io::commit::JOURNAL_FILE);
+    if !dir.join("summary.json").is_file() && !journal.exists() {
+        return Ok(None);
+    }
+    match OutputFolder::open_existing(dir) {
+        Ok(folder) => Ok(Some(folder)),
+        Err(overlap::Error::Output {
+            op: "opening",
+            cause,
+            ..
+        }) if matches!(
+            cause.kind(),
+            ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem
+        ) =>
+        {
+            overlap::io::commit::check_committed(dir)?;
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Whether `out` is the folder's own `report.html`.
+fn is_folder_report(dir: &Path, out: &Path) -> bool {
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    out.file_name().is_some_and(|n| n == "report.html")
+        && std::fs::canonicalize(parent).ok() == std::fs::canonicalize(dir).ok()
+}
+
+/// Every file the report reads: the folder's outputs and the corpus inputs (as given, or as named
+/// in summary.json).
+fn read_paths(dir: &Path, inputs: Option<&[String]>) -> Vec<String> {
+    let mut paths: Vec<String> = overlap::io::commit::OUTPUT_NAMES
+        .iter()
+        .filter(|n| **n != "report.html")
+        .map(|n| dir.join(n).to_string_lossy().into_owned())
+        .collect();
+    match inputs {
+        Some(given) => paths.extend(given.iter().cloned()),
+        None => {
+            let summary = std::fs::read(dir.join("summary.json")).unwrap_or_default();
+            let summary: serde_json::Value = serde_json::from_slice(&summary).unwrap_or_default();
+            if let Some(list) = summary.get("inputs").and_then(|i| i.as_array()) {
+                paths.extend(
+                    list.iter()
+                        .filter_map(|i| i.get("path")?.as_str())
+                        .map(String::from),
+                );
+            }
+        }
+    }
+    paths
+}
+
+/// Build the report of `dir` (named `shown` in messages), printing its warnings.
+fn build(dir: &Path, inputs: Option<&[String]>, shown: &Path) -> Result<overlap::report::Report> {
     let report = overlap::report::build_report(dir, inputs)?;
     for warning in &report.warnings {
         eprintln!("warning: {warning}");
@@ -49,10 +138,14 @@ pub fn write(dir: &Path, inputs: Option<&[String]>, out: &Path, quiet: bool) -> 
         eprintln!(
             "hint: run `overlap report` from the folder the job ran in, or give the inputs with \
              `overlap report {} --input PATH...`",
-            dir.display()
+            shown.display()
         );
     }
-    std::fs::write(out, &report.html).with_context(|| format!("cannot write {}", out.display()))?;
+    Ok(report)
+}
+
+/// Tell what was written unless `quiet` (warnings are printed even then).
+fn tell(out: &Path, report: &overlap::report::Report, quiet: bool) {
     if !quiet {
         eprintln!(
             "wrote {} ({} pairs, texts of {} of {} documents, {:.1} MB)",
@@ -63,5 +156,4 @@ pub fn write(dir: &Path, inputs: Option<&[String]>, out: &Path, quiet: bool) -> 
             report.html.len() as f64 / 1e6
         );
     }
-    Ok(())
 }

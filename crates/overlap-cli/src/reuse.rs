@@ -89,15 +89,19 @@ pub fn run(args: ReuseArgs) -> Result<()> {
         out_dir: args.out.clone(),
     };
     let bars = Bars::new(args.quiet || args.json);
-    let summary = overlap::reuse::run(&options, &config, &bars)?;
+    let summary = if args.report {
+        // The report is built from the staged outputs and committed with them.
+        let quiet = args.quiet || args.json;
+        overlap::reuse::run_with(&options, &config, &bars, |staging| {
+            crate::report::write_staged(staging, &args.out, quiet)
+        })?
+    } else {
+        overlap::reuse::run(&options, &config, &bars)?
+    };
     if args.json {
         crate::print_out(&(serde_json::to_string_pretty(&summary)? + "\n"))?;
     } else if !args.quiet {
         print_summary(&summary, &args.out);
-    }
-    if args.report {
-        let quiet = args.quiet || args.json;
-        crate::report::write(&args.out, None, &args.out.join("report.html"), quiet)?;
     }
     Ok(())
 }

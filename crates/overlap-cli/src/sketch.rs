@@ -5,7 +5,8 @@ use crate::progress::Bars;
 use anyhow::Result;
 use clap::Args;
 use overlap::dedup::{export_signatures, DedupConfig};
-use overlap::io::Compression;
+use overlap::io::guard::check_output_file;
+use overlap::io::{Compression, FileCommit};
 use std::path::PathBuf;
 
 /// Write the MinHash signature of every document, for use by other systems.
@@ -47,6 +48,8 @@ pub fn run(args: SketchArgs) -> Result<()> {
     };
     let input = args.input.corpus_input();
     let mut reader = input.open()?;
+    check_output_file(&args.out, "--out", &input.paths, reader.sources())?;
+    let file = FileCommit::new(&args.out)?;
     let name = args.out.to_string_lossy();
     let compression = if name.ends_with(".gz") {
         Compression::Gzip
@@ -61,10 +64,12 @@ pub fn run(args: SketchArgs) -> Result<()> {
         &input.fields,
         input.on_error,
         &config,
-        &args.out,
+        file.path(),
         compression,
         &bars,
-    )?;
+    )
+    .map_err(|e| file.public_error(e))?;
+    file.commit()?;
     if args.json {
         crate::print_out(&(serde_json::to_string_pretty(&stats)? + "\n"))?;
     } else if !args.quiet {

@@ -72,7 +72,7 @@ impl fmt::Display for Problem {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// An input or output file could not be opened, read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {}", path.display(), os_text(source))]
     Io {
         /// The file concerned.
         path: PathBuf,
@@ -94,6 +94,30 @@ pub enum Error {
     /// The corpus is larger than the engine's 32-bit document numbering allows.
     #[error("too many documents: at most {} per run", u32::MAX)]
     TooManyDocuments,
+    /// An output would overwrite or replace an input, an output folder is or lies inside an input
+    /// folder, or an output path cannot be used (an existing file named as the output folder).
+    /// Checked before anything is written; a usage error.
+    #[error("{0}")]
+    OutputConflict(String),
+    /// Writing an output failed: `op` names the operation (`writing`, `renaming`, `syncing`, ...).
+    /// The operating system's text is part of the message, once (it is not a `source`).
+    #[error("{op} {}: {}", path.display(), os_text(cause))]
+    Output {
+        /// What was being done.
+        op: &'static str,
+        /// The output concerned, under its final name.
+        path: PathBuf,
+        /// What the operating system said.
+        cause: std::io::Error,
+    },
+    /// Another run holds the lock of the output folder.
+    #[error("{} is in use by another overlap run ({holder}); wait for it to finish, or choose another --out", path.display())]
+    Locked {
+        /// The output folder.
+        path: PathBuf,
+        /// `pid N`, or `pid unknown`.
+        holder: String,
+    },
 }
 
 impl Error {
@@ -103,6 +127,38 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+
+    /// A failed output operation (`op`: `writing`, `renaming`, ...) on `path`.
+    pub fn output(op: &'static str, path: impl Into<PathBuf>, cause: std::io::Error) -> Self {
+        Error::Output {
+            op,
+            path: path.into(),
+            cause,
+        }
+    }
+
+    /// Whether the error is the user's usage mistake (exit code 2) rather than a failure of the input
+    /// or the run (exit code 1).
+    pub fn is_usage(&self) -> bool {
+        matches!(self, Error::OutputConflict(_))
+    }
+}
+
+/// The operating system's description of `e`, as a phrase: "no space left on device" rather than
+/// "No space left on device (os error 28)".
+pub fn os_text(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    let text = match (e.raw_os_error(), text.rfind(" (os error ")) {
+        (Some(_), Some(at)) => &text[..at],
+        _ => &text[..],
+    };
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) if chars.clone().next().is_some_and(|c| c.is_lowercase()) => {
+            first.to_lowercase().chain(chars).collect()
+        }
+        _ => text.to_string(),
     }
 }
 

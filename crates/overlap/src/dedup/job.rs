@@ -9,10 +9,11 @@ use super::{
     DuplicatePair, Reason, SketchStore, Sketcher,
 };
 use crate::error::{Error, Problem, ProblemKind, Result};
-use crate::io::output::{create, ms, write_json, write_line};
+use crate::io::guard::check_output_folder;
+use crate::io::output::{create, ms, read_or_write_error, write_error, write_json, write_line};
 use crate::io::{
     copy_lines, decompress, ingest, BlockWriter, Compression, CorpusInput, CorpusReader, Format,
-    Location, OnError, Source,
+    Location, OnError, OutputFolder, Source,
 };
 use crate::progress::{Progress, Unit};
 use crate::sketch::LshParams;
@@ -175,23 +176,61 @@ struct DocMeta {
 
 /// Run the dedup job: read every input, find exact and near duplicates, write the outputs into
 /// `options.out_dir`, and return the summary (also written as `summary.json`).
+///
+/// The outputs are committed all or nothing (see [`crate::io::commit`]); an output folder that
+/// would destroy or re-read an input is refused before anything is written.
 pub fn run(options: &JobOptions, config: &DedupConfig, progress: &dyn Progress) -> Result<Summary> {
+    run_with(options, config, progress, |_| Ok(Vec::new()))
+}
+
+/// [`run`], with more outputs committed together with the job's: `extra` is called with the staging
+/// folder, which then holds every output and `summary.json`, writes its files there (the HTML
+/// report of `dedup --report`) and returns their names, which `summary.json` then lists.
+pub fn run_with<E: From<Error>>(
+    options: &JobOptions,
+    config: &DedupConfig,
+    progress: &dyn Progress,
+    extra: impl FnOnce(&Path) -> Result<Vec<String>, E>,
+) -> Result<Summary, E> {
     config.validate()?;
+    let reader = options.input.open()?;
+    check_output_folder(&options.out_dir, &options.input.paths, reader.sources())?;
+    let folder = OutputFolder::open(&options.out_dir)?;
+    let mut summary = stage(options, config, progress, reader, folder.staging())
+        .map_err(|e| folder.public_error(e))?;
+    let more = extra(folder.staging())?;
+    if !more.is_empty() {
+        let at = summary.outputs.len() - 1; // summary.json stays last
+        summary.outputs.splice(at..at, more);
+        write_json(&folder.staging().join("summary.json"), &summary)
+            .map_err(|e| folder.public_error(e))?;
+    }
+    folder.commit(&summary.outputs)?;
+    Ok(summary)
+}
+
+/// The job, writing every output into `out` (the staging folder).
+fn stage(
+    options: &JobOptions,
+    config: &DedupConfig,
+    progress: &dyn Progress,
+    mut reader: CorpusReader,
+    out: &Path,
+) -> Result<Summary> {
     let started = Instant::now();
     let mut timings = BTreeMap::new();
-    std::fs::create_dir_all(&options.out_dir).map_err(|e| Error::io(&options.out_dir, e))?;
-    let spool_path = options.out_dir.join(".stdin-spool.jsonl");
+    let spool_path = out.join(".stdin-spool.jsonl");
     let _spool_guard = RemoveOnDrop(spool_path.clone());
 
     let sketcher = Sketcher::new(config);
-    let mut reader = options.input.open()?;
     if options.write_deduped
         && reader
             .sources()
             .iter()
             .any(|s| s.location == Location::Stdin)
     {
-        let spool = File::create(&spool_path).map_err(|e| Error::io(&spool_path, e))?;
+        let spool =
+            File::create(&spool_path).map_err(|e| Error::output("creating", &spool_path, e))?;
         reader.spool_stdin_to(Box::new(BufWriter::new(spool)));
     }
 
@@ -253,7 +292,6 @@ pub fn run(options: &JobOptions, config: &DedupConfig, progress: &dyn Progress) 
 
     // Stage 5: outputs.
     let t = Instant::now();
-    let out = &options.out_dir;
     progress.start("write", Some(state.docs.len() as u64), Unit::Documents);
     let mut outputs = vec!["clusters.jsonl".to_string(), "pairs.jsonl".to_string()];
     write_clusters(&out.join("clusters.jsonl"), &state.docs, &assignment)?;
@@ -301,7 +339,7 @@ struct ClusterLine<'a> {
 
 fn write_clusters(path: &Path, docs: &[DocMeta], assignment: &Assignment) -> Result<()> {
     let mut w = create(path)?;
-    let io = |e: std::io::Error| Error::io(path, e);
+    let io = |e: std::io::Error| write_error(path, e);
     for (i, doc) in docs.iter().enumerate() {
         let line = ClusterLine {
             id: &doc.id,
@@ -331,7 +369,7 @@ fn write_pairs(
     verified: bool,
 ) -> Result<()> {
     let mut w = create(path)?;
-    let io = |e: std::io::Error| Error::io(path, e);
+    let io = |e: std::io::Error| write_error(path, e);
     for p in pairs {
         let line = PairLine {
             a: &docs[p.a as usize].id,
@@ -370,12 +408,12 @@ fn write_deduped(
         let compression = output_compression(sources, &jsonl)?;
         let name = format!("deduped.jsonl{}", compression.extension());
         let path = out.join(&name);
-        let io = |e: std::io::Error| Error::io(&path, e);
+        let io = |e: std::io::Error| write_error(&path, e);
         let mut w = BlockWriter::new(create(&path)?, compression);
         for &s in &jsonl {
             let (mut reader, _) = open_again(&sources[s], spool)?;
             copy_lines(&mut reader, &kept_lines[s], max_record_bytes, &mut w)
-                .map_err(|e| Error::io(&sources[s].name, e))?;
+                .map_err(|e| read_or_write_error(&sources[s].name, e))?;
         }
         w.finish().and_then(|mut f| f.flush()).map_err(io)?;
         written.push(name);
@@ -387,13 +425,12 @@ fn write_deduped(
         let id = source.text_id.as_deref().unwrap_or("-");
         let target = out.join("deduped").join(safe_relative_path(id));
         if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+            std::fs::create_dir_all(parent).map_err(|e| Error::output("creating", parent, e))?;
         }
         let (mut reader, _) = open_again(source, spool)?;
         let mut w = create(&target)?;
-        std::io::copy(&mut reader, &mut w)
-            .and_then(|_| w.flush())
-            .map_err(|e| Error::io(&target, e))?;
+        std::io::copy(&mut reader, &mut w).map_err(|e| read_or_write_error(&source.name, e))?;
+        w.flush().map_err(|e| write_error(&target, e))?;
         if !written.iter().any(|w| w == "deduped/") {
             written.push("deduped/".into());
         }

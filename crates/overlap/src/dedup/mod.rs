@@ -18,7 +18,7 @@ mod verify;
 pub use assign::{assign_clusters, duplicate_pairs, Assignment, DuplicatePair, PairKind, Reason};
 pub use candidates::{candidate_pairs, Candidates};
 pub use config::DedupConfig;
-pub use job::{run, JobOptions, Summary};
+pub use job::{run, run_with, JobOptions, Summary};
 pub use signatures::{export_signatures, SketchStats};
 pub use sketch::{DocSketch, Sketcher};
 pub use store::SketchStore;

@@ -4,14 +4,14 @@
 //! Memory: one batch in flight; signatures are streamed to the output.
 
 use super::DedupConfig;
-use crate::error::{Error, Problem, Result};
+use crate::error::{Problem, Result};
 use crate::io::{ingest, BlockWriter, Compression, CorpusReader, FieldNames, Mapped, OnError};
 use crate::progress::Progress;
 use crate::sketch::MinHasher;
 use crate::text::{exact_key, shingle_hashes, tokenize_into, Tokens};
 use serde::Serialize;
 use std::cell::RefCell;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -76,9 +76,8 @@ pub fn export_signatures(
     let started = Instant::now();
     let hasher = MinHasher::new(config.num_perm, config.seed, config.scheme);
     let nanos = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
-    let file = std::fs::File::create(out).map_err(|e| Error::io(out, e))?;
-    let io = |e: std::io::Error| Error::io(out, e);
-    let mut w = BlockWriter::new(BufWriter::with_capacity(1 << 16, file), compression);
+    let io = |e: std::io::Error| crate::io::output::write_error(out, e);
+    let mut w = BlockWriter::new(crate::io::output::create(out)?, compression);
     let mut stats = SketchStats::default();
     let map = |text: &str| {
         SCRATCH.with(|s| {

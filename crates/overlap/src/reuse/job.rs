@@ -11,8 +11,9 @@ use crate::align::{
 };
 use crate::error::{Error, Problem, ProblemKind, Result};
 use crate::hashing::FastMap;
-use crate::io::output::{create, ms, write_json, write_line};
-use crate::io::{ingest, CorpusInput, Mapped, OnError};
+use crate::io::guard::check_output_folder;
+use crate::io::output::{create, ms, write_error, write_json, write_line};
+use crate::io::{ingest, CorpusInput, CorpusReader, Mapped, OnError, OutputFolder};
 use crate::progress::{Progress, Unit};
 use crate::text::tokenize;
 use rayon::prelude::*;
@@ -118,16 +119,52 @@ impl Mapped for Read {
 
 /// Run the reuse job: read every input, find related pairs and their passages, stories and
 /// boilerplate, write the outputs into `options.out_dir`, and return the summary.
+///
+/// The outputs are committed all or nothing (see [`crate::io::commit`]); an output folder that
+/// would destroy or re-read an input is refused before anything is written.
 pub fn run(
     options: &ReuseOptions,
     config: &ReuseConfig,
     progress: &dyn Progress,
 ) -> Result<ReuseSummary> {
+    run_with(options, config, progress, |_| Ok(Vec::new()))
+}
+
+/// [`run`], with more outputs committed together with the job's (see
+/// [`crate::dedup::run_with`]).
+pub fn run_with<E: From<Error>>(
+    options: &ReuseOptions,
+    config: &ReuseConfig,
+    progress: &dyn Progress,
+    extra: impl FnOnce(&Path) -> Result<Vec<String>, E>,
+) -> Result<ReuseSummary, E> {
     config.validate()?;
+    let reader = options.input.open()?;
+    check_output_folder(&options.out_dir, &options.input.paths, reader.sources())?;
+    let folder = OutputFolder::open(&options.out_dir)?;
+    let mut summary = stage(options, config, progress, reader, folder.staging())
+        .map_err(|e| folder.public_error(e))?;
+    let more = extra(folder.staging())?;
+    if !more.is_empty() {
+        let at = summary.outputs.len() - 1; // summary.json stays last
+        summary.outputs.splice(at..at, more);
+        write_json(&folder.staging().join("summary.json"), &summary)
+            .map_err(|e| folder.public_error(e))?;
+    }
+    folder.commit(&summary.outputs)?;
+    Ok(summary)
+}
+
+/// The job, writing every output into `out` (the staging folder).
+fn stage(
+    options: &ReuseOptions,
+    config: &ReuseConfig,
+    progress: &dyn Progress,
+    mut reader: CorpusReader,
+    out: &Path,
+) -> Result<ReuseSummary> {
     let started = Instant::now();
     let mut timings = BTreeMap::new();
-    std::fs::create_dir_all(&options.out_dir).map_err(|e| Error::io(&options.out_dir, e))?;
-    let mut reader = options.input.open()?;
 
     // Stage 1: read, tokenize, anchor n-grams.
     let t = Instant::now();
@@ -297,7 +334,6 @@ pub fn run(
 
     // Stage 6: outputs.
     let t = Instant::now();
-    let out = &options.out_dir;
     write_pairs(&out.join("pairs.jsonl"), &docs, &related)?;
     let with_dates = options.input.fields.date.is_some();
     write_stories(
@@ -421,7 +457,7 @@ fn write_pairs(path: &Path, docs: &[Doc], related: &[(u32, u32, Alignment)]) -> 
         };
         write_line(&mut w, path, &line)?;
     }
-    w.flush().map_err(|e| Error::io(path, e))
+    w.flush().map_err(|e| write_error(path, e))
 }
 
 #[derive(Serialize)]
@@ -448,7 +484,7 @@ fn write_stories(
         };
         write_line(&mut w, path, &line)?;
     }
-    w.flush().map_err(|e| Error::io(path, e))
+    w.flush().map_err(|e| write_error(path, e))
 }
 
 #[derive(Serialize)]
@@ -545,6 +581,6 @@ fn write_boilerplate(
         };
         write_line(&mut w, path, &line)?;
     }
-    w.flush().map_err(|e| Error::io(path, e))?;
+    w.flush().map_err(|e| write_error(path, e))?;
     Ok(order.len())
 }

@@ -14,7 +14,7 @@ pub mod index;
 mod job;
 pub mod stories;
 
-pub use job::{run, ReuseOptions, ReuseSummary};
+pub use job::{run, run_with, ReuseOptions, ReuseSummary};
 
 use crate::align::AlignConfig;
 use serde::{Deserialize, Serialize};
