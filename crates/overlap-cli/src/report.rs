@@ -39,9 +39,12 @@ pub fn run(args: ReportArgs) -> Result<()> {
     let dir = &args.dir;
     let out = args.out.unwrap_or_else(|| dir.join("report.html"));
     let inputs = (!args.inputs.is_empty()).then_some(args.inputs.as_slice());
+    // Checked before the lock is taken, so a refusal writes nothing, and again once the folder is
+    // held (an interrupted commit finished), when summary.json names the inputs for certain.
+    check_report_output(dir, inputs, &out)?;
     // Held while the folder is read, so no commit can change it underneath.
     let folder = lock_for_reading(dir)?;
-    check_output_file(&out, "--out", &read_paths(dir, inputs), &[])?;
+    check_report_output(dir, inputs, &out)?;
     let report = build(dir, inputs, dir)?;
     match folder {
         Some(folder) if is_folder_report(dir, &out) => {
@@ -54,6 +57,18 @@ pub fn run(args: ReportArgs) -> Result<()> {
     }
     tell(&out, &report, args.quiet);
     Ok(())
+}
+
+/// Refuse an `--out` that is a file the report reads.
+fn check_report_output(dir: &Path, inputs: Option<&[String]>, out: &Path) -> Result<()> {
+    let read = read_paths(dir, inputs);
+    // Folders given as inputs stand for the files below them.
+    let found: Vec<_> = read
+        .iter()
+        .filter_map(|p| overlap::io::discover(std::slice::from_ref(p), None).ok())
+        .flatten()
+        .collect();
+    Ok(check_output_file(out, "--out", &read, &found)?)
 }
 
 /// Build the report of the staged outputs of a job (`--report`) into `staging/report.html`;

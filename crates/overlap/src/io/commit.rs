@@ -95,6 +95,8 @@ pub struct OutputFolder {
     staging: PathBuf,
     _lock: File,
     committed: bool,
+    /// This run made the folder: a failure removes it again rather than leave an empty folder.
+    created: bool,
 }
 
 impl OutputFolder {
@@ -108,8 +110,11 @@ impl OutputFolder {
                 dir.display()
             )));
         }
+        let created = !dir.exists();
         fs::create_dir_all(dir).map_err(|e| Error::output("creating", dir, e))?;
-        Self::open_existing(dir)
+        let mut folder = Self::open_existing(dir)?;
+        folder.created = created;
+        Ok(folder)
     }
 
     /// [`open`](Self::open) for a folder that must exist already.
@@ -124,6 +129,7 @@ impl OutputFolder {
             staging,
             _lock: lock,
             committed: false,
+            created: false,
         })
     }
 
@@ -195,6 +201,7 @@ impl OutputFolder {
     }
 
     fn apply_all(mut self, mut install: Vec<String>, remove: Vec<String>) -> Result<()> {
+        abort_at("commit:staged");
         // summary.json last.
         install.sort_by_key(|n| n == SUMMARY_FILE);
         for name in &install {
@@ -231,6 +238,10 @@ impl Drop for OutputFolder {
     fn drop(&mut self) {
         if !self.committed {
             let _ = fs::remove_dir_all(&self.staging);
+            if self.created {
+                let _ = fs::remove_file(self.dir.join(LOCK_FILE));
+                let _ = fs::remove_dir(&self.dir);
+            }
         }
     }
 }
@@ -604,6 +615,10 @@ mod tests {
         drop(second);
         assert_eq!(listing(&out), [LOCK_FILE, "summary.json"]);
         assert_eq!(fs::read_to_string(out.join("summary.json")).unwrap(), "old");
+        // A folder made by a run that then fails is removed again.
+        let fresh = tmp.path().join("fresh");
+        drop(OutputFolder::open(&fresh).unwrap());
+        assert!(!fresh.exists());
     }
 
     #[test]

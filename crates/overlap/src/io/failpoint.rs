@@ -3,11 +3,12 @@
 //! reach states that real faults reach only by chance:
 //!
 //! - `abort:POINT` ends the process at once when it reaches `POINT` (no destructor runs, as under
-//!   SIGKILL). Points: `commit:journal` (the commit journal is durable), `commit:old-summary-removed`,
+//!   SIGKILL). Points: `commit:staged` (every output
+//!   staged, nothing synced yet), `commit:journal` (the commit journal is durable), `commit:old-summary-removed`,
 //!   `commit:installed:NAME` (after output `NAME` was renamed into place), `commit:stale-removed`,
 //!   `commit:summary` (the new `summary.json` is in place, the journal not yet removed),
 //!   `file:synced` and `file:renamed` (single-file outputs).
-//! - `enospc:NAME` makes writes to the output file named `NAME` fail, after its first 4 KiB, with
+//! - `enospc:NAME` makes writes to the output file named `NAME` fail, after its first 512 bytes, with
 //!   the error of a full disk.
 //!
 //! Several may be given, separated by commas.
@@ -37,7 +38,7 @@ pub(crate) fn write_budget(name: &str) -> Option<u64> {
     points()
         .iter()
         .any(|p| p.strip_prefix("enospc:") == Some(name))
-        .then_some(4096)
+        .then_some(512)
 }
 
 /// The error a full disk gives.
