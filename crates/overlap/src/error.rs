@@ -164,3 +164,23 @@ pub fn os_text(e: &std::io::Error) -> String {
 
 /// The engine's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_say_the_system_text_once_as_a_phrase() {
+        let full = std::io::Error::from_raw_os_error(28);
+        assert_eq!(os_text(&full), "no space left on device");
+        let e = Error::output("writing", "out/deduped.jsonl.gz", full);
+        assert_eq!(
+            e.to_string(),
+            "writing out/deduped.jsonl.gz: no space left on device"
+        );
+        assert!(std::error::Error::source(&e).is_none());
+        assert_eq!(os_text(&std::io::Error::other("IDs differ")), "IDs differ");
+        assert!(Error::OutputConflict("x".into()).is_usage());
+        assert!(!Error::NoInput("x".into()).is_usage());
+    }
+}

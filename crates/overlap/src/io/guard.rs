@@ -104,7 +104,8 @@ pub fn check_output_folder(out: &Path, paths: &[String], sources: &[Source]) -> 
         .ok()
         .and_then(|m| file_id(&m));
     let shown_out = out.display();
-    for input in inputs(paths, sources) {
+    let inputs = inputs(paths, sources);
+    for input in &inputs {
         if input.is_dir {
             let same = input.canonical == out_canonical || (out_id.is_some() && out_id == input.id);
             if same {
@@ -146,10 +147,7 @@ pub fn check_output_folder(out: &Path, paths: &[String], sources: &[Source]) -> 
         else {
             continue;
         };
-        if let Some(input) = inputs(paths, sources)
-            .into_iter()
-            .find(|i| !i.is_dir && i.id == Some(id))
-        {
+        if let Some(input) = inputs.iter().find(|i| !i.is_dir && i.id == Some(id)) {
             return Err(Error::OutputConflict(format!(
                 "the input {} is the same file as the output {}; nothing was written: choose \
                  another --out folder",
