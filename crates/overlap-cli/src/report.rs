@@ -51,7 +51,16 @@ pub fn run(args: ReportArgs) -> Result<()> {
             let staged = folder.staging().join("report.html");
             std::fs::write(&staged, &report.html)
                 .map_err(|e| overlap::Error::output("writing", &out, e))?;
-            folder.commit_add(&["report.html".to_string()])?;
+            let mut added = vec!["report.html".to_string()];
+            // summary.json lists the report too, and is replaced with it, last.
+            let summary = std::fs::read_to_string(dir.join("summary.json")).unwrap_or_default();
+            if let Some(listed) = overlap::io::commit::list_output(&summary, "report.html") {
+                let staged = folder.staging().join("summary.json");
+                std::fs::write(&staged, listed)
+                    .map_err(|e| overlap::Error::output("writing", dir.join("summary.json"), e))?;
+                added.push("summary.json".into());
+            }
+            folder.commit_add(&added)?;
         }
         _ => overlap::io::commit::write_file(&out, report.html.as_bytes())?,
     }

@@ -234,6 +234,21 @@ fn a_report_is_listed_when_written_and_removed_when_stale() {
             "summary.json"
         ]
     );
+    // A report added later is listed too; nothing else in summary.json changes.
+    let before = read_json(&tmp.path().join("o/summary.json"));
+    overlap()
+        .current_dir(tmp.path())
+        .args(["report", "o", "-q"])
+        .assert()
+        .success();
+    let mut after = read_json(&tmp.path().join("o/summary.json"));
+    let outputs = after["outputs"].as_array_mut().unwrap();
+    assert_eq!(outputs[2], "report.html");
+    outputs.remove(2);
+    assert_eq!(after, before);
+    let names: Vec<String> = snapshot(&tmp.path().join("o")).into_keys().collect();
+    assert_eq!(names.len(), 5, "{names:?}");
+    assert!(names.contains(&"report.html".to_string()));
 }
 
 /// Stop at the first write to `name` with a full disk: the message names the output and the

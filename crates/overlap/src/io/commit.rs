@@ -188,16 +188,11 @@ impl OutputFolder {
         self.apply_all(install, remove)
     }
 
-    /// Add `outputs` to the folder's result (replacing files of the same names), keeping the rest
-    /// and `summary.json` as they are.
+    /// Add `outputs` to the folder's result (replacing files of the same names), keeping the rest.
+    /// A staged `summary.json` among them (the old one listing the added files, see
+    /// [`list_output`]) replaces the old one last, as in [`commit`](Self::commit).
     pub fn commit_add(self, outputs: &[String]) -> Result<()> {
-        let install = names(outputs);
-        if install.iter().any(|n| n == SUMMARY_FILE) {
-            return Err(Error::Config(format!(
-                "an added output cannot be {SUMMARY_FILE}"
-            )));
-        }
-        self.apply_all(install, Vec::new())
+        self.apply_all(names(outputs), Vec::new())
     }
 
     fn apply_all(mut self, mut install: Vec<String>, remove: Vec<String>) -> Result<()> {
@@ -251,6 +246,28 @@ fn names(outputs: &[String]) -> Vec<String> {
         .iter()
         .map(|o| o.trim_end_matches('/').to_string())
         .collect()
+}
+
+/// `summary` (the text of a `summary.json`) with `name` added to its `outputs`, before
+/// `summary.json`, changing nothing else (not even the order of the fields); `None` when it is listed
+/// already or the text is not laid out as the jobs write it.
+pub fn list_output(summary: &str, name: &str) -> Option<String> {
+    let before: serde_json::Value = serde_json::from_str(summary).ok()?;
+    let listed = before.get("outputs")?.as_array()?;
+    if listed.iter().any(|o| o.as_str() == Some(name)) {
+        return None;
+    }
+    let open = summary.find("\n  \"outputs\": [\n")? + "\n  \"outputs\": [\n".len();
+    let last = format!("    \"{SUMMARY_FILE}\"\n");
+    let at = open + summary[open..].find(&last)?;
+    let entry = serde_json::to_string(name).ok()?;
+    let after = format!("{}    {entry},\n{}", &summary[..at], &summary[at..]);
+    // Checked, not trusted: the same document with one more output.
+    let mut expected = before;
+    let outputs = expected.get_mut("outputs")?.as_array_mut()?;
+    let end = outputs.len() - 1;
+    outputs.insert(end, serde_json::Value::String(name.to_string()));
+    (serde_json::from_str::<serde_json::Value>(&after).ok()? == expected).then_some(after)
 }
 
 /// Refuse to read a folder in the middle of a commit (for readers that cannot take the lock, such
@@ -428,9 +445,13 @@ fn sync_dir(dir: &Path) -> Result<()> {
     } else {
         dir
     };
-    File::open(dir)
-        .and_then(|f| f.sync_all())
-        .map_err(|e| Error::output("syncing", dir, e))
+    match File::open(dir).and_then(|f| f.sync_all()) {
+        // Some file systems cannot sync a folder; their renames are as durable as they get.
+        Err(e) if e.kind() == std::io::ErrorKind::Unsupported || e.raw_os_error() == Some(22) => {
+            Ok(())
+        }
+        other => other.map_err(|e| Error::output("syncing", dir, e)),
+    }
 }
 
 /// One output file written whole or not at all: write to [`path`](Self::path) (a temporary file
@@ -675,6 +696,20 @@ mod tests {
             assert_eq!(listing(&out.join("deduped")), ["b.txt"]);
             assert_eq!(fs::read_to_string(out.join("summary.json")).unwrap(), "new");
         }
+    }
+
+    #[test]
+    fn an_added_output_is_listed_before_the_summary() {
+        let summary = "{\n  \"command\": \"dedup\",\n  \"outputs\": [\n    \"pairs.jsonl\",\n    \
+                       \"summary.json\"\n  ],\n  \"threads\": 2\n}\n";
+        let listed = list_output(summary, "report.html").unwrap();
+        assert_eq!(
+            listed,
+            "{\n  \"command\": \"dedup\",\n  \"outputs\": [\n    \"pairs.jsonl\",\n    \
+             \"report.html\",\n    \"summary.json\"\n  ],\n  \"threads\": 2\n}\n"
+        );
+        assert_eq!(list_output(&listed, "report.html"), None);
+        assert_eq!(list_output("[]", "report.html"), None);
     }
 
     #[test]
