@@ -4,7 +4,7 @@ use crate::args::{InputArgs, ShingleArgs};
 use crate::progress::Bars;
 use anyhow::Result;
 use clap::Args;
-use overlap::dedup::{DedupConfig, JobOptions, Summary};
+use overlap::dedup::{ClusterMode, DedupConfig, JobOptions, Summary};
 use overlap::sketch::LshParams;
 use std::path::PathBuf;
 
@@ -53,6 +53,13 @@ pub struct DedupArgs {
     #[arg(long, value_name = "W")]
     fn_weight: Option<f64>,
 
+    /// How verified pairs become clusters. components: documents joined by any chain of verified
+    /// pairs form one cluster. guarded: in input order, a document joins the cluster of the
+    /// earliest kept document it verifies against, otherwise it is kept (every removed document is
+    /// verified against the one kept for it; no chains).
+    #[arg(long, value_enum, default_value_t = Clusters::Components, value_name = "MODE")]
+    clusters: Clusters,
+
     /// Do not write the deduplicated corpus (only clusters, pairs and summary).
     #[arg(long)]
     no_deduped: bool,
@@ -70,6 +77,12 @@ pub struct DedupArgs {
     quiet: bool,
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Clusters {
+    Components,
+    Guarded,
+}
+
 pub fn run(args: DedupArgs) -> Result<()> {
     overlap::set_threads(args.input.threads)?;
     let config = DedupConfig {
@@ -85,6 +98,10 @@ pub fn run(args: DedupArgs) -> Result<()> {
             .map(|(bands, rows)| LshParams { bands, rows }),
         fn_weight: args.fn_weight,
         normalization: args.shingles.normalization(),
+        clusters: match args.clusters {
+            Clusters::Components => ClusterMode::Components,
+            Clusters::Guarded => ClusterMode::Guarded,
+        },
     };
     config.validate()?;
     let options = JobOptions {
