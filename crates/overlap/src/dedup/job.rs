@@ -75,15 +75,7 @@ pub struct Summary {
     /// Worker threads used.
     pub threads: usize,
     /// Memory used (varies between runs, like `timings_ms`).
-    pub memory: Memory,
-}
-
-/// Memory used by the job.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct Memory {
-    /// Peak resident set size of the process, in bytes, at the end of the job (Linux only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub peak_rss_bytes: Option<u64>,
+    pub memory: crate::rss::Memory,
 }
 
 /// Document counts. `read = accepted + skipped`: every record is in `clusters.jsonl` or `skipped`.
@@ -562,9 +554,7 @@ fn build_summary(
         outputs,
         timings_ms: timings,
         threads: rayon::current_num_threads(),
-        memory: Memory {
-            peak_rss_bytes: crate::rss::peak_rss_bytes(),
-        },
+        memory: crate::rss::Memory::now(),
     }
 }
 
