@@ -14,7 +14,8 @@ use std::path::PathBuf;
 /// or JSONL on standard input (`-`). Documents are normalized (NFKC, case folding, punctuation and
 /// whitespace folding), cut into word n-gram shingles, sketched with MinHash, and paired by LSH;
 /// every candidate pair is then checked with its true Jaccard similarity. Writes to DIR:
-/// clusters.jsonl (one line per document, in input order), pairs.jsonl (every duplicate edge),
+/// clusters.jsonl (one line per document, in input order), pairs.jsonl (the duplicate edges that
+/// join each document to its cluster),
 /// deduped.jsonl[.gz|.zst] (the kept records, unchanged) and summary.json.
 #[derive(Args)]
 #[command(verbatim_doc_comment)]
