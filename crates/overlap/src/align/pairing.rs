@@ -59,7 +59,8 @@ pub fn pair_units(
     // words to pass `acceptable` as a rewording (every acceptable pair is one or the other), found
     // through the keys that `generating_keys` allows.
     let need = config.min_shared_rare_words.max(1) as usize;
-    let generating = generating_keys(bags_a, bags_b, a.len() + b.len());
+    let budget = MIN_HIT_BUDGET.max(HITS_PER_TOKEN * (a.len() + b.len()) as u64);
+    let generating = generating_keys(bags_a, bags_b, budget);
     let allowed = |key: u64| generating.as_ref().is_none_or(|g| g.contains(&key));
     // (rare key, unit of b), sorted by key: a merge-friendly index without per-key allocations.
     let mut index: Vec<(u64, u32)> = bags_b
@@ -271,9 +272,10 @@ const HITS_PER_TOKEN: u64 = 8;
 /// A key in `m` units of one document and `n` of the other costs `m n` hits. Between two very long
 /// documents (two 20 MB texts) the common keys would cost hits quadratic in their length, so keys
 /// are taken rarest first (fewest hits, then by key: symmetric in the two documents) while the total
-/// stays within `max(MIN_HIT_BUDGET, HITS_PER_TOKEN x tokens)`; the keys left out are the most
-/// frequent ones, the weakest evidence. Every key still counts in the similarity of the pairs found.
-fn generating_keys(bags_a: &[Bag], bags_b: &[Bag], tokens: usize) -> Option<FastSet<u64>> {
+/// stays within `budget` (`max(MIN_HIT_BUDGET, HITS_PER_TOKEN x tokens)`); the keys left out are
+/// the most frequent ones, the weakest evidence. Every key still counts in the similarity of the
+/// pairs found.
+fn generating_keys(bags_a: &[Bag], bags_b: &[Bag], budget: u64) -> Option<FastSet<u64>> {
     let units_with = |bags: &[Bag]| {
         let mut keys: Vec<u64> = bags
             .iter()
@@ -299,7 +301,6 @@ fn generating_keys(bags_a: &[Bag], bags_b: &[Bag], tokens: usize) -> Option<Fast
             }
         }
     }
-    let budget = MIN_HIT_BUDGET.max(HITS_PER_TOKEN * tokens as u64);
     if cost.iter().map(|c| c.0).sum::<u64>() <= budget {
         return None;
     }
@@ -335,4 +336,34 @@ fn acceptable(p: &UnitPair, a: &Prepared, b: &Prepared, config: &AlignConfig) ->
         || (enough_words
             && o.shared_content_words > config.min_shared_content_words
             && o.containment >= config.reworded_containment)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::align::{unit_bags, KeyWeights};
+
+    #[test]
+    fn over_budget_the_rarest_keys_generate_candidates_whichever_document_is_first() {
+        let config = AlignConfig::default();
+        let a = "Grain exports resumed from Odesa. Grain prices fell in Chicago. Odesa port reopened \
+                 after talks. Talks in Istanbul on grain went well. Wheat and grain shipments rose.";
+        let b =
+            "Grain shipments left Odesa. Chicago grain futures fell. The Istanbul talks on grain \
+                 ended. Odesa and Chernomorsk ports reopened. Grain, wheat and maize exports rose.";
+        let (pa, pb) = (Prepared::new(a, &config), Prepared::new(b, &config));
+        let weights = KeyWeights::for_pair(&pa, &pb);
+        let (ba, bb) = (unit_bags(&pa, &weights), unit_bags(&pb, &weights));
+        assert_eq!(
+            generating_keys(&ba, &bb, u64::MAX),
+            None,
+            "within budget: every key"
+        );
+        let limited = generating_keys(&ba, &bb, 6).expect("over budget");
+        assert_eq!(Some(&limited), generating_keys(&bb, &ba, 6).as_ref());
+        // "grain" is in every sentence: the costliest key, the first left out.
+        let grain = xxhash_rust::xxh3::xxh3_64(crate::align::soft_key("grain").as_bytes());
+        assert!(!limited.contains(&grain));
+        assert!(!limited.is_empty());
+    }
 }
