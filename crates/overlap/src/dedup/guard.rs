@@ -193,4 +193,87 @@ mod tests {
             [0, 0, 0, 0]
         );
     }
+
+    /// The rule by its definition: every candidate verified up front, then each document joins the
+    /// earliest kept candidate it verified against.
+    fn guarded_by_definition(
+        store: &SketchStore,
+        candidates: &Candidates,
+        threshold: f64,
+    ) -> Vec<u32> {
+        let sim = |a: u32, b: u32| {
+            let set = |d: u32| crate::dedup::sketch::sorted_set(store.shingles(d));
+            crate::dedup::jaccard(&set(a), &set(b))
+        };
+        let n = store.len();
+        let mut matches: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for &(a, b) in &candidates.pairs {
+            if sim(a, b) >= threshold {
+                matches[b as usize].push(a);
+            }
+        }
+        for &(member, rep) in &candidates.first_match {
+            if sim(rep, member) >= threshold {
+                matches[member as usize].push(rep);
+            }
+        }
+        let mut cluster: Vec<u32> = (0..n as u32).collect();
+        for d in 0..n {
+            matches[d].sort_unstable();
+            if let Some(&e) = matches[d].iter().find(|&&e| cluster[e as usize] == e) {
+                cluster[d] = e;
+            }
+        }
+        cluster
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn lazy_verification_gives_the_rule(
+            sets in proptest::collection::vec(proptest::collection::vec(0u64..12, 1..6), 2..30),
+            raw in proptest::collection::vec((0u32..30, 0u32..30, proptest::bool::ANY), 0..80),
+        ) {
+            let mut store = SketchStore::new(false);
+            for (i, s) in sets.iter().enumerate() {
+                store.push(DocSketch {
+                    exact: i as u128,
+                    shingles: s.clone(),
+                    bands: vec![0],
+                    ..DocSketch::default()
+                });
+            }
+            let n = sets.len() as u32;
+            let mut candidates = Candidates::default();
+            for (x, y, group) in raw {
+                let (a, b) = ((x % n).min(y % n), (x % n).max(y % n));
+                if a == b {
+                    continue;
+                }
+                if group {
+                    candidates.first_match.push((b, a));
+                } else {
+                    candidates.pairs.push((a, b));
+                }
+            }
+            candidates.pairs.sort_unstable();
+            candidates.pairs.dedup();
+            candidates.first_match.sort_unstable();
+            candidates.first_match.dedup();
+            let threshold = 0.5;
+            let (mut verified, similarity) =
+                verify_candidates(&store, &candidates, threshold, &NoProgress);
+            let g = assign_guarded(&store, &candidates, &mut verified, &similarity, threshold);
+            proptest::prop_assert_eq!(
+                g.assignment.cluster,
+                guarded_by_definition(&store, &candidates, threshold)
+            );
+            // Every removed document is verified against its kept document.
+            for (d, &c) in guarded_by_definition(&store, &candidates, threshold).iter().enumerate() {
+                if c != d as u32 {
+                    let set = |x: u32| crate::dedup::sketch::sorted_set(store.shingles(x));
+                    proptest::prop_assert!(crate::dedup::jaccard(&set(c), &set(d as u32)) >= threshold);
+                }
+            }
+        }
+    }
 }
