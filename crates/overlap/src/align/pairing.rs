@@ -259,9 +259,9 @@ fn grow_along_context(
     }
 }
 
-/// Fewest key hits (unit pairs sharing a key) that candidate generation may always spend: more than
-/// any pair of documents up to about 10,000 words each can need, so alignment of such documents is
-/// never limited.
+/// Fewest key hits (unit pairs sharing a key) that candidate generation may always spend. A pair of
+/// documents needs at most (content words of one) x (units of the other): 1.25M for two 5,000-word
+/// articles of 250 sentences, so alignment of normal documents is never limited.
 const MIN_HIT_BUDGET: u64 = 1 << 22;
 
 /// Key hits allowed per token of the two documents beyond [`MIN_HIT_BUDGET`].
