@@ -9,7 +9,8 @@ use overlap::io::{discover, parse_record, CorpusReader, FieldNames, ReadItem};
 ///
 /// A and B are text files, or, with --corpus, two ids in a JSONL corpus. Prints the passages side by
 /// side; --json prints {"related", "score", "coverage_a", "coverage_b", "passages": [{"a": [start, end],
-/// "b": [start, end], "score", "kind"}]} with half-open character offsets into the original texts.
+/// "b": [start, end], "score", "kind"}], "memory": {"peak_rss_bytes"}} with half-open character
+/// offsets into the original texts.
 #[derive(Args)]
 #[command(verbatim_doc_comment)]
 pub struct AlignArgs {
@@ -85,7 +86,8 @@ pub fn run(args: AlignArgs) -> Result<()> {
         overlap::io::commit::write_file(path, render_pair_page(&view).as_bytes())?;
     }
     if args.json {
-        crate::print_out(&(serde_json::to_string_pretty(&alignment)? + "\n"))?;
+        let report = overlap::rss::with_memory(&alignment);
+        crate::print_out(&(serde_json::to_string_pretty(&report)? + "\n"))?;
     } else {
         let width = args
             .width

@@ -4,7 +4,7 @@ use crate::args::{InputArgs, ShingleArgs};
 use crate::progress::Bars;
 use anyhow::Result;
 use clap::Args;
-use overlap::dedup::{DedupConfig, JobOptions, Summary};
+use overlap::dedup::{ClusterMode, DedupConfig, JobOptions, Summary};
 use overlap::sketch::LshParams;
 use std::path::PathBuf;
 
@@ -14,7 +14,8 @@ use std::path::PathBuf;
 /// or JSONL on standard input (`-`). Documents are normalized (NFKC, case folding, punctuation and
 /// whitespace folding), cut into word n-gram shingles, sketched with MinHash, and paired by LSH;
 /// every candidate pair is then checked with its true Jaccard similarity. Writes to DIR:
-/// clusters.jsonl (one line per document, in input order), pairs.jsonl (every duplicate edge),
+/// clusters.jsonl (one line per document, in input order), pairs.jsonl (the duplicate edges that
+/// join each document to its cluster),
 /// deduped.jsonl[.gz|.zst] (the kept records, unchanged) and summary.json.
 #[derive(Args)]
 #[command(verbatim_doc_comment)]
@@ -53,6 +54,13 @@ pub struct DedupArgs {
     #[arg(long, value_name = "W")]
     fn_weight: Option<f64>,
 
+    /// How verified pairs become clusters. components: documents joined by any chain of verified
+    /// pairs form one cluster. guarded: in input order, a document joins the cluster of the
+    /// earliest kept document it verifies against, otherwise it is kept (every removed document is
+    /// verified against the one kept for it; no chains).
+    #[arg(long, value_enum, default_value_t = Clusters::Components, value_name = "MODE")]
+    clusters: Clusters,
+
     /// Do not write the deduplicated corpus (only clusters, pairs and summary).
     #[arg(long)]
     no_deduped: bool,
@@ -70,6 +78,12 @@ pub struct DedupArgs {
     quiet: bool,
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Clusters {
+    Components,
+    Guarded,
+}
+
 pub fn run(args: DedupArgs) -> Result<()> {
     overlap::set_threads(args.input.threads)?;
     let config = DedupConfig {
@@ -85,6 +99,10 @@ pub fn run(args: DedupArgs) -> Result<()> {
             .map(|(bands, rows)| LshParams { bands, rows }),
         fn_weight: args.fn_weight,
         normalization: args.shingles.normalization(),
+        clusters: match args.clusters {
+            Clusters::Components => ClusterMode::Components,
+            Clusters::Guarded => ClusterMode::Guarded,
+        },
     };
     config.validate()?;
     let options = JobOptions {

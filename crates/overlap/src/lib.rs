@@ -25,6 +25,7 @@ pub mod io;
 pub mod progress;
 pub mod report;
 pub mod reuse;
+pub mod rss;
 pub mod sketch;
 pub mod text;
 

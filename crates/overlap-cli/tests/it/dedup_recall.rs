@@ -108,3 +108,89 @@ fn reuters_recall_and_precision_at_0_8() {
 fn bbc_news_recall_and_precision_at_0_8() {
     assert_recall("bbc-news.jsonl.gz");
 }
+
+/// Cluster-level figures of one run: what still means the same thing whatever `pairs.jsonl` lists.
+struct ClusterLevel {
+    /// True pairs (Jaccard >= 0.8) whose two documents end in one cluster.
+    recall: f64,
+    /// Pairs of documents in one cluster that are true pairs.
+    pair_precision: f64,
+    /// Removed documents with Jaccard >= 0.8 against the document kept for them.
+    kept_precision: f64,
+    kept: usize,
+}
+
+fn cluster_level(corpus: &str, mode: &str) -> ClusterLevel {
+    let path = data(corpus);
+    let out = tempfile::tempdir().unwrap();
+    overlap()
+        .args(["dedup", "--quiet", "--no-deduped", "--clusters", mode])
+        .arg(&path)
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success();
+    let docs = load_corpus(&path);
+    let sets = shingle_sets(&docs, 5);
+    let index: HashMap<&str, usize> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, (id, _))| (id.as_str(), i))
+        .collect();
+    let cluster: Vec<usize> = read_jsonl(&out.path().join("clusters.jsonl"))
+        .iter()
+        .map(|c| index[c["cluster"].as_str().unwrap()])
+        .collect();
+    let truth = exact_pairs(&sets, 0.8);
+    let together = truth
+        .keys()
+        .filter(|&&(x, y)| cluster[x] == cluster[y])
+        .count();
+    let mut members: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (d, &c) in cluster.iter().enumerate() {
+        members.entry(c).or_default().push(d);
+    }
+    let (mut same, mut same_true) = (0usize, 0usize);
+    for m in members.values() {
+        for (i, &x) in m.iter().enumerate() {
+            for &y in &m[i + 1..] {
+                same += 1;
+                same_true += usize::from(truth.contains_key(&(x, y)));
+            }
+        }
+    }
+    let removed: Vec<usize> = (0..docs.len()).filter(|&d| cluster[d] != d).collect();
+    let close = removed
+        .iter()
+        .filter(|&&d| jaccard(&sets[d], &sets[cluster[d]]) >= 0.8)
+        .count();
+    ClusterLevel {
+        recall: together as f64 / truth.len() as f64,
+        pair_precision: same_true as f64 / same.max(1) as f64,
+        kept_precision: close as f64 / removed.len().max(1) as f64,
+        kept: members.len(),
+    }
+}
+
+/// Both cluster rules on both corpora: recall at the cluster level stays >= 0.99, and the guard
+/// keeps its promise (every removed document is a true near-duplicate of the one kept for it).
+#[test]
+fn cluster_level_recall_and_precision_components_and_guarded() {
+    for corpus in ["reuters21578.jsonl.gz", "bbc-news.jsonl.gz"] {
+        for mode in ["components", "guarded"] {
+            let m = cluster_level(corpus, mode);
+            eprintln!(
+                "{corpus} {mode}: kept {}, cluster recall {:.4}, same-cluster pair precision {:.4}, \
+                 removed-to-kept precision {:.4}",
+                m.kept, m.recall, m.pair_precision, m.kept_precision
+            );
+            assert!(m.recall >= 0.99, "{corpus} {mode}: recall {}", m.recall);
+            if mode == "guarded" {
+                assert_eq!(
+                    m.kept_precision, 1.0,
+                    "{corpus}: the guard let a chain through"
+                );
+            }
+        }
+    }
+}

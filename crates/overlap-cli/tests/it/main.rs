@@ -3,6 +3,7 @@
 
 mod align_clough;
 mod align_seeds;
+mod bounds;
 mod commit;
 mod common;
 mod dedup_bad_input;

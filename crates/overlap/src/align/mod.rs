@@ -424,7 +424,7 @@ mod tests {
             let passage = &al.passages[0];
             prop_assert_eq!(passage.a, passage.b);
             prop_assert_eq!(passage.kind, PassageKind::Verbatim);
-            let spans = &p.tokens.original_spans;
+            let spans = &p.spans;
             let first = p.char_offset(spans[0].0);
             let last = p.char_offset(spans[spans.len() - 1].1);
             prop_assert!(passage.a.0 <= first && last <= passage.a.1,

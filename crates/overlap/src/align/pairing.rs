@@ -6,7 +6,7 @@ use super::prepare::Prepared;
 use super::runs::Run;
 use super::similarity::{overlap, Bag, Overlap};
 use super::AlignConfig;
-use crate::hashing::FastMap;
+use crate::hashing::{FastMap, FastSet};
 
 /// Two units judged to correspond.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -56,25 +56,29 @@ pub fn pair_units(
     }
 
     // Candidates: unit pairs holding verbatim tokens in common, or sharing enough distinct rare
-    // words to pass `acceptable` as a rewording (every acceptable pair is one or the other).
+    // words to pass `acceptable` as a rewording (every acceptable pair is one or the other), found
+    // through the keys that `generating_keys` allows.
     let need = config.min_shared_rare_words.max(1) as usize;
+    let budget = MIN_HIT_BUDGET.max(HITS_PER_TOKEN * (a.len() + b.len()) as u64);
+    let generating = generating_keys(bags_a, bags_b, budget);
+    let allowed = |key: u64| generating.as_ref().is_none_or(|g| g.contains(&key));
     // (rare key, unit of b), sorted by key: a merge-friendly index without per-key allocations.
-    let mut index: Vec<(u64, usize)> = bags_b
+    let mut index: Vec<(u64, u32)> = bags_b
         .iter()
         .enumerate()
         .flat_map(|(v, bag)| {
             bag.items
                 .iter()
-                .filter(|i| i.rare > 0)
-                .map(move |i| (i.key, v))
+                .filter(|i| i.rare > 0 && allowed(i.key))
+                .map(move |i| (i.key, v as u32))
         })
         .collect();
     index.sort_unstable();
     let mut candidates: Vec<(usize, usize)> = verbatim.keys().copied().collect();
-    let mut hits: Vec<usize> = Vec::new();
+    let mut hits: Vec<u32> = Vec::new();
     for (u, bag) in bags_a.iter().enumerate() {
         hits.clear();
-        for item in bag.items.iter().filter(|i| i.rare > 0) {
+        for item in bag.items.iter().filter(|i| i.rare > 0 && allowed(i.key)) {
             let from = index.partition_point(|e| e.0 < item.key);
             hits.extend(
                 index[from..]
@@ -87,7 +91,7 @@ pub fn pair_units(
         candidates.extend(
             hits.chunk_by(|x, y| x == y)
                 .filter(|run| run.len() >= need)
-                .map(|run| (u, run[0])),
+                .map(|run| (u, run[0] as usize)),
         );
     }
     candidates.sort_unstable();
@@ -183,6 +187,7 @@ fn grow_along_context(
 ) {
     const STEPS: [(isize, isize); 6] = [(1, 1), (-1, -1), (1, 0), (-1, 0), (0, 1), (0, -1)];
     let mut frontier: Vec<UnitPair> = chosen.clone();
+    let mut taken: FastSet<(usize, usize)> = chosen.iter().map(|c| (c.u, c.v)).collect();
     while !frontier.is_empty() {
         let mut candidates: Vec<UnitPair> = Vec::new();
         for p in &frontier {
@@ -242,7 +247,7 @@ fn grow_along_context(
             let diagonal_ok = !used_a[p.u] && !used_b[p.v];
             let joins = used_a[p.u] != used_b[p.v];
             if diagonal_ok || joins {
-                if chosen.iter().any(|c| c.u == p.u && c.v == p.v) {
+                if !taken.insert((p.u, p.v)) {
                     continue;
                 }
                 used_a[p.u] = true;
@@ -252,6 +257,64 @@ fn grow_along_context(
             }
         }
     }
+}
+
+/// Fewest key hits (unit pairs sharing a key) that candidate generation may always spend. A pair of
+/// documents needs at most (content words of one) x (units of the other): 1.25M for two 5,000-word
+/// articles of 250 sentences, so alignment of normal documents is never limited.
+const MIN_HIT_BUDGET: u64 = 1 << 22;
+
+/// Key hits allowed per token of the two documents beyond [`MIN_HIT_BUDGET`].
+const HITS_PER_TOKEN: u64 = 8;
+
+/// The rare keys through which candidate unit pairs are found, or `None` for all of them.
+///
+/// A key in `m` units of one document and `n` of the other costs `m n` hits. Between two very long
+/// documents (two 20 MB texts) the common keys would cost hits quadratic in their length, so keys
+/// are taken rarest first (fewest hits, then by key: symmetric in the two documents) while the total
+/// stays within `budget` (`max(MIN_HIT_BUDGET, HITS_PER_TOKEN x tokens)`); the keys left out are
+/// the most frequent ones, the weakest evidence. Every key still counts in the similarity of the
+/// pairs found.
+fn generating_keys(bags_a: &[Bag], bags_b: &[Bag], budget: u64) -> Option<FastSet<u64>> {
+    let units_with = |bags: &[Bag]| {
+        let mut keys: Vec<u64> = bags
+            .iter()
+            .flat_map(|bag| bag.items.iter().filter(|i| i.rare > 0).map(|i| i.key))
+            .collect();
+        keys.sort_unstable();
+        keys
+    };
+    let (ka, kb) = (units_with(bags_a), units_with(bags_b));
+    let mut cost: Vec<(u64, u64)> = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < ka.len() && j < kb.len() {
+        match ka[i].cmp(&kb[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                let key = ka[i];
+                let m = ka[i..].iter().take_while(|&&k| k == key).count();
+                let n = kb[j..].iter().take_while(|&&k| k == key).count();
+                cost.push((m as u64 * n as u64, key));
+                i += m;
+                j += n;
+            }
+        }
+    }
+    if cost.iter().map(|c| c.0).sum::<u64>() <= budget {
+        return None;
+    }
+    cost.sort_unstable();
+    let mut spent = 0;
+    Some(
+        cost.into_iter()
+            .take_while(|&(c, _)| {
+                spent += c;
+                spent <= budget
+            })
+            .map(|(_, key)| key)
+            .collect(),
+    )
 }
 
 /// Whether a unit pair is evidence of reuse at all.
@@ -273,4 +336,34 @@ fn acceptable(p: &UnitPair, a: &Prepared, b: &Prepared, config: &AlignConfig) ->
         || (enough_words
             && o.shared_content_words > config.min_shared_content_words
             && o.containment >= config.reworded_containment)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::align::{unit_bags, KeyWeights};
+
+    #[test]
+    fn over_budget_the_rarest_keys_generate_candidates_whichever_document_is_first() {
+        let config = AlignConfig::default();
+        let a = "Grain exports resumed from Odesa. Grain prices fell in Chicago. Odesa port reopened \
+                 after talks. Talks in Istanbul on grain went well. Wheat and grain shipments rose.";
+        let b =
+            "Grain shipments left Odesa. Chicago grain futures fell. The Istanbul talks on grain \
+                 ended. Odesa and Chernomorsk ports reopened. Grain, wheat and maize exports rose.";
+        let (pa, pb) = (Prepared::new(a, &config), Prepared::new(b, &config));
+        let weights = KeyWeights::for_pair(&pa, &pb);
+        let (ba, bb) = (unit_bags(&pa, &weights), unit_bags(&pb, &weights));
+        assert_eq!(
+            generating_keys(&ba, &bb, u64::MAX),
+            None,
+            "within budget: every key"
+        );
+        let limited = generating_keys(&ba, &bb, 6).expect("over budget");
+        assert_eq!(Some(&limited), generating_keys(&bb, &ba, 6).as_ref());
+        // "grain" is in every sentence: the costliest key, the first left out.
+        let grain = xxhash_rust::xxh3::xxh3_64(crate::align::soft_key("grain").as_bytes());
+        assert!(!limited.contains(&grain));
+        assert!(!limited.is_empty());
+    }
 }

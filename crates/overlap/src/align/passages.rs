@@ -185,7 +185,7 @@ fn trim_partial(
 /// begins the unit (so an opening quote is included); to the token's end, or its unit's end when the
 /// span ends the unit (so closing punctuation is included).
 fn byte_span(doc: &Prepared, first: usize, end: usize) -> (usize, usize) {
-    let spans = &doc.tokens.original_spans;
+    let spans = &doc.spans;
     let u_first = doc.units[doc.unit_of[first] as usize];
     let u_last = doc.units[doc.unit_of[end - 1] as usize];
     let start = if u_first.first == first {
@@ -272,7 +272,8 @@ fn evidence(a: &Prepared, b: &Prepared, spans: &[Span]) -> Vec<f64> {
     let units = |doc: &Prepared, (first, end): (usize, usize)| {
         (doc.unit_of[first] as usize, doc.unit_of[end - 1] as usize)
     };
-    let near = |x: (usize, usize), y: (usize, usize)| x.0 <= y.1 + 1 && y.0 <= x.1 + 1;
+    let near_a = Neighbours::new(spans.iter().map(|s| units(a, s.a)).collect());
+    let near_b = Neighbours::new(spans.iter().map(|s| units(b, s.b)).collect());
     spans
         .iter()
         .enumerate()
@@ -280,11 +281,7 @@ fn evidence(a: &Prepared, b: &Prepared, spans: &[Span]) -> Vec<f64> {
             if s.kind == PassageKind::Verbatim || s.score >= STRONG_REWORDING {
                 return s.score;
             }
-            let (ua, ub) = (units(a, s.a), units(b, s.b));
-            let supported = spans
-                .iter()
-                .enumerate()
-                .any(|(j, t)| j != i && (near(units(a, t.a), ua) || near(units(b, t.b), ub)));
+            let supported = near_a.has_other(i) || near_b.has_other(i);
             if supported {
                 s.score
             } else {
@@ -292,6 +289,54 @@ fn evidence(a: &Prepared, b: &Prepared, spans: &[Span]) -> Vec<f64> {
             }
         })
         .collect()
+}
+
+/// Unit ranges of passages on one side, answering "is any other passage's range overlapping or
+/// next to this one's" in O(log n): ranges sorted by start, with the two largest ends (and whose)
+/// of every prefix.
+struct Neighbours {
+    ranges: Vec<(usize, usize)>,
+    /// Starts, sorted.
+    starts: Vec<usize>,
+    /// For each prefix of the sorted ranges: the largest end and its passage, and the second largest
+    /// end.
+    best: Vec<(usize, usize, Option<usize>)>,
+}
+
+impl Neighbours {
+    fn new(ranges: Vec<(usize, usize)>) -> Self {
+        let mut order: Vec<usize> = (0..ranges.len()).collect();
+        order.sort_unstable_by_key(|&i| ranges[i].0);
+        let starts = order.iter().map(|&i| ranges[i].0).collect();
+        let mut best = Vec::with_capacity(order.len());
+        let mut top: Option<(usize, usize, Option<usize>)> = None;
+        for &i in &order {
+            let end = ranges[i].1;
+            top = Some(match top {
+                None => (end, i, None),
+                Some((e1, _, _)) if end > e1 => (end, i, Some(e1)),
+                Some((e1, i1, e2)) => (e1, i1, Some(e2.map_or(end, |e2| e2.max(end)))),
+            });
+            best.push(top.unwrap());
+        }
+        Neighbours {
+            ranges,
+            starts,
+            best,
+        }
+    }
+
+    /// True when a passage other than `i` has a range `t` with `t.0 <= r.1 + 1 && r.0 <= t.1 + 1`.
+    fn has_other(&self, i: usize) -> bool {
+        let r = self.ranges[i];
+        let prefix = self.starts.partition_point(|&s| s <= r.1 + 1);
+        if prefix == 0 {
+            return false;
+        }
+        let (e1, i1, e2) = self.best[prefix - 1];
+        let end = if i1 == i { e2 } else { Some(e1) };
+        end.is_some_and(|e| r.0 <= e + 1)
+    }
 }
 
 /// Convert to the public form, in characters.
@@ -312,28 +357,97 @@ pub(super) fn to_passages(a: &Prepared, b: &Prepared, spans: &[Span]) -> Vec<Pas
         .collect()
 }
 
+/// A score ordered by `f64::total_cmp`.
+#[derive(Clone, Copy)]
+struct Score(f64);
+
+impl PartialEq for Score {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for Score {}
+
+impl PartialOrd for Score {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Score {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
 /// Fraction of `len` characters covered by the intervals, and the same weighted by each
 /// character's best interval score.
 pub(super) fn coverage(intervals: &mut [(usize, usize, f64)], len: usize) -> (f64, f64) {
     if len == 0 {
         return (0.0, 0.0);
     }
-    // Sweep over boundaries; at each elementary segment take the best score covering it.
+    // Sweep over boundaries; at each elementary segment take the best score covering it: a max-heap
+    // of the intervals begun so far, those that ended dropped when they reach the top.
     let mut points: Vec<usize> = intervals.iter().flat_map(|i| [i.0, i.1]).collect();
     points.sort_unstable();
     points.dedup();
+    intervals.sort_unstable_by_key(|i| i.0);
+    let mut active: std::collections::BinaryHeap<(Score, usize)> = Default::default();
+    let mut next = 0;
     let (mut covered, mut weighted) = (0usize, 0.0f64);
     for w in points.windows(2) {
         let (s, e) = (w[0], w[1]);
-        let best = intervals
-            .iter()
-            .filter(|i| i.0 <= s && e <= i.1)
-            .map(|i| i.2)
-            .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
-        if let Some(score) = best {
+        while next < intervals.len() && intervals[next].0 <= s {
+            active.push((Score(intervals[next].2), intervals[next].1));
+            next += 1;
+        }
+        while active.peek().is_some_and(|&(_, end)| end < e) {
+            active.pop();
+        }
+        if let Some(&(Score(score), _)) = active.peek() {
             covered += e - s;
             weighted += score * (e - s) as f64;
         }
     }
     (covered as f64 / len as f64, weighted / len as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::coverage;
+    use proptest::prelude::*;
+
+    /// The definition: every elementary segment weighted by the best interval covering it.
+    fn coverage_by_definition(intervals: &[(usize, usize, f64)], len: usize) -> (f64, f64) {
+        let mut points: Vec<usize> = intervals.iter().flat_map(|i| [i.0, i.1]).collect();
+        points.sort_unstable();
+        points.dedup();
+        let (mut covered, mut weighted) = (0usize, 0.0f64);
+        for w in points.windows(2) {
+            let (s, e) = (w[0], w[1]);
+            let best = intervals
+                .iter()
+                .filter(|i| i.0 <= s && e <= i.1)
+                .map(|i| i.2)
+                .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
+            if let Some(score) = best {
+                covered += e - s;
+                weighted += score * (e - s) as f64;
+            }
+        }
+        (covered as f64 / len as f64, weighted / len as f64)
+    }
+
+    proptest! {
+        #[test]
+        fn the_sweep_gives_the_definition_bit_for_bit(
+            raw in prop::collection::vec((0usize..200, 0usize..50, 0u32..5), 0..40),
+        ) {
+            let mut intervals: Vec<(usize, usize, f64)> =
+                raw.iter().map(|&(s, l, w)| (s, s + l, f64::from(w) / 4.0)).collect();
+            let expected = coverage_by_definition(&intervals, 300);
+            prop_assert_eq!(coverage(&mut intervals, 300), expected);
+        }
+    }
 }

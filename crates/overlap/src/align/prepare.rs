@@ -1,12 +1,12 @@
 //! A document made ready for alignment: tokens with their hashes, soft-match keys and weights,
 //! sentence units, and the map from bytes to characters for reporting offsets.
 //!
-//! Memory: about 40 bytes per token.
+//! Memory: about 40 bytes per token (spans, hashes, keys, weights, unit), plus the text.
 
 use super::units::{units, Unit};
 use super::AlignConfig;
 use crate::hashing::FastSet;
-use crate::text::{tokenize, Tokens};
+use crate::text::tokenize;
 use std::sync::OnceLock;
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -15,8 +15,10 @@ use xxhash_rust::xxh3::xxh3_64;
 pub struct Prepared<'t> {
     /// The original text.
     pub text: &'t str,
-    /// Its tokens.
-    pub tokens: Tokens,
+    /// Byte range of each token in the original text. (The normalized text of the tokens is not
+    /// kept: `hashes` and `keys` are what alignment compares, and dropping it saves a third of the
+    /// memory of a long document.)
+    pub spans: Vec<(usize, usize)>,
     /// Hash of each normalized token: equal hashes are the same word.
     pub hashes: Vec<u64>,
     /// Soft-match key of each token: words with the same stem-like prefix share it
@@ -65,7 +67,7 @@ impl<'t> Prepared<'t> {
         Prepared {
             text,
             char_starts: CharIndex::new(text),
-            tokens,
+            spans: tokens.original_spans,
             hashes,
             keys,
             weights,
@@ -83,7 +85,7 @@ impl<'t> Prepared<'t> {
         if first >= end {
             return;
         }
-        let spans = &self.tokens.original_spans;
+        let spans = &self.spans;
         self.masked += self.char_offset(spans[end - 1].1) - self.char_offset(spans[first].0);
         if self.masked_tokens.is_empty() {
             self.masked_tokens = vec![false; self.hashes.len()];

@@ -49,37 +49,45 @@ pub fn verbatim_runs_masked(
     let masked = |m: &[bool], i: usize| !m.is_empty() && m[i];
     // Windows touching a masked token seed nothing.
     let clean = |m: &[bool], i: usize| m.is_empty() || !m[i..i + n].contains(&true);
-    // n-gram -> its positions in a and in b (up to MAX_OCCURRENCES + 1 of each).
-    let mut grams: FastMap<u64, (Vec<usize>, Vec<usize>)> = FastMap::default();
-    for (i, g) in ngram_hashes(ha, n).enumerate() {
-        if !clean(ma, i) {
-            continue;
-        }
-        let e = grams.entry(g).or_default();
-        if e.0.len() <= MAX_OCCURRENCES {
-            e.0.push(i);
-        }
-    }
-    for (j, g) in ngram_hashes(hb, n).enumerate() {
-        if !clean(mb, j) {
-            continue;
-        }
-        if let Some(e) = grams.get_mut(&g) {
-            if e.1.len() <= MAX_OCCURRENCES {
-                e.1.push(j);
-            }
-        }
-    }
+    // (n-gram, position) of each document, sorted: every n-gram's positions in ascending order,
+    // without a map entry (and two small vectors) per n-gram.
+    let grams = |h: &[u64], m: &[bool]| {
+        let mut v: Vec<(u64, usize)> = ngram_hashes(h, n)
+            .enumerate()
+            .filter(|&(i, _)| clean(m, i))
+            .map(|(i, g)| (g, i))
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    let (ga, gb) = (grams(ha, ma), grams(hb, mb));
     // Unique n-grams pair their single occurrences; n-grams repeated a few times in both pair their
     // occurrences in order, which keeps repetitive text (and a document aligned with itself)
     // anchored. Commoner n-grams seed nothing.
-    let mut anchors: Vec<(usize, usize)> = grams
-        .values()
-        .filter(|(pa, pb)| {
-            !pb.is_empty() && pa.len() <= MAX_OCCURRENCES && pb.len() <= MAX_OCCURRENCES
-        })
-        .flat_map(|(pa, pb)| pa.iter().copied().zip(pb.iter().copied()))
-        .collect();
+    let mut anchors: Vec<(usize, usize)> = Vec::new();
+    let (mut x, mut y) = (0, 0);
+    while x < ga.len() && y < gb.len() {
+        let (g, h) = (ga[x].0, gb[y].0);
+        if g < h {
+            x += 1;
+        } else if h < g {
+            y += 1;
+        } else {
+            let ca = ga[x..].iter().take_while(|e| e.0 == g).count();
+            let cb = gb[y..].iter().take_while(|e| e.0 == g).count();
+            if ca <= MAX_OCCURRENCES && cb <= MAX_OCCURRENCES {
+                anchors.extend(
+                    ga[x..x + ca]
+                        .iter()
+                        .zip(&gb[y..y + cb])
+                        .map(|(pa, pb)| (pa.1, pb.1)),
+                );
+            }
+            x += ca;
+            y += cb;
+        }
+    }
+    drop((ga, gb));
     anchors.sort_unstable();
 
     let mut runs = Vec::new();

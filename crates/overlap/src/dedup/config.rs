@@ -32,6 +32,21 @@ pub struct DedupConfig {
     pub fn_weight: Option<f64>,
     /// Text normalization. Default: NFKC, case folding, punctuation folding.
     pub normalization: Normalization,
+    /// How verified pairs become clusters. Default: connected components.
+    #[serde(default)]
+    pub clusters: ClusterMode,
+}
+
+/// How verified near-duplicate pairs become clusters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClusterMode {
+    /// Union-find: documents joined by any chain of verified pairs form one cluster.
+    #[default]
+    Components,
+    /// The chain guard: every removed document is verified against the document kept for it (see
+    /// `dedup::guard`).
+    Guarded,
 }
 
 impl Default for DedupConfig {
@@ -46,6 +61,7 @@ impl Default for DedupConfig {
             lsh: None,
             fn_weight: None,
             normalization: Normalization::default(),
+            clusters: ClusterMode::default(),
         }
     }
 }

@@ -5,8 +5,9 @@
 //! rather than held.
 
 use super::{
-    assign_clusters, candidate_pairs, duplicate_pairs, verify_pairs, Assignment, DedupConfig,
-    DuplicatePair, Reason, SketchStore, Sketcher,
+    assign_clusters, assign_guarded, candidate_pairs, duplicate_pairs, verify_candidates,
+    Assignment, Candidates, ClusterMode, DedupConfig, DuplicatePair, Reason, SketchStore, Sketcher,
+    Verified,
 };
 use crate::error::{Error, Problem, ProblemKind, Result};
 use crate::io::guard::check_output_folder;
@@ -74,6 +75,8 @@ pub struct Summary {
     pub timings_ms: BTreeMap<&'static str, f64>,
     /// Worker threads used.
     pub threads: usize,
+    /// Memory used (varies between runs, like `timings_ms`).
+    pub memory: crate::rss::Memory,
 }
 
 /// Document counts. `read = accepted + skipped`: every record is in `clusters.jsonl` or `skipped`.
@@ -104,6 +107,9 @@ pub struct ClusterCounts {
     pub with_duplicates: u64,
     /// Size of the largest cluster.
     pub largest: u64,
+    /// Documents the chain guard (`--clusters guarded`) kept apart that union-find over the same
+    /// verified pairs would have removed (0 with `components`).
+    pub split_by_guard: u64,
 }
 
 /// Pair counts.
@@ -117,6 +123,11 @@ pub struct PairCounts {
     pub exact: u64,
     /// Largest LSH bucket.
     pub largest_bucket: u64,
+    /// Buckets too large to give all their pairs: their members are verified against a few
+    /// representatives instead.
+    pub large_buckets: u64,
+    /// Members of large buckets that verified against none of the representatives.
+    pub unmatched_members: u64,
 }
 
 /// The parameters, as used.
@@ -279,15 +290,29 @@ fn stage(
 
     // Stage 3: verification.
     let t = Instant::now();
-    progress.start("verify", Some(candidates.pairs.len() as u64), Unit::Pairs);
-    let edges = verify_pairs(&state.store, &candidates.pairs, config.threshold, progress);
+    progress.start("verify", Some(candidates.len() as u64), Unit::Pairs);
+    let (mut verified, similarity) =
+        verify_candidates(&state.store, &candidates, config.threshold, progress);
     progress.finish();
     timings.insert("verify", ms(t));
 
     // Stage 4: clusters.
     let t = Instant::now();
-    let assignment = assign_clusters(&state.store, &edges);
-    let pairs = duplicate_pairs(&state.store, &edges);
+    let (assignment, split_off) = match config.clusters {
+        ClusterMode::Components => (assign_clusters(&state.store, &verified.edges), 0),
+        ClusterMode::Guarded => {
+            let g = assign_guarded(
+                &state.store,
+                &candidates,
+                &mut verified,
+                &similarity,
+                config.threshold,
+            );
+            (g.assignment, g.split_off)
+        }
+    };
+    drop(similarity);
+    let pairs = duplicate_pairs(&state.store, &verified.edges);
     timings.insert("cluster", ms(t));
 
     // Stage 5: outputs.
@@ -320,8 +345,7 @@ fn stage(
         state,
         &assignment,
         &pairs,
-        candidates.pairs.len(),
-        candidates.largest_bucket,
+        (&candidates, &verified, split_off),
         outputs,
         timings,
     );
@@ -491,8 +515,7 @@ fn build_summary(
     state: ReadState,
     assignment: &Assignment,
     pairs: &[DuplicatePair],
-    candidates: usize,
-    largest_bucket: usize,
+    (candidates, verified, split_off): (&Candidates, &Verified, u64),
     outputs: Vec<String>,
     timings: BTreeMap<&'static str, f64>,
 ) -> Summary {
@@ -523,9 +546,10 @@ fn build_summary(
             total: sizes.len() as u64,
             with_duplicates: sizes.values().filter(|&&s| s > 1).count() as u64,
             largest: sizes.values().copied().max().unwrap_or(0),
+            split_by_guard: split_off,
         },
         pairs: PairCounts {
-            candidates: candidates as u64,
+            candidates: candidates.len() as u64,
             near: pairs
                 .iter()
                 .filter(|p| p.kind == super::PairKind::Near)
@@ -534,7 +558,9 @@ fn build_summary(
                 .iter()
                 .filter(|p| p.kind == super::PairKind::Exact)
                 .count() as u64,
-            largest_bucket: largest_bucket as u64,
+            largest_bucket: candidates.largest_bucket as u64,
+            large_buckets: candidates.large_buckets as u64,
+            unmatched_members: verified.unmatched_members as u64,
         },
         parameters: Parameters {
             config: config.clone(),
@@ -565,6 +591,7 @@ fn build_summary(
         outputs,
         timings_ms: timings,
         threads: rayon::current_num_threads(),
+        memory: crate::rss::Memory::now(),
     }
 }
 

@@ -3,22 +3,29 @@
 //!
 //! The stages, each a function a front end (CLI, Python, Spark) can call on its own:
 //! [`Sketcher::sketch`] (text to exact key, shingle set, band keys) -> [`SketchStore`] (the corpus's
-//! sketches) -> [`candidate_pairs`] (documents sharing a band key) -> [`verify_pairs`] (true Jaccard)
-//! -> [`assign_clusters`] (union-find, representatives, reasons). [`run`] wires them to files.
+//! sketches) -> [`candidate_pairs`] (documents sharing a band key) -> [`verify_candidates`] (true
+//! Jaccard) -> [`assign_clusters`] (union-find, representatives, reasons) or [`assign_guarded`] (the
+//! chain guard). [`run`] wires them to files.
 
 mod assign;
+mod buckets;
 mod candidates;
 mod config;
+mod guard;
 mod job;
+mod linking;
 mod signatures;
 mod sketch;
 mod store;
 mod verify;
 
 pub use assign::{assign_clusters, duplicate_pairs, Assignment, DuplicatePair, PairKind, Reason};
+pub use buckets::{BucketWork, ALL_PAIRS_LIMIT, REPRESENTATIVES};
 pub use candidates::{candidate_pairs, Candidates};
-pub use config::DedupConfig;
+pub use config::{ClusterMode, DedupConfig};
+pub use guard::{assign_guarded, guarded_join, Guarded};
 pub use job::{run, run_with, JobOptions, Summary};
+pub use linking::{verify_candidates, Group, Similarity, Verified};
 pub use signatures::{export_signatures, SketchStats};
 pub use sketch::{DocSketch, Sketcher};
 pub use store::SketchStore;

@@ -1,6 +1,8 @@
 //! Shared harness: running the binary, locating the shared data, reading outputs, and the exact
 //! ground truth for near-duplicate pairs.
 
+pub mod generate;
+
 use assert_cmd::Command;
 use overlap::io::{discover, parse_record, CorpusReader, FieldNames, ReadItem};
 use overlap::text::{shingle_set, tokenize, Normalization};
@@ -41,12 +43,17 @@ pub fn read_json(path: &Path) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
-/// summary.json without the fields that legitimately vary between runs (timings, thread count and
-/// the throughput derived from them).
+/// summary.json without the fields that legitimately vary between runs (timings, thread count, the
+/// throughput derived from them, and memory).
 pub fn stable_summary(path: &Path) -> Value {
     let mut summary = read_json(path);
     let obj = summary.as_object_mut().unwrap();
-    for key in ["timings_ms", "threads", "aligned_pairs_per_second"] {
+    for key in [
+        "timings_ms",
+        "threads",
+        "aligned_pairs_per_second",
+        "memory",
+    ] {
         obj.remove(key);
     }
     summary
