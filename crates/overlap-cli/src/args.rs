@@ -26,7 +26,7 @@ pub struct InputArgs {
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
 
-    /// What to do with a bad record (malformed JSON, invalid UTF-8, missing or empty text,
+    /// What to do with a bad record (malformed JSON, invalid UTF-8, missing text,
     /// duplicate id, oversized record, truncated file): stop with exit code 1, or skip it and list
     /// it in summary.json.
     #[arg(long, value_enum, default_value_t = OnErrorArg::Fail)]

@@ -17,8 +17,6 @@ pub enum ProblemKind {
     MissingField,
     /// The id or text field has the wrong JSON type (text must be a string; id a string or number).
     BadFieldType,
-    /// The text has no word once normalized (empty, or only spaces and punctuation).
-    EmptyText,
     /// The record is larger than the configured maximum.
     TooLarge,
     /// The id was already used by an earlier record.
@@ -36,7 +34,6 @@ impl ProblemKind {
             ProblemKind::InvalidUtf8 => "invalid_utf8",
             ProblemKind::MissingField => "missing_field",
             ProblemKind::BadFieldType => "bad_field_type",
-            ProblemKind::EmptyText => "empty_text",
             ProblemKind::TooLarge => "too_large",
             ProblemKind::DuplicateId => "duplicate_id",
             ProblemKind::Truncated => "truncated",

@@ -90,8 +90,10 @@ pub struct DocumentCounts {
     pub removed_exact: u64,
     /// Documents removed as near duplicates.
     pub removed_near: u64,
-    /// Documents shorter than one shingle, which were shingled whole.
+    /// Documents shorter than one shingle, which were shingled whole (empty ones not included).
     pub shorter_than_ngram: u64,
+    /// Documents with no word after normalization: accepted, kept each alone, never compared.
+    pub empty: u64,
 }
 
 /// Cluster counts.
@@ -164,6 +166,7 @@ struct ReadState {
     docs: Vec<DocMeta>,
     skipped: Vec<Problem>,
     short: u64,
+    empty: u64,
 }
 
 /// Per-document bookkeeping besides the sketch.
@@ -171,6 +174,8 @@ struct DocMeta {
     id: String,
     source: u32,
     line: u64,
+    /// No word after normalization: kept, alone, never compared.
+    empty: bool,
 }
 
 /// Run the dedup job: read every input, find exact and near duplicates, write the outputs into
@@ -202,6 +207,7 @@ pub fn run(options: &JobOptions, config: &DedupConfig, progress: &dyn Progress) 
         docs: Vec::new(),
         skipped: Vec::new(),
         short: 0,
+        empty: 0,
     };
     state.skipped = ingest(
         &mut reader,
@@ -213,14 +219,20 @@ pub fn run(options: &JobOptions, config: &DedupConfig, progress: &dyn Progress) 
             if state.store.is_full() {
                 return Err(Error::TooManyDocuments);
             }
-            if doc.value.tokens < config.ngram {
-                state.short += 1;
+            if doc.empty {
+                state.empty += 1;
+                state.store.push_alone(doc.value);
+            } else {
+                if doc.value.tokens < config.ngram {
+                    state.short += 1;
+                }
+                state.store.push(doc.value);
             }
-            state.store.push(doc.value);
             state.docs.push(DocMeta {
                 id: doc.id,
                 source: doc.source,
                 line: doc.line,
+                empty: doc.empty,
             });
             Ok(())
         },
@@ -234,7 +246,15 @@ pub fn run(options: &JobOptions, config: &DedupConfig, progress: &dyn Progress) 
         Some(state.store.bands_per_doc() as u64),
         Unit::Steps,
     );
-    let candidates = candidate_pairs(&state.store, progress);
+    let mut candidates = candidate_pairs(&state.store, progress);
+    // Empty documents share the sketch of the empty text, so LSH pairs them with each other; they
+    // are never compared (the empty-document rule), so such pairs are dropped before verification.
+    if state.empty > 0 {
+        let docs = &state.docs;
+        candidates
+            .pairs
+            .retain(|&(a, b)| !docs[a as usize].empty && !docs[b as usize].empty);
+    }
     progress.finish();
     timings.insert("candidates", ms(t));
 
@@ -297,6 +317,8 @@ struct ClusterLine<'a> {
     cluster: &'a str,
     kept: bool,
     reason: Reason,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    empty: bool,
 }
 
 fn write_clusters(path: &Path, docs: &[DocMeta], assignment: &Assignment) -> Result<()> {
@@ -308,6 +330,7 @@ fn write_clusters(path: &Path, docs: &[DocMeta], assignment: &Assignment) -> Res
             cluster: &docs[assignment.cluster[i] as usize].id,
             kept: assignment.reason[i] == Reason::Unique,
             reason: assignment.reason[i],
+            empty: doc.empty,
         };
         write_line(&mut w, path, &line)?;
     }
@@ -481,6 +504,7 @@ fn build_summary(
             removed_exact: count(Reason::Exact),
             removed_near: count(Reason::Near),
             shorter_than_ngram: state.short,
+            empty: state.empty,
         },
         clusters: ClusterCounts {
             total: sizes.len() as u64,

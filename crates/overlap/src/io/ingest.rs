@@ -61,7 +61,7 @@ impl CorpusInput {
 
 /// A document's text mapped to what a job keeps of it.
 pub trait Mapped: Send {
-    /// Number of words found in the text; zero makes the record an `empty_text` problem.
+    /// Number of words found in the text; zero marks the document [`Accepted::empty`].
     fn word_count(&self) -> usize;
 }
 
@@ -78,6 +78,10 @@ pub struct Accepted<T> {
     pub source_field: Option<String>,
     /// The date field's value, if one was asked for and given.
     pub date: Option<String>,
+    /// True when the text has no word after normalization (empty, or only spaces and punctuation).
+    /// Such a document is accepted like any other (it is data, not a broken record); jobs mark it in
+    /// their outputs and never compare it with others.
+    pub empty: bool,
     /// What the job's map made of its text.
     pub value: T,
 }
@@ -156,12 +160,7 @@ pub fn ingest<T: Mapped>(
                     reason,
                     message,
                 };
-                if value.word_count() == 0 {
-                    problem(located(
-                        ProblemKind::EmptyText,
-                        format!("document {id:?} has no words (empty text, or only spaces and punctuation)"),
-                    ))?;
-                } else if !ids.insert(xxhash_rust::xxh3::xxh3_128(id.as_bytes())) {
+                if !ids.insert(xxhash_rust::xxh3::xxh3_128(id.as_bytes())) {
                     problem(located(
                         ProblemKind::DuplicateId,
                         format!("id {id:?} was already used by an earlier record"),
@@ -173,6 +172,7 @@ pub fn ingest<T: Mapped>(
                         line,
                         source_field,
                         date,
+                        empty: value.word_count() == 0,
                         value,
                     })?;
                 }

@@ -101,6 +101,8 @@ struct Doc {
     grams: Vec<u64>,
     /// Distinct soft-match keys of the content words, for corpus-wide word weights.
     keys: Vec<u64>,
+    /// No word after normalization: accepted, its own story, in no pair.
+    empty: bool,
 }
 
 struct Read {
@@ -174,6 +176,7 @@ pub fn run(
                 text: doc.value.text,
                 grams: doc.value.grams,
                 keys: doc.value.keys,
+                empty: doc.empty,
             });
             Ok(())
         },
@@ -342,6 +345,7 @@ pub fn run(
             ("read", accepted + skipped.len() as u64),
             ("accepted", accepted),
             ("skipped", skipped.len() as u64),
+            ("empty", docs.iter().filter(|d| d.empty).count() as u64),
             (
                 "with_boilerplate",
                 boiler_spans.iter().filter(|s| !s.is_empty()).count() as u64,
@@ -430,6 +434,8 @@ struct StoryLine<'a> {
     story: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     origin: Option<Option<&'a str>>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    empty: bool,
 }
 
 fn write_stories(
@@ -445,6 +451,7 @@ fn write_stories(
             id: &doc.id,
             story: &docs[story[d] as usize].id,
             origin: with_dates.then(|| origin[d].map(|o| docs[o as usize].id.as_str())),
+            empty: doc.empty,
         };
         write_line(&mut w, path, &line)?;
     }
