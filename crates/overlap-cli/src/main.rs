@@ -5,6 +5,7 @@ mod align;
 mod args;
 mod dedup;
 mod progress;
+mod ranges;
 mod report;
 mod reuse;
 mod sketch;
@@ -42,7 +43,10 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(1)
+            let usage = e
+                .downcast_ref::<overlap::Error>()
+                .is_some_and(overlap::Error::is_usage);
+            ExitCode::from(if usage { 2 } else { 1 })
         }
     }
 }

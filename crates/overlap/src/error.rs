@@ -94,6 +94,12 @@ pub enum Error {
 }
 
 impl Error {
+    /// True for an error in how the engine was called (a parameter out of range), which front ends
+    /// report as a usage error (exit code 2) rather than an error in the input or the run (1).
+    pub fn is_usage(&self) -> bool {
+        matches!(self, Error::Config(_))
+    }
+
     /// Attach a path to an I/O error.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {

@@ -252,9 +252,10 @@ fn usage_and_path_errors_have_their_exit_codes() {
         .args(["dedup", "--threshold", "1.5", "x", "--out"])
         .arg(dir.path())
         .assert()
-        .code(1);
+        .code(2);
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
-    assert!(stderr.contains("threshold must be in (0, 1]"), "{stderr}");
+    assert!(stderr.contains("--threshold"), "{stderr}");
+    assert!(stderr.contains("in (0, 1]"), "{stderr}");
 }
 
 #[test]

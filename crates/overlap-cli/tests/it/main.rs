@@ -10,3 +10,4 @@ mod dedup_recall;
 mod empty_documents;
 mod reuse;
 mod sketch;
+mod usage_errors;

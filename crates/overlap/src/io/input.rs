@@ -69,6 +69,12 @@ pub fn discover(inputs: &[String], format: Option<Format>) -> Result<Vec<Source>
     }
     let mut sources = Vec::new();
     for input in inputs {
+        if input.is_empty() {
+            return Err(Error::NoInput(
+                "an input name is empty (''): give a file, a directory or - for standard input"
+                    .into(),
+            ));
+        }
         if input == "-" {
             let format = format.unwrap_or(Format::Jsonl);
             sources.push(Source {
