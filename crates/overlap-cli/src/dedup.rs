@@ -125,6 +125,11 @@ pub fn run(args: DedupArgs) -> Result<()> {
 }
 
 fn print_summary(s: &Summary, options: &JobOptions) {
+    for input in &s.inputs {
+        for w in &input.warnings {
+            eprintln!("warning: {}: {w}", input.path);
+        }
+    }
     let d = &s.documents;
     eprintln!(
         "read {} records: {} deduplicated, {} skipped{}",

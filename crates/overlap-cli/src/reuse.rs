@@ -108,6 +108,15 @@ pub fn run(args: ReuseArgs) -> Result<()> {
 }
 
 fn print_summary(s: &ReuseSummary, out: &std::path::Path) {
+    for input in &s.inputs {
+        for w in input["warnings"].as_array().into_iter().flatten() {
+            let (path, w) = (
+                input["path"].as_str().unwrap_or("?"),
+                w.as_str().unwrap_or("?"),
+            );
+            eprintln!("warning: {path}: {w}");
+        }
+    }
     let get = |m: &std::collections::BTreeMap<&str, u64>, k: &str| m.get(k).copied().unwrap_or(0);
     eprintln!(
         "read {} records: {} documents, {} skipped{}",

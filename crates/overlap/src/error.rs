@@ -21,6 +21,9 @@ pub enum ProblemKind {
     TooLarge,
     /// The id was already used by an earlier record.
     DuplicateId,
+    /// The file is in a format overlap does not read (Parquet, CSV/TSV, zip, PDF, an image, a
+    /// program, other binary data): the whole file is one skipped entry.
+    UnsupportedFormat,
     /// The input could not be read past this point (a truncated or corrupt compressed stream, or an
     /// I/O error); the records after it are not read.
     Truncated,
@@ -37,6 +40,7 @@ impl ProblemKind {
             ProblemKind::TooLarge => "too_large",
             ProblemKind::DuplicateId => "duplicate_id",
             ProblemKind::Truncated => "truncated",
+            ProblemKind::UnsupportedFormat => "unsupported_format",
         }
     }
 }

@@ -159,6 +159,9 @@ pub struct InputSummary {
     pub records: u64,
     /// Whitespace-only lines (not records).
     pub blank_lines: u64,
+    /// What was tolerated while reading it (such as zero padding after gzip data); absent if none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 struct ReadState {
@@ -545,6 +548,7 @@ fn build_summary(
                 compression: st.compression,
                 records: st.records,
                 blank_lines: st.blank_lines,
+                warnings: st.warnings.clone(),
             })
             .collect(),
         skipped_by_reason,

@@ -55,7 +55,10 @@ impl CorpusInput {
     /// Discover the sources and open a reader over them.
     pub fn open(&self) -> Result<CorpusReader> {
         let sources = crate::io::discover(&self.paths, self.format)?;
-        Ok(CorpusReader::new(sources, self.max_record_bytes))
+        let mut reader = CorpusReader::new(sources, self.max_record_bytes);
+        // A forced format is the user's word on how to read every file, CSV named files included.
+        reader.sniff_names(self.format.is_none());
+        Ok(reader)
     }
 }
 
@@ -106,6 +109,7 @@ pub fn ingest<T: Mapped>(
     let counter = reader.bytes_read();
     let sources: Vec<Source> = reader.sources().to_vec();
     let mut ids = HashSet::new();
+    let mut accepted = 0u64;
     let mut skipped = Vec::new();
     let mut problem = |p: Problem| match on_error {
         OnError::Fail => Err(Error::BadRecord(Box::new(p))),
@@ -166,6 +170,7 @@ pub fn ingest<T: Mapped>(
                         format!("id {id:?} was already used by an earlier record"),
                     ))?;
                 } else {
+                    accepted += 1;
                     accept(Accepted {
                         id,
                         source,
@@ -182,7 +187,30 @@ pub fn ingest<T: Mapped>(
         Ok(())
     })?;
     progress.finish();
+    if accepted == 0 && !skipped.is_empty() {
+        return Err(nothing_accepted(&skipped));
+    }
     Ok(skipped)
+}
+
+/// The error of a run whose every record was skipped: there is nothing to work on, and an empty
+/// result with exit code 0 would look like success.
+fn nothing_accepted(skipped: &[Problem]) -> Error {
+    let mut reasons: std::collections::BTreeMap<&str, usize> = Default::default();
+    for p in skipped {
+        *reasons.entry(p.reason.as_str()).or_default() += 1;
+    }
+    let reasons: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
+    let mut message = format!(
+        "every one of the {} records read was skipped ({}), none accepted; first: {}",
+        skipped.len(),
+        reasons.join(", "),
+        skipped[0]
+    );
+    if let Some(last) = skipped.get(1..).and_then(|rest| rest.last()) {
+        message.push_str(&format!("; last: {last}"));
+    }
+    Error::NoInput(message)
 }
 
 /// A record parsed and mapped, before its id is settled.

@@ -60,7 +60,7 @@ pub fn parse_record<'a>(line: &'a [u8], fields: &FieldNames) -> Result<JsonRecor
     let picked = Picker { fields }
         .deserialize(&mut de)
         .and_then(|p| de.end().map(|_| p))
-        .map_err(|e| (ProblemKind::MalformedJson, format!("malformed JSON: {e}")))?;
+        .map_err(|e| (ProblemKind::MalformedJson, malformed(text, &e)))?;
     let id = match picked.id {
         None | Some(Value::Null) => None,
         Some(Value::Str(s)) => Some(s),
@@ -107,6 +107,22 @@ pub fn parse_record<'a>(line: &'a [u8], fields: &FieldNames) -> Result<JsonRecor
         source: scalar(picked.source),
         date: scalar(picked.date),
     })
+}
+
+/// The message of a line that is not one JSON object, with a hint when the file looks like one
+/// JSON document (an array, or an object spread over lines) rather than JSON Lines.
+fn malformed(line: &str, e: &serde_json::Error) -> String {
+    let start = line.trim_start();
+    let hint = if start.starts_with('[') {
+        "; JSON Lines is expected: one JSON object per line, not an array (convert with \
+         `jq -c '.[]' FILE > FILE.jsonl`)"
+    } else if start.trim_end() == "{" {
+        "; JSON Lines is expected: one whole JSON object per line, not an object spread over \
+         several lines (convert with `jq -c . FILE > FILE.jsonl`)"
+    } else {
+        ""
+    };
+    format!("malformed JSON: {e}{hint}")
 }
 
 enum Value<'a> {

@@ -5,7 +5,7 @@
 //! skipped over without being held.
 
 use crate::error::{Error, Problem, ProblemKind, Result};
-use crate::io::{decompress, Compression, Format, Location, Source};
+use crate::io::{decompress_noting, sniff, Compression, DecompressNotes, Format, Location, Source};
 use std::fs::File;
 use std::io::{self, BufRead, Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -40,6 +40,9 @@ pub struct SourceStats {
     pub records: u64,
     /// Whitespace-only lines, which are not records.
     pub blank_lines: u64,
+    /// What was tolerated while reading (zero padding after the last gzip member), for the summary
+    /// and the user; not problems with any record.
+    pub warnings: Vec<String>,
 }
 
 /// Reads every source in turn.
@@ -51,12 +54,14 @@ pub struct CorpusReader {
     bytes_read: Arc<AtomicU64>,
     stats: Vec<SourceStats>,
     stdin_spool: Option<Box<dyn Write + Send>>,
+    sniff_names: bool,
 }
 
 struct OpenSource {
     index: usize,
     reader: Box<dyn BufRead + Send>,
     line: u64,
+    notes: DecompressNotes,
 }
 
 impl CorpusReader {
@@ -71,7 +76,14 @@ impl CorpusReader {
             bytes_read: Arc::new(AtomicU64::new(0)),
             stats,
             stdin_spool: None,
+            sniff_names: true,
         }
+    }
+
+    /// Whether file names may mark a file as a format overlap does not read (`.csv`, `.tsv`;
+    /// default: yes). Magic numbers (Parquet, zip, PDF, images, programs, NUL bytes) always do.
+    pub fn sniff_names(&mut self, by_name: bool) {
+        self.sniff_names = by_name;
     }
 
     /// Copy every line read from standard input to `spool` (one line per line, so line numbers
@@ -133,8 +145,21 @@ impl CorpusReader {
                 }
                 let index = self.next_source;
                 self.next_source += 1;
-                let (reader, compression) = self.open_source(index)?;
+                let (mut reader, compression, notes) = self.open_source(index)?;
                 self.stats[index].compression = compression;
+                let source = &self.sources[index];
+                // A read error here is left to the first line's read, which reports it with its line.
+                let head = reader.fill_buf().unwrap_or_default();
+                if let Some(kind) = sniff(&source.name, head, self.sniff_names) {
+                    self.stats[index].records += 1;
+                    return Ok(Some(ReadItem::Problem(Problem {
+                        file: source.name.clone(),
+                        line: None,
+                        id: source.text_id.clone(),
+                        reason: ProblemKind::UnsupportedFormat,
+                        message: kind.to_string(),
+                    })));
+                }
                 if self.sources[index].format == Format::Text {
                     return Ok(Some(self.read_text(index, reader)));
                 }
@@ -142,27 +167,38 @@ impl CorpusReader {
                     index,
                     reader,
                     line: 0,
+                    notes,
                 });
             }
             if let Some(item) = self.next_line()? {
                 return Ok(Some(item));
             }
-            self.open = None;
+            if let Some(open) = self.open.take() {
+                let zeros = open.notes.trailing_zeros();
+                if zeros > 0 {
+                    self.stats[open.index].warnings.push(format!(
+                        "{zeros} zero bytes after the last gzip member ignored (padding)"
+                    ));
+                }
+            }
         }
     }
 
-    fn open_source(&self, index: usize) -> Result<(Box<dyn BufRead + Send>, Compression)> {
+    fn open_source(
+        &self,
+        index: usize,
+    ) -> Result<(Box<dyn BufRead + Send>, Compression, DecompressNotes)> {
         let source = &self.sources[index];
         let counter = Arc::clone(&self.bytes_read);
         let opened = match &source.location {
             Location::Path(path) => {
                 let file = File::open(path).map_err(|e| Error::io(path, e))?;
-                decompress(CountingReader {
+                decompress_noting(CountingReader {
                     inner: file,
                     counter,
                 })
             }
-            Location::Stdin => decompress(CountingReader {
+            Location::Stdin => decompress_noting(CountingReader {
                 inner: io::stdin(),
                 counter,
             }),
@@ -238,11 +274,16 @@ impl CorpusReader {
                         ),
                     ))
                 }
-                Ok(Line::Complete) => ReadItem::Record(RawRecord {
-                    source: index as u32,
-                    line,
-                    bytes,
-                }),
+                Ok(Line::Complete) => {
+                    if line == 1 {
+                        strip_bom(&mut bytes);
+                    }
+                    ReadItem::Record(RawRecord {
+                        source: index as u32,
+                        line,
+                        bytes,
+                    })
+                }
             };
             open.line = line;
             if is_stdin {
@@ -266,6 +307,14 @@ impl CorpusReader {
             }
             return Ok(Some(outcome));
         }
+    }
+}
+
+/// Drop a UTF-8 byte order mark from the start of a file's first line: editors on Windows write
+/// one, and it is not part of the first record.
+fn strip_bom(line: &mut Vec<u8>) {
+    if line.starts_with(b"\xef\xbb\xbf") {
+        line.drain(..3);
     }
 }
 
@@ -339,6 +388,9 @@ pub fn copy_lines(
             Line::Complete | Line::TooLong(_) => line += 1,
         }
         if line == next {
+            if line == 1 {
+                strip_bom(&mut buf);
+            }
             out.write_all(&buf)?;
             out.write_all(b"\n")?;
             wanted.next();
@@ -391,6 +443,46 @@ mod tests {
         let mut out = Vec::new();
         copy_lines(&mut Cursor::new(b"a\nb\nc\nd"), &[2, 4], 100, &mut out).unwrap();
         assert_eq!(out, b"b\nd\n");
+    }
+
+    #[test]
+    fn a_byte_order_mark_on_line_one_is_dropped_and_binary_files_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let bom = dir.path().join("bom.jsonl");
+        std::fs::write(&bom, b"\xef\xbb\xbf{\"a\":1}\n\xef\xbb\xbf{\"b\":2}\n").unwrap();
+        let bin = dir.path().join("data.parquet");
+        std::fs::write(&bin, b"PAR1\0\0\0").unwrap();
+        let sources = [(bom, "bom.jsonl"), (bin, "data.parquet")]
+            .map(|(path, name)| Source {
+                location: Location::Path(path),
+                name: name.into(),
+                format: Format::Jsonl,
+                text_id: None,
+            })
+            .to_vec();
+        let mut reader = CorpusReader::new(sources, 100);
+        let items = reader.next_batch(100, 1 << 20).unwrap();
+        assert!(matches!(&items[0], ReadItem::Record(r) if r.bytes == b"{\"a\":1}"));
+        // Only the start of the file is a byte order mark; later, the bytes are the record's.
+        assert!(matches!(&items[1], ReadItem::Record(r) if r.bytes.starts_with(b"\xef")));
+        assert!(matches!(&items[2], ReadItem::Problem(p)
+            if p.reason == ProblemKind::UnsupportedFormat && p.file == "data.parquet"
+                && p.message.contains("Parquet")));
+        assert_eq!(items.len(), 3);
+        assert_eq!(reader.stats()[1].records, 1);
+    }
+
+    #[test]
+    fn copy_lines_drops_the_byte_order_mark_too() {
+        let mut out = Vec::new();
+        copy_lines(
+            &mut Cursor::new(b"\xef\xbb\xbfa\nb"),
+            &[1, 2],
+            100,
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(out, b"a\nb\n");
     }
 
     #[test]

@@ -381,10 +381,14 @@ pub fn run(
             .iter()
             .zip(reader.stats())
             .map(|(s, st)| {
-                serde_json::json!({
+                let mut input = serde_json::json!({
                     "path": s.name, "format": s.format, "compression": st.compression,
                     "records": st.records, "blank_lines": st.blank_lines,
-                })
+                });
+                if !st.warnings.is_empty() {
+                    input["warnings"] = serde_json::json!(st.warnings);
+                }
+                input
             })
             .collect(),
         skipped_by_reason,
