@@ -12,7 +12,7 @@ use crate::error::{Error, Problem, ProblemKind, Result};
 use crate::io::output::{create, ms, write_json, write_line};
 use crate::io::{
     copy_lines, decompress, ingest, BlockWriter, Compression, CorpusInput, CorpusReader, Format,
-    Location, OnError, Source,
+    Location, OnError, Source, SourceStats,
 };
 use crate::progress::{Progress, Unit};
 use crate::sketch::LshParams;
@@ -188,19 +188,25 @@ pub fn run(options: &JobOptions, config: &DedupConfig, progress: &dyn Progress) 
     let started = Instant::now();
     let mut timings = BTreeMap::new();
     std::fs::create_dir_all(&options.out_dir).map_err(|e| Error::io(&options.out_dir, e))?;
-    let spool_path = options.out_dir.join(".stdin-spool.jsonl");
-    let _spool_guard = RemoveOnDrop(spool_path.clone());
 
     let sketcher = Sketcher::new(config);
     let mut reader = options.input.open()?;
-    if options.write_deduped
-        && reader
-            .sources()
-            .iter()
-            .any(|s| s.location == Location::Stdin)
-    {
-        let spool = File::create(&spool_path).map_err(|e| Error::io(&spool_path, e))?;
-        reader.spool_stdin_to(Box::new(BufWriter::new(spool)));
+    // Inputs that cannot be read twice (stdin, FIFOs, `<(...)`) are copied during the first pass
+    // for the second one, which writes the kept records.
+    let mut spools: Vec<Option<PathBuf>> = vec![None; reader.sources().len()];
+    let mut spool_guards = Vec::new();
+    if options.write_deduped {
+        let once: Vec<usize> = (0..spools.len())
+            .filter(|&i| !reader.sources()[i].can_be_read_again())
+            .collect();
+        for i in once {
+            let name = format!(".overlap-tmp-spool-{}-{i}", std::process::id());
+            let path = options.out_dir.join(name);
+            let spool = File::create(&path).map_err(|e| Error::io(&path, e))?;
+            spool_guards.push(RemoveOnDrop(path.clone()));
+            reader.spool_to(i, Box::new(BufWriter::new(spool)));
+            spools[i] = Some(path);
+        }
     }
 
     // Stage 1: read, parse and sketch.
@@ -285,7 +291,8 @@ pub fn run(options: &JobOptions, config: &DedupConfig, progress: &dyn Progress) 
         outputs.extend(write_deduped(
             out,
             reader.sources(),
-            &spool_path,
+            reader.stats(),
+            &spools,
             &state.docs,
             &assignment,
             options.input.max_record_bytes,
@@ -377,7 +384,8 @@ fn write_pairs(
 fn write_deduped(
     out: &Path,
     sources: &[Source],
-    spool: &Path,
+    stats: &[SourceStats],
+    spools: &[Option<PathBuf>],
     docs: &[DocMeta],
     assignment: &Assignment,
     max_record_bytes: usize,
@@ -393,13 +401,13 @@ fn write_deduped(
         .filter(|&s| sources[s].format == Format::Jsonl)
         .collect();
     if !jsonl.is_empty() {
-        let compression = output_compression(sources, &jsonl)?;
+        let compression = output_compression(sources, stats, &jsonl);
         let name = format!("deduped.jsonl{}", compression.extension());
         let path = out.join(&name);
         let io = |e: std::io::Error| Error::io(&path, e);
         let mut w = BlockWriter::new(create(&path)?, compression);
         for &s in &jsonl {
-            let (mut reader, _) = open_again(&sources[s], spool)?;
+            let (mut reader, _) = open_again(&sources[s], spools[s].as_deref())?;
             copy_lines(&mut reader, &kept_lines[s], max_record_bytes, &mut w)
                 .map_err(|e| Error::io(&sources[s].name, e))?;
         }
@@ -415,7 +423,7 @@ fn write_deduped(
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         }
-        let (mut reader, _) = open_again(source, spool)?;
+        let (mut reader, _) = open_again(source, spools[s].as_deref())?;
         let mut w = create(&target)?;
         std::io::copy(&mut reader, &mut w)
             .and_then(|_| w.flush())
@@ -427,32 +435,38 @@ fn write_deduped(
     Ok(written)
 }
 
-fn output_compression(sources: &[Source], jsonl: &[usize]) -> Result<Compression> {
+/// The compression of the JSONL inputs (as found while reading them) when they agree, gzip when
+/// they do not; standard input counts as plain.
+fn output_compression(sources: &[Source], stats: &[SourceStats], jsonl: &[usize]) -> Compression {
     let mut found = None;
     for &s in jsonl {
         let c = match &sources[s].location {
             Location::Stdin => Compression::None,
-            Location::Path(p) => {
-                let f = File::open(p).map_err(|e| Error::io(p, e))?;
-                decompress(f).map_err(|e| Error::io(p, e))?.1
-            }
+            Location::Path(_) => stats[s].compression,
         };
         match found {
             None => found = Some(c),
-            Some(prev) if prev != c => return Ok(Compression::Gzip),
+            Some(prev) if prev != c => return Compression::Gzip,
             _ => {}
         }
     }
-    Ok(found.unwrap_or(Compression::Gzip))
+    found.unwrap_or(Compression::Gzip)
 }
 
+/// Open a source for the second pass: its spool copy if it had to be spooled, else the file.
 fn open_again(
     source: &Source,
-    spool: &Path,
+    spool: Option<&Path>,
 ) -> Result<(Box<dyn std::io::BufRead + Send>, Compression)> {
-    let path: &Path = match &source.location {
-        Location::Path(p) => p,
-        Location::Stdin => spool,
+    let path: &Path = match (&source.location, spool) {
+        (_, Some(spool)) => spool,
+        (Location::Path(p), None) => p,
+        (Location::Stdin, None) => {
+            return Err(Error::io(
+                "-",
+                std::io::Error::other("standard input was not spooled"),
+            ))
+        }
     };
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     decompress(file).map_err(|e| Error::io(path, e))

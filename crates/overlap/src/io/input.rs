@@ -58,6 +58,19 @@ pub struct Source {
     pub text_id: Option<String>,
 }
 
+impl Source {
+    /// True when the source can be opened and read a second time with the same bytes: a regular
+    /// file. Standard input, FIFOs, process substitutions (`<(...)`, a pipe under `/dev/fd`) and
+    /// devices are read once; a job that needs them twice spools them (see
+    /// [`crate::io::CorpusReader::spool_to`]).
+    pub fn can_be_read_again(&self) -> bool {
+        match &self.location {
+            Location::Stdin => false,
+            Location::Path(p) => std::fs::metadata(p).is_ok_and(|m| m.is_file()),
+        }
+    }
+}
+
 /// Expand the user's input arguments into sources, in order.
 ///
 /// `-` is standard input (JSON Lines). A directory contributes every non-hidden file below it; files

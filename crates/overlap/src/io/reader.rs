@@ -53,7 +53,7 @@ pub struct CorpusReader {
     max_record_bytes: usize,
     bytes_read: Arc<AtomicU64>,
     stats: Vec<SourceStats>,
-    stdin_spool: Option<Box<dyn Write + Send>>,
+    spools: Vec<Option<Box<dyn Write + Send>>>,
     sniff_names: bool,
 }
 
@@ -68,6 +68,7 @@ impl CorpusReader {
     /// A reader over `sources`; records over `max_record_bytes` become [`ProblemKind::TooLarge`].
     pub fn new(sources: Vec<Source>, max_record_bytes: usize) -> Self {
         let stats = vec![SourceStats::default(); sources.len()];
+        let spools = sources.iter().map(|_| None).collect();
         CorpusReader {
             sources,
             next_source: 0,
@@ -75,7 +76,7 @@ impl CorpusReader {
             max_record_bytes,
             bytes_read: Arc::new(AtomicU64::new(0)),
             stats,
-            stdin_spool: None,
+            spools,
             sniff_names: true,
         }
     }
@@ -86,10 +87,24 @@ impl CorpusReader {
         self.sniff_names = by_name;
     }
 
-    /// Copy every line read from standard input to `spool` (one line per line, so line numbers
-    /// agree), so that a second pass can re-read it.
+    /// Copy what is read of source `index` to `spool`, so that a second pass can read it again
+    /// although the source itself cannot be (standard input, a FIFO, a process substitution): every
+    /// line of a JSONL source, decompressed (a line that could not be read as an empty line, so line
+    /// numbers agree), or the bytes of a text source.
+    pub fn spool_to(&mut self, index: usize, spool: Box<dyn Write + Send>) {
+        self.spools[index] = Some(spool);
+    }
+
+    /// Copy every line read from standard input to `spool`: [`CorpusReader::spool_to`] for each
+    /// standard-input source.
     pub fn spool_stdin_to(&mut self, spool: Box<dyn Write + Send>) {
-        self.stdin_spool = Some(spool);
+        if let Some(i) = self
+            .sources
+            .iter()
+            .position(|s| s.location == Location::Stdin)
+        {
+            self.spool_to(i, spool);
+        }
     }
 
     /// The sources, in order.
@@ -138,8 +153,10 @@ impl CorpusReader {
         loop {
             if self.open.is_none() {
                 if self.next_source == self.sources.len() {
-                    if let Some(mut spool) = self.stdin_spool.take() {
-                        spool.flush().map_err(|e| Error::io("stdin spool", e))?;
+                    for (source, spool) in self.sources.iter().zip(&mut self.spools) {
+                        if let Some(mut spool) = spool.take() {
+                            spool.flush().map_err(|e| spool_error(source, e))?;
+                        }
                     }
                     return Ok(None);
                 }
@@ -161,7 +178,14 @@ impl CorpusReader {
                     })));
                 }
                 if self.sources[index].format == Format::Text {
-                    return Ok(Some(self.read_text(index, reader)));
+                    let item = self.read_text(index, reader);
+                    if let (ReadItem::Record(r), Some(spool)) = (&item, &mut self.spools[index]) {
+                        let source = &self.sources[index];
+                        spool
+                            .write_all(&r.bytes)
+                            .map_err(|e| spool_error(source, e))?;
+                    }
+                    return Ok(Some(item));
                 }
                 self.open = Some(OpenSource {
                     index,
@@ -240,7 +264,6 @@ impl CorpusReader {
             return Ok(None);
         };
         let index = open.index;
-        let is_stdin = self.sources[index].location == Location::Stdin;
         loop {
             let mut bytes = Vec::new();
             let read = read_line(&mut open.reader, &mut bytes, self.max_record_bytes);
@@ -286,17 +309,15 @@ impl CorpusReader {
                 }
             };
             open.line = line;
-            if is_stdin {
-                if let Some(spool) = self.stdin_spool.as_mut() {
-                    let kept: &[u8] = match &outcome {
-                        ReadItem::Record(r) => &r.bytes,
-                        ReadItem::Problem(_) => b"",
-                    };
-                    spool
-                        .write_all(kept)
-                        .and_then(|_| spool.write_all(b"\n"))
-                        .map_err(|e| Error::io("stdin spool", e))?;
-                }
+            if let Some(spool) = self.spools[index].as_mut() {
+                let kept: &[u8] = match &outcome {
+                    ReadItem::Record(r) => &r.bytes,
+                    ReadItem::Problem(_) => b"",
+                };
+                spool
+                    .write_all(kept)
+                    .and_then(|_| spool.write_all(b"\n"))
+                    .map_err(|e| spool_error(&self.sources[index], e))?;
             }
             if let ReadItem::Record(r) = &outcome {
                 if r.bytes.iter().all(u8::is_ascii_whitespace) {
@@ -308,6 +329,10 @@ impl CorpusReader {
             return Ok(Some(outcome));
         }
     }
+}
+
+fn spool_error(source: &Source, e: io::Error) -> Error {
+    Error::io(format!("the spool copy of {}", source.name), e)
 }
 
 /// Drop a UTF-8 byte order mark from the start of a file's first line: editors on Windows write
