@@ -177,7 +177,7 @@ fn find_records(corpus: &str, fields: &FieldNames, ids: &[&str]) -> Result<Vec<S
             let id = rec
                 .id
                 .map(|i| i.into_owned())
-                .unwrap_or_else(|| r.line.to_string());
+                .unwrap_or_else(|| overlap::io::ids::generated_id(corpus, r.line));
             for (slot, want) in found.iter_mut().zip(ids) {
                 if slot.is_none() && id == *want {
                     *slot = Some(rec.text.clone().into_owned());

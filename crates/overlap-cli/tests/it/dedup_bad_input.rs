@@ -88,8 +88,10 @@ fn skip_lists_every_bad_record_and_loses_none() {
     }
     let clusters = read_jsonl(&out.join("clusters.jsonl"));
     let ids: Vec<&str> = clusters.iter().map(|c| c["id"].as_str().unwrap()).collect();
-    // An empty document is data, not a bad record: accepted, kept, marked.
-    assert_eq!(ids, ["good-1", "empty", "9", "good-2"]);
+    // An empty document is data, not a bad record: accepted, kept, marked. A record without an id
+    // gets FILE:LINE.
+    let generated = format!("{}:9", input.display());
+    assert_eq!(ids, ["good-1", "empty", &generated, "good-2"]);
     assert_eq!(clusters[1]["empty"], true);
     assert_eq!(clusters[1]["kept"], true);
     // good-2 repeats good-1's text: an exact duplicate.

@@ -419,7 +419,9 @@ fn write_deduped(
             continue;
         }
         let id = source.text_id.as_deref().unwrap_or("-");
-        let target = out.join("deduped").join(safe_relative_path(id));
+        let target = out
+            .join("deduped")
+            .join(crate::io::ids::id_to_relative_path(id));
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         }
@@ -470,19 +472,6 @@ fn open_again(
     };
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     decompress(file).map_err(|e| Error::io(path, e))
-}
-
-/// A relative path that stays inside the output folder: only normal components of `id` are kept.
-fn safe_relative_path(id: &str) -> PathBuf {
-    let p: PathBuf = Path::new(id)
-        .components()
-        .filter(|c| matches!(c, std::path::Component::Normal(_)))
-        .collect();
-    if p.as_os_str().is_empty() {
-        PathBuf::from("document")
-    } else {
-        p
-    }
 }
 
 #[allow(clippy::too_many_arguments)]

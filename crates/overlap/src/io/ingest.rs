@@ -94,7 +94,7 @@ pub type Skipped = Vec<Problem>;
 
 /// Read every record of `reader`, map its text with `map` (in parallel), and give each accepted
 /// document to `accept` in input order. Bad records stop the run or are collected, as `on_error`
-/// says. A record without an id gets its line number (`NAME:LINE` when there are several sources).
+/// says. A record without an id gets `NAME:LINE` (see [`crate::io::ids`] for the id rules).
 pub fn ingest<T: Mapped>(
     reader: &mut CorpusReader,
     fields: &FieldNames,
@@ -109,6 +109,8 @@ pub fn ingest<T: Mapped>(
     let counter = reader.bytes_read();
     let sources: Vec<Source> = reader.sources().to_vec();
     let mut ids = HashSet::new();
+    // The ids generated for records without one, to explain a later clash with a given id.
+    let mut generated = HashSet::new();
     let mut accepted = 0u64;
     let mut skipped = Vec::new();
     let mut problem = |p: Problem| match on_error {
@@ -153,9 +155,19 @@ pub fn ingest<T: Mapped>(
                     }
                 };
                 let src = &sources[source as usize];
-                let id = id.unwrap_or_else(|| match sources.len() {
-                    1 => line.to_string(),
-                    _ => format!("{}:{line}", src.name),
+                let key = |id: &str| xxhash_rust::xxh3::xxh3_128(id.as_bytes());
+                let given = id.is_some();
+                let id = id.unwrap_or_else(|| {
+                    // The id rule of the README: `FILE:LINE`, made free of earlier ids with `#N`.
+                    let base = crate::io::ids::generated_id(&src.name, line);
+                    let mut id = base.clone();
+                    let mut n = 2u64;
+                    while ids.contains(&key(&id)) {
+                        id = format!("{base}#{n}");
+                        n += 1;
+                    }
+                    generated.insert(key(&id));
+                    id
                 });
                 let located = |reason, message: String| Problem {
                     file: src.name.clone(),
@@ -164,11 +176,16 @@ pub fn ingest<T: Mapped>(
                     reason,
                     message,
                 };
-                if !ids.insert(xxhash_rust::xxh3::xxh3_128(id.as_bytes())) {
-                    problem(located(
-                        ProblemKind::DuplicateId,
-                        format!("id {id:?} was already used by an earlier record"),
-                    ))?;
+                if !ids.insert(key(&id)) {
+                    let message = if given && generated.contains(&key(&id)) {
+                        format!(
+                            "id {id:?} was already given to an earlier record without an id \
+                             (records without an id get FILE:LINE)"
+                        )
+                    } else {
+                        format!("id {id:?} was already used by an earlier record")
+                    };
+                    problem(located(ProblemKind::DuplicateId, message))?;
                 } else {
                     accepted += 1;
                     accept(Accepted {

@@ -144,11 +144,13 @@ fn walk(
         if file_type.is_dir() {
             walk(root, &path, root_name, format, out)?;
         } else if path.is_file() {
+            // Names are kept byte for byte (escaped where they are not UTF-8), so that two files
+            // never share an id.
             let relative = path
                 .strip_prefix(root)
                 .unwrap_or(&path)
                 .components()
-                .map(|c| c.as_os_str().to_string_lossy())
+                .map(|c| crate::io::ids::name_to_id(c.as_os_str()))
                 .collect::<Vec<_>>()
                 .join("/");
             let format = format.unwrap_or_else(|| Format::from_name(&relative));

@@ -1,6 +1,7 @@
 //! Reading corpora and writing results: input discovery, compression, JSONL records.
 
 mod compression;
+pub mod ids;
 mod ingest;
 mod input;
 mod json;

@@ -167,7 +167,12 @@ impl CorpusReader {
                 let source = &self.sources[index];
                 // A read error here is left to the first line's read, which reports it with its line.
                 let head = reader.fill_buf().unwrap_or_default();
-                if let Some(kind) = sniff(&source.name, head, self.sniff_names) {
+                // In JSON Lines a NUL byte is one broken line, reported with its line; the file's
+                // other records still count.
+                let kind = sniff(&source.name, head, self.sniff_names).filter(|k| {
+                    !(source.format == Format::Jsonl && *k == crate::io::Unsupported::Binary)
+                });
+                if let Some(kind) = kind {
                     self.stats[index].records += 1;
                     return Ok(Some(ReadItem::Problem(Problem {
                         file: source.name.clone(),

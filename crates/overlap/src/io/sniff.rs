@@ -27,8 +27,9 @@ pub enum Unsupported {
     Executable(&'static str),
     /// Another archive or compressed format overlap does not decompress (bzip2, xz, 7z, tar).
     Archive(&'static str),
-    /// Any other binary file: a NUL byte in its first block (text and JSON Lines never hold one;
-    /// UTF-16 text does, and is not read either).
+    /// Any other binary file: a NUL byte in its first block (text never holds one; UTF-16 text
+    /// does, and is not read either). The reader applies this to text files only: in JSON Lines a
+    /// NUL byte is a broken line.
     Binary,
 }
 

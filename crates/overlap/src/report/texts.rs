@@ -165,7 +165,10 @@ fn read_sources(
                     };
                     let index = match parsed.id {
                         Some(id) => wanted.get(id.as_ref()).copied(),
-                        None if id_sources == 1 => {
+                        // Outputs of versions before the `FILE:LINE` rule had the bare line number.
+                        None if id_sources == 1
+                            && wanted.contains_key(record.line.to_string().as_str()) =>
+                        {
                             wanted.get(record.line.to_string().as_str()).copied()
                         }
                         // `NAME:LINE`, where NAME is the input as the job was given it: the path
