@@ -8,6 +8,7 @@ mod dedup_bad_input;
 mod dedup_outputs;
 mod dedup_recall;
 mod empty_documents;
+mod report_checks;
 mod reuse;
 mod sketch;
 mod usage_errors;
