@@ -25,6 +25,8 @@ pub mod io;
 pub mod progress;
 pub mod report;
 pub mod reuse;
+#[cfg(test)]
+mod robustness_tests;
 pub mod sketch;
 pub mod text;
 

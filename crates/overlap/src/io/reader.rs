@@ -165,8 +165,24 @@ impl CorpusReader {
                 let (mut reader, compression, notes) = self.open_source(index)?;
                 self.stats[index].compression = compression;
                 let source = &self.sources[index];
-                // A read error here is left to the first line's read, which reports it with its line.
-                let head = reader.fill_buf().unwrap_or_default();
+                let head = match reader.fill_buf() {
+                    Ok(head) => head,
+                    // A stream that fails at once (a gzip header cut short) must say so here: a
+                    // decoder that failed may read as empty afterwards.
+                    Err(e) => {
+                        let text = source.format == Format::Text;
+                        self.stats[index].records += u64::from(text);
+                        return Ok(Some(ReadItem::Problem(Problem {
+                            file: source.name.clone(),
+                            line: (!text).then_some(1),
+                            id: source.text_id.clone(),
+                            reason: ProblemKind::Truncated,
+                            message: format!(
+                                "input cannot be read from its start ({e}); nothing of it is read"
+                            ),
+                        })));
+                    }
+                };
                 // In JSON Lines a NUL byte is one broken line, reported with its line; the file's
                 // other records still count.
                 let kind = sniff(&source.name, head, self.sniff_names).filter(|k| {
@@ -500,6 +516,30 @@ mod tests {
                 && p.message.contains("Parquet")));
         assert_eq!(items.len(), 3);
         assert_eq!(reader.stats()[1].records, 1);
+    }
+
+    /// Found by the property tests (`robustness_tests`): a gzip file cut inside its header read as
+    /// an empty file, with no problem reported.
+    #[test]
+    fn a_gzip_header_cut_short_is_a_truncation_not_an_empty_file() {
+        let mut w = crate::io::CompressedWriter::new(Vec::new(), Compression::Gzip).unwrap();
+        w.write_all(b"{\"text\": \"x\"}\n").unwrap();
+        let bytes = w.finish().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cut.jsonl.gz");
+        std::fs::write(&path, &bytes[..4]).unwrap();
+        let source = Source {
+            location: Location::Path(path),
+            name: "cut.jsonl.gz".into(),
+            format: Format::Jsonl,
+            text_id: None,
+        };
+        let mut reader = CorpusReader::new(vec![source], 100);
+        let items = reader.next_batch(100, 1 << 20).unwrap();
+        assert!(
+            matches!(&items[..], [ReadItem::Problem(p)] if p.reason == ProblemKind::Truncated && p.line == Some(1)),
+            "{items:?}"
+        );
     }
 
     #[test]
