@@ -13,8 +13,8 @@ pub struct InputArgs {
     #[arg(required = true, value_name = "INPUT", value_parser = non_empty_path)]
     pub inputs: Vec<String>,
 
-    /// JSON field holding the document id. Records without it get their line number
-    /// (`FILE:LINE` when there are several inputs).
+    /// JSON field holding the document id (kept exactly, numbers as written). Records without
+    /// it get `FILE:LINE`.
     #[arg(long, default_value = "id", value_name = "NAME")]
     pub id_field: String,
 
