@@ -28,8 +28,9 @@ pub struct InputArgs {
     pub format: Option<FormatArg>,
 
     /// What to do with a bad record (malformed JSON, invalid UTF-8, missing text,
-    /// duplicate id, oversized record, truncated file): stop with exit code 1, or skip it and list
-    /// it in summary.json.
+    /// duplicate id, oversized record, truncated file, a file in a format overlap does not read
+    /// such as Parquet, CSV, PDF or an image): stop with exit code 1, or skip it and list it in
+    /// summary.json. Empty texts are not bad records: they are accepted and marked "empty".
     #[arg(long, value_enum, default_value_t = OnErrorArg::Fail)]
     pub on_error: OnErrorArg,
 
