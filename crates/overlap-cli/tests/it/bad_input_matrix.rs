@@ -327,6 +327,16 @@ fn cases() -> Vec<Case> {
             skipped: &[],
         },
         Case {
+            name: "a FIFO with --report is not opened again for texts",
+            command: "dedup",
+            setup: |d| fifo(d, "pipe.jsonl", TWO),
+            args: &["--report"],
+            code: 0,
+            messages: &["input pipe.jsonl is not a regular file (a pipe?)"],
+            ids: &["a", "b"],
+            skipped: &[],
+        },
+        Case {
             name: "a text FIFO is read once",
             command: "dedup",
             setup: |d| fifo(d, "pipe.txt", b"a text document arriving through a pipe"),

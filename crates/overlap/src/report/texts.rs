@@ -74,6 +74,16 @@ pub(crate) fn load_texts(
                     continue;
                 }
                 let path = PathBuf::from(&info.path);
+                if path.exists() && !path.is_file() && !path.is_dir() {
+                    // A FIFO or process substitution was read once by the job; opening it again
+                    // would wait forever for a writer.
+                    warnings.push(format!(
+                        "input {} is not a regular file (a pipe?) and cannot be read again; \
+                         the report has no texts from it",
+                        info.path
+                    ));
+                    continue;
+                }
                 if !path.is_file() {
                     missing_inputs.push(info.path.clone());
                     warnings.push(format!(
