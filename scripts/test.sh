@@ -10,10 +10,14 @@ if [ ! -d ../shared/data ]; then
   exit 1
 fi
 
-# One build profile (release) for everything: the integration tests run the real binary on real corpora.
-cargo nextest run --workspace --release --no-fail-fast
-cargo test --workspace --release --doc
-
+# Every prerequisite is checked before anything is compiled, so a missing one is said at once, not
+# after minutes of cargo tests.
+missing=0
+if ! command -v cargo-nextest >/dev/null; then
+  echo "error: cargo-nextest is missing: the test runner of this suite." >&2
+  echo "  Install it with: cargo install cargo-nextest --locked" >&2
+  missing=1
+fi
 # Browser tests of the HTML report: the real binary writes reports, headless Chromium (driven by
 # playwright-core, which downloads no browser) opens them.
 chromium="${CHROMIUM_PATH:-/usr/bin/chromium}"
@@ -21,12 +25,24 @@ if [ ! -x "$chromium" ]; then
   echo "error: Chromium is missing ($chromium) and the report's browser tests need it." >&2
   echo "  Install it with: sudo apt-get install -y chromium   (Debian/Ubuntu; .ci/run does this)" >&2
   echo "  or point CHROMIUM_PATH at a Chromium or Chrome binary." >&2
-  exit 1
+  missing=1
 fi
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   echo "error: Node.js 20+ and npm are needed for the report's browser tests (tests/browser)." >&2
+  echo "  Install them with: sudo apt-get install -y nodejs npm   (or from https://nodejs.org)" >&2
+  missing=1
+elif ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)'; then
+  echo "error: Node.js $(node --version) is too old; the browser tests need Node.js 20+." >&2
+  missing=1
+fi
+if [ "$missing" -ne 0 ]; then
   exit 1
 fi
+
+# One build profile (release) for everything: the integration tests run the real binary on real corpora.
+cargo nextest run --workspace --release --no-fail-fast
+cargo test --workspace --release --doc
+
 # npm ci when node_modules is missing or does not match package-lock.json.
 if ! node -e '
   const path = require("path"), dir = process.argv[1];

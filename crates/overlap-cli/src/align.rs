@@ -1,5 +1,6 @@
 //! `overlap align`: the passages two documents share.
 
+use crate::ranges::{int32, real, share, Bound};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use overlap::align::{align, AlignConfig, Alignment, PassageKind};
@@ -106,33 +107,35 @@ pub fn run(args: AlignArgs) -> Result<()> {
 pub struct AlignTuning {
     /// Weighted word overlap (Dice, 0 to 1) at or above which two sentences are a rewording of
     /// each other.
-    #[arg(long, default_value_t = AlignConfig::default().reworded_dice, value_name = "D")]
+    #[arg(long, default_value_t = AlignConfig::default().reworded_dice, value_name = "D", value_parser = share())]
     pub reworded_dice: f64,
 
     /// Share of a sentence's weighted words found in a longer sentence at or above which it is a
     /// reworded part of it.
-    #[arg(long, default_value_t = AlignConfig::default().reworded_containment, value_name = "C")]
+    #[arg(long, default_value_t = AlignConfig::default().reworded_containment, value_name = "C", value_parser = share())]
     pub reworded_containment: f64,
 
     /// Fewest content words two sentences must share to pair as reworded.
-    #[arg(long, default_value_t = AlignConfig::default().min_shared_content_words, value_name = "N")]
+    #[arg(long, default_value_t = AlignConfig::default().min_shared_content_words, value_name = "N",
+          value_parser = int32(1, u32::MAX as u64))]
     pub min_shared_words: u32,
 
     /// Weighted word overlap enough for the sentences next to an aligned pair to align too.
-    #[arg(long, default_value_t = AlignConfig::default().context_dice, value_name = "D")]
+    #[arg(long, default_value_t = AlignConfig::default().context_dice, value_name = "D", value_parser = share())]
     pub context_dice: f64,
 
     /// Share of a sentence inside the partner of its aligned neighbour enough to join it.
-    #[arg(long, default_value_t = AlignConfig::default().context_containment, value_name = "C")]
+    #[arg(long, default_value_t = AlignConfig::default().context_containment, value_name = "C", value_parser = share())]
     pub context_containment: f64,
 
     /// Pair score at or above which two documents are related.
-    #[arg(long, default_value_t = AlignConfig::default().related_score, value_name = "S")]
+    #[arg(long, default_value_t = AlignConfig::default().related_score, value_name = "S", value_parser = share())]
     pub related_score: f64,
 
     /// Words of passage evidence (words times similarity) that make two documents related
     /// whatever their score.
-    #[arg(long, default_value_t = AlignConfig::default().min_related_evidence_words, value_name = "W")]
+    #[arg(long, default_value_t = AlignConfig::default().min_related_evidence_words, value_name = "W",
+          value_parser = real(Bound::Closed(0.0), Bound::None))]
     pub related_words: f64,
 }
 
@@ -152,6 +155,9 @@ impl AlignTuning {
 }
 
 fn read_text(path: &str) -> Result<String> {
+    if path.is_empty() {
+        bail!("a document name is empty (''): give the path of a text file");
+    }
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {path}"))?;
     String::from_utf8(bytes).map_err(|e| {
         anyhow::anyhow!(
@@ -179,7 +185,7 @@ fn find_records(corpus: &str, fields: &FieldNames, ids: &[&str]) -> Result<Vec<S
             let id = rec
                 .id
                 .map(|i| i.into_owned())
-                .unwrap_or_else(|| r.line.to_string());
+                .unwrap_or_else(|| overlap::io::ids::generated_id(corpus, r.line));
             for (slot, want) in found.iter_mut().zip(ids) {
                 if slot.is_none() && id == *want {
                     *slot = Some(rec.text.clone().into_owned());

@@ -1,5 +1,6 @@
 //! Arguments shared by the corpus commands.
 
+use crate::ranges::{int, non_empty_path, MAX_THREADS};
 use clap::{Args, ValueEnum};
 use overlap::io::{CorpusInput, FieldNames, Format, OnError};
 use overlap::sketch::MinHashScheme;
@@ -9,11 +10,11 @@ use overlap::text::Normalization;
 #[derive(Args, Clone)]
 pub struct InputArgs {
     /// Inputs: JSONL files (optionally .gz/.zst), text files, directories, or `-` for stdin.
-    #[arg(required = true, value_name = "INPUT")]
+    #[arg(required = true, value_name = "INPUT", value_parser = non_empty_path)]
     pub inputs: Vec<String>,
 
-    /// JSON field holding the document id. Records without it get their line number
-    /// (`FILE:LINE` when there are several inputs).
+    /// JSON field holding the document id (kept exactly, numbers as written). Records without
+    /// it get `FILE:LINE`.
     #[arg(long, default_value = "id", value_name = "NAME")]
     pub id_field: String,
 
@@ -26,18 +27,19 @@ pub struct InputArgs {
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
 
-    /// What to do with a bad record (malformed JSON, invalid UTF-8, missing or empty text,
-    /// duplicate id, oversized record, truncated file): stop with exit code 1, or skip it and list
-    /// it in summary.json.
+    /// What to do with a bad record (malformed JSON, invalid UTF-8, missing text,
+    /// duplicate id, oversized record, truncated file, a file in a format overlap does not read
+    /// such as Parquet, CSV, PDF or an image): stop with exit code 1, or skip it and list it in
+    /// summary.json. Empty texts are not bad records: they are accepted and marked "empty".
     #[arg(long, value_enum, default_value_t = OnErrorArg::Fail)]
     pub on_error: OnErrorArg,
 
     /// Records larger than this many bytes are bad records.
-    #[arg(long, default_value_t = 64 << 20, value_name = "BYTES")]
+    #[arg(long, default_value_t = 64 << 20, value_name = "BYTES", value_parser = int(1, usize::MAX as u64))]
     pub max_record_bytes: usize,
 
-    /// Worker threads (0: one per core). Results are identical for any value.
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    /// Worker threads (0: one per core; at most 1024). Results are identical for any value.
+    #[arg(long, default_value_t = 0, value_name = "N", value_parser = int(0, MAX_THREADS))]
     pub threads: usize,
 }
 
@@ -68,11 +70,11 @@ impl InputArgs {
 #[derive(Args, Clone)]
 pub struct ShingleArgs {
     /// Words per shingle. Documents with fewer words are shingled whole.
-    #[arg(long, default_value_t = 5, value_name = "N")]
+    #[arg(long, default_value_t = 5, value_name = "N", value_parser = int(1, 64))]
     pub ngram: usize,
 
     /// MinHash signature length.
-    #[arg(long, default_value_t = 128, value_name = "K")]
+    #[arg(long, default_value_t = 128, value_name = "K", value_parser = int(1, 4096))]
     pub num_perm: usize,
 
     /// Seed of the MinHash permutations.

@@ -2,6 +2,7 @@
 
 use crate::args::{InputArgs, ShingleArgs};
 use crate::progress::Bars;
+use crate::ranges::{int, real, share, Bound};
 use anyhow::Result;
 use clap::Args;
 use overlap::dedup::{ClusterMode, DedupConfig, JobOptions, Summary};
@@ -28,7 +29,8 @@ pub struct DedupArgs {
     out: PathBuf,
 
     /// Jaccard similarity at or above which two documents are near-duplicates.
-    #[arg(long, default_value_t = 0.8, value_name = "J")]
+    #[arg(long, default_value_t = 0.8, value_name = "J",
+          value_parser = real(Bound::Open(0.0), Bound::Closed(1.0)))]
     threshold: f64,
 
     #[command(flatten)]
@@ -41,17 +43,17 @@ pub struct DedupArgs {
 
     /// LSH bands (with --rows); by default chosen for the threshold to minimise false positive
     /// plus false negative area under the S-curve.
-    #[arg(long, requires = "rows", value_name = "B")]
+    #[arg(long, requires = "rows", value_name = "B", value_parser = int(1, 4096))]
     bands: Option<usize>,
 
     /// LSH rows per band (with --bands).
-    #[arg(long, requires = "bands", value_name = "R")]
+    #[arg(long, requires = "bands", value_name = "R", value_parser = int(1, 4096))]
     rows: Option<usize>,
 
     /// Weight of missed pairs against extra candidates when choosing bands and rows, in [0, 1].
     /// Default: 0.98 with verification (extra candidates are only checked and dropped), 0.5 with
     /// --no-verify (datasketch's choice).
-    #[arg(long, value_name = "W")]
+    #[arg(long, value_name = "W", value_parser = share())]
     fn_weight: Option<f64>,
 
     /// How verified pairs become clusters. components: documents joined by any chain of verified
@@ -144,6 +146,11 @@ pub fn run(args: DedupArgs) -> Result<()> {
 }
 
 fn print_summary(s: &Summary, options: &JobOptions) {
+    for input in &s.inputs {
+        for w in &input.warnings {
+            eprintln!("warning: {}: {w}", input.path);
+        }
+    }
     let d = &s.documents;
     eprintln!(
         "read {} records: {} deduplicated, {} skipped{}",

@@ -5,6 +5,7 @@ mod align;
 mod args;
 mod dedup;
 mod progress;
+mod ranges;
 mod report;
 mod reuse;
 mod sketch;

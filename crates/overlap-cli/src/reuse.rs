@@ -3,6 +3,7 @@
 use crate::align::AlignTuning;
 use crate::args::InputArgs;
 use crate::progress::Bars;
+use crate::ranges::int;
 use anyhow::Result;
 use clap::Args;
 use overlap::reuse::{ReuseConfig, ReuseOptions, ReuseSummary};
@@ -39,20 +40,24 @@ pub struct ReuseArgs {
     date_field: Option<String>,
 
     /// Words per anchor n-gram used to find candidate pairs.
-    #[arg(long, default_value_t = ReuseConfig::default().anchor_ngram, value_name = "N")]
+    #[arg(long, default_value_t = ReuseConfig::default().anchor_ngram, value_name = "N",
+          value_parser = int(1, 32))]
     anchor_ngram: usize,
 
     /// Fewest distinct anchor n-grams two documents must share to be aligned.
-    #[arg(long, default_value_t = ReuseConfig::default().min_shared_anchors, value_name = "N")]
+    #[arg(long, default_value_t = ReuseConfig::default().min_shared_anchors, value_name = "N",
+          value_parser = int(1, u32::MAX as u64))]
     min_shared_anchors: usize,
 
     /// Anchor n-grams in more documents than this propose no pairs.
-    #[arg(long, default_value_t = ReuseConfig::default().max_df, value_name = "N")]
+    #[arg(long, default_value_t = ReuseConfig::default().max_df, value_name = "N",
+          value_parser = int(2, u32::MAX as u64))]
     max_df: usize,
 
     /// Words in at most this many documents (or 1% of the corpus, when more) count as rare;
     /// reworded sentences must share rare words.
-    #[arg(long, default_value_t = ReuseConfig::default().rare_word_min_docs, value_name = "N")]
+    #[arg(long, default_value_t = ReuseConfig::default().rare_word_min_docs, value_name = "N",
+          value_parser = int(0, u32::MAX as u64))]
     rare_word_docs: usize,
 
     #[command(flatten)]
@@ -107,6 +112,15 @@ pub fn run(args: ReuseArgs) -> Result<()> {
 }
 
 fn print_summary(s: &ReuseSummary, out: &std::path::Path) {
+    for input in &s.inputs {
+        for w in input["warnings"].as_array().into_iter().flatten() {
+            let (path, w) = (
+                input["path"].as_str().unwrap_or("?"),
+                w.as_str().unwrap_or("?"),
+            );
+            eprintln!("warning: {path}: {w}");
+        }
+    }
     let get = |m: &std::collections::BTreeMap<&str, u64>, k: &str| m.get(k).copied().unwrap_or(0);
     eprintln!(
         "read {} records: {} documents, {} skipped{}",

@@ -17,12 +17,13 @@ pub enum ProblemKind {
     MissingField,
     /// The id or text field has the wrong JSON type (text must be a string; id a string or number).
     BadFieldType,
-    /// The text has no word once normalized (empty, or only spaces and punctuation).
-    EmptyText,
     /// The record is larger than the configured maximum.
     TooLarge,
     /// The id was already used by an earlier record.
     DuplicateId,
+    /// The file is in a format overlap does not read (Parquet, CSV/TSV, zip, PDF, an image, a
+    /// program, other binary data): the whole file is one skipped entry.
+    UnsupportedFormat,
     /// The input could not be read past this point (a truncated or corrupt compressed stream, or an
     /// I/O error); the records after it are not read.
     Truncated,
@@ -36,10 +37,10 @@ impl ProblemKind {
             ProblemKind::InvalidUtf8 => "invalid_utf8",
             ProblemKind::MissingField => "missing_field",
             ProblemKind::BadFieldType => "bad_field_type",
-            ProblemKind::EmptyText => "empty_text",
             ProblemKind::TooLarge => "too_large",
             ProblemKind::DuplicateId => "duplicate_id",
             ProblemKind::Truncated => "truncated",
+            ProblemKind::UnsupportedFormat => "unsupported_format",
         }
     }
 }
@@ -138,10 +139,10 @@ impl Error {
         }
     }
 
-    /// Whether the error is the user's usage mistake (exit code 2) rather than a failure of the input
-    /// or the run (exit code 1).
+    /// Whether the error is the user's usage mistake (exit code 2: a parameter out of range, an
+    /// output that would destroy an input) rather than a failure of the input or the run (exit 1).
     pub fn is_usage(&self) -> bool {
-        matches!(self, Error::OutputConflict(_))
+        matches!(self, Error::Config(_) | Error::OutputConflict(_))
     }
 }
 

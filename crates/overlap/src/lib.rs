@@ -26,6 +26,8 @@ pub mod progress;
 pub mod report;
 pub mod reuse;
 pub mod rss;
+#[cfg(test)]
+mod robustness_tests;
 pub mod sketch;
 pub mod text;
 

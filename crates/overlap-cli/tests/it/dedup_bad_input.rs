@@ -78,7 +78,6 @@ fn skip_lists_every_bad_record_and_loses_none() {
             (2, "malformed_json"),
             (3, "invalid_utf8"),
             (4, "missing_field"),
-            (5, "empty_text"),
             (6, "duplicate_id"),
             (7, "bad_field_type"),
         ]
@@ -89,10 +88,15 @@ fn skip_lists_every_bad_record_and_loses_none() {
     }
     let clusters = read_jsonl(&out.join("clusters.jsonl"));
     let ids: Vec<&str> = clusters.iter().map(|c| c["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["good-1", "9", "good-2"]);
+    // An empty document is data, not a bad record: accepted, kept, marked. A record without an id
+    // gets FILE:LINE.
+    let generated = format!("{}:9", input.display());
+    assert_eq!(ids, ["good-1", "empty", &generated, "good-2"]);
+    assert_eq!(clusters[1]["empty"], true);
+    assert_eq!(clusters[1]["kept"], true);
     // good-2 repeats good-1's text: an exact duplicate.
-    assert_eq!(clusters[2]["reason"], "exact");
-    assert_eq!(clusters[2]["cluster"], "good-1");
+    assert_eq!(clusters[3]["reason"], "exact");
+    assert_eq!(clusters[3]["cluster"], "good-1");
     let docs = &summary["documents"];
     assert_eq!(docs["read"], 9, "nine records (the blank line is not one)");
     assert_eq!(
@@ -250,9 +254,10 @@ fn usage_and_path_errors_have_their_exit_codes() {
         .args(["dedup", "--threshold", "1.5", "x", "--out"])
         .arg(dir.path())
         .assert()
-        .code(1);
+        .code(2);
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
-    assert!(stderr.contains("threshold must be in (0, 1]"), "{stderr}");
+    assert!(stderr.contains("--threshold"), "{stderr}");
+    assert!(stderr.contains("in (0, 1]"), "{stderr}");
 }
 
 #[test]

@@ -75,6 +75,45 @@ pub struct AlignConfig {
     pub min_related_evidence_words: f64,
 }
 
+impl AlignConfig {
+    /// Check that every parameter is in range: shares in [0, 1], counts and lengths at least 1,
+    /// evidence finite and not negative. NaN and infinities are refused everywhere.
+    pub fn validate(&self) -> crate::Result<()> {
+        let bad = |m: String| Err(crate::Error::Config(m));
+        for (name, v) in [
+            ("reworded_dice", self.reworded_dice),
+            ("reworded_containment", self.reworded_containment),
+            ("context_dice", self.context_dice),
+            ("context_containment", self.context_containment),
+            ("related_score", self.related_score),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return bad(format!("{name} must be in [0, 1], got {v}"));
+            }
+        }
+        if !(self.min_related_evidence_words >= 0.0 && self.min_related_evidence_words.is_finite())
+        {
+            return bad(format!(
+                "min_related_evidence_words must be a finite number >= 0, got {}",
+                self.min_related_evidence_words
+            ));
+        }
+        for (name, v) in [
+            ("anchor_ngram", self.anchor_ngram),
+            ("min_run", self.min_run),
+            (
+                "min_shared_content_words",
+                self.min_shared_content_words as usize,
+            ),
+        ] {
+            if v == 0 {
+                return bad(format!("{name} must be at least 1"));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Default for AlignConfig {
     fn default() -> Self {
         AlignConfig {

@@ -14,7 +14,7 @@ use crate::io::guard::check_output_folder;
 use crate::io::output::{create, ms, read_or_write_error, write_error, write_json, write_line};
 use crate::io::{
     copy_lines, decompress, ingest, BlockWriter, Compression, CorpusInput, CorpusReader, Format,
-    Location, OnError, OutputFolder, Source,
+    Location, OnError, OutputFolder, Source, SourceStats,
 };
 use crate::progress::{Progress, Unit};
 use crate::sketch::LshParams;
@@ -94,8 +94,10 @@ pub struct DocumentCounts {
     pub removed_exact: u64,
     /// Documents removed as near duplicates.
     pub removed_near: u64,
-    /// Documents shorter than one shingle, which were shingled whole.
+    /// Documents shorter than one shingle, which were shingled whole (empty ones not included).
     pub shorter_than_ngram: u64,
+    /// Documents with no word after normalization: accepted, kept each alone, never compared.
+    pub empty: u64,
 }
 
 /// Cluster counts.
@@ -169,6 +171,9 @@ pub struct InputSummary {
     pub records: u64,
     /// Whitespace-only lines (not records).
     pub blank_lines: u64,
+    /// What was tolerated while reading it (such as zero padding after gzip data); absent if none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 struct ReadState {
@@ -176,6 +181,7 @@ struct ReadState {
     docs: Vec<DocMeta>,
     skipped: Vec<Problem>,
     short: u64,
+    empty: u64,
 }
 
 /// Per-document bookkeeping besides the sketch.
@@ -183,6 +189,8 @@ struct DocMeta {
     id: String,
     source: u32,
     line: u64,
+    /// No word after normalization: kept, alone, never compared.
+    empty: bool,
 }
 
 /// Run the dedup job: read every input, find exact and near duplicates, write the outputs into
@@ -230,19 +238,23 @@ fn stage(
 ) -> Result<Summary> {
     let started = Instant::now();
     let mut timings = BTreeMap::new();
-    let spool_path = out.join(".stdin-spool.jsonl");
-    let _spool_guard = RemoveOnDrop(spool_path.clone());
-
     let sketcher = Sketcher::new(config);
-    if options.write_deduped
-        && reader
-            .sources()
-            .iter()
-            .any(|s| s.location == Location::Stdin)
-    {
-        let spool =
-            File::create(&spool_path).map_err(|e| Error::output("creating", &spool_path, e))?;
-        reader.spool_stdin_to(Box::new(BufWriter::new(spool)));
+    // Inputs that cannot be read twice (stdin, FIFOs, `<(...)`) are copied during the first pass
+    // for the second one, which writes the kept records. The copies live in the staging folder.
+    let mut spools: Vec<Option<PathBuf>> = vec![None; reader.sources().len()];
+    let mut spool_guards = Vec::new();
+    if options.write_deduped {
+        let once: Vec<usize> = (0..spools.len())
+            .filter(|&i| !reader.sources()[i].can_be_read_again())
+            .collect();
+        for i in once {
+            let name = format!(".overlap-tmp-spool-{}-{i}", std::process::id());
+            let path = out.join(name);
+            let spool = File::create(&path).map_err(|e| Error::output("creating", &path, e))?;
+            spool_guards.push(RemoveOnDrop(path.clone()));
+            reader.spool_to(i, Box::new(BufWriter::new(spool)));
+            spools[i] = Some(path);
+        }
     }
 
     // Stage 1: read, parse and sketch.
@@ -252,6 +264,7 @@ fn stage(
         docs: Vec::new(),
         skipped: Vec::new(),
         short: 0,
+        empty: 0,
     };
     state.skipped = ingest(
         &mut reader,
@@ -263,14 +276,20 @@ fn stage(
             if state.store.is_full() {
                 return Err(Error::TooManyDocuments);
             }
-            if doc.value.tokens < config.ngram {
-                state.short += 1;
+            if doc.empty {
+                state.empty += 1;
+                state.store.push_alone(doc.value);
+            } else {
+                if doc.value.tokens < config.ngram {
+                    state.short += 1;
+                }
+                state.store.push(doc.value);
             }
-            state.store.push(doc.value);
             state.docs.push(DocMeta {
                 id: doc.id,
                 source: doc.source,
                 line: doc.line,
+                empty: doc.empty,
             });
             Ok(())
         },
@@ -284,7 +303,15 @@ fn stage(
         Some(state.store.bands_per_doc() as u64),
         Unit::Steps,
     );
-    let candidates = candidate_pairs(&state.store, progress);
+    let mut candidates = candidate_pairs(&state.store, progress);
+    // Empty documents share the sketch of the empty text, so LSH pairs them with each other; they
+    // are never compared (the empty-document rule), so such pairs are dropped before verification.
+    if state.empty > 0 {
+        let docs = &state.docs;
+        candidates
+            .pairs
+            .retain(|&(a, b)| !docs[a as usize].empty && !docs[b as usize].empty);
+    }
     progress.finish();
     timings.insert("candidates", ms(t));
 
@@ -325,7 +352,8 @@ fn stage(
         outputs.extend(write_deduped(
             out,
             reader.sources(),
-            &spool_path,
+            reader.stats(),
+            &spools,
             &state.docs,
             &assignment,
             options.input.max_record_bytes,
@@ -359,6 +387,8 @@ struct ClusterLine<'a> {
     cluster: &'a str,
     kept: bool,
     reason: Reason,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    empty: bool,
 }
 
 fn write_clusters(path: &Path, docs: &[DocMeta], assignment: &Assignment) -> Result<()> {
@@ -370,6 +400,7 @@ fn write_clusters(path: &Path, docs: &[DocMeta], assignment: &Assignment) -> Res
             cluster: &docs[assignment.cluster[i] as usize].id,
             kept: assignment.reason[i] == Reason::Unique,
             reason: assignment.reason[i],
+            empty: doc.empty,
         };
         write_line(&mut w, path, &line)?;
     }
@@ -413,7 +444,8 @@ fn write_pairs(
 fn write_deduped(
     out: &Path,
     sources: &[Source],
-    spool: &Path,
+    stats: &[SourceStats],
+    spools: &[Option<PathBuf>],
     docs: &[DocMeta],
     assignment: &Assignment,
     max_record_bytes: usize,
@@ -429,13 +461,13 @@ fn write_deduped(
         .filter(|&s| sources[s].format == Format::Jsonl)
         .collect();
     if !jsonl.is_empty() {
-        let compression = output_compression(sources, &jsonl)?;
+        let compression = output_compression(sources, stats, &jsonl);
         let name = format!("deduped.jsonl{}", compression.extension());
         let path = out.join(&name);
         let io = |e: std::io::Error| write_error(&path, e);
         let mut w = BlockWriter::new(create(&path)?, compression);
         for &s in &jsonl {
-            let (mut reader, _) = open_again(&sources[s], spool)?;
+            let (mut reader, _) = open_again(&sources[s], spools[s].as_deref())?;
             copy_lines(&mut reader, &kept_lines[s], max_record_bytes, &mut w)
                 .map_err(|e| read_or_write_error(&sources[s].name, e))?;
         }
@@ -447,11 +479,13 @@ fn write_deduped(
             continue;
         }
         let id = source.text_id.as_deref().unwrap_or("-");
-        let target = out.join("deduped").join(safe_relative_path(id));
+        let target = out
+            .join("deduped")
+            .join(crate::io::ids::id_to_relative_path(id));
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent).map_err(|e| Error::output("creating", parent, e))?;
         }
-        let (mut reader, _) = open_again(source, spool)?;
+        let (mut reader, _) = open_again(source, spools[s].as_deref())?;
         let mut w = create(&target)?;
         std::io::copy(&mut reader, &mut w).map_err(|e| read_or_write_error(&source.name, e))?;
         w.flush().map_err(|e| write_error(&target, e))?;
@@ -462,48 +496,41 @@ fn write_deduped(
     Ok(written)
 }
 
-fn output_compression(sources: &[Source], jsonl: &[usize]) -> Result<Compression> {
+/// The compression of the JSONL inputs (as found while reading them) when they agree, gzip when
+/// they do not; standard input counts as plain.
+fn output_compression(sources: &[Source], stats: &[SourceStats], jsonl: &[usize]) -> Compression {
     let mut found = None;
     for &s in jsonl {
         let c = match &sources[s].location {
             Location::Stdin => Compression::None,
-            Location::Path(p) => {
-                let f = File::open(p).map_err(|e| Error::io(p, e))?;
-                decompress(f).map_err(|e| Error::io(p, e))?.1
-            }
+            Location::Path(_) => stats[s].compression,
         };
         match found {
             None => found = Some(c),
-            Some(prev) if prev != c => return Ok(Compression::Gzip),
+            Some(prev) if prev != c => return Compression::Gzip,
             _ => {}
         }
     }
-    Ok(found.unwrap_or(Compression::Gzip))
+    found.unwrap_or(Compression::Gzip)
 }
 
+/// Open a source for the second pass: its spool copy if it had to be spooled, else the file.
 fn open_again(
     source: &Source,
-    spool: &Path,
+    spool: Option<&Path>,
 ) -> Result<(Box<dyn std::io::BufRead + Send>, Compression)> {
-    let path: &Path = match &source.location {
-        Location::Path(p) => p,
-        Location::Stdin => spool,
+    let path: &Path = match (&source.location, spool) {
+        (_, Some(spool)) => spool,
+        (Location::Path(p), None) => p,
+        (Location::Stdin, None) => {
+            return Err(Error::io(
+                "-",
+                std::io::Error::other("standard input was not spooled"),
+            ))
+        }
     };
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     decompress(file).map_err(|e| Error::io(path, e))
-}
-
-/// A relative path that stays inside the output folder: only normal components of `id` are kept.
-fn safe_relative_path(id: &str) -> PathBuf {
-    let p: PathBuf = Path::new(id)
-        .components()
-        .filter(|c| matches!(c, std::path::Component::Normal(_)))
-        .collect();
-    if p.as_os_str().is_empty() {
-        PathBuf::from("document")
-    } else {
-        p
-    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -541,6 +568,7 @@ fn build_summary(
             removed_exact: count(Reason::Exact),
             removed_near: count(Reason::Near),
             shorter_than_ngram: state.short,
+            empty: state.empty,
         },
         clusters: ClusterCounts {
             total: sizes.len() as u64,
@@ -584,6 +612,7 @@ fn build_summary(
                 compression: st.compression,
                 records: st.records,
                 blank_lines: st.blank_lines,
+                warnings: st.warnings.clone(),
             })
             .collect(),
         skipped_by_reason,

@@ -21,6 +21,8 @@ use std::time::Instant;
 pub struct SketchStats {
     /// Documents sketched.
     pub documents: u64,
+    /// Of them, documents with no word after normalization (their line says `"empty": true`).
+    pub empty: u64,
     /// Bad records skipped.
     pub skipped: Vec<Problem>,
     /// Word tokens.
@@ -55,6 +57,8 @@ struct Line<'a> {
     id: &'a str,
     exact: String,
     signature: &'a [u32],
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    empty: bool,
 }
 
 thread_local! {
@@ -103,12 +107,14 @@ pub fn export_signatures(
     };
     stats.skipped = ingest(reader, fields, on_error, progress, map, |doc| {
         stats.documents += 1;
+        stats.empty += u64::from(doc.empty);
         stats.tokens += doc.value.tokens as u64;
         stats.shingles += doc.value.shingles as u64;
         let line = Line {
             id: &doc.id,
             exact: format!("{:032x}", doc.value.exact),
             signature: &doc.value.signature,
+            empty: doc.empty,
         };
         serde_json::to_writer(&mut w, &line).map_err(|e| io(e.into()))?;
         w.write_all(b"\n").map_err(io)

@@ -47,13 +47,35 @@ impl SketchStore {
     /// # Panics
     /// If the store already holds `u32::MAX` documents (callers check [`SketchStore::is_full`]).
     pub fn push(&mut self, sketch: DocSketch) -> u32 {
+        let doc = self.exact_first.len() as u32;
+        let first = *self.exact_groups.entry(sketch.exact).or_insert(doc);
+        self.push_with_first(sketch, first)
+    }
+
+    /// Add the next document as the only one of its exact group, whatever its exact key: the rule
+    /// for empty documents, which all share the key of the empty text but are not copies of each
+    /// other (see the README's empty-document rule). Returns its number.
+    ///
+    /// # Panics
+    /// As [`SketchStore::push`].
+    pub fn push_alone(&mut self, mut sketch: DocSketch) -> u32 {
+        let doc = self.exact_first.len() as u32;
+        // Band keys of its own, so that no LSH bucket gathers the documents pushed alone (every
+        // empty text has the same sketch: a crawl's many empty pages would make one huge bucket).
+        for (band, key) in sketch.bands.iter_mut().enumerate() {
+            let salt = [b"alone".as_slice(), &doc.to_le_bytes(), &(band as u32).to_le_bytes()].concat();
+            *key = xxhash_rust::xxh3::xxh3_64(&salt);
+        }
+        self.push_with_first(sketch, doc)
+    }
+
+    fn push_with_first(&mut self, sketch: DocSketch, first: u32) -> u32 {
         assert!(!self.is_full(), "document numbers are 32-bit");
         let doc = self.exact_first.len() as u32;
         if self.bands_per_doc == 0 {
             self.bands_per_doc = sketch.bands.len();
             self.signature_len = sketch.signature.len();
         }
-        let first = *self.exact_groups.entry(sketch.exact).or_insert(doc);
         self.exact_first.push(first);
         if first == doc {
             if self.keep_signatures {

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 use std::io::{self, BufRead, BufReader, Read, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// A compression format.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -22,11 +24,15 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
 impl Compression {
-    /// Recognise a format from the first bytes of a stream.
+    /// Recognise a format from the first bytes of a stream. A zstd stream may start with a
+    /// skippable frame (magic `0x184D2A50` to `0x184D2A5F`, little-endian), which zstd readers pass
+    /// over.
     pub fn from_magic(head: &[u8]) -> Self {
+        let skippable =
+            head.len() >= 4 && head[0] & 0xf0 == 0x50 && head[1..4] == [0x2a, 0x4d, 0x18];
         if head.starts_with(&GZIP_MAGIC) {
             Compression::Gzip
-        } else if head.starts_with(&ZSTD_MAGIC) {
+        } else if head.starts_with(&ZSTD_MAGIC) || skippable {
             Compression::Zstd
         } else {
             Compression::None
@@ -55,20 +61,98 @@ impl Compression {
 pub fn decompress<'a, R: Read + Send + 'a>(
     inner: R,
 ) -> io::Result<(Box<dyn BufRead + Send + 'a>, Compression)> {
+    decompress_noting(inner).map(|(r, c, _)| (r, c))
+}
+
+/// What decompression tolerated but a reader should hear about.
+#[derive(Clone, Debug, Default)]
+pub struct DecompressNotes {
+    trailing_zeros: Arc<AtomicU64>,
+}
+
+impl DecompressNotes {
+    /// Zero bytes found after the last gzip member (padding, as written by some tape and block
+    /// tools): ignored, as GNU gzip does, with a warning.
+    pub fn trailing_zeros(&self) -> u64 {
+        self.trailing_zeros.load(Ordering::Relaxed)
+    }
+}
+
+/// [`decompress`], also returning the notes of what was tolerated, filled in as the stream is read.
+pub fn decompress_noting<'a, R: Read + Send + 'a>(
+    inner: R,
+) -> io::Result<(Box<dyn BufRead + Send + 'a>, Compression, DecompressNotes)> {
     let mut buffered = BufReader::with_capacity(1 << 16, inner);
     let compression = Compression::from_magic(buffered.fill_buf()?);
+    let notes = DecompressNotes::default();
     let reader: Box<dyn BufRead + Send + 'a> = match compression {
         Compression::None => Box::new(buffered),
         Compression::Gzip => Box::new(BufReader::with_capacity(
             1 << 16,
-            flate2::bufread::MultiGzDecoder::new(buffered),
+            GzMembers {
+                current: Some(flate2::bufread::GzDecoder::new(buffered)),
+                trailing_zeros: Arc::clone(&notes.trailing_zeros),
+            },
         )),
         Compression::Zstd => Box::new(BufReader::with_capacity(
             1 << 16,
             zstd::stream::read::Decoder::with_buffer(buffered)?,
         )),
     };
-    Ok((reader, compression))
+    Ok((reader, compression, notes))
+}
+
+/// Every gzip member of a stream in turn (like `MultiGzDecoder`), accepting zero bytes after the
+/// last member as GNU gzip does ("decompression OK, trailing zero bytes ignored"). Anything else
+/// after a member is an error: it may be a corrupt member.
+struct GzMembers<R: BufRead> {
+    current: Option<flate2::bufread::GzDecoder<R>>,
+    trailing_zeros: Arc<AtomicU64>,
+}
+
+impl<R: BufRead> Read for GzMembers<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let Some(member) = self.current.as_mut() else {
+                return Ok(0);
+            };
+            let n = member.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            let mut inner = self
+                .current
+                .take()
+                .map(|m| m.into_inner())
+                .expect("a member");
+            let head = inner.fill_buf()?;
+            if head.is_empty() {
+                return Ok(0);
+            }
+            if head.starts_with(&GZIP_MAGIC) {
+                self.current = Some(flate2::bufread::GzDecoder::new(inner));
+                continue;
+            }
+            loop {
+                let head = inner.fill_buf()?;
+                if head.is_empty() {
+                    return Ok(0);
+                }
+                if let Some(at) = head.iter().position(|&b| b != 0) {
+                    let zeros = self.trailing_zeros.load(Ordering::Relaxed) + at as u64;
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!(
+                            "trailing garbage after the last gzip member (after {zeros} zero bytes)"
+                        ),
+                    ));
+                }
+                let len = head.len();
+                self.trailing_zeros.fetch_add(len as u64, Ordering::Relaxed);
+                inner.consume(len);
+            }
+        }
+    }
 }
 
 /// A compressing writer that must be [`finish`](CompressedWriter::finish)ed to write its trailer.
@@ -250,6 +334,48 @@ mod tests {
             assert_eq!(found, c);
             assert!(out == text, "{c:?}: round trip differs");
         }
+    }
+
+    fn read_all(bytes: &[u8]) -> (io::Result<Vec<u8>>, Compression, u64) {
+        let (mut r, c, notes) = decompress_noting(bytes).unwrap();
+        let mut out = Vec::new();
+        let result = r.read_to_end(&mut out).map(|_| out);
+        (result, c, notes.trailing_zeros())
+    }
+
+    #[test]
+    fn zstd_starting_with_a_skippable_frame_is_zstd() {
+        for nibble in [0u8, 7, 15] {
+            let mut bytes = (0x184D_2A50u32 + u32::from(nibble)).to_le_bytes().to_vec();
+            bytes.extend_from_slice(&3u32.to_le_bytes());
+            bytes.extend_from_slice(b"xyz");
+            bytes.extend(zstd::encode_all(&b"line one\n"[..], 3).unwrap());
+            let (out, c, _) = read_all(&bytes);
+            assert_eq!(c, Compression::Zstd);
+            assert_eq!(out.unwrap(), b"line one\n");
+        }
+    }
+
+    #[test]
+    fn gzip_zero_padding_is_ignored_and_noted_but_garbage_is_an_error() {
+        let mut w = CompressedWriter::new(Vec::new(), Compression::Gzip).unwrap();
+        w.write_all(b"one\n").unwrap();
+        let member = w.finish().unwrap();
+        let mut two = member.clone();
+        two.extend_from_slice(&member);
+        let (out, _, zeros) = read_all(&two);
+        assert_eq!((out.unwrap(), zeros), (b"one\none\n".to_vec(), 0));
+
+        let mut padded = two.clone();
+        padded.extend(std::iter::repeat_n(0u8, 70_000));
+        let (out, _, zeros) = read_all(&padded);
+        assert_eq!((out.unwrap(), zeros), (b"one\none\n".to_vec(), 70_000));
+
+        let mut garbage = padded.clone();
+        garbage.extend_from_slice(b"junk");
+        let (out, _, _) = read_all(&garbage);
+        let e = out.unwrap_err().to_string();
+        assert!(e.contains("trailing garbage"), "{e}");
     }
 
     #[test]

@@ -55,13 +55,16 @@ impl CorpusInput {
     /// Discover the sources and open a reader over them.
     pub fn open(&self) -> Result<CorpusReader> {
         let sources = crate::io::discover(&self.paths, self.format)?;
-        Ok(CorpusReader::new(sources, self.max_record_bytes))
+        let mut reader = CorpusReader::new(sources, self.max_record_bytes);
+        // A forced format is the user's word on how to read every file, CSV named files included.
+        reader.sniff_names(self.format.is_none());
+        Ok(reader)
     }
 }
 
 /// A document's text mapped to what a job keeps of it.
 pub trait Mapped: Send {
-    /// Number of words found in the text; zero makes the record an `empty_text` problem.
+    /// Number of words found in the text; zero marks the document [`Accepted::empty`].
     fn word_count(&self) -> usize;
 }
 
@@ -78,6 +81,10 @@ pub struct Accepted<T> {
     pub source_field: Option<String>,
     /// The date field's value, if one was asked for and given.
     pub date: Option<String>,
+    /// True when the text has no word after normalization (empty, or only spaces and punctuation).
+    /// Such a document is accepted like any other (it is data, not a broken record); jobs mark it in
+    /// their outputs and never compare it with others.
+    pub empty: bool,
     /// What the job's map made of its text.
     pub value: T,
 }
@@ -87,7 +94,7 @@ pub type Skipped = Vec<Problem>;
 
 /// Read every record of `reader`, map its text with `map` (in parallel), and give each accepted
 /// document to `accept` in input order. Bad records stop the run or are collected, as `on_error`
-/// says. A record without an id gets its line number (`NAME:LINE` when there are several sources).
+/// says. A record without an id gets `NAME:LINE` (see [`crate::io::ids`] for the id rules).
 pub fn ingest<T: Mapped>(
     reader: &mut CorpusReader,
     fields: &FieldNames,
@@ -102,6 +109,9 @@ pub fn ingest<T: Mapped>(
     let counter = reader.bytes_read();
     let sources: Vec<Source> = reader.sources().to_vec();
     let mut ids = HashSet::new();
+    // The ids generated for records without one, to explain a later clash with a given id.
+    let mut generated = HashSet::new();
+    let mut accepted = 0u64;
     let mut skipped = Vec::new();
     let mut problem = |p: Problem| match on_error {
         OnError::Fail => Err(Error::BadRecord(Box::new(p))),
@@ -145,9 +155,19 @@ pub fn ingest<T: Mapped>(
                     }
                 };
                 let src = &sources[source as usize];
-                let id = id.unwrap_or_else(|| match sources.len() {
-                    1 => line.to_string(),
-                    _ => format!("{}:{line}", src.name),
+                let key = |id: &str| xxhash_rust::xxh3::xxh3_128(id.as_bytes());
+                let given = id.is_some();
+                let id = id.unwrap_or_else(|| {
+                    // The id rule of the README: `FILE:LINE`, made free of earlier ids with `#N`.
+                    let base = crate::io::ids::generated_id(&src.name, line);
+                    let mut id = base.clone();
+                    let mut n = 2u64;
+                    while ids.contains(&key(&id)) {
+                        id = format!("{base}#{n}");
+                        n += 1;
+                    }
+                    generated.insert(key(&id));
+                    id
                 });
                 let located = |reason, message: String| Problem {
                     file: src.name.clone(),
@@ -156,23 +176,25 @@ pub fn ingest<T: Mapped>(
                     reason,
                     message,
                 };
-                if value.word_count() == 0 {
-                    problem(located(
-                        ProblemKind::EmptyText,
-                        format!("document {id:?} has no words (empty text, or only spaces and punctuation)"),
-                    ))?;
-                } else if !ids.insert(xxhash_rust::xxh3::xxh3_128(id.as_bytes())) {
-                    problem(located(
-                        ProblemKind::DuplicateId,
-                        format!("id {id:?} was already used by an earlier record"),
-                    ))?;
+                if !ids.insert(key(&id)) {
+                    let message = if given && generated.contains(&key(&id)) {
+                        format!(
+                            "id {id:?} was already given to an earlier record without an id \
+                             (records without an id get FILE:LINE)"
+                        )
+                    } else {
+                        format!("id {id:?} was already used by an earlier record")
+                    };
+                    problem(located(ProblemKind::DuplicateId, message))?;
                 } else {
+                    accepted += 1;
                     accept(Accepted {
                         id,
                         source,
                         line,
                         source_field,
                         date,
+                        empty: value.word_count() == 0,
                         value,
                     })?;
                 }
@@ -182,7 +204,30 @@ pub fn ingest<T: Mapped>(
         Ok(())
     })?;
     progress.finish();
+    if accepted == 0 && !skipped.is_empty() {
+        return Err(nothing_accepted(&skipped));
+    }
     Ok(skipped)
+}
+
+/// The error of a run whose every record was skipped: there is nothing to work on, and an empty
+/// result with exit code 0 would look like success.
+fn nothing_accepted(skipped: &[Problem]) -> Error {
+    let mut reasons: std::collections::BTreeMap<&str, usize> = Default::default();
+    for p in skipped {
+        *reasons.entry(p.reason.as_str()).or_default() += 1;
+    }
+    let reasons: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
+    let mut message = format!(
+        "every one of the {} records read was skipped ({}), none accepted; first: {}",
+        skipped.len(),
+        reasons.join(", "),
+        skipped[0]
+    );
+    if let Some(last) = skipped.get(1..).and_then(|rest| rest.last()) {
+        message.push_str(&format!("; last: {last}"));
+    }
+    Error::NoInput(message)
 }
 
 /// A record parsed and mapped, before its id is settled.

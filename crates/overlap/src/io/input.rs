@@ -58,6 +58,19 @@ pub struct Source {
     pub text_id: Option<String>,
 }
 
+impl Source {
+    /// True when the source can be opened and read a second time with the same bytes: a regular
+    /// file. Standard input, FIFOs, process substitutions (`<(...)`, a pipe under `/dev/fd`) and
+    /// devices are read once; a job that needs them twice spools them (see
+    /// [`crate::io::CorpusReader::spool_to`]).
+    pub fn can_be_read_again(&self) -> bool {
+        match &self.location {
+            Location::Stdin => false,
+            Location::Path(p) => std::fs::metadata(p).is_ok_and(|m| m.is_file()),
+        }
+    }
+}
+
 /// Expand the user's input arguments into sources, in order.
 ///
 /// `-` is standard input (JSON Lines). A directory contributes every non-hidden file below it; files
@@ -69,6 +82,12 @@ pub fn discover(inputs: &[String], format: Option<Format>) -> Result<Vec<Source>
     }
     let mut sources = Vec::new();
     for input in inputs {
+        if input.is_empty() {
+            return Err(Error::NoInput(
+                "an input name is empty (''): give a file, a directory or - for standard input"
+                    .into(),
+            ));
+        }
         if input == "-" {
             let format = format.unwrap_or(Format::Jsonl);
             sources.push(Source {
@@ -125,11 +144,13 @@ fn walk(
         if file_type.is_dir() {
             walk(root, &path, root_name, format, out)?;
         } else if path.is_file() {
+            // Names are kept byte for byte (escaped where they are not UTF-8), so that two files
+            // never share an id.
             let relative = path
                 .strip_prefix(root)
                 .unwrap_or(&path)
                 .components()
-                .map(|c| c.as_os_str().to_string_lossy())
+                .map(|c| crate::io::ids::name_to_id(c.as_os_str()))
                 .collect::<Vec<_>>()
                 .join("/");
             let format = format.unwrap_or_else(|| Format::from_name(&relative));

@@ -60,7 +60,7 @@ pub fn parse_record<'a>(line: &'a [u8], fields: &FieldNames) -> Result<JsonRecor
     let picked = Picker { fields }
         .deserialize(&mut de)
         .and_then(|p| de.end().map(|_| p))
-        .map_err(|e| (ProblemKind::MalformedJson, format!("malformed JSON: {e}")))?;
+        .map_err(|e| (ProblemKind::MalformedJson, malformed(text, &e)))?;
     let id = match picked.id {
         None | Some(Value::Null) => None,
         Some(Value::Str(s)) => Some(s),
@@ -109,6 +109,22 @@ pub fn parse_record<'a>(line: &'a [u8], fields: &FieldNames) -> Result<JsonRecor
     })
 }
 
+/// The message of a line that is not one JSON object, with a hint when the file looks like one
+/// JSON document (an array, or an object spread over lines) rather than JSON Lines.
+fn malformed(line: &str, e: &serde_json::Error) -> String {
+    let start = line.trim_start();
+    let hint = if start.starts_with('[') {
+        "; JSON Lines is expected: one JSON object per line, not an array (convert with \
+         `jq -c '.[]' FILE > FILE.jsonl`)"
+    } else if start.trim_end() == "{" {
+        "; JSON Lines is expected: one whole JSON object per line, not an object spread over \
+         several lines (convert with `jq -c . FILE > FILE.jsonl`)"
+    } else {
+        ""
+    };
+    format!("malformed JSON: {e}{hint}")
+}
+
 enum Value<'a> {
     Str(Cow<'a, str>),
     Number(String),
@@ -155,7 +171,7 @@ impl<'de> Visitor<'de> for Picker<'_> {
             if key.0 == self.fields.text && picked.text.is_none() {
                 picked.text = Some(map.next_value::<ValueSeed<'de>>()?.0);
             } else if key.0 == self.fields.id && picked.id.is_none() {
-                picked.id = Some(map.next_value::<ValueSeed<'de>>()?.0);
+                picked.id = Some(map.next_value::<IdSeed<'de>>()?.0);
             } else if is(&self.fields.source, &key.0) && picked.source.is_none() {
                 picked.source = Some(map.next_value::<ValueSeed<'de>>()?.0);
             } else if is(&self.fields.date, &key.0) && picked.date.is_none() {
@@ -190,6 +206,30 @@ impl<'de> de::Deserialize<'de> for Str<'de> {
             }
         }
         d.deserialize_str(V)
+    }
+}
+
+/// The id field, numbers kept as their exact JSON text: `12345678901234567890123` and `1.0` are
+/// ids of their own, never rounded through a float into another record's id.
+struct IdSeed<'a>(Value<'a>);
+
+impl<'de> de::Deserialize<'de> for IdSeed<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = <&'de serde_json::value::RawValue>::deserialize(d)?;
+        let text = raw.get().trim();
+        let value = match text.as_bytes().first() {
+            Some(b'"') => Value::Str(
+                serde_json::from_str::<Str<'de>>(text)
+                    .map_err(de::Error::custom)?
+                    .0,
+            ),
+            Some(b'-' | b'0'..=b'9') => Value::Number(text.to_string()),
+            Some(b'n') => Value::Null,
+            Some(b't' | b'f') => Value::Other("a boolean"),
+            Some(b'[') => Value::Other("an array"),
+            _ => Value::Other("an object"),
+        };
+        Ok(IdSeed(value))
     }
 }
 
@@ -262,6 +302,22 @@ mod tests {
         assert_eq!(
             parse(r#"{"id": 42, "text": ""}"#),
             Ok((Some("42".into()), "".into()))
+        );
+        // Numbers keep their exact text: no rounding through f64, no reformatting.
+        for n in [
+            "18446744073709551617",
+            "18446744073709551616",
+            "-12345678901234567890123",
+            "1.0",
+            "1e3",
+            "0.1000000000000000055511151231257827",
+        ] {
+            let line = format!(r#"{{"id": {n}, "text": "t"}}"#);
+            assert_eq!(parse(&line), Ok((Some(n.into()), "t".into())));
+        }
+        assert_eq!(
+            parse(r#"{"id": "a\"b", "text": "t"}"#),
+            Ok((Some("a\"b".into()), "t".into()))
         );
         assert_eq!(parse(r#"{"text": "t"}"#), Ok((None, "t".into())));
         assert_eq!(

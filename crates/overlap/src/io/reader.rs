@@ -5,7 +5,7 @@
 //! skipped over without being held.
 
 use crate::error::{Error, Problem, ProblemKind, Result};
-use crate::io::{decompress, Compression, Format, Location, Source};
+use crate::io::{decompress_noting, sniff, Compression, DecompressNotes, Format, Location, Source};
 use std::fs::File;
 use std::io::{self, BufRead, Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -40,6 +40,9 @@ pub struct SourceStats {
     pub records: u64,
     /// Whitespace-only lines, which are not records.
     pub blank_lines: u64,
+    /// What was tolerated while reading (zero padding after the last gzip member), for the summary
+    /// and the user; not problems with any record.
+    pub warnings: Vec<String>,
 }
 
 /// Reads every source in turn.
@@ -50,19 +53,22 @@ pub struct CorpusReader {
     max_record_bytes: usize,
     bytes_read: Arc<AtomicU64>,
     stats: Vec<SourceStats>,
-    stdin_spool: Option<Box<dyn Write + Send>>,
+    spools: Vec<Option<Box<dyn Write + Send>>>,
+    sniff_names: bool,
 }
 
 struct OpenSource {
     index: usize,
     reader: Box<dyn BufRead + Send>,
     line: u64,
+    notes: DecompressNotes,
 }
 
 impl CorpusReader {
     /// A reader over `sources`; records over `max_record_bytes` become [`ProblemKind::TooLarge`].
     pub fn new(sources: Vec<Source>, max_record_bytes: usize) -> Self {
         let stats = vec![SourceStats::default(); sources.len()];
+        let spools = sources.iter().map(|_| None).collect();
         CorpusReader {
             sources,
             next_source: 0,
@@ -70,14 +76,35 @@ impl CorpusReader {
             max_record_bytes,
             bytes_read: Arc::new(AtomicU64::new(0)),
             stats,
-            stdin_spool: None,
+            spools,
+            sniff_names: true,
         }
     }
 
-    /// Copy every line read from standard input to `spool` (one line per line, so line numbers
-    /// agree), so that a second pass can re-read it.
+    /// Whether file names may mark a file as a format overlap does not read (`.csv`, `.tsv`;
+    /// default: yes). Magic numbers (Parquet, zip, PDF, images, programs, NUL bytes) always do.
+    pub fn sniff_names(&mut self, by_name: bool) {
+        self.sniff_names = by_name;
+    }
+
+    /// Copy what is read of source `index` to `spool`, so that a second pass can read it again
+    /// although the source itself cannot be (standard input, a FIFO, a process substitution): every
+    /// line of a JSONL source, decompressed (a line that could not be read as an empty line, so line
+    /// numbers agree), or the bytes of a text source.
+    pub fn spool_to(&mut self, index: usize, spool: Box<dyn Write + Send>) {
+        self.spools[index] = Some(spool);
+    }
+
+    /// Copy every line read from standard input to `spool`: [`CorpusReader::spool_to`] for each
+    /// standard-input source.
     pub fn spool_stdin_to(&mut self, spool: Box<dyn Write + Send>) {
-        self.stdin_spool = Some(spool);
+        if let Some(i) = self
+            .sources
+            .iter()
+            .position(|s| s.location == Location::Stdin)
+        {
+            self.spool_to(i, spool);
+        }
     }
 
     /// The sources, in order.
@@ -126,43 +153,97 @@ impl CorpusReader {
         loop {
             if self.open.is_none() {
                 if self.next_source == self.sources.len() {
-                    if let Some(mut spool) = self.stdin_spool.take() {
-                        spool.flush().map_err(|e| Error::io("stdin spool", e))?;
+                    for (source, spool) in self.sources.iter().zip(&mut self.spools) {
+                        if let Some(mut spool) = spool.take() {
+                            spool.flush().map_err(|e| spool_error(source, e))?;
+                        }
                     }
                     return Ok(None);
                 }
                 let index = self.next_source;
                 self.next_source += 1;
-                let (reader, compression) = self.open_source(index)?;
+                let (mut reader, compression, notes) = self.open_source(index)?;
                 self.stats[index].compression = compression;
+                let source = &self.sources[index];
+                let head = match reader.fill_buf() {
+                    Ok(head) => head,
+                    // A stream that fails at once (a gzip header cut short) must say so here: a
+                    // decoder that failed may read as empty afterwards.
+                    Err(e) => {
+                        let text = source.format == Format::Text;
+                        self.stats[index].records += u64::from(text);
+                        return Ok(Some(ReadItem::Problem(Problem {
+                            file: source.name.clone(),
+                            line: (!text).then_some(1),
+                            id: source.text_id.clone(),
+                            reason: ProblemKind::Truncated,
+                            message: format!(
+                                "input cannot be read from its start ({e}); nothing of it is read"
+                            ),
+                        })));
+                    }
+                };
+                // In JSON Lines a NUL byte is one broken line, reported with its line; the file's
+                // other records still count.
+                let kind = sniff(&source.name, head, self.sniff_names).filter(|k| {
+                    !(source.format == Format::Jsonl && *k == crate::io::Unsupported::Binary)
+                });
+                if let Some(kind) = kind {
+                    self.stats[index].records += 1;
+                    return Ok(Some(ReadItem::Problem(Problem {
+                        file: source.name.clone(),
+                        line: None,
+                        id: source.text_id.clone(),
+                        reason: ProblemKind::UnsupportedFormat,
+                        message: kind.to_string(),
+                    })));
+                }
                 if self.sources[index].format == Format::Text {
-                    return Ok(Some(self.read_text(index, reader)));
+                    let item = self.read_text(index, reader);
+                    if let (ReadItem::Record(r), Some(spool)) = (&item, &mut self.spools[index]) {
+                        let source = &self.sources[index];
+                        spool
+                            .write_all(&r.bytes)
+                            .map_err(|e| spool_error(source, e))?;
+                    }
+                    return Ok(Some(item));
                 }
                 self.open = Some(OpenSource {
                     index,
                     reader,
                     line: 0,
+                    notes,
                 });
             }
             if let Some(item) = self.next_line()? {
                 return Ok(Some(item));
             }
-            self.open = None;
+            if let Some(open) = self.open.take() {
+                let zeros = open.notes.trailing_zeros();
+                if zeros > 0 {
+                    self.stats[open.index].warnings.push(format!(
+                        "{zeros} zero bytes after the last gzip member ignored (padding)"
+                    ));
+                }
+            }
         }
     }
 
-    fn open_source(&self, index: usize) -> Result<(Box<dyn BufRead + Send>, Compression)> {
+    fn open_source(
+        &self,
+        index: usize,
+    ) -> Result<(Box<dyn BufRead + Send>, Compression, DecompressNotes)> {
         let source = &self.sources[index];
         let counter = Arc::clone(&self.bytes_read);
         let opened = match &source.location {
             Location::Path(path) => {
                 let file = File::open(path).map_err(|e| Error::io(path, e))?;
-                decompress(CountingReader {
+                decompress_noting(CountingReader {
                     inner: file,
                     counter,
                 })
             }
-            Location::Stdin => decompress(CountingReader {
+            Location::Stdin => decompress_noting(CountingReader {
                 inner: io::stdin(),
                 counter,
             }),
@@ -204,7 +285,6 @@ impl CorpusReader {
             return Ok(None);
         };
         let index = open.index;
-        let is_stdin = self.sources[index].location == Location::Stdin;
         loop {
             let mut bytes = Vec::new();
             let read = read_line(&mut open.reader, &mut bytes, self.max_record_bytes);
@@ -238,24 +318,27 @@ impl CorpusReader {
                         ),
                     ))
                 }
-                Ok(Line::Complete) => ReadItem::Record(RawRecord {
-                    source: index as u32,
-                    line,
-                    bytes,
-                }),
+                Ok(Line::Complete) => {
+                    if line == 1 {
+                        strip_bom(&mut bytes);
+                    }
+                    ReadItem::Record(RawRecord {
+                        source: index as u32,
+                        line,
+                        bytes,
+                    })
+                }
             };
             open.line = line;
-            if is_stdin {
-                if let Some(spool) = self.stdin_spool.as_mut() {
-                    let kept: &[u8] = match &outcome {
-                        ReadItem::Record(r) => &r.bytes,
-                        ReadItem::Problem(_) => b"",
-                    };
-                    spool
-                        .write_all(kept)
-                        .and_then(|_| spool.write_all(b"\n"))
-                        .map_err(|e| Error::io("stdin spool", e))?;
-                }
+            if let Some(spool) = self.spools[index].as_mut() {
+                let kept: &[u8] = match &outcome {
+                    ReadItem::Record(r) => &r.bytes,
+                    ReadItem::Problem(_) => b"",
+                };
+                spool
+                    .write_all(kept)
+                    .and_then(|_| spool.write_all(b"\n"))
+                    .map_err(|e| spool_error(&self.sources[index], e))?;
             }
             if let ReadItem::Record(r) = &outcome {
                 if r.bytes.iter().all(u8::is_ascii_whitespace) {
@@ -266,6 +349,18 @@ impl CorpusReader {
             }
             return Ok(Some(outcome));
         }
+    }
+}
+
+fn spool_error(source: &Source, e: io::Error) -> Error {
+    Error::io(format!("the spool copy of {}", source.name), e)
+}
+
+/// Drop a UTF-8 byte order mark from the start of a file's first line: editors on Windows write
+/// one, and it is not part of the first record.
+fn strip_bom(line: &mut Vec<u8>) {
+    if line.starts_with(b"\xef\xbb\xbf") {
+        line.drain(..3);
     }
 }
 
@@ -339,6 +434,9 @@ pub fn copy_lines(
             Line::Complete | Line::TooLong(_) => line += 1,
         }
         if line == next {
+            if line == 1 {
+                strip_bom(&mut buf);
+            }
             out.write_all(&buf)?;
             out.write_all(b"\n")?;
             wanted.next();
@@ -391,6 +489,70 @@ mod tests {
         let mut out = Vec::new();
         copy_lines(&mut Cursor::new(b"a\nb\nc\nd"), &[2, 4], 100, &mut out).unwrap();
         assert_eq!(out, b"b\nd\n");
+    }
+
+    #[test]
+    fn a_byte_order_mark_on_line_one_is_dropped_and_binary_files_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let bom = dir.path().join("bom.jsonl");
+        std::fs::write(&bom, b"\xef\xbb\xbf{\"a\":1}\n\xef\xbb\xbf{\"b\":2}\n").unwrap();
+        let bin = dir.path().join("data.parquet");
+        std::fs::write(&bin, b"PAR1\0\0\0").unwrap();
+        let sources = [(bom, "bom.jsonl"), (bin, "data.parquet")]
+            .map(|(path, name)| Source {
+                location: Location::Path(path),
+                name: name.into(),
+                format: Format::Jsonl,
+                text_id: None,
+            })
+            .to_vec();
+        let mut reader = CorpusReader::new(sources, 100);
+        let items = reader.next_batch(100, 1 << 20).unwrap();
+        assert!(matches!(&items[0], ReadItem::Record(r) if r.bytes == b"{\"a\":1}"));
+        // Only the start of the file is a byte order mark; later, the bytes are the record's.
+        assert!(matches!(&items[1], ReadItem::Record(r) if r.bytes.starts_with(b"\xef")));
+        assert!(matches!(&items[2], ReadItem::Problem(p)
+            if p.reason == ProblemKind::UnsupportedFormat && p.file == "data.parquet"
+                && p.message.contains("Parquet")));
+        assert_eq!(items.len(), 3);
+        assert_eq!(reader.stats()[1].records, 1);
+    }
+
+    /// Found by the property tests (`robustness_tests`): a gzip file cut inside its header read as
+    /// an empty file, with no problem reported.
+    #[test]
+    fn a_gzip_header_cut_short_is_a_truncation_not_an_empty_file() {
+        let mut w = crate::io::CompressedWriter::new(Vec::new(), Compression::Gzip).unwrap();
+        w.write_all(b"{\"text\": \"x\"}\n").unwrap();
+        let bytes = w.finish().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cut.jsonl.gz");
+        std::fs::write(&path, &bytes[..4]).unwrap();
+        let source = Source {
+            location: Location::Path(path),
+            name: "cut.jsonl.gz".into(),
+            format: Format::Jsonl,
+            text_id: None,
+        };
+        let mut reader = CorpusReader::new(vec![source], 100);
+        let items = reader.next_batch(100, 1 << 20).unwrap();
+        assert!(
+            matches!(&items[..], [ReadItem::Problem(p)] if p.reason == ProblemKind::Truncated && p.line == Some(1)),
+            "{items:?}"
+        );
+    }
+
+    #[test]
+    fn copy_lines_drops_the_byte_order_mark_too() {
+        let mut out = Vec::new();
+        copy_lines(
+            &mut Cursor::new(b"\xef\xbb\xbfa\nb"),
+            &[1, 2],
+            100,
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(out, b"a\nb\n");
     }
 
     #[test]

@@ -167,6 +167,8 @@ pub(crate) fn read_folder(dir: &Path) -> Result<Folder, ReportError> {
         });
     }
 
+    super::validate::check_folder(dir, &summary_path, &summary, &command)?;
+
     let mut docs = DocTable::default();
     let (pairs, passages) = read_pairs(&dir.join("pairs.jsonl"), &command, &mut docs)?;
     let groups = if command == "dedup" {

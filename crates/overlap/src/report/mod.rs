@@ -27,6 +27,7 @@ mod folder;
 mod page;
 mod payload;
 mod texts;
+mod validate;
 
 use serde::Serialize;
 use std::path::{Path, PathBuf};

@@ -244,6 +244,8 @@ fn texts_found_by_the_ids_the_job_gave_them() {
          {\"a\":\"x.jsonl:2\",\"b\":\"x.jsonl:3\",\"jaccard\":0.9,\"kind\":\"near\"}\n",
     )
     .unwrap();
+    // A dedup folder always has its clusters listing; the report refuses one without.
+    fs::write(out.join("clusters.jsonl"), "").unwrap();
     let inputs = [
         root.join("docs").to_string_lossy().into_owned(),
         root.join("x.jsonl").to_string_lossy().into_owned(),

@@ -74,6 +74,16 @@ pub(crate) fn load_texts(
                     continue;
                 }
                 let path = PathBuf::from(&info.path);
+                if path.exists() && !path.is_file() && !path.is_dir() {
+                    // A FIFO or process substitution was read once by the job; opening it again
+                    // would wait forever for a writer.
+                    warnings.push(format!(
+                        "input {} is not a regular file (a pipe?) and cannot be read again; \
+                         the report has no texts from it",
+                        info.path
+                    ));
+                    continue;
+                }
                 if !path.is_file() {
                     missing_inputs.push(info.path.clone());
                     warnings.push(format!(
@@ -165,7 +175,10 @@ fn read_sources(
                     };
                     let index = match parsed.id {
                         Some(id) => wanted.get(id.as_ref()).copied(),
-                        None if id_sources == 1 => {
+                        // Outputs of versions before the `FILE:LINE` rule had the bare line number.
+                        None if id_sources == 1
+                            && wanted.contains_key(record.line.to_string().as_str()) =>
+                        {
                             wanted.get(record.line.to_string().as_str()).copied()
                         }
                         // `NAME:LINE`, where NAME is the input as the job was given it: the path

@@ -102,6 +102,8 @@ struct Doc {
     grams: Vec<u64>,
     /// Distinct soft-match keys of the content words, for corpus-wide word weights.
     keys: Vec<u64>,
+    /// No word after normalization: accepted, its own story, in no pair.
+    empty: bool,
 }
 
 struct Read {
@@ -211,6 +213,7 @@ fn stage(
                 text: doc.value.text,
                 grams: doc.value.grams,
                 keys: doc.value.keys,
+                empty: doc.empty,
             });
             Ok(())
         },
@@ -378,6 +381,7 @@ fn stage(
             ("read", accepted + skipped.len() as u64),
             ("accepted", accepted),
             ("skipped", skipped.len() as u64),
+            ("empty", docs.iter().filter(|d| d.empty).count() as u64),
             (
                 "with_boilerplate",
                 boiler_spans.iter().filter(|s| !s.is_empty()).count() as u64,
@@ -413,10 +417,14 @@ fn stage(
             .iter()
             .zip(reader.stats())
             .map(|(s, st)| {
-                serde_json::json!({
+                let mut input = serde_json::json!({
                     "path": s.name, "format": s.format, "compression": st.compression,
                     "records": st.records, "blank_lines": st.blank_lines,
-                })
+                });
+                if !st.warnings.is_empty() {
+                    input["warnings"] = serde_json::json!(st.warnings);
+                }
+                input
             })
             .collect(),
         skipped_by_reason,
@@ -466,6 +474,8 @@ struct StoryLine<'a> {
     story: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     origin: Option<Option<&'a str>>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    empty: bool,
 }
 
 fn write_stories(
@@ -481,6 +491,7 @@ fn write_stories(
             id: &doc.id,
             story: &docs[story[d] as usize].id,
             origin: with_dates.then(|| origin[d].map(|o| docs[o as usize].id.as_str())),
+            empty: doc.empty,
         };
         write_line(&mut w, path, &line)?;
     }

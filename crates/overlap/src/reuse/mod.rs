@@ -75,6 +75,7 @@ impl Default for ReuseConfig {
 impl ReuseConfig {
     /// Check that every parameter is in range.
     pub fn validate(&self) -> crate::Result<()> {
+        self.align.validate()?;
         let bad = |m: &str| Err(crate::Error::Config(m.to_string()));
         if self.anchor_ngram == 0 || self.anchor_ngram > 32 {
             return bad("anchor_ngram must be 1 to 32");
