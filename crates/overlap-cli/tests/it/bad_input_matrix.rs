@@ -565,7 +565,7 @@ fn no_kept_copy_is_lost() {
     let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("out"))
         .unwrap()
         .map(|e| e.unwrap().file_name())
-        .filter(|n| n.to_string_lossy().starts_with('.'))
+        .filter(|n| n.to_string_lossy().starts_with(".overlap-tmp-"))
         .collect();
     assert!(leftovers.is_empty(), "spool files left: {leftovers:?}");
 }
