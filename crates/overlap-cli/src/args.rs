@@ -8,21 +8,23 @@ use overlap::text::Normalization;
 /// Where documents come from and how bad records are treated.
 #[derive(Args, Clone)]
 pub struct InputArgs {
-    /// Inputs: JSONL files (optionally .gz/.zst), text files, directories, or `-` for stdin.
+    /// Inputs: JSONL files (optionally .gz/.zst), Parquet files, text files, directories, or `-`
+    /// for stdin.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
 
-    /// JSON field holding the document id. Records without it get their line number
-    /// (`FILE:LINE` when there are several inputs).
+    /// JSON field (Parquet column) holding the document id. Records without it get their line
+    /// (row) number (`FILE:LINE` when there are several inputs).
     #[arg(long, default_value = "id", value_name = "NAME")]
     pub id_field: String,
 
-    /// JSON field holding the document text.
+    /// JSON field (Parquet column) holding the document text.
     #[arg(long, default_value = "text", value_name = "NAME")]
     pub text_field: String,
 
-    /// Read every input as this format instead of going by file names
-    /// (.jsonl/.ndjson/.json, optionally compressed, are JSONL; anything else is a text document).
+    /// Read every input as this format instead of going by file names and magic bytes
+    /// (.jsonl/.ndjson/.json, optionally compressed, are JSONL; files starting with Parquet's
+    /// magic bytes or named .parquet are Parquet; anything else is a text document).
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
 
@@ -49,6 +51,7 @@ impl InputArgs {
             format: self.format.map(|f| match f {
                 FormatArg::Jsonl => Format::Jsonl,
                 FormatArg::Text => Format::Text,
+                FormatArg::Parquet => Format::Parquet,
             }),
             fields: FieldNames {
                 id: self.id_field.clone(),
@@ -114,6 +117,7 @@ impl ShingleArgs {
 pub enum FormatArg {
     Jsonl,
     Text,
+    Parquet,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -32,6 +32,8 @@ pub struct JobOptions {
     pub out_dir: PathBuf,
     /// Write the deduplicated corpus (default: true).
     pub write_deduped: bool,
+    /// Also write the result tables as Parquet (default: JSON Lines only).
+    pub output_format: super::OutputFormat,
 }
 
 impl JobOptions {
@@ -41,6 +43,7 @@ impl JobOptions {
             input: CorpusInput::new(inputs),
             out_dir: out_dir.into(),
             write_deduped: true,
+            output_format: super::OutputFormat::Jsonl,
         }
     }
 }
@@ -177,6 +180,7 @@ struct DocMeta {
 /// `options.out_dir`, and return the summary (also written as `summary.json`).
 pub fn run(options: &JobOptions, config: &DedupConfig, progress: &dyn Progress) -> Result<Summary> {
     config.validate()?;
+    options.output_format.validate()?;
     let started = Instant::now();
     let mut timings = BTreeMap::new();
     std::fs::create_dir_all(&options.out_dir).map_err(|e| Error::io(&options.out_dir, e))?;
@@ -185,6 +189,9 @@ pub fn run(options: &JobOptions, config: &DedupConfig, progress: &dyn Progress) 
 
     let sketcher = Sketcher::new(config);
     let mut reader = options.input.open()?;
+    if options.write_deduped {
+        crate::io::parquet::check_same_schema(reader.sources())?;
+    }
     if options.write_deduped
         && reader
             .sources()
@@ -258,6 +265,16 @@ pub fn run(options: &JobOptions, config: &DedupConfig, progress: &dyn Progress) 
     let mut outputs = vec!["clusters.jsonl".to_string(), "pairs.jsonl".to_string()];
     write_clusters(&out.join("clusters.jsonl"), &state.docs, &assignment)?;
     write_pairs(&out.join("pairs.jsonl"), &state.docs, &pairs, config.verify)?;
+    if options.output_format == super::OutputFormat::Parquet {
+        let ids: Vec<&str> = state.docs.iter().map(|d| d.id.as_str()).collect();
+        outputs.extend(super::tables::write_parquet_tables(
+            out,
+            &ids,
+            &assignment,
+            &pairs,
+            config.verify,
+        )?);
+    }
     if options.write_deduped {
         outputs.extend(write_deduped(
             out,
@@ -380,6 +397,11 @@ fn write_deduped(
         w.finish().and_then(|mut f| f.flush()).map_err(io)?;
         written.push(name);
     }
+    written.extend(crate::io::parquet::write_kept_rows(
+        out,
+        sources,
+        &kept_lines,
+    )?);
     for (s, source) in sources.iter().enumerate() {
         if source.format != Format::Text || kept_lines[s].is_empty() {
             continue;

@@ -16,12 +16,17 @@ pub enum Format {
     Jsonl,
     /// A whole file is one document.
     Text,
+    /// Apache Parquet: one record per row (see [`crate::io::parquet`]).
+    Parquet,
 }
 
 impl Format {
     /// The format a file name suggests: `.jsonl`, `.ndjson` or `.json` (optionally followed by a
     /// compression suffix) mean JSON Lines; anything else is a text document.
     pub fn from_name(name: &str) -> Format {
+        if name.ends_with(".parquet") || name.ends_with(".pq") {
+            return Format::Parquet;
+        }
         let base = Compression::strip_extension(name);
         if [".jsonl", ".ndjson", ".json"]
             .iter()
@@ -31,6 +36,23 @@ impl Format {
         } else {
             Format::Text
         }
+    }
+
+    /// The format of the file at `path` named `name`: Parquet when its magic bytes say so (a file
+    /// named like JSON Lines only when they are at both ends), otherwise as [`Format::from_name`].
+    pub fn detect(path: &Path, name: &str) -> Format {
+        let by_name = Format::from_name(name);
+        match crate::io::sniff_parquet(path) {
+            Ok(crate::io::ParquetMagic::Complete) => Format::Parquet,
+            Ok(crate::io::ParquetMagic::HeadOnly) if by_name == Format::Text => Format::Parquet,
+            _ => by_name,
+        }
+    }
+
+    /// Whether records are numbered within their source (lines of JSONL, rows of Parquet), so a
+    /// message can name the line.
+    pub fn numbered(self) -> bool {
+        self != Format::Text
     }
 }
 
@@ -90,7 +112,7 @@ pub fn discover(inputs: &[String], format: Option<Format>) -> Result<Vec<Source>
                 )));
             }
         } else {
-            let format = format.unwrap_or_else(|| Format::from_name(input));
+            let format = format.unwrap_or_else(|| Format::detect(path, input));
             sources.push(Source {
                 location: Location::Path(path.to_path_buf()),
                 name: input.clone(),
@@ -132,7 +154,7 @@ fn walk(
                 .map(|c| c.as_os_str().to_string_lossy())
                 .collect::<Vec<_>>()
                 .join("/");
-            let format = format.unwrap_or_else(|| Format::from_name(&relative));
+            let format = format.unwrap_or_else(|| Format::detect(&path, &relative));
             let shown = format!("{}/{}", root_name.trim_end_matches('/'), relative);
             out.push(Source {
                 location: Location::Path(path),

@@ -5,8 +5,10 @@ mod ingest;
 mod input;
 mod json;
 pub(crate) mod output;
+pub mod parquet;
 mod reader;
 
+pub use self::parquet::{sniff_parquet, ParquetMagic, ParquetRow};
 pub use compression::{decompress, BlockWriter, CompressedWriter, Compression};
 pub use ingest::{ingest, Accepted, CorpusInput, Mapped, OnError, Skipped};
 pub use input::{discover, Format, Location, Source};

@@ -5,7 +5,8 @@
 //! skipped over without being held.
 
 use crate::error::{Error, Problem, ProblemKind, Result};
-use crate::io::{decompress, Compression, Format, Location, Source};
+use crate::io::parquet::ParquetRows;
+use crate::io::{decompress, Compression, FieldNames, Format, Location, ParquetRow, Source};
 use std::fs::File;
 use std::io::{self, BufRead, Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,6 +28,8 @@ pub struct RawRecord {
 pub enum ReadItem {
     /// A record to parse.
     Record(RawRecord),
+    /// A row of a Parquet source, its fields already picked out.
+    Parquet(ParquetRow),
     /// A record that could not be read.
     Problem(Problem),
 }
@@ -51,6 +54,8 @@ pub struct CorpusReader {
     bytes_read: Arc<AtomicU64>,
     stats: Vec<SourceStats>,
     stdin_spool: Option<Box<dyn Write + Send>>,
+    fields: FieldNames,
+    parquet: Option<ParquetRows>,
 }
 
 struct OpenSource {
@@ -71,7 +76,15 @@ impl CorpusReader {
             bytes_read: Arc::new(AtomicU64::new(0)),
             stats,
             stdin_spool: None,
+            fields: FieldNames::default(),
+            parquet: None,
         }
+    }
+
+    /// Name the fields to read: columnar sources (Parquet) read only these columns.
+    pub fn with_fields(mut self, fields: FieldNames) -> Self {
+        self.fields = fields;
+        self
     }
 
     /// Copy every line read from standard input to `spool` (one line per line, so line numbers
@@ -114,8 +127,10 @@ impl CorpusReader {
         let mut bytes = 0;
         while batch.len() < max_items && bytes < max_bytes {
             let Some(item) = self.next_item()? else { break };
-            if let ReadItem::Record(r) = &item {
-                bytes += r.bytes.len();
+            match &item {
+                ReadItem::Record(r) => bytes += r.bytes.len(),
+                ReadItem::Parquet(r) => bytes += r.text.len(),
+                ReadItem::Problem(_) => {}
             }
             batch.push(item);
         }
@@ -124,6 +139,13 @@ impl CorpusReader {
 
     fn next_item(&mut self) -> Result<Option<ReadItem>> {
         loop {
+            if let Some(rows) = self.parquet.as_mut() {
+                let index = self.next_source - 1;
+                match rows.next_item(&mut self.stats[index]) {
+                    Some(item) => return Ok(Some(item)),
+                    None => self.parquet = None,
+                }
+            }
             if self.open.is_none() {
                 if self.next_source == self.sources.len() {
                     if let Some(mut spool) = self.stdin_spool.take() {
@@ -133,6 +155,16 @@ impl CorpusReader {
                 }
                 let index = self.next_source;
                 self.next_source += 1;
+                if self.sources[index].format == Format::Parquet {
+                    self.parquet = Some(ParquetRows::open(
+                        &self.sources[index],
+                        index,
+                        &self.fields,
+                        self.max_record_bytes,
+                        Arc::clone(&self.bytes_read),
+                    )?);
+                    continue;
+                }
                 let (reader, compression) = self.open_source(index)?;
                 self.stats[index].compression = compression;
                 if self.sources[index].format == Format::Text {
@@ -249,7 +281,7 @@ impl CorpusReader {
                 if let Some(spool) = self.stdin_spool.as_mut() {
                     let kept: &[u8] = match &outcome {
                         ReadItem::Record(r) => &r.bytes,
-                        ReadItem::Problem(_) => b"",
+                        ReadItem::Problem(_) | ReadItem::Parquet(_) => b"",
                     };
                     spool
                         .write_all(kept)
