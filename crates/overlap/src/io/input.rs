@@ -178,6 +178,7 @@ mod tests {
         assert_eq!(Format::from_name("a.json.zst"), Format::Jsonl);
         assert_eq!(Format::from_name("a.txt"), Format::Text);
         assert_eq!(Format::from_name("notes"), Format::Text);
+        assert_eq!(Format::from_name("part-0.parquet"), Format::Parquet);
     }
 
     #[test]
