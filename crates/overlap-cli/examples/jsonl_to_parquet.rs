@@ -13,7 +13,10 @@ use std::sync::Arc;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    anyhow::ensure!(args.len() >= 2, "usage: jsonl_to_parquet IN OUT [codec] [rows per group]");
+    anyhow::ensure!(
+        args.len() >= 2,
+        "usage: jsonl_to_parquet IN OUT [codec] [rows per group]"
+    );
     let codec = match args.get(2).map(String::as_str).unwrap_or("zstd") {
         "zstd" => Compression::ZSTD(Default::default()),
         "snappy" => Compression::SNAPPY,
@@ -21,7 +24,11 @@ fn main() -> anyhow::Result<()> {
         "none" => Compression::UNCOMPRESSED,
         other => anyhow::bail!("unknown codec {other}"),
     };
-    let rows_per_group: usize = args.get(3).map(|s| s.parse()).transpose()?.unwrap_or(10_000);
+    let rows_per_group: usize = args
+        .get(3)
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(10_000);
     let (reader, _) = overlap::io::decompress(std::fs::File::open(&args[0])?)?;
     let mut records: Vec<serde_json::Map<String, serde_json::Value>> = Vec::new();
     for line in reader.lines() {
@@ -44,7 +51,11 @@ fn main() -> anyhow::Result<()> {
         .set_compression(codec)
         .set_max_row_group_row_count(Some(rows_per_group))
         .build();
-    let mut writer = ArrowWriter::try_new(std::fs::File::create(&args[1])?, schema.clone(), Some(props))?;
+    let mut writer = ArrowWriter::try_new(
+        std::fs::File::create(&args[1])?,
+        schema.clone(),
+        Some(props),
+    )?;
     for chunk in records.chunks(rows_per_group) {
         let columns: Vec<ArrayRef> = names
             .iter()

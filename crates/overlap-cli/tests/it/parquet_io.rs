@@ -443,6 +443,16 @@ fn reuters_as_parquet_gives_the_jsonl_results() {
         assert!(a.lines().count() > 400, "{file}");
         assert!(a == read(&from_parquet.join(file)), "{file} differs");
     }
+    // Byte-identical outputs, the Parquet corpus included, for any thread count.
+    let one_thread = dir.path().join("parquet-1");
+    dedup(&parquet, &one_thread, &["--threads", "1"]);
+    for file in ["clusters.jsonl", "pairs.jsonl", "deduped.parquet"] {
+        let a = std::fs::read(from_parquet.join(file)).unwrap();
+        assert!(
+            a == std::fs::read(one_thread.join(file)).unwrap(),
+            "{file} differs"
+        );
+    }
     let jsonl_summary = read_json(&from_jsonl.join("summary.json"));
     let parquet_summary = read_json(&from_parquet.join("summary.json"));
     assert_eq!(jsonl_summary["documents"], parquet_summary["documents"]);
@@ -468,4 +478,18 @@ fn reuters_as_parquet_gives_the_jsonl_results() {
             assert_eq!(row.as_deref(), record.get(name).and_then(|v| v.as_str()));
         }
     }
+}
+
+#[test]
+fn report_embeds_the_texts_of_parquet_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    dedup(
+        &fixture("snappy.parquet"),
+        &out,
+        &["--on-error", "skip", "--report"],
+    );
+    let html = read(&out.join("report.html"));
+    assert!(html.contains("harbour authority said on monday"));
+    assert!(html.contains("\"warnings\":[]"), "no input was left unread");
 }
