@@ -9,21 +9,23 @@ use overlap::text::Normalization;
 /// Where documents come from and how bad records are treated.
 #[derive(Args, Clone)]
 pub struct InputArgs {
-    /// Inputs: JSONL files (optionally .gz/.zst), text files, directories, or `-` for stdin.
+    /// Inputs: JSONL files (optionally .gz/.zst), Parquet files, text files, directories, or `-`
+    /// for stdin.
     #[arg(required = true, value_name = "INPUT", value_parser = non_empty_path)]
     pub inputs: Vec<String>,
 
-    /// JSON field holding the document id (kept exactly, numbers as written). Records without
-    /// it get `FILE:LINE`.
+    /// JSON field (Parquet column) holding the document id (kept exactly, numbers as written).
+    /// Records without it get `FILE:LINE` (the row number for Parquet).
     #[arg(long, default_value = "id", value_name = "NAME")]
     pub id_field: String,
 
-    /// JSON field holding the document text.
+    /// JSON field (Parquet column) holding the document text.
     #[arg(long, default_value = "text", value_name = "NAME")]
     pub text_field: String,
 
-    /// Read every input as this format instead of going by file names
-    /// (.jsonl/.ndjson/.json, optionally compressed, are JSONL; anything else is a text document).
+    /// Read every input as this format instead of going by file names and magic bytes
+    /// (.jsonl/.ndjson/.json, optionally compressed, are JSONL; files starting with Parquet's
+    /// magic bytes or named .parquet are Parquet; anything else is a text document).
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
 
@@ -51,6 +53,7 @@ impl InputArgs {
             format: self.format.map(|f| match f {
                 FormatArg::Jsonl => Format::Jsonl,
                 FormatArg::Text => Format::Text,
+                FormatArg::Parquet => Format::Parquet,
             }),
             fields: FieldNames {
                 id: self.id_field.clone(),
@@ -116,6 +119,7 @@ impl ShingleArgs {
 pub enum FormatArg {
     Jsonl,
     Text,
+    Parquet,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

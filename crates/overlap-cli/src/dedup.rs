@@ -5,19 +5,19 @@ use crate::progress::Bars;
 use crate::ranges::{int, real, share, Bound};
 use anyhow::Result;
 use clap::Args;
-use overlap::dedup::{ClusterMode, DedupConfig, JobOptions, Summary};
+use overlap::dedup::{ClusterMode, DedupConfig, JobOptions, OutputFormat, Summary};
 use overlap::sketch::LshParams;
 use std::path::PathBuf;
 
 /// Remove exact and near-duplicate documents from a corpus.
 ///
-/// Reads JSONL (.jsonl, .jsonl.gz, .jsonl.zst), text files (one document each), directories of them,
-/// or JSONL on standard input (`-`). Documents are normalized (NFKC, case folding, punctuation and
+/// Reads JSONL (.jsonl, .jsonl.gz, .jsonl.zst), Parquet (one document per row), text files (one
+/// document each), directories of them, or JSONL on standard input (`-`). Documents are normalized (NFKC, case folding, punctuation and
 /// whitespace folding), cut into word n-gram shingles, sketched with MinHash, and paired by LSH;
 /// every candidate pair is then checked with its true Jaccard similarity. Writes to DIR:
 /// clusters.jsonl (one line per document, in input order), pairs.jsonl (the duplicate edges that
-/// join each document to its cluster),
-/// deduped.jsonl[.gz|.zst] (the kept records, unchanged) and summary.json.
+/// join each document to its cluster), deduped.jsonl[.gz|.zst] (the kept records, unchanged),
+/// deduped.parquet (the kept rows of Parquet inputs, every column) and summary.json.
 #[derive(Args)]
 #[command(verbatim_doc_comment)]
 pub struct DedupArgs {
@@ -67,6 +67,10 @@ pub struct DedupArgs {
     #[arg(long)]
     no_deduped: bool,
 
+    /// `parquet` also writes clusters.parquet and pairs.parquet (the fields of the JSONL files).
+    #[arg(long, value_enum, default_value_t = OutputFormatArg::Jsonl, value_name = "FORMAT")]
+    output_format: OutputFormatArg,
+
     /// Also write DIR/report.html: a self-contained HTML report (see `overlap report --help`).
     #[arg(long)]
     report: bool,
@@ -111,6 +115,10 @@ pub fn run(args: DedupArgs) -> Result<()> {
         input: args.input.corpus_input(),
         out_dir: args.out,
         write_deduped: !args.no_deduped,
+        output_format: match args.output_format {
+            OutputFormatArg::Jsonl => OutputFormat::Jsonl,
+            OutputFormatArg::Parquet => OutputFormat::Parquet,
+        },
     };
     let talk = !args.quiet && !args.json;
     let lsh = config.lsh_params();
@@ -177,4 +185,10 @@ fn print_summary(s: &Summary, options: &JobOptions) {
         s.outputs.join(", "),
         options.out_dir.display()
     );
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum OutputFormatArg {
+    Jsonl,
+    Parquet,
 }

@@ -92,6 +92,9 @@ pub enum Error {
     /// A parameter is out of range.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// A Parquet input or output cannot be used (the message names the file).
+    #[error("{0}")]
+    Parquet(String),
     /// The corpus is larger than the engine's 32-bit document numbering allows.
     #[error("too many documents: at most {} per run", u32::MAX)]
     TooManyDocuments,

@@ -25,9 +25,9 @@ pub mod io;
 pub mod progress;
 pub mod report;
 pub mod reuse;
-pub mod rss;
 #[cfg(test)]
 mod robustness_tests;
+pub mod rss;
 pub mod sketch;
 pub mod text;
 

@@ -100,7 +100,7 @@ fn records(items: &[ReadItem]) -> Vec<Vec<u8>> {
         .iter()
         .filter_map(|i| match i {
             ReadItem::Record(r) => Some(r.bytes.clone()),
-            ReadItem::Problem(_) => None,
+            ReadItem::Problem(_) | ReadItem::Parquet(_) => None,
         })
         .collect()
 }

@@ -88,20 +88,20 @@ fn cases() -> Vec<Case> {
             skipped: &[],
         },
         Case {
-            name: "a Parquet file is named, not read as text",
+            name: "a broken Parquet file is named, not read as text",
             command: "dedup",
             setup: |d| write(d, "data.parquet", b"PAR1\x15\x04\x15\x10garbage"),
             args: &[],
             code: 1,
             messages: &[
-                "data.parquet: a Parquet file, not text or JSON Lines",
+                "data.parquet: not a readable Parquet file",
                 "--on-error skip",
             ],
             ids: &[],
             skipped: &[],
         },
         Case {
-            name: "a Parquet file beside good input is a listed skip",
+            name: "a broken Parquet file beside good input is a listed skip",
             command: "reuse",
             setup: |d| {
                 let mut inputs = write(d, "data.parquet", b"PAR1\x15\x04");
@@ -112,7 +112,7 @@ fn cases() -> Vec<Case> {
             code: 0,
             messages: &[],
             ids: &["a", "b"],
-            skipped: &["unsupported_format"],
+            skipped: &["truncated"],
         },
         Case {
             name: "a CSV file is not read yet",

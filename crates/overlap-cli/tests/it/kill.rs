@@ -34,7 +34,12 @@ fn temporaries(dir: &Path) -> Vec<String> {
 /// summary.json without what varies between runs.
 fn stable(bytes: &[u8]) -> Value {
     let mut v: Value = serde_json::from_slice(bytes).unwrap();
-    for key in ["timings_ms", "threads", "aligned_pairs_per_second", "memory"] {
+    for key in [
+        "timings_ms",
+        "threads",
+        "aligned_pairs_per_second",
+        "memory",
+    ] {
         v.as_object_mut().unwrap().remove(key);
     }
     v

@@ -3,15 +3,16 @@
 
 mod align_clough;
 mod align_seeds;
+mod bad_input_matrix;
 mod bounds;
 mod commit;
-mod bad_input_matrix;
 mod common;
 mod dedup_bad_input;
 mod dedup_outputs;
 mod dedup_recall;
-mod kill;
 mod empty_documents;
+mod kill;
+mod parquet_io;
 mod report_checks;
 mod reuse;
 mod sketch;

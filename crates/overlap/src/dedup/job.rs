@@ -34,6 +34,8 @@ pub struct JobOptions {
     pub out_dir: PathBuf,
     /// Write the deduplicated corpus (default: true).
     pub write_deduped: bool,
+    /// Also write the result tables as Parquet (default: JSON Lines only).
+    pub output_format: super::OutputFormat,
 }
 
 impl JobOptions {
@@ -43,6 +45,7 @@ impl JobOptions {
             input: CorpusInput::new(inputs),
             out_dir: out_dir.into(),
             write_deduped: true,
+            output_format: super::OutputFormat::Jsonl,
         }
     }
 }
@@ -212,6 +215,7 @@ pub fn run_with<E: From<Error>>(
     extra: impl FnOnce(&Path) -> Result<Vec<String>, E>,
 ) -> Result<Summary, E> {
     config.validate()?;
+    options.output_format.validate()?;
     let reader = options.input.open()?;
     check_output_folder(&options.out_dir, &options.input.paths, reader.sources())?;
     let folder = OutputFolder::open(&options.out_dir)?;
@@ -239,6 +243,9 @@ fn stage(
     let started = Instant::now();
     let mut timings = BTreeMap::new();
     let sketcher = Sketcher::new(config);
+    if options.write_deduped {
+        crate::io::parquet::check_same_schema(reader.sources())?;
+    }
     // Inputs that cannot be read twice (stdin, FIFOs, `<(...)`) are copied during the first pass
     // for the second one, which writes the kept records. The copies live in the staging folder.
     let mut spools: Vec<Option<PathBuf>> = vec![None; reader.sources().len()];
@@ -348,6 +355,16 @@ fn stage(
     let mut outputs = vec!["clusters.jsonl".to_string(), "pairs.jsonl".to_string()];
     write_clusters(&out.join("clusters.jsonl"), &state.docs, &assignment)?;
     write_pairs(&out.join("pairs.jsonl"), &state.docs, &pairs, config.verify)?;
+    if options.output_format == super::OutputFormat::Parquet {
+        let ids: Vec<&str> = state.docs.iter().map(|d| d.id.as_str()).collect();
+        outputs.extend(super::tables::write_parquet_tables(
+            out,
+            &ids,
+            &assignment,
+            &pairs,
+            config.verify,
+        )?);
+    }
     if options.write_deduped {
         outputs.extend(write_deduped(
             out,
@@ -474,6 +491,11 @@ fn write_deduped(
         w.finish().and_then(|mut f| f.flush()).map_err(io)?;
         written.push(name);
     }
+    written.extend(crate::io::parquet::write_kept_rows(
+        out,
+        sources,
+        &kept_lines,
+    )?);
     for (s, source) in sources.iter().enumerate() {
         if source.format != Format::Text || kept_lines[s].is_empty() {
             continue;

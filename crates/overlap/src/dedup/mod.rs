@@ -17,6 +17,7 @@ mod linking;
 mod signatures;
 mod sketch;
 mod store;
+mod tables;
 mod verify;
 
 pub use assign::{assign_clusters, duplicate_pairs, Assignment, DuplicatePair, PairKind, Reason};
@@ -29,4 +30,5 @@ pub use linking::{verify_candidates, Group, Similarity, Verified};
 pub use signatures::{export_signatures, SketchStats};
 pub use sketch::{DocSketch, Sketcher};
 pub use store::SketchStore;
+pub use tables::OutputFormat;
 pub use verify::{jaccard, verify_pairs, Edge};

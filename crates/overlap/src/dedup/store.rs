@@ -63,7 +63,12 @@ impl SketchStore {
         // Band keys of its own, so that no LSH bucket gathers the documents pushed alone (every
         // empty text has the same sketch: a crawl's many empty pages would make one huge bucket).
         for (band, key) in sketch.bands.iter_mut().enumerate() {
-            let salt = [b"alone".as_slice(), &doc.to_le_bytes(), &(band as u32).to_le_bytes()].concat();
+            let salt = [
+                b"alone".as_slice(),
+                &doc.to_le_bytes(),
+                &(band as u32).to_le_bytes(),
+            ]
+            .concat();
             *key = xxhash_rust::xxh3::xxh3_64(&salt);
         }
         self.push_with_first(sketch, doc)

@@ -55,7 +55,8 @@ impl CorpusInput {
     /// Discover the sources and open a reader over them.
     pub fn open(&self) -> Result<CorpusReader> {
         let sources = crate::io::discover(&self.paths, self.format)?;
-        let mut reader = CorpusReader::new(sources, self.max_record_bytes);
+        let mut reader =
+            CorpusReader::new(sources, self.max_record_bytes).with_fields(self.fields.clone());
         // A forced format is the user's word on how to read every file, CSV named files included.
         reader.sniff_names(self.format.is_none());
         Ok(reader)
@@ -171,7 +172,7 @@ pub fn ingest<T: Mapped>(
                 });
                 let located = |reason, message: String| Problem {
                     file: src.name.clone(),
-                    line: (src.format == Format::Jsonl).then_some(line),
+                    line: src.format.numbered().then_some(line),
                     id: Some(id.clone()),
                     reason,
                     message,
@@ -253,11 +254,22 @@ fn parse_and_map<T>(
     } = match item {
         ReadItem::Problem(p) => return Err(p),
         ReadItem::Record(r) => r,
+        ReadItem::Parquet(row) => {
+            // A null text arrives empty, so it meets the same rule as an empty JSON text.
+            return Ok(Parsed {
+                source: row.source,
+                line: row.line,
+                value: map(&row.text),
+                id: row.id,
+                source_field: row.source_field,
+                date: row.date,
+            });
+        }
     };
     let src = &sources[source as usize];
     let problem = |(reason, message): (ProblemKind, String)| Problem {
         file: src.name.clone(),
-        line: (src.format == Format::Jsonl).then_some(line),
+        line: src.format.numbered().then_some(line),
         id: src.text_id.clone(),
         reason,
         message,
@@ -274,7 +286,8 @@ fn parse_and_map<T>(
                 date: record.date,
             })
         }
-        Format::Text => match std::str::from_utf8(&bytes) {
+        // Parquet rows arrive as `ReadItem::Parquet`, never as raw bytes.
+        Format::Text | Format::Parquet => match std::str::from_utf8(&bytes) {
             Ok(text) => Ok(Parsed {
                 source,
                 line,

@@ -16,12 +16,17 @@ pub enum Format {
     Jsonl,
     /// A whole file is one document.
     Text,
+    /// Apache Parquet: one record per row (see [`crate::io::parquet`]).
+    Parquet,
 }
 
 impl Format {
     /// The format a file name suggests: `.jsonl`, `.ndjson` or `.json` (optionally followed by a
     /// compression suffix) mean JSON Lines; anything else is a text document.
     pub fn from_name(name: &str) -> Format {
+        if name.ends_with(".parquet") || name.ends_with(".pq") {
+            return Format::Parquet;
+        }
         let base = Compression::strip_extension(name);
         if [".jsonl", ".ndjson", ".json"]
             .iter()
@@ -31,6 +36,23 @@ impl Format {
         } else {
             Format::Text
         }
+    }
+
+    /// The format of the file at `path` named `name`: Parquet when its magic bytes say so (a file
+    /// named like JSON Lines only when they are at both ends), otherwise as [`Format::from_name`].
+    pub fn detect(path: &Path, name: &str) -> Format {
+        let by_name = Format::from_name(name);
+        match crate::io::sniff_parquet(path) {
+            Ok(crate::io::ParquetMagic::Complete) => Format::Parquet,
+            Ok(crate::io::ParquetMagic::HeadOnly) if by_name == Format::Text => Format::Parquet,
+            _ => by_name,
+        }
+    }
+
+    /// Whether records are numbered within their source (lines of JSONL, rows of Parquet), so a
+    /// message can name the line.
+    pub fn numbered(self) -> bool {
+        self != Format::Text
     }
 }
 
@@ -109,7 +131,7 @@ pub fn discover(inputs: &[String], format: Option<Format>) -> Result<Vec<Source>
                 )));
             }
         } else {
-            let format = format.unwrap_or_else(|| Format::from_name(input));
+            let format = format.unwrap_or_else(|| Format::detect(path, input));
             sources.push(Source {
                 location: Location::Path(path.to_path_buf()),
                 name: input.clone(),
@@ -153,7 +175,7 @@ fn walk(
                 .map(|c| crate::io::ids::name_to_id(c.as_os_str()))
                 .collect::<Vec<_>>()
                 .join("/");
-            let format = format.unwrap_or_else(|| Format::from_name(&relative));
+            let format = format.unwrap_or_else(|| Format::detect(&path, &relative));
             let shown = format!("{}/{}", root_name.trim_end_matches('/'), relative);
             out.push(Source {
                 location: Location::Path(path),
@@ -177,6 +199,7 @@ mod tests {
         assert_eq!(Format::from_name("a.json.zst"), Format::Jsonl);
         assert_eq!(Format::from_name("a.txt"), Format::Text);
         assert_eq!(Format::from_name("notes"), Format::Text);
+        assert_eq!(Format::from_name("part-0.parquet"), Format::Parquet);
     }
 
     #[test]

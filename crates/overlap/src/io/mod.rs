@@ -10,9 +10,11 @@ mod ingest;
 mod input;
 mod json;
 pub(crate) mod output;
+pub mod parquet;
 mod reader;
 mod sniff;
 
+pub use self::parquet::{sniff_parquet, ParquetMagic, ParquetRow};
 pub use commit::{FileCommit, OutputFolder};
 pub use compression::{
     decompress, decompress_noting, BlockWriter, CompressedWriter, Compression, DecompressNotes,

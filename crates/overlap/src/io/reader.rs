@@ -5,7 +5,11 @@
 //! skipped over without being held.
 
 use crate::error::{Error, Problem, ProblemKind, Result};
-use crate::io::{decompress_noting, sniff, Compression, DecompressNotes, Format, Location, Source};
+use crate::io::parquet::ParquetRows;
+use crate::io::{
+    decompress_noting, sniff, Compression, DecompressNotes, FieldNames, Format, Location,
+    ParquetRow, Source,
+};
 use std::fs::File;
 use std::io::{self, BufRead, Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,6 +31,8 @@ pub struct RawRecord {
 pub enum ReadItem {
     /// A record to parse.
     Record(RawRecord),
+    /// A row of a Parquet source, its fields already picked out.
+    Parquet(ParquetRow),
     /// A record that could not be read.
     Problem(Problem),
 }
@@ -55,6 +61,8 @@ pub struct CorpusReader {
     stats: Vec<SourceStats>,
     spools: Vec<Option<Box<dyn Write + Send>>>,
     sniff_names: bool,
+    fields: FieldNames,
+    parquet: Option<ParquetRows>,
 }
 
 struct OpenSource {
@@ -78,7 +86,15 @@ impl CorpusReader {
             stats,
             spools,
             sniff_names: true,
+            fields: FieldNames::default(),
+            parquet: None,
         }
+    }
+
+    /// Name the fields to read: columnar sources (Parquet) read only these columns.
+    pub fn with_fields(mut self, fields: FieldNames) -> Self {
+        self.fields = fields;
+        self
     }
 
     /// Whether file names may mark a file as a format overlap does not read (`.csv`, `.tsv`;
@@ -141,8 +157,10 @@ impl CorpusReader {
         let mut bytes = 0;
         while batch.len() < max_items && bytes < max_bytes {
             let Some(item) = self.next_item()? else { break };
-            if let ReadItem::Record(r) = &item {
-                bytes += r.bytes.len();
+            match &item {
+                ReadItem::Record(r) => bytes += r.bytes.len(),
+                ReadItem::Parquet(r) => bytes += r.text.len(),
+                ReadItem::Problem(_) => {}
             }
             batch.push(item);
         }
@@ -151,6 +169,13 @@ impl CorpusReader {
 
     fn next_item(&mut self) -> Result<Option<ReadItem>> {
         loop {
+            if let Some(rows) = self.parquet.as_mut() {
+                let index = self.next_source - 1;
+                match rows.next_item(&mut self.stats[index]) {
+                    Some(item) => return Ok(Some(item)),
+                    None => self.parquet = None,
+                }
+            }
             if self.open.is_none() {
                 if self.next_source == self.sources.len() {
                     for (source, spool) in self.sources.iter().zip(&mut self.spools) {
@@ -162,6 +187,16 @@ impl CorpusReader {
                 }
                 let index = self.next_source;
                 self.next_source += 1;
+                if self.sources[index].format == Format::Parquet {
+                    self.parquet = Some(ParquetRows::open(
+                        &self.sources[index],
+                        index,
+                        &self.fields,
+                        self.max_record_bytes,
+                        Arc::clone(&self.bytes_read),
+                    )?);
+                    continue;
+                }
                 let (mut reader, compression, notes) = self.open_source(index)?;
                 self.stats[index].compression = compression;
                 let source = &self.sources[index];
@@ -333,7 +368,7 @@ impl CorpusReader {
             if let Some(spool) = self.spools[index].as_mut() {
                 let kept: &[u8] = match &outcome {
                     ReadItem::Record(r) => &r.bytes,
-                    ReadItem::Problem(_) => b"",
+                    ReadItem::Problem(_) | ReadItem::Parquet(_) => b"",
                 };
                 spool
                     .write_all(kept)

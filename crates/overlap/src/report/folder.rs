@@ -206,6 +206,7 @@ pub(crate) fn read_folder(dir: &Path) -> Result<Folder, ReportError> {
                     let format = match input.get("format").and_then(|f| f.as_str()) {
                         Some("jsonl") => Some(Format::Jsonl),
                         Some("text") => Some(Format::Text),
+                        Some("parquet") => Some(Format::Parquet),
                         _ => None,
                     };
                     Some(SourceInfo { path, format })

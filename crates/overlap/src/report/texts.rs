@@ -144,7 +144,7 @@ fn read_sources(
     let text_ids: Vec<Option<String>> = sources.iter().map(|s| s.text_id.clone()).collect();
     let names: Vec<String> = sources.iter().map(|s| s.name.clone()).collect();
     let formats: Vec<Format> = sources.iter().map(|s| s.format).collect();
-    let mut reader = CorpusReader::new(sources, max_record_bytes);
+    let mut reader = CorpusReader::new(sources, max_record_bytes).with_fields(fields.clone());
     let keep = |index: usize, text: &str, texts: &mut [Option<String>], left: &mut usize| {
         if texts[index].is_none() && text.chars().any(char::is_alphanumeric) {
             texts[index] = Some(text.to_string());
@@ -163,9 +163,28 @@ fn read_sources(
         if batch.is_empty() {
             break;
         }
+        // The document a record with this id (or none) at this line was.
+        let lookup = |id: Option<&str>, source: usize, line: u64| match id {
+            Some(id) => wanted.get(id).copied(),
+            // Outputs of versions before the `FILE:LINE` rule had the bare line number.
+            None if id_sources == 1 && wanted.contains_key(line.to_string().as_str()) => {
+                wanted.get(line.to_string().as_str()).copied()
+            }
+            // `NAME:LINE`, where NAME is the input as the job was given it: the path
+            // given now, or a trailing part of it when it is given differently.
+            None => suffixes(&names[source])
+                .find_map(|name| wanted.get(format!("{name}:{line}").as_str()).copied()),
+        };
         for item in batch {
-            let ReadItem::Record(record) = item else {
-                continue;
+            let record = match item {
+                ReadItem::Record(record) => record,
+                ReadItem::Parquet(row) => {
+                    if let Some(i) = lookup(row.id.as_deref(), row.source as usize, row.line) {
+                        keep(i, &row.text, texts, left);
+                    }
+                    continue;
+                }
+                ReadItem::Problem(_) => continue,
             };
             let source = record.source as usize;
             match formats[source] {
@@ -173,26 +192,12 @@ fn read_sources(
                     let Ok(parsed) = parse_record(&record.bytes, fields) else {
                         continue;
                     };
-                    let index = match parsed.id {
-                        Some(id) => wanted.get(id.as_ref()).copied(),
-                        // Outputs of versions before the `FILE:LINE` rule had the bare line number.
-                        None if id_sources == 1
-                            && wanted.contains_key(record.line.to_string().as_str()) =>
-                        {
-                            wanted.get(record.line.to_string().as_str()).copied()
-                        }
-                        // `NAME:LINE`, where NAME is the input as the job was given it: the path
-                        // given now, or a trailing part of it when it is given differently.
-                        None => suffixes(&names[source]).find_map(|name| {
-                            wanted
-                                .get(format!("{name}:{}", record.line).as_str())
-                                .copied()
-                        }),
-                    };
-                    if let Some(i) = index {
+                    if let Some(i) = lookup(parsed.id.as_deref(), source, record.line) {
                         keep(i, &parsed.text, texts, left);
                     }
                 }
+                // Parquet rows arrive as `ReadItem::Parquet`.
+                Format::Parquet => {}
                 Format::Text => {
                     let Ok(text) = std::str::from_utf8(&record.bytes) else {
                         continue;
