@@ -8,6 +8,8 @@ mod index;
 mod progress;
 mod report;
 mod reuse;
+#[cfg(feature = "serve")]
+mod serve;
 mod sketch;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +30,8 @@ enum Command {
     Index(index::IndexArgs),
     Report(report::ReportArgs),
     Reuse(reuse::ReuseArgs),
+    #[cfg(feature = "serve")]
+    Serve(serve::ServeArgs),
     Sketch(sketch::SketchArgs),
 }
 
@@ -39,6 +43,8 @@ fn main() -> ExitCode {
         Command::Index(args) => index::run(args),
         Command::Report(args) => report::run(args),
         Command::Reuse(args) => reuse::run(args),
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => serve::run(args),
         Command::Sketch(args) => sketch::run(args),
     };
     match result {
