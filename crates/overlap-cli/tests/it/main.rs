@@ -9,4 +9,5 @@ mod dedup_outputs;
 mod dedup_recall;
 mod index;
 mod reuse;
+mod serve;
 mod sketch;
