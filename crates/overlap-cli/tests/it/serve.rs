@@ -99,6 +99,17 @@ fn create(ix: &Path, store_text: bool) {
 
 const T: Option<&str> = Some("s3cret");
 
+/// name, method, path, token, body, expected status, expected error code.
+type Case = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Vec<u8>,
+    u16,
+    &'static str,
+);
+
 fn doc(id: &str, text: &str) -> Value {
     json!({"id": id, "text": text})
 }
@@ -136,7 +147,7 @@ fn bad_requests_get_the_right_status_and_the_server_keeps_serving() {
         (200, json!("unique"))
     );
     let six: Vec<Value> = (0..6).map(|i| doc(&format!("x{i}"), STORY)).collect();
-    let cases: Vec<(&str, &str, &str, Option<&str>, Vec<u8>, u16, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "no token",
             "POST",
