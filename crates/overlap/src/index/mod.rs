@@ -254,8 +254,32 @@ pub struct Stats {
     pub file_bytes: u64,
     /// `file_bytes / documents`.
     pub bytes_per_document: f64,
+    /// Per table: bytes of keys and values stored, and of B-tree metadata and fragmentation (the
+    /// rest of the file is free or preallocated space).
+    pub tables: std::collections::BTreeMap<&'static str, TableBytes>,
     /// The parameters.
     pub parameters: IndexParameters,
+}
+
+/// Space one table takes in the file.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct TableBytes {
+    /// Keys and values.
+    pub stored: u64,
+    /// B-tree pages' own bookkeeping.
+    pub metadata: u64,
+    /// Unused parts of its pages.
+    pub fragmented: u64,
+}
+
+impl From<redb::TableStats> for TableBytes {
+    fn from(s: redb::TableStats) -> Self {
+        TableBytes {
+            stored: s.stored_bytes(),
+            metadata: s.metadata_bytes(),
+            fragmented: s.fragmented_bytes(),
+        }
+    }
 }
 
 /// The clusters of everything indexed, as `dedup` would give them over the documents in insertion
@@ -762,6 +786,21 @@ impl Index {
         let file_bytes = std::fs::metadata(self.dir.join(FILE_NAME))
             .map(|m| m.len())
             .unwrap_or(0);
+        let mut tables = std::collections::BTreeMap::new();
+        tables.insert("meta", m.stats()?.into());
+        tables.insert("documents", txn.open_table(DOCUMENTS)?.stats()?.into());
+        tables.insert("ids", txn.open_table(IDS)?.stats()?.into());
+        tables.insert(
+            "exact_members",
+            txn.open_multimap_table(EXACT_MEMBERS)?.stats()?.into(),
+        );
+        tables.insert(
+            "postings",
+            txn.open_multimap_table(POSTINGS)?.stats()?.into(),
+        );
+        tables.insert("shingles", txn.open_table(SHINGLES)?.stats()?.into());
+        tables.insert("edges", txn.open_table(EDGES)?.stats()?.into());
+        tables.insert("texts", txn.open_table(TEXTS)?.stats()?.into());
         Ok(Stats {
             format_version: FORMAT_VERSION,
             created_by,
@@ -776,6 +815,7 @@ impl Index {
             } else {
                 file_bytes as f64 / documents as f64
             },
+            tables,
             parameters: self.params.clone(),
         })
     }
