@@ -129,10 +129,13 @@ struct AddArgs {
 /// of their exact groups, highest Jaccard first). The documents of the query are matched against the
 /// index only, not against each other. --passages adds "passages": [{"id", "alignment"}] for the best
 /// matches, with alignment as `overlap align --json` prints it (needs an index made with --store-text).
+/// --reuse adds "reuse": [{"id", "shared_anchors", "alignment"}]: documents that share passages with it
+/// (related by `align`) but are neither exact nor near duplicates: what an article took from others.
 ///
 /// Examples:
 ///   overlap index query ix article.txt
 ///   overlap index query ix new.jsonl --passages --limit 3
+///   overlap index query ix article.txt --reuse
 #[derive(Args)]
 #[command(verbatim_doc_comment)]
 struct QueryArgs {
@@ -153,6 +156,15 @@ struct QueryArgs {
     /// With --passages: how many of the best matches to align.
     #[arg(long, default_value_t = 3, value_name = "N")]
     passages_for: usize,
+
+    /// Also find indexed documents that share passages without being near-duplicates (rare-anchor
+    /// candidates as in `overlap reuse`, then alignment); needs an index made with --store-text.
+    #[arg(long)]
+    reuse: bool,
+
+    /// With --reuse: at most this many documents per query.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    reuse_limit: usize,
 
     /// Write the answers to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE")]
@@ -393,6 +405,8 @@ struct QueryLine {
     answer: QueryAnswer,
     #[serde(skip_serializing_if = "Option::is_none")]
     passages: Option<Vec<PassagesWith>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reuse: Option<overlap::index::ReuseMatches>,
 }
 
 #[derive(Serialize)]
@@ -404,9 +418,9 @@ struct PassagesWith {
 fn query(args: QueryArgs) -> Result<()> {
     overlap::set_threads(args.input.threads)?;
     let index = Index::open_read_only(&args.dir)?;
-    if args.passages && !index.parameters().store_text {
+    if (args.passages || args.reuse) && !index.parameters().store_text {
         bail!(
-            "{}: --passages needs the indexed texts, and this index was created without --store-text",
+            "{}: --passages and --reuse need the indexed texts, and this index was created without --store-text",
             args.dir.display()
         );
     }
@@ -436,10 +450,20 @@ fn query(args: QueryArgs) -> Result<()> {
         } else {
             None
         };
+        let reuse = if args.reuse {
+            Some(
+                index
+                    .reuse(text, &answer.matches, args.reuse_limit)
+                    .map_err(|e| e.to_string())?,
+            )
+        } else {
+            None
+        };
         Ok(QueryLine {
             id: String::new(),
             answer,
             passages,
+            reuse,
         })
     };
     let mut reader = input.open()?;

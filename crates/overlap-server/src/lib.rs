@@ -45,6 +45,8 @@ pub struct ServeOptions {
     pub query_timeout: Duration,
     /// With `passages`, at most this many matches are aligned. Default: 3.
     pub passages_for: usize,
+    /// With `reuse`, at most this many documents are returned. Default: 5.
+    pub reuse_limit: usize,
 }
 
 impl Default for ServeOptions {
@@ -56,6 +58,7 @@ impl Default for ServeOptions {
             max_batch: 10_000,
             query_timeout: Duration::from_secs(30),
             passages_for: 3,
+            reuse_limit: 5,
         }
     }
 }
@@ -356,6 +359,8 @@ struct QueryResponse {
     answer: QueryAnswer,
     #[serde(skip_serializing_if = "Option::is_none")]
     passages: Option<Vec<PassagesWith>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reuse: Option<overlap::index::ReuseMatches>,
 }
 
 #[derive(Serialize)]
@@ -376,12 +381,7 @@ async fn query(
     let map = json_body(body)?;
     let text = text_field(&map, "the query")?;
     let passages = opt_bool(&map, "passages")?;
-    if opt_bool(&map, "reuse")? {
-        return Err(ApiError::bad(
-            "unsupported",
-            "\"reuse\" (passage-reuse candidates) is not implemented by this server yet",
-        ));
-    }
+    let reuse = opt_bool(&map, "reuse")?;
     let limit = match map.get("limit") {
         None | Some(Value::Null) => Some(10),
         Some(v) => match v.as_u64() {
@@ -395,10 +395,10 @@ async fn query(
             }
         },
     };
-    if passages && !state.index.parameters().store_text {
+    if (passages || reuse) && !state.index.parameters().store_text {
         return Err(ApiError::bad(
             "no_texts",
-            "\"passages\" needs an index created with --store-text",
+            "\"passages\" and \"reuse\" need an index created with --store-text",
         ));
     }
     let timeout = state.options.query_timeout;
@@ -417,7 +417,19 @@ async fn query(
         } else {
             None
         };
-        Ok(QueryResponse { answer, passages })
+        let reuse = if reuse {
+            Some(
+                s.index
+                    .reuse(&text, &answer.matches, s.options.passages_for.max(5))?,
+            )
+        } else {
+            None
+        };
+        Ok(QueryResponse {
+            answer,
+            passages,
+            reuse,
+        })
     })
     .await?;
     Ok(Json(response))

@@ -409,6 +409,15 @@ fn bad_requests_get_the_right_status_and_the_server_keeps_serving() {
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["kind"], "exact");
     assert_eq!(answer["passages"][0]["alignment"]["related"], true);
+    let (status, answer) = server.request(
+        "POST",
+        "/v1/query",
+        T,
+        json!({"text": STORY, "reuse": true}).to_string().as_bytes(),
+    );
+    assert_eq!(status, 200, "{answer}");
+    // Its only indexed relative is an exact copy: a match, so no reuse to report.
+    assert_eq!(answer["reuse"], json!([]));
     let (_, metrics) = server.request("GET", "/metrics", T, b"");
     let metrics = metrics.as_str().unwrap().to_string();
     assert!(

@@ -4,8 +4,8 @@
 //! (two per edge check).
 
 use super::schema::{
-    decode_set, meta, DocRecord, DOCUMENTS, EDGES, EXACT_MEMBERS, IDS, META, POSTINGS, SHINGLES,
-    TEXTS,
+    decode_set, meta, DocRecord, ANCHORS, DOCUMENTS, EDGES, EXACT_MEMBERS, IDS, META, POSTINGS,
+    SHINGLES, TEXTS,
 };
 use super::{get_u64, Index, Result};
 use crate::dedup::jaccard;
@@ -29,6 +29,8 @@ pub struct CheckReport {
     pub edges: u64,
     /// Stored texts re-sketched and compared.
     pub texts: u64,
+    /// Anchor n-gram entries checked.
+    pub anchors: u64,
     /// Problems found, in total.
     pub problem_count: u64,
     /// The first problems, for people.
@@ -260,7 +262,9 @@ pub(super) fn check(index: &Index) -> Result<CheckReport> {
         }
     }
 
-    // Texts: present exactly when stored, and sketching them again gives the stored keys.
+    // Texts: present exactly when stored, and sketching them again gives the stored keys and
+    // anchors.
+    let mut expected_anchors = 0u64;
     for entry in texts.iter()? {
         let (d, v) = entry?;
         let d = d.value();
@@ -269,6 +273,7 @@ pub(super) fn check(index: &Index) -> Result<CheckReport> {
             r.problem(format!("text of missing document {d}"));
             continue;
         };
+        expected_anchors += index.anchors_of(v.value()).len() as u64;
         let sketch = index.sketcher.sketch(v.value());
         if sketch.exact != rec.exact || sketch.bands != rec.bands {
             r.problem(format!(
@@ -288,6 +293,27 @@ pub(super) fn check(index: &Index) -> Result<CheckReport> {
         r.problem(format!(
             "{} texts stored in an index created without --store-text",
             r.texts
+        ));
+    }
+    // Anchors: one entry per distinct anchor n-gram of each stored text, naming existing documents.
+    match txn.open_table(ANCHORS) {
+        Ok(anchors) => {
+            for entry in anchors.iter()? {
+                let (k, _) = entry?;
+                let (g, d) = k.value();
+                r.anchors += 1;
+                if !records.contains_key(&d) {
+                    r.problem(format!("anchor {g:016x} names missing document {d}"));
+                }
+            }
+        }
+        Err(redb::TableError::TableDoesNotExist(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    if r.anchors != expected_anchors {
+        r.problem(format!(
+            "{} anchor entries, the stored texts give {expected_anchors}",
+            r.anchors
         ));
     }
     drop((m, docs, ids, members, postings, shingles, edges, texts));

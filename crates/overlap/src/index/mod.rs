@@ -24,6 +24,9 @@ mod schema;
 pub use check::CheckReport;
 pub use schema::{FILE_NAME, FORMAT_VERSION};
 
+/// What `query --reuse` returns per match: see [`Index::reuse`].
+pub type ReuseMatches = Vec<ReuseMatch>;
+
 use crate::dedup::{
     assign_clusters, duplicate_pairs, jaccard, Assignment, DedupConfig, DocSketch, DuplicatePair,
     Edge, SketchStore, Sketcher,
@@ -36,8 +39,8 @@ use redb::{
     ReadableMultimapTable, ReadableTable, ReadableTableMetadata, Table, WriteTransaction,
 };
 use schema::{
-    decode_set, encode_set, meta, DocRecord, DOCUMENTS, EDGES, EXACT_MEMBERS, IDS, META, POSTINGS,
-    SHINGLES, TEXTS,
+    decode_set, encode_set, meta, DocRecord, ANCHORS, DOCUMENTS, EDGES, EXACT_MEMBERS, IDS, META,
+    POSTINGS, SHINGLES, TEXTS,
 };
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -126,6 +129,9 @@ pub struct IndexParameters {
     pub rows: usize,
     /// Whether documents' texts are stored (needed for passages).
     pub store_text: bool,
+    /// Words per anchor n-gram stored for `query --reuse` (with `store_text`; 0: none stored).
+    #[serde(default)]
+    pub anchor_ngram: usize,
 }
 
 /// What to do when an added id is already in the index.
@@ -196,6 +202,17 @@ pub struct QueryAnswer {
     pub total_matches: usize,
 }
 
+/// An earlier document that shares passages with a query.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReuseMatch {
+    /// Its id.
+    pub id: String,
+    /// Distinct rare anchor n-grams shared with the query.
+    pub shared_anchors: usize,
+    /// The passages, as `overlap align --json` prints them (the query is `a`).
+    pub alignment: crate::align::Alignment,
+}
+
 /// A document ready to add: sketched (and its text kept when the index stores texts).
 #[derive(Clone, Debug)]
 pub struct NewDocument {
@@ -205,6 +222,8 @@ pub struct NewDocument {
     pub sketch: DocSketch,
     /// Its text, when the index stores texts.
     pub text: Option<String>,
+    /// Its distinct anchor n-grams, when the index stores texts.
+    pub anchors: Vec<u64>,
 }
 
 impl Mapped for NewDocument {
@@ -354,6 +373,11 @@ impl Index {
             bands: lsh.bands,
             rows: lsh.rows,
             store_text,
+            anchor_ngram: if store_text {
+                crate::reuse::ReuseConfig::default().anchor_ngram
+            } else {
+                0
+            },
         };
         let tmp = dir.join(format!(".{FILE_NAME}.tmp-{}", std::process::id()));
         {
@@ -376,6 +400,7 @@ impl Index {
                 txn.open_table(SHINGLES)?;
                 txn.open_table(EDGES)?;
                 txn.open_table(TEXTS)?;
+                txn.open_table(ANCHORS)?;
             }
             txn.commit()?;
         }
@@ -491,7 +516,21 @@ impl Index {
             id,
             sketch: self.sketcher.sketch(text),
             text: self.params.store_text.then(|| text.to_string()),
+            anchors: self.anchors_of(text),
         }
+    }
+
+    /// The distinct anchor n-grams of `text`, as `reuse` computes them (none when the index stores
+    /// no anchors).
+    pub fn anchors_of(&self, text: &str) -> Vec<u64> {
+        if self.params.anchor_ngram == 0 {
+            return Vec::new();
+        }
+        let tokens = crate::text::tokenize(text, &self.params.config.normalization);
+        crate::reuse::anchors::distinct(&crate::reuse::anchors::anchor_grams(
+            &tokens,
+            self.params.anchor_ngram,
+        ))
     }
 
     fn read(&self) -> Result<ReadTransaction> {
@@ -595,6 +634,9 @@ impl Index {
                 if let Some(text) = &doc.text {
                     t.texts.insert(d, text.as_str())?;
                 }
+                for &g in &doc.anchors {
+                    t.anchors.insert((g, d), ())?;
+                }
                 answers.push(AddAnswer {
                     id: doc.id,
                     duplicate_of: answer.duplicate_of,
@@ -639,7 +681,12 @@ impl Index {
         let record = self.record(&t.docs, d)?;
         t.docs.remove(d)?;
         t.ids.remove(record.id.as_str())?;
-        t.texts.remove(d)?;
+        let text = t.texts.remove(d)?.map(|v| v.value().to_string());
+        if let Some(text) = text {
+            for g in self.anchors_of(&text) {
+                t.anchors.remove((g, d))?;
+            }
+        }
         let members = self.members(&t.members, record.exact)?;
         t.members.remove(record.exact, d)?;
         if members.first() != Some(&d) {
@@ -719,6 +766,97 @@ impl Index {
             matches,
             total_matches: total,
         })
+    }
+
+    /// Indexed documents sharing at least `min_shared` rare anchor n-grams with `text` (n-grams in
+    /// more than `max_df` documents are stock phrases and count for nothing), as `reuse` finds its
+    /// candidate pairs: `(id, shared)`, most shared first (insertion order on ties), at most `limit`.
+    /// Empty when the index stores no anchors.
+    pub fn reuse_candidates(
+        &self,
+        text: &str,
+        min_shared: usize,
+        max_df: usize,
+        limit: usize,
+    ) -> Result<Vec<(String, usize)>> {
+        let grams = self.anchors_of(text);
+        let txn = self.read()?;
+        let anchors = match txn.open_table(ANCHORS) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let mut shared: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
+        let mut holders = Vec::new();
+        for g in grams {
+            holders.clear();
+            for entry in anchors.range((g, 0)..=(g, u64::MAX))? {
+                holders.push(entry?.0.value().1);
+                if holders.len() > max_df {
+                    break;
+                }
+            }
+            if holders.len() <= max_df {
+                for &d in &holders {
+                    *shared.entry(d).or_default() += 1;
+                }
+            }
+        }
+        let mut found: Vec<(u64, usize)> = shared
+            .into_iter()
+            .filter(|&(_, n)| n >= min_shared)
+            .collect();
+        found.sort_unstable_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+        found.truncate(limit);
+        let docs = txn.open_table(DOCUMENTS)?;
+        let mut out = Vec::with_capacity(found.len());
+        for (d, n) in found {
+            out.push((self.record(&docs, d)?.id, n));
+        }
+        Ok(out)
+    }
+
+    /// Earlier documents that share passages with `text` without being its exact or near
+    /// duplicates (`matches` of its query, excluded): rare-anchor candidates as `reuse` finds them
+    /// (its default anchor length, `min_shared_anchors` and `max_df`), aligned with their stored
+    /// texts; those the alignment finds related are returned, best score first, at most `limit`.
+    /// Needs an index created with `--store-text`.
+    pub fn reuse(&self, text: &str, matches: &[Match], limit: usize) -> Result<Vec<ReuseMatch>> {
+        if !self.params.store_text || self.params.anchor_ngram == 0 {
+            return Err(IndexError::Invalid(
+                "reuse needs an index created with --store-text (this one stores no texts or anchors)"
+                    .into(),
+            ));
+        }
+        let config = crate::reuse::ReuseConfig::default();
+        let exclude: std::collections::HashSet<&str> =
+            matches.iter().map(|m| m.id.as_str()).collect();
+        let candidates = self.reuse_candidates(
+            text,
+            config.min_shared_anchors,
+            config.max_df,
+            limit.saturating_mul(4).saturating_add(exclude.len()),
+        )?;
+        let mut out = Vec::new();
+        for (id, shared) in candidates {
+            if exclude.contains(id.as_str()) {
+                continue;
+            }
+            let Some(other) = self.text(&id)? else {
+                continue;
+            };
+            let alignment = crate::align::align(text, &other, &config.align);
+            if alignment.related {
+                out.push(ReuseMatch {
+                    id,
+                    shared_anchors: shared,
+                    alignment,
+                });
+            }
+        }
+        out.sort_by(|x, y| y.alignment.score.total_cmp(&x.alignment.score));
+        out.truncate(limit);
+        Ok(out)
     }
 
     /// The stored text of `id`, when the index stores texts.
@@ -1015,6 +1153,8 @@ struct WriteTables<'txn> {
     shingles: Table<'txn, u128, &'static [u8]>,
     edges: Table<'txn, (u64, u64), f64>,
     texts: Table<'txn, u64, &'static str>,
+    /// Created on first write in format-1 indexes made before anchors existed.
+    anchors: Table<'txn, (u64, u64), ()>,
 }
 
 impl<'txn> WriteTables<'txn> {
@@ -1028,6 +1168,7 @@ impl<'txn> WriteTables<'txn> {
             shingles: txn.open_table(SHINGLES)?,
             edges: txn.open_table(EDGES)?,
             texts: txn.open_table(TEXTS)?,
+            anchors: txn.open_table(ANCHORS)?,
         })
     }
 }

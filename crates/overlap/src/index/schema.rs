@@ -11,7 +11,8 @@
 //!   them to the next member without a rewrite);
 //! - `edges[(a, b)] = jaccard` (both directions) for each verified near-duplicate pair of group
 //!   representatives: the graph the clusters are computed from;
-//! - `texts[d]`, the original text, with `--store-text`.
+//! - `texts[d]`, the original text, and `anchors[(gram, d)]` for each distinct anchor word n-gram
+//!   (as `reuse` hashes them), with `--store-text`.
 //!
 //! `meta` holds the format version, the parameters and the counters.
 
@@ -35,6 +36,9 @@ pub const POSTINGS: MultimapTableDefinition<(u32, u64), u64> =
 pub const SHINGLES: TableDefinition<u128, &[u8]> = TableDefinition::new("shingles");
 pub const EDGES: TableDefinition<(u64, u64), f64> = TableDefinition::new("edges");
 pub const TEXTS: TableDefinition<u64, &str> = TableDefinition::new("texts");
+/// `(anchor n-gram, document)`, for each distinct anchor n-gram of each document, with
+/// `--store-text`: the rare-anchor candidates of `query --reuse`, as `reuse` finds them.
+pub const ANCHORS: TableDefinition<(u64, u64), ()> = TableDefinition::new("anchors");
 
 /// Keys of the `meta` table.
 pub mod meta {
