@@ -939,6 +939,13 @@ impl Index {
         tables.insert("shingles", txn.open_table(SHINGLES)?.stats()?.into());
         tables.insert("edges", txn.open_table(EDGES)?.stats()?.into());
         tables.insert("texts", txn.open_table(TEXTS)?.stats()?.into());
+        match txn.open_table(ANCHORS) {
+            Ok(t) => {
+                tables.insert("anchors", t.stats()?.into());
+            }
+            Err(redb::TableError::TableDoesNotExist(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
         Ok(Stats {
             format_version: FORMAT_VERSION,
             created_by,
