@@ -4,10 +4,13 @@
 mod align;
 mod args;
 mod dedup;
+mod index;
 mod progress;
 mod ranges;
 mod report;
 mod reuse;
+#[cfg(feature = "serve")]
+mod serve;
 mod sketch;
 
 use clap::{Parser, Subcommand};
@@ -25,8 +28,11 @@ struct Cli {
 enum Command {
     Align(align::AlignArgs),
     Dedup(dedup::DedupArgs),
+    Index(index::IndexArgs),
     Report(report::ReportArgs),
     Reuse(reuse::ReuseArgs),
+    #[cfg(feature = "serve")]
+    Serve(serve::ServeArgs),
     Sketch(sketch::SketchArgs),
 }
 
@@ -35,8 +41,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Align(args) => align::run(args),
         Command::Dedup(args) => dedup::run(args),
+        Command::Index(args) => index::run(args),
         Command::Report(args) => report::run(args),
         Command::Reuse(args) => reuse::run(args),
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => serve::run(args),
         Command::Sketch(args) => sketch::run(args),
     };
     match result {

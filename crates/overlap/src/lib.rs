@@ -21,6 +21,8 @@ pub mod cluster;
 pub mod dedup;
 pub mod error;
 mod hashing;
+#[cfg(feature = "index")]
+pub mod index;
 pub mod io;
 pub mod progress;
 pub mod report;

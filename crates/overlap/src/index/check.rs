@@ -1,0 +1,326 @@
+//! `index check`: every invariant of the stored index, verified from the file.
+//!
+//! Memory: the ordinal, exact key and band keys of every document, and one shingle set at a time
+//! (two per edge check).
+
+use super::schema::{
+    decode_set, meta, DocRecord, ANCHORS, DOCUMENTS, EDGES, EXACT_MEMBERS, IDS, META, POSTINGS,
+    SHINGLES, TEXTS,
+};
+use super::{get_u64, Index, Result};
+use crate::dedup::jaccard;
+use redb::{ReadableMultimapTable, ReadableTable, ReadableTableMetadata};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+/// At most this many problems are listed (all are counted).
+const LISTED: usize = 100;
+
+/// What `check` found.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CheckReport {
+    /// Documents checked.
+    pub documents: u64,
+    /// Exact groups checked.
+    pub exact_groups: u64,
+    /// Band postings checked.
+    pub postings: u64,
+    /// Near-duplicate edges checked (each direction once).
+    pub edges: u64,
+    /// Stored texts re-sketched and compared.
+    pub texts: u64,
+    /// Anchor n-gram entries checked.
+    pub anchors: u64,
+    /// Problems found, in total.
+    pub problem_count: u64,
+    /// The first problems, for people.
+    pub problems: Vec<String>,
+}
+
+impl CheckReport {
+    /// True when no invariant is broken.
+    pub fn ok(&self) -> bool {
+        self.problem_count == 0
+    }
+
+    fn problem(&mut self, message: String) {
+        self.problem_count += 1;
+        if self.problems.len() < LISTED {
+            self.problems.push(message);
+        }
+    }
+}
+
+pub(super) fn check(index: &Index) -> Result<CheckReport> {
+    let mut r = CheckReport::default();
+    let params = &index.params;
+    let txn = index.read()?;
+    let m = txn.open_table(META)?;
+    let docs = txn.open_table(DOCUMENTS)?;
+    let ids = txn.open_table(IDS)?;
+    let members = txn.open_multimap_table(EXACT_MEMBERS)?;
+    let postings = txn.open_multimap_table(POSTINGS)?;
+    let shingles = txn.open_table(SHINGLES)?;
+    let edges = txn.open_table(EDGES)?;
+    let texts = txn.open_table(TEXTS)?;
+
+    // Documents, ids and the counters.
+    let count = get_u64(m.get(meta::DOCUMENTS)?.as_ref().map(|v| v.value()));
+    let next = get_u64(m.get(meta::NEXT_ORDINAL)?.as_ref().map(|v| v.value()));
+    let mut records: BTreeMap<u64, DocRecord> = BTreeMap::new();
+    for entry in docs.iter()? {
+        let (d, v) = entry?;
+        let d = d.value();
+        match DocRecord::decode(v.value()) {
+            Some(rec) => {
+                if rec.bands.len() != params.bands {
+                    r.problem(format!(
+                        "document {d} ({:?}) has {} band keys, the index uses {}",
+                        rec.id,
+                        rec.bands.len(),
+                        params.bands
+                    ));
+                }
+                match ids.get(rec.id.as_str())?.map(|v| v.value()) {
+                    Some(x) if x == d => {}
+                    other => r.problem(format!(
+                        "id {:?} of document {d} maps to {other:?} in the id table",
+                        rec.id
+                    )),
+                }
+                records.insert(d, rec);
+            }
+            None => r.problem(format!("document {d} is unreadable")),
+        }
+    }
+    r.documents = records.len() as u64;
+    if count != Some(records.len() as u64) {
+        r.problem(format!(
+            "the document counter says {count:?}, the table holds {}",
+            records.len()
+        ));
+    }
+    if ids.len()? != docs.len()? {
+        r.problem(format!("{} ids for {} documents", ids.len()?, docs.len()?));
+    }
+    if let Some(&last) = records.keys().next_back() {
+        if next.is_none_or(|n| n <= last) {
+            r.problem(format!(
+                "next ordinal {next:?} is not past the last document {last}"
+            ));
+        }
+    }
+
+    // Exact groups: members sorted, existing, with the group's key; the first is posted and has
+    // its shingle set, the others are not posted.
+    let mut first_of: HashMap<u128, u64> = HashMap::new();
+    let mut in_groups = 0u64;
+    for entry in members.iter()? {
+        let (k, values) = entry?;
+        let exact = k.value();
+        let mut group = Vec::new();
+        for v in values {
+            group.push(v?.value());
+        }
+        if group.windows(2).any(|w| w[0] >= w[1]) {
+            r.problem(format!("exact group {exact:032x} is not sorted: {group:?}"));
+        }
+        for &d in &group {
+            in_groups += 1;
+            match records.get(&d) {
+                Some(rec) if rec.exact == exact => {}
+                Some(_) => r.problem(format!(
+                    "document {d} is in exact group {exact:032x} with another exact key"
+                )),
+                None => r.problem(format!(
+                    "exact group {exact:032x} lists missing document {d}"
+                )),
+            }
+        }
+        let Some(&first) = group.first() else {
+            continue;
+        };
+        first_of.insert(exact, first);
+        match shingles.get(exact)?.map(|v| decode_set(v.value())) {
+            Some(Some(set)) => {
+                if set.windows(2).any(|w| w[0] >= w[1]) {
+                    r.problem(format!(
+                        "shingle set of exact group {exact:032x} is not sorted and distinct"
+                    ));
+                }
+            }
+            Some(None) => r.problem(format!(
+                "shingle set of exact group {exact:032x} is unreadable"
+            )),
+            None => r.problem(format!("exact group {exact:032x} has no shingle set")),
+        }
+        if let Some(rec) = records.get(&first) {
+            for (band, &key) in rec.bands.iter().enumerate() {
+                let posted = postings
+                    .get((band as u32, key))?
+                    .any(|v| v.is_ok_and(|v| v.value() == first));
+                if !posted {
+                    r.problem(format!(
+                        "document {first} ({:?}) is missing from its band {band} posting",
+                        rec.id
+                    ));
+                }
+            }
+        }
+    }
+    r.exact_groups = first_of.len() as u64;
+    if in_groups != records.len() as u64 {
+        r.problem(format!(
+            "{in_groups} exact group memberships for {} documents",
+            records.len()
+        ));
+    }
+    if shingles.len()? != first_of.len() as u64 {
+        r.problem(format!(
+            "{} shingle sets for {} exact groups",
+            shingles.len()?,
+            first_of.len()
+        ));
+    }
+    let is_first = |d: u64, rec: &DocRecord| first_of.get(&rec.exact) == Some(&d);
+
+    // Postings: sorted, each naming a group's first document whose band key it is.
+    for entry in postings.iter()? {
+        let (k, values) = entry?;
+        let (band, key) = k.value();
+        let mut previous = None;
+        for v in values {
+            let d = v?.value();
+            r.postings += 1;
+            if previous.is_some_and(|p| p >= d) {
+                r.problem(format!("posting ({band}, {key:016x}) is not sorted"));
+            }
+            previous = Some(d);
+            match records.get(&d) {
+                Some(rec) if rec.bands.get(band as usize) == Some(&key) && is_first(d, rec) => {}
+                Some(rec) if !is_first(d, rec) => r.problem(format!(
+                    "posting ({band}, {key:016x}) lists document {d}, an exact copy"
+                )),
+                Some(_) => r.problem(format!(
+                    "posting ({band}, {key:016x}) lists document {d}, whose band key differs"
+                )),
+                None => r.problem(format!(
+                    "posting ({band}, {key:016x}) lists missing document {d}"
+                )),
+            }
+        }
+    }
+    let expected = first_of.len() as u64 * params.bands as u64;
+    if r.postings != expected {
+        r.problem(format!(
+            "{} postings, expected {expected} ({} groups x {} bands)",
+            r.postings,
+            first_of.len(),
+            params.bands
+        ));
+    }
+
+    // Edges: symmetric, between group representatives, verified Jaccard at or above the threshold.
+    let set_of = |exact: u128| -> Result<Option<Vec<u64>>> {
+        Ok(shingles.get(exact)?.and_then(|v| decode_set(v.value())))
+    };
+    for entry in edges.iter()? {
+        let (k, v) = entry?;
+        let (a, b) = k.value();
+        let j = v.value();
+        if a > b {
+            if edges.get((b, a))?.map(|v| v.value()) != Some(j) {
+                r.problem(format!("edge ({a}, {b}) has no equal reverse edge"));
+            }
+            continue;
+        }
+        r.edges += 1;
+        if edges.get((b, a))?.map(|v| v.value()) != Some(j) {
+            r.problem(format!("edge ({a}, {b}) has no equal reverse edge"));
+        }
+        let (Some(ra), Some(rb)) = (records.get(&a), records.get(&b)) else {
+            r.problem(format!("edge ({a}, {b}) names a missing document"));
+            continue;
+        };
+        if !is_first(a, ra) || !is_first(b, rb) {
+            r.problem(format!(
+                "edge ({a}, {b}) is not between exact group representatives"
+            ));
+        }
+        if j < params.config.threshold {
+            r.problem(format!(
+                "edge ({a}, {b}) has Jaccard {j} below the threshold"
+            ));
+        }
+        if let (Some(sa), Some(sb)) = (set_of(ra.exact)?, set_of(rb.exact)?) {
+            let actual = jaccard(&sa, &sb);
+            if actual != j {
+                r.problem(format!(
+                    "edge ({a}, {b}) says Jaccard {j}, the shingle sets give {actual}"
+                ));
+            }
+        }
+    }
+
+    // Texts: present exactly when stored, and sketching them again gives the stored keys and
+    // anchors.
+    let mut expected_anchors = 0u64;
+    for entry in texts.iter()? {
+        let (d, v) = entry?;
+        let d = d.value();
+        r.texts += 1;
+        let Some(rec) = records.get(&d) else {
+            r.problem(format!("text of missing document {d}"));
+            continue;
+        };
+        expected_anchors += index.anchors_of(v.value()).len() as u64;
+        let sketch = index.sketcher.sketch(v.value());
+        if sketch.exact != rec.exact || sketch.bands != rec.bands {
+            r.problem(format!(
+                "document {d} ({:?}): its stored text sketches to other keys",
+                rec.id
+            ));
+        }
+    }
+    if params.store_text && r.texts != records.len() as u64 {
+        r.problem(format!(
+            "{} texts stored for {} documents",
+            r.texts,
+            records.len()
+        ));
+    }
+    if !params.store_text && r.texts != 0 {
+        r.problem(format!(
+            "{} texts stored in an index created without --store-text",
+            r.texts
+        ));
+    }
+    // Anchors: one entry per distinct anchor n-gram of each stored text, naming existing documents.
+    match txn.open_table(ANCHORS) {
+        Ok(anchors) => {
+            for entry in anchors.iter()? {
+                let (k, _) = entry?;
+                let (g, d) = k.value();
+                r.anchors += 1;
+                if !records.contains_key(&d) {
+                    r.problem(format!("anchor {g:016x} names missing document {d}"));
+                }
+            }
+        }
+        Err(redb::TableError::TableDoesNotExist(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    if r.anchors != expected_anchors {
+        r.problem(format!(
+            "{} anchor entries, the stored texts give {expected_anchors}",
+            r.anchors
+        ));
+    }
+    drop((m, docs, ids, members, postings, shingles, edges, texts));
+    drop(txn);
+    // The cluster computation reads the whole graph; it must succeed.
+    if let Err(e) = index.clusters() {
+        r.problem(format!("clusters cannot be computed: {e}"));
+    }
+    Ok(r)
+}

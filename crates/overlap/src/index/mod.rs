@@ -1,0 +1,1243 @@
+//! The persistent, incremental index: "have we seen this before?" for documents that arrive in
+//! batches, with the same answers as `dedup` over everything added so far.
+//!
+//! One redb file (ACID, copy-on-write B-trees) in the index folder; its layout is in [`schema`].
+//! Documents are sketched by the engine's own [`Sketcher`] (normalization, shingles, MinHash, LSH
+//! bands chosen as `dedup` chooses them) with parameters fixed at creation, looked up by exact key,
+//! then by LSH band postings, and every candidate is verified by its true Jaccard similarity, exactly
+//! as [`crate::dedup`] verifies its candidate pairs. Only the first document of an exact group is
+//! posted in the bands and compared, as in `dedup`. Adding a batch is one write transaction, committed
+//! with immediate durability before the answers are returned; readers see the last committed state.
+//!
+//! Clusters are not a second implementation of the clustering rule: the index persists the graph
+//! (exact groups and verified edges) and [`Index::clusters`] hands it to
+//! [`crate::dedup::assign_clusters`] and [`crate::dedup::duplicate_pairs`], in insertion order, so
+//! adding a corpus in any number of batches gives the clusters and pairs of one `dedup` run over it.
+//!
+//! Memory: one batch of sketches (shingle hashes and band keys of each pending document) plus redb's
+//! page cache; lookups read postings and the candidates' shingle sets from the file. `clusters` and
+//! `check` hold one exact key and one id per document.
+
+mod check;
+mod schema;
+
+pub use check::CheckReport;
+pub use schema::{FILE_NAME, FORMAT_VERSION};
+
+/// What `query --reuse` returns per match: see [`Index::reuse`].
+pub type ReuseMatches = Vec<ReuseMatch>;
+
+use crate::dedup::{
+    assign_clusters, duplicate_pairs, jaccard, Assignment, DedupConfig, DocSketch, DuplicatePair,
+    Edge, SketchStore, Sketcher,
+};
+use crate::error::Problem;
+use crate::io::{ingest, CorpusInput, Mapped};
+use crate::progress::Progress;
+use redb::{
+    Database, MultimapTable, ReadOnlyDatabase, ReadTransaction, ReadableDatabase,
+    ReadableMultimapTable, ReadableTable, ReadableTableMetadata, Table, WriteTransaction,
+};
+use schema::{
+    decode_set, encode_set, meta, DocRecord, ANCHORS, DOCUMENTS, EDGES, EXACT_MEMBERS, IDS, META,
+    POSTINGS, SHINGLES, TEXTS,
+};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Errors of the index.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// An error of the engine (reading inputs, bad records, parameters).
+    #[error(transparent)]
+    Engine(#[from] crate::Error),
+    /// redb failed (I/O error, corrupt file).
+    #[error("index storage: {0}")]
+    Storage(Box<redb::Error>),
+    /// The folder holds no index.
+    #[error("{}: not an overlap index (no {FILE_NAME} in it; create one with `overlap index create`)", .0.display())]
+    NotAnIndex(PathBuf),
+    /// `create` on a folder that holds something.
+    #[error("{}: exists and is not empty; an index is created in a new or empty folder", .0.display())]
+    AlreadyExists(PathBuf),
+    /// The index was written by a later overlap.
+    #[error("{}: index format {found} was written by a newer overlap; this overlap ({}) reads format {FORMAT_VERSION} only: upgrade overlap", path.display(), env!("CARGO_PKG_VERSION"))]
+    NewerFormat {
+        /// The index folder.
+        path: PathBuf,
+        /// The version found.
+        found: u32,
+    },
+    /// Another process has the index open.
+    #[error("{}: the index is in use by another process (an `overlap index add`/`remove` or `overlap serve` writing it, or readers while this command needs to write); wait for it to finish, or send queries and documents to the running server", .0.display())]
+    Locked(PathBuf),
+    /// The index was opened read-only and a write was asked for.
+    #[error("the index was opened read-only")]
+    ReadOnly,
+    /// The file does not hold what this format says.
+    #[error("{}: corrupt index: {message}", path.display())]
+    Corrupt {
+        /// The index folder.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// An added id exists and the policy is [`OnExisting::Error`].
+    #[error("document {0:?} is already in the index")]
+    Exists(String),
+    /// A removed or fetched id is unknown.
+    #[error("document {0:?} is not in the index")]
+    NotFound(String),
+    /// One batch names an id twice.
+    #[error("id {0:?} appears more than once in the batch")]
+    DuplicateInBatch(String),
+    /// A parameter or document the index cannot take.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+macro_rules! storage_errors {
+    ($($t:ty),*) => {$(
+        impl From<$t> for IndexError {
+            fn from(e: $t) -> Self {
+                IndexError::Storage(Box::new(e.into()))
+            }
+        }
+    )*};
+}
+storage_errors!(
+    redb::Error,
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);
+
+/// The index's result type.
+pub type Result<T, E = IndexError> = std::result::Result<T, E>;
+
+/// What is fixed when an index is created, stored in it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IndexParameters {
+    /// The dedup parameters (threshold, shingles, MinHash, LSH, normalization).
+    #[serde(flatten)]
+    pub config: DedupConfig,
+    /// LSH bands in use.
+    pub bands: usize,
+    /// LSH rows per band in use.
+    pub rows: usize,
+    /// Whether documents' texts are stored (needed for passages).
+    pub store_text: bool,
+    /// Words per anchor n-gram stored for `query --reuse` (with `store_text`; 0: none stored).
+    #[serde(default)]
+    pub anchor_ngram: usize,
+}
+
+/// What to do when an added id is already in the index.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnExisting {
+    /// Fail the batch; nothing of it is added (default).
+    #[default]
+    Error,
+    /// Leave the indexed document as it is; the new one is not added.
+    Skip,
+    /// Remove the indexed document, then add the new one (at the end of the insertion order).
+    Replace,
+}
+
+/// The answer for one document: whether it duplicates an indexed one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AnswerKind {
+    /// Same normalized text as an indexed document.
+    Exact,
+    /// Verified Jaccard >= threshold with an indexed document.
+    Near,
+    /// Neither.
+    Unique,
+    /// Not added: the id exists and the policy is [`OnExisting::Skip`].
+    Existing,
+}
+
+/// The answer to adding one document.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AddAnswer {
+    /// The document's id.
+    pub id: String,
+    /// The document it duplicates: the first of its exact group, else the verified match with the
+    /// highest Jaccard (the earliest on ties). May have been added earlier in the same batch.
+    pub duplicate_of: Option<String>,
+    /// Jaccard with `duplicate_of` (1 for exact).
+    pub jaccard: Option<f64>,
+    /// Exact, near, unique, or existing.
+    pub kind: AnswerKind,
+}
+
+/// One indexed document that a query matches.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Match {
+    /// Its id.
+    pub id: String,
+    /// Verified Jaccard similarity of the shingle sets (1 for exact).
+    pub jaccard: f64,
+    /// `exact` (same normalized text) or `near`.
+    pub kind: crate::dedup::PairKind,
+}
+
+/// The answer to a query: what adding the document would answer, and every match.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct QueryAnswer {
+    /// As in [`AddAnswer::duplicate_of`].
+    pub duplicate_of: Option<String>,
+    /// As in [`AddAnswer::jaccard`].
+    pub jaccard: Option<f64>,
+    /// Exact, near or unique.
+    pub kind: AnswerKind,
+    /// The exact group's members in insertion order, then the near-duplicate group representatives
+    /// by Jaccard (highest first, earliest on ties), at most `limit` in all.
+    pub matches: Vec<Match>,
+    /// Matches found before the limit cut them.
+    pub total_matches: usize,
+}
+
+/// An earlier document that shares passages with a query.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReuseMatch {
+    /// Its id.
+    pub id: String,
+    /// Distinct rare anchor n-grams shared with the query.
+    pub shared_anchors: usize,
+    /// The passages, as `overlap align --json` prints them (the query is `a`).
+    pub alignment: crate::align::Alignment,
+}
+
+/// A document ready to add: sketched (and its text kept when the index stores texts).
+#[derive(Clone, Debug)]
+pub struct NewDocument {
+    /// Its id.
+    pub id: String,
+    /// Its sketch, by the index's sketcher.
+    pub sketch: DocSketch,
+    /// Its text, when the index stores texts.
+    pub text: Option<String>,
+    /// Its distinct anchor n-grams, when the index stores texts.
+    pub anchors: Vec<u64>,
+}
+
+impl Mapped for NewDocument {
+    fn word_count(&self) -> usize {
+        self.sketch.tokens
+    }
+}
+
+/// An indexed document.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DocumentInfo {
+    /// Its id.
+    pub id: String,
+    /// Its position in insertion order (never reused).
+    pub ordinal: u64,
+    /// Exact key, 32 hex digits.
+    pub exact: String,
+    /// Word tokens.
+    pub tokens: u32,
+    /// The first document of its exact group.
+    pub exact_of: Option<String>,
+    /// The verified near-duplicate edges of its exact group's representative: `(id, jaccard)`.
+    pub near: Vec<Match>,
+    /// Its text, when stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+/// Counts and sizes.
+#[derive(Clone, Debug, Serialize)]
+pub struct Stats {
+    /// Index format version.
+    pub format_version: u32,
+    /// The overlap version that created the index.
+    pub created_by: String,
+    /// Documents.
+    pub documents: u64,
+    /// Exact groups (distinct normalized texts).
+    pub exact_groups: u64,
+    /// Band postings (one per band per exact group).
+    pub postings: u64,
+    /// Verified near-duplicate pairs of group representatives.
+    pub near_pairs: u64,
+    /// Stored texts.
+    pub texts: u64,
+    /// Size of the index file in bytes.
+    pub file_bytes: u64,
+    /// `file_bytes / documents`.
+    pub bytes_per_document: f64,
+    /// Per table: bytes of keys and values stored, and of B-tree metadata and fragmentation (the
+    /// rest of the file is free or preallocated space).
+    pub tables: std::collections::BTreeMap<&'static str, TableBytes>,
+    /// The parameters.
+    pub parameters: IndexParameters,
+}
+
+/// Space one table takes in the file.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct TableBytes {
+    /// Keys and values.
+    pub stored: u64,
+    /// B-tree pages' own bookkeeping.
+    pub metadata: u64,
+    /// Unused parts of its pages.
+    pub fragmented: u64,
+}
+
+impl From<redb::TableStats> for TableBytes {
+    fn from(s: redb::TableStats) -> Self {
+        TableBytes {
+            stored: s.stored_bytes(),
+            metadata: s.metadata_bytes(),
+            fragmented: s.fragmented_bytes(),
+        }
+    }
+}
+
+/// The clusters of everything indexed, as `dedup` would give them over the documents in insertion
+/// order.
+#[derive(Clone, Debug)]
+pub struct Clusters {
+    /// Ids in insertion order.
+    pub ids: Vec<String>,
+    /// Representatives and reasons, by position in `ids`.
+    pub assignment: Assignment,
+    /// The duplicate pairs (`pairs.jsonl`), by position in `ids`.
+    pub pairs: Vec<DuplicatePair>,
+}
+
+/// Totals of [`add_corpus`].
+#[derive(Clone, Debug, Default)]
+pub struct AddReport {
+    /// Documents added.
+    pub added: u64,
+    /// Documents not added because their id exists ([`OnExisting::Skip`]).
+    pub existing: u64,
+    /// Batches committed.
+    pub batches: u64,
+    /// Bad records skipped (with `--on-error skip`).
+    pub skipped: Vec<Problem>,
+}
+
+enum Db {
+    ReadWrite(Database),
+    ReadOnly(ReadOnlyDatabase),
+}
+
+/// An open index.
+pub struct Index {
+    dir: PathBuf,
+    db: Db,
+    params: IndexParameters,
+    sketcher: Sketcher,
+}
+
+fn open_error(dir: &Path, e: redb::DatabaseError) -> IndexError {
+    match e {
+        redb::DatabaseError::DatabaseAlreadyOpen => IndexError::Locked(dir.to_path_buf()),
+        other => other.into(),
+    }
+}
+
+fn get_u64(bytes: Option<&[u8]>) -> Option<u64> {
+    Some(u64::from_le_bytes(bytes?.try_into().ok()?))
+}
+
+impl Index {
+    /// Create an index in `dir` (new, or empty) with `config`. The file is built under a temporary
+    /// name and renamed into place, so a killed `create` leaves no half-made index.
+    pub fn create(dir: &Path, config: &DedupConfig, store_text: bool) -> Result<Index> {
+        config.validate()?;
+        if !config.verify {
+            return Err(IndexError::Invalid(
+                "the index always verifies candidates by their true Jaccard similarity".into(),
+            ));
+        }
+        if dir.exists() {
+            let mut entries = std::fs::read_dir(dir).map_err(|e| crate::Error::io(dir, e))?;
+            if entries.next().is_some() {
+                return Err(IndexError::AlreadyExists(dir.to_path_buf()));
+            }
+        }
+        std::fs::create_dir_all(dir).map_err(|e| crate::Error::io(dir, e))?;
+        let lsh = config.lsh_params();
+        let params = IndexParameters {
+            config: config.clone(),
+            bands: lsh.bands,
+            rows: lsh.rows,
+            store_text,
+            anchor_ngram: if store_text {
+                crate::reuse::ReuseConfig::default().anchor_ngram
+            } else {
+                0
+            },
+        };
+        let tmp = dir.join(format!(".{FILE_NAME}.tmp-{}", std::process::id()));
+        {
+            let db = Database::create(&tmp).map_err(|e| open_error(dir, e))?;
+            let txn = db.begin_write()?;
+            {
+                let mut m = txn.open_table(META)?;
+                m.insert(meta::FORMAT_VERSION, &FORMAT_VERSION.to_le_bytes()[..])?;
+                let json = serde_json::to_vec(&params).map_err(|e| {
+                    IndexError::Invalid(format!("cannot encode the parameters: {e}"))
+                })?;
+                m.insert(meta::PARAMETERS, &json[..])?;
+                m.insert(meta::NEXT_ORDINAL, &0u64.to_le_bytes()[..])?;
+                m.insert(meta::DOCUMENTS, &0u64.to_le_bytes()[..])?;
+                m.insert(meta::CREATED_BY, env!("CARGO_PKG_VERSION").as_bytes())?;
+                txn.open_table(DOCUMENTS)?;
+                txn.open_table(IDS)?;
+                txn.open_multimap_table(EXACT_MEMBERS)?;
+                txn.open_multimap_table(POSTINGS)?;
+                txn.open_table(SHINGLES)?;
+                txn.open_table(EDGES)?;
+                txn.open_table(TEXTS)?;
+                txn.open_table(ANCHORS)?;
+            }
+            txn.commit()?;
+        }
+        let target = dir.join(FILE_NAME);
+        std::fs::rename(&tmp, &target).map_err(|e| crate::Error::io(&target, e))?;
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Index::open(dir)
+    }
+
+    /// Open the index in `dir` for reading and writing. Only one process may hold it so; a second
+    /// gets [`IndexError::Locked`]. Recovers the last committed state after a crash.
+    pub fn open(dir: &Path) -> Result<Index> {
+        let file = Self::file_in(dir)?;
+        let db = Database::open(&file).map_err(|e| open_error(dir, e))?;
+        Self::with_db(dir, Db::ReadWrite(db))
+    }
+
+    /// Open the index in `dir` for reading only; several readers may share it, but not with a writer.
+    /// After a crash the file needs a repair that only a writer may do: then it is opened for writing.
+    pub fn open_read_only(dir: &Path) -> Result<Index> {
+        let file = Self::file_in(dir)?;
+        match ReadOnlyDatabase::open(&file) {
+            Ok(db) => Self::with_db(dir, Db::ReadOnly(db)),
+            Err(redb::DatabaseError::RepairAborted) => Self::open(dir),
+            Err(e) => Err(open_error(dir, e)),
+        }
+    }
+
+    fn file_in(dir: &Path) -> Result<PathBuf> {
+        let file = dir.join(FILE_NAME);
+        if !file.is_file() {
+            return Err(IndexError::NotAnIndex(dir.to_path_buf()));
+        }
+        Ok(file)
+    }
+
+    fn with_db(dir: &Path, db: Db) -> Result<Index> {
+        let corrupt = |message: String| IndexError::Corrupt {
+            path: dir.to_path_buf(),
+            message,
+        };
+        let txn = match &db {
+            Db::ReadWrite(d) => d.begin_read()?,
+            Db::ReadOnly(d) => d.begin_read()?,
+        };
+        let m = match txn.open_table(META) {
+            Ok(m) => m,
+            Err(redb::TableError::TableDoesNotExist(_)) => {
+                return Err(corrupt("no meta table: not an overlap index".into()))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let version = m
+            .get(meta::FORMAT_VERSION)?
+            .and_then(|v| Some(u32::from_le_bytes(v.value().try_into().ok()?)))
+            .ok_or_else(|| corrupt("no format version".into()))?;
+        if version > FORMAT_VERSION {
+            return Err(IndexError::NewerFormat {
+                path: dir.to_path_buf(),
+                found: version,
+            });
+        }
+        if version != FORMAT_VERSION {
+            return Err(corrupt(format!("unknown format version {version}")));
+        }
+        let params: IndexParameters = m
+            .get(meta::PARAMETERS)?
+            .ok_or_else(|| corrupt("no parameters".into()))
+            .and_then(|v| {
+                serde_json::from_slice(v.value())
+                    .map_err(|e| corrupt(format!("unreadable parameters: {e}")))
+            })?;
+        let sketcher = Sketcher::new(&params.config);
+        if sketcher.lsh().bands != params.bands || sketcher.lsh().rows != params.rows {
+            return Err(corrupt(format!(
+                "stored bands x rows {} x {} differ from the parameters' {} x {}",
+                params.bands,
+                params.rows,
+                sketcher.lsh().bands,
+                sketcher.lsh().rows
+            )));
+        }
+        drop(m);
+        drop(txn);
+        Ok(Index {
+            dir: dir.to_path_buf(),
+            db,
+            params,
+            sketcher,
+        })
+    }
+
+    /// The index folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The parameters fixed at creation.
+    pub fn parameters(&self) -> &IndexParameters {
+        &self.params
+    }
+
+    /// The sketcher for these parameters.
+    pub fn sketcher(&self) -> &Sketcher {
+        &self.sketcher
+    }
+
+    /// Sketch a document for [`Index::add`] (keeping its text if the index stores texts).
+    pub fn prepare(&self, id: String, text: &str) -> NewDocument {
+        NewDocument {
+            id,
+            sketch: self.sketcher.sketch(text),
+            text: self.params.store_text.then(|| text.to_string()),
+            anchors: self.anchors_of(text),
+        }
+    }
+
+    /// The distinct anchor n-grams of `text`, as `reuse` computes them (none when the index stores
+    /// no anchors).
+    pub fn anchors_of(&self, text: &str) -> Vec<u64> {
+        if self.params.anchor_ngram == 0 {
+            return Vec::new();
+        }
+        let tokens = crate::text::tokenize(text, &self.params.config.normalization);
+        crate::reuse::anchors::distinct(&crate::reuse::anchors::anchor_grams(
+            &tokens,
+            self.params.anchor_ngram,
+        ))
+    }
+
+    fn read(&self) -> Result<ReadTransaction> {
+        Ok(match &self.db {
+            Db::ReadWrite(d) => d.begin_read()?,
+            Db::ReadOnly(d) => d.begin_read()?,
+        })
+    }
+
+    fn write(&self) -> Result<WriteTransaction> {
+        match &self.db {
+            Db::ReadWrite(d) => Ok(d.begin_write()?),
+            Db::ReadOnly(_) => Err(IndexError::ReadOnly),
+        }
+    }
+
+    fn corrupt(&self, message: impl Into<String>) -> IndexError {
+        IndexError::Corrupt {
+            path: self.dir.clone(),
+            message: message.into(),
+        }
+    }
+
+    /// Add a batch in one transaction, durably committed before this returns. All or nothing: on any
+    /// error nothing of the batch is visible. Documents are looked up in order, each against
+    /// everything before it, the batch's earlier documents included.
+    pub fn add(&self, docs: Vec<NewDocument>, on_existing: OnExisting) -> Result<Vec<AddAnswer>> {
+        let mut seen = std::collections::HashSet::new();
+        for d in &docs {
+            if d.sketch.bands.len() != self.params.bands {
+                return Err(IndexError::Invalid(format!(
+                    "document {:?} was not sketched with this index's parameters",
+                    d.id
+                )));
+            }
+            if !seen.insert(d.id.as_str()) {
+                return Err(IndexError::DuplicateInBatch(d.id.clone()));
+            }
+        }
+        let txn = self.write()?;
+        let answers = {
+            let mut t = WriteTables::open(&txn)?;
+            let mut next = get_u64(t.meta.get(meta::NEXT_ORDINAL)?.as_ref().map(|v| v.value()))
+                .ok_or_else(|| self.corrupt("no next ordinal"))?;
+            let mut count = get_u64(t.meta.get(meta::DOCUMENTS)?.as_ref().map(|v| v.value()))
+                .ok_or_else(|| self.corrupt("no document count"))?;
+            let mut answers = Vec::with_capacity(docs.len());
+            for doc in docs {
+                let existing = t.ids.get(doc.id.as_str())?.map(|v| v.value());
+                if let Some(old) = existing {
+                    match on_existing {
+                        OnExisting::Error => return Err(IndexError::Exists(doc.id)),
+                        OnExisting::Skip => {
+                            answers.push(AddAnswer {
+                                id: doc.id,
+                                duplicate_of: None,
+                                jaccard: None,
+                                kind: AnswerKind::Existing,
+                            });
+                            continue;
+                        }
+                        OnExisting::Replace => {
+                            self.remove_in(&mut t, old)?;
+                            count -= 1;
+                        }
+                    }
+                }
+                let d = next;
+                next += 1;
+                count += 1;
+                let set = doc.sketch.shingle_set();
+                let found = self.find(
+                    &t.docs,
+                    &t.members,
+                    &t.postings,
+                    &t.shingles,
+                    &doc.sketch,
+                    &set,
+                    false,
+                )?;
+                let answer = self.answer_of(&t.docs, &found)?;
+                if found.exact.is_empty() {
+                    t.shingles.insert(doc.sketch.exact, &encode_set(&set)[..])?;
+                    for (band, &key) in doc.sketch.bands.iter().enumerate() {
+                        t.postings.insert((band as u32, key), d)?;
+                    }
+                    for &(other, j) in &found.near {
+                        t.edges.insert((d, other), j)?;
+                        t.edges.insert((other, d), j)?;
+                    }
+                }
+                t.members.insert(doc.sketch.exact, d)?;
+                let record = DocRecord {
+                    id: doc.id.clone(),
+                    exact: doc.sketch.exact,
+                    tokens: doc.sketch.tokens.min(u32::MAX as usize) as u32,
+                    bands: doc.sketch.bands,
+                };
+                t.docs.insert(d, &record.encode()[..])?;
+                t.ids.insert(doc.id.as_str(), d)?;
+                if let Some(text) = &doc.text {
+                    t.texts.insert(d, text.as_str())?;
+                }
+                for &g in &doc.anchors {
+                    t.anchors.insert((g, d), ())?;
+                }
+                answers.push(AddAnswer {
+                    id: doc.id,
+                    duplicate_of: answer.duplicate_of,
+                    jaccard: answer.jaccard,
+                    kind: answer.kind,
+                });
+            }
+            t.meta.insert(meta::NEXT_ORDINAL, &next.to_le_bytes()[..])?;
+            t.meta.insert(meta::DOCUMENTS, &count.to_le_bytes()[..])?;
+            answers
+        };
+        txn.commit()?;
+        Ok(answers)
+    }
+
+    /// Remove documents, in one transaction (all or nothing: an unknown id fails the whole call).
+    pub fn remove(&self, ids: &[String]) -> Result<()> {
+        let txn = self.write()?;
+        {
+            let mut t = WriteTables::open(&txn)?;
+            let mut count = get_u64(t.meta.get(meta::DOCUMENTS)?.as_ref().map(|v| v.value()))
+                .ok_or_else(|| self.corrupt("no document count"))?;
+            for id in ids {
+                let d = t
+                    .ids
+                    .get(id.as_str())?
+                    .map(|v| v.value())
+                    .ok_or_else(|| IndexError::NotFound(id.clone()))?;
+                self.remove_in(&mut t, d)?;
+                count -= 1;
+            }
+            t.meta.insert(meta::DOCUMENTS, &count.to_le_bytes()[..])?;
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Remove document `d`. When it represents an exact group with other members, the next member
+    /// takes over its postings and edges: it has the same shingles, so the graph is the one `dedup`
+    /// would build without `d`.
+    fn remove_in(&self, t: &mut WriteTables<'_>, d: u64) -> Result<()> {
+        let record = self.record(&t.docs, d)?;
+        t.docs.remove(d)?;
+        t.ids.remove(record.id.as_str())?;
+        let text = t.texts.remove(d)?.map(|v| v.value().to_string());
+        if let Some(text) = text {
+            for g in self.anchors_of(&text) {
+                t.anchors.remove((g, d))?;
+            }
+        }
+        let members = self.members(&t.members, record.exact)?;
+        t.members.remove(record.exact, d)?;
+        if members.first() != Some(&d) {
+            return Ok(());
+        }
+        for (band, &key) in record.bands.iter().enumerate() {
+            t.postings.remove((band as u32, key), d)?;
+        }
+        let neighbours = self.neighbours(&t.edges, d)?;
+        for &(other, _) in &neighbours {
+            t.edges.remove((d, other))?;
+            t.edges.remove((other, d))?;
+        }
+        match members.get(1) {
+            Some(&heir) => {
+                for (band, &key) in record.bands.iter().enumerate() {
+                    t.postings.insert((band as u32, key), heir)?;
+                }
+                for &(other, j) in &neighbours {
+                    t.edges.insert((heir, other), j)?;
+                    t.edges.insert((other, heir), j)?;
+                }
+            }
+            None => {
+                t.shingles.remove(record.exact)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// What adding `text` would answer, without adding it: matches against the committed state.
+    /// `limit` bounds the matches listed (`None`: all).
+    pub fn query(&self, text: &str, limit: Option<usize>) -> Result<QueryAnswer> {
+        self.query_sketch(&self.sketcher.sketch(text), limit)
+    }
+
+    /// [`Index::query`] for a document already sketched with [`Index::sketcher`].
+    pub fn query_sketch(&self, sketch: &DocSketch, limit: Option<usize>) -> Result<QueryAnswer> {
+        let txn = self.read()?;
+        let docs = txn.open_table(DOCUMENTS)?;
+        let members = txn.open_multimap_table(EXACT_MEMBERS)?;
+        let postings = txn.open_multimap_table(POSTINGS)?;
+        let shingles = txn.open_table(SHINGLES)?;
+        let found = self.find(
+            &docs,
+            &members,
+            &postings,
+            &shingles,
+            sketch,
+            &sketch.shingle_set(),
+            true,
+        )?;
+        let answer = self.answer_of(&docs, &found)?;
+        let total = found.exact.len() + found.near.len();
+        let mut near = found.near.clone();
+        near.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+        let mut matches = Vec::new();
+        let wanted = limit.unwrap_or(usize::MAX);
+        let exact = found
+            .exact
+            .iter()
+            .map(|&d| (d, 1.0, crate::dedup::PairKind::Exact));
+        let near = near
+            .iter()
+            .map(|&(d, j)| (d, j, crate::dedup::PairKind::Near));
+        for (d, jaccard, kind) in exact.chain(near).take(wanted) {
+            matches.push(Match {
+                id: self.record(&docs, d)?.id,
+                jaccard,
+                kind,
+            });
+        }
+        Ok(QueryAnswer {
+            duplicate_of: answer.duplicate_of,
+            jaccard: answer.jaccard,
+            kind: answer.kind,
+            matches,
+            total_matches: total,
+        })
+    }
+
+    /// Indexed documents sharing at least `min_shared` rare anchor n-grams with `text` (n-grams in
+    /// more than `max_df` documents are stock phrases and count for nothing), as `reuse` finds its
+    /// candidate pairs: `(id, shared)`, most shared first (insertion order on ties), at most `limit`.
+    /// Empty when the index stores no anchors.
+    pub fn reuse_candidates(
+        &self,
+        text: &str,
+        min_shared: usize,
+        max_df: usize,
+        limit: usize,
+    ) -> Result<Vec<(String, usize)>> {
+        let grams = self.anchors_of(text);
+        let txn = self.read()?;
+        let anchors = match txn.open_table(ANCHORS) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let mut shared: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
+        let mut holders = Vec::new();
+        for g in grams {
+            holders.clear();
+            for entry in anchors.range((g, 0)..=(g, u64::MAX))? {
+                holders.push(entry?.0.value().1);
+                if holders.len() > max_df {
+                    break;
+                }
+            }
+            if holders.len() <= max_df {
+                for &d in &holders {
+                    *shared.entry(d).or_default() += 1;
+                }
+            }
+        }
+        let mut found: Vec<(u64, usize)> = shared
+            .into_iter()
+            .filter(|&(_, n)| n >= min_shared)
+            .collect();
+        found.sort_unstable_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+        found.truncate(limit);
+        let docs = txn.open_table(DOCUMENTS)?;
+        let mut out = Vec::with_capacity(found.len());
+        for (d, n) in found {
+            out.push((self.record(&docs, d)?.id, n));
+        }
+        Ok(out)
+    }
+
+    /// Earlier documents that share passages with `text` without being its exact or near
+    /// duplicates (`matches` of its query, excluded): rare-anchor candidates as `reuse` finds them
+    /// (its default anchor length, `min_shared_anchors` and `max_df`), aligned with their stored
+    /// texts; those the alignment finds related are returned, best score first, at most `limit`.
+    /// Needs an index created with `--store-text`.
+    pub fn reuse(&self, text: &str, matches: &[Match], limit: usize) -> Result<Vec<ReuseMatch>> {
+        if !self.params.store_text || self.params.anchor_ngram == 0 {
+            return Err(IndexError::Invalid(
+                "reuse needs an index created with --store-text (this one stores no texts or anchors)"
+                    .into(),
+            ));
+        }
+        let config = crate::reuse::ReuseConfig::default();
+        let exclude: std::collections::HashSet<&str> =
+            matches.iter().map(|m| m.id.as_str()).collect();
+        let candidates = self.reuse_candidates(
+            text,
+            config.min_shared_anchors,
+            config.max_df,
+            limit.saturating_mul(4).saturating_add(exclude.len()),
+        )?;
+        let mut out = Vec::new();
+        for (id, shared) in candidates {
+            if exclude.contains(id.as_str()) {
+                continue;
+            }
+            let Some(other) = self.text(&id)? else {
+                continue;
+            };
+            let alignment = crate::align::align(text, &other, &config.align);
+            if alignment.related {
+                out.push(ReuseMatch {
+                    id,
+                    shared_anchors: shared,
+                    alignment,
+                });
+            }
+        }
+        out.sort_by(|x, y| y.alignment.score.total_cmp(&x.alignment.score));
+        out.truncate(limit);
+        Ok(out)
+    }
+
+    /// The stored text of `id`, when the index stores texts.
+    pub fn text(&self, id: &str) -> Result<Option<String>> {
+        let txn = self.read()?;
+        let ids = txn.open_table(IDS)?;
+        let Some(d) = ids.get(id)?.map(|v| v.value()) else {
+            return Ok(None);
+        };
+        let texts = txn.open_table(TEXTS)?;
+        let text = texts.get(d)?.map(|v| v.value().to_string());
+        Ok(text)
+    }
+
+    /// Everything the index holds about `id`, or `None` if it is not indexed.
+    pub fn get(&self, id: &str) -> Result<Option<DocumentInfo>> {
+        let txn = self.read()?;
+        let ids = txn.open_table(IDS)?;
+        let Some(d) = ids.get(id)?.map(|v| v.value()) else {
+            return Ok(None);
+        };
+        let docs = txn.open_table(DOCUMENTS)?;
+        let members = txn.open_multimap_table(EXACT_MEMBERS)?;
+        let edges = txn.open_table(EDGES)?;
+        let texts = txn.open_table(TEXTS)?;
+        let record = self.record(&docs, d)?;
+        let group = self.members(&members, record.exact)?;
+        let first = *group
+            .first()
+            .ok_or_else(|| self.corrupt(format!("document {d} is in no exact group")))?;
+        let exact_of = if first == d {
+            None
+        } else {
+            Some(self.record(&docs, first)?.id)
+        };
+        let mut near = Vec::new();
+        for (other, jaccard) in self.neighbours(&edges, first)? {
+            near.push(Match {
+                id: self.record(&docs, other)?.id,
+                jaccard,
+                kind: crate::dedup::PairKind::Near,
+            });
+        }
+        Ok(Some(DocumentInfo {
+            id: record.id,
+            ordinal: d,
+            exact: format!("{:032x}", record.exact),
+            tokens: record.tokens,
+            exact_of,
+            near,
+            text: texts.get(d)?.map(|v| v.value().to_string()),
+        }))
+    }
+
+    /// Counts and sizes.
+    pub fn stats(&self) -> Result<Stats> {
+        let txn = self.read()?;
+        let m = txn.open_table(META)?;
+        let documents = get_u64(m.get(meta::DOCUMENTS)?.as_ref().map(|v| v.value()))
+            .ok_or_else(|| self.corrupt("no document count"))?;
+        let created_by = m
+            .get(meta::CREATED_BY)?
+            .map(|v| String::from_utf8_lossy(v.value()).into_owned())
+            .unwrap_or_default();
+        let file_bytes = std::fs::metadata(self.dir.join(FILE_NAME))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        let mut tables = std::collections::BTreeMap::new();
+        tables.insert("meta", m.stats()?.into());
+        tables.insert("documents", txn.open_table(DOCUMENTS)?.stats()?.into());
+        tables.insert("ids", txn.open_table(IDS)?.stats()?.into());
+        tables.insert(
+            "exact_members",
+            txn.open_multimap_table(EXACT_MEMBERS)?.stats()?.into(),
+        );
+        tables.insert(
+            "postings",
+            txn.open_multimap_table(POSTINGS)?.stats()?.into(),
+        );
+        tables.insert("shingles", txn.open_table(SHINGLES)?.stats()?.into());
+        tables.insert("edges", txn.open_table(EDGES)?.stats()?.into());
+        tables.insert("texts", txn.open_table(TEXTS)?.stats()?.into());
+        match txn.open_table(ANCHORS) {
+            Ok(t) => {
+                tables.insert("anchors", t.stats()?.into());
+            }
+            Err(redb::TableError::TableDoesNotExist(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        Ok(Stats {
+            format_version: FORMAT_VERSION,
+            created_by,
+            documents,
+            exact_groups: txn.open_table(SHINGLES)?.len()?,
+            postings: txn.open_multimap_table(POSTINGS)?.len()?,
+            near_pairs: txn.open_table(EDGES)?.len()? / 2,
+            texts: txn.open_table(TEXTS)?.len()?,
+            file_bytes,
+            bytes_per_document: if documents == 0 {
+                0.0
+            } else {
+                file_bytes as f64 / documents as f64
+            },
+            tables,
+            parameters: self.params.clone(),
+        })
+    }
+
+    /// The clusters and duplicate pairs of everything indexed, by the same functions `dedup` uses,
+    /// over the documents in insertion order.
+    pub fn clusters(&self) -> Result<Clusters> {
+        let txn = self.read()?;
+        let docs = txn.open_table(DOCUMENTS)?;
+        let edges = txn.open_table(EDGES)?;
+        let mut ordinals = Vec::new();
+        let mut ids = Vec::new();
+        let mut store = SketchStore::new(false);
+        for entry in docs.iter()? {
+            let (d, v) = entry?;
+            let record = DocRecord::decode(v.value())
+                .ok_or_else(|| self.corrupt(format!("unreadable document {}", d.value())))?;
+            ordinals.push(d.value());
+            ids.push(record.id);
+            store.push(DocSketch {
+                exact: record.exact,
+                tokens: record.tokens as usize,
+                ..DocSketch::default()
+            });
+        }
+        let position = |d: u64| -> Result<u32> {
+            ordinals
+                .binary_search(&d)
+                .map(|p| p as u32)
+                .map_err(|_| self.corrupt(format!("edge to missing document {d}")))
+        };
+        let mut list = Vec::new();
+        for entry in edges.iter()? {
+            let (k, v) = entry?;
+            let (a, b) = k.value();
+            if a < b {
+                list.push(Edge {
+                    a: position(a)?,
+                    b: position(b)?,
+                    jaccard: v.value(),
+                });
+            }
+        }
+        let assignment = assign_clusters(&store, &list);
+        let pairs = duplicate_pairs(&store, &list);
+        Ok(Clusters {
+            ids,
+            assignment,
+            pairs,
+        })
+    }
+
+    /// Verify every invariant of the stored index (see [`CheckReport`]).
+    pub fn check(&self) -> Result<CheckReport> {
+        check::check(self)
+    }
+
+    fn record(&self, docs: &impl ReadableTable<u64, &'static [u8]>, d: u64) -> Result<DocRecord> {
+        let v = docs
+            .get(d)?
+            .ok_or_else(|| self.corrupt(format!("missing document {d}")))?;
+        DocRecord::decode(v.value()).ok_or_else(|| self.corrupt(format!("unreadable document {d}")))
+    }
+
+    fn members(
+        &self,
+        members: &impl ReadableMultimapTable<u128, u64>,
+        exact: u128,
+    ) -> Result<Vec<u64>> {
+        let mut out = Vec::new();
+        for v in members.get(exact)? {
+            out.push(v?.value());
+        }
+        Ok(out)
+    }
+
+    fn neighbours(
+        &self,
+        edges: &impl ReadableTable<(u64, u64), f64>,
+        d: u64,
+    ) -> Result<Vec<(u64, f64)>> {
+        let mut out = Vec::new();
+        for entry in edges.range((d, 0)..=(d, u64::MAX))? {
+            let (k, v) = entry?;
+            out.push((k.value().1, v.value()));
+        }
+        Ok(out)
+    }
+
+    fn shingle_set(
+        &self,
+        shingles: &impl ReadableTable<u128, &'static [u8]>,
+        exact: u128,
+    ) -> Result<Vec<u64>> {
+        let v = shingles
+            .get(exact)?
+            .ok_or_else(|| self.corrupt(format!("no shingles for exact key {exact:032x}")))?;
+        decode_set(v.value()).ok_or_else(|| self.corrupt("unreadable shingle set"))
+    }
+
+    /// The exact group of `sketch` and the verified near-duplicate group representatives, as `dedup`
+    /// finds them: candidates share a band key, and pass when their true Jaccard reaches the
+    /// threshold. An exact copy's near matches are its group's, so `add` skips them (`near_of_copies`
+    /// false), as `dedup` compares only each group's first document.
+    #[allow(clippy::too_many_arguments)]
+    fn find(
+        &self,
+        docs: &impl ReadableTable<u64, &'static [u8]>,
+        members: &impl ReadableMultimapTable<u128, u64>,
+        postings: &impl ReadableMultimapTable<(u32, u64), u64>,
+        shingles: &impl ReadableTable<u128, &'static [u8]>,
+        sketch: &DocSketch,
+        set: &[u64],
+        near_of_copies: bool,
+    ) -> Result<Found> {
+        let exact = self.members(members, sketch.exact)?;
+        if !exact.is_empty() && !near_of_copies {
+            return Ok(Found {
+                exact,
+                near: Vec::new(),
+            });
+        }
+        let mut candidates = Vec::new();
+        for (band, &key) in sketch.bands.iter().enumerate() {
+            for v in postings.get((band as u32, key))? {
+                candidates.push(v?.value());
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut near = Vec::new();
+        for c in candidates {
+            let record = self.record(docs, c)?;
+            if record.exact == sketch.exact {
+                continue;
+            }
+            let j = jaccard(set, &self.shingle_set(shingles, record.exact)?);
+            if j >= self.params.config.threshold {
+                near.push((c, j));
+            }
+        }
+        Ok(Found { exact, near })
+    }
+
+    fn answer_of(
+        &self,
+        docs: &impl ReadableTable<u64, &'static [u8]>,
+        found: &Found,
+    ) -> Result<Answer> {
+        if let Some(&first) = found.exact.first() {
+            return Ok(Answer {
+                duplicate_of: Some(self.record(docs, first)?.id),
+                jaccard: Some(1.0),
+                kind: AnswerKind::Exact,
+            });
+        }
+        let best = found
+            .near
+            .iter()
+            .copied()
+            .reduce(|x, y| if y.1 > x.1 { y } else { x });
+        match best {
+            Some((d, j)) => Ok(Answer {
+                duplicate_of: Some(self.record(docs, d)?.id),
+                jaccard: Some(j),
+                kind: AnswerKind::Near,
+            }),
+            None => Ok(Answer {
+                duplicate_of: None,
+                jaccard: None,
+                kind: AnswerKind::Unique,
+            }),
+        }
+    }
+}
+
+/// Lookup result: the exact group (insertion order) and verified near matches `(ordinal, jaccard)`
+/// in ordinal order.
+#[derive(Clone, Debug, Default)]
+struct Found {
+    exact: Vec<u64>,
+    near: Vec<(u64, f64)>,
+}
+
+struct Answer {
+    duplicate_of: Option<String>,
+    jaccard: Option<f64>,
+    kind: AnswerKind,
+}
+
+struct WriteTables<'txn> {
+    meta: Table<'txn, &'static str, &'static [u8]>,
+    docs: Table<'txn, u64, &'static [u8]>,
+    ids: Table<'txn, &'static str, u64>,
+    members: MultimapTable<'txn, u128, u64>,
+    postings: MultimapTable<'txn, (u32, u64), u64>,
+    shingles: Table<'txn, u128, &'static [u8]>,
+    edges: Table<'txn, (u64, u64), f64>,
+    texts: Table<'txn, u64, &'static str>,
+    /// Created on first write in format-1 indexes made before anchors existed.
+    anchors: Table<'txn, (u64, u64), ()>,
+}
+
+impl<'txn> WriteTables<'txn> {
+    fn open(txn: &'txn WriteTransaction) -> Result<Self> {
+        Ok(WriteTables {
+            meta: txn.open_table(META)?,
+            docs: txn.open_table(DOCUMENTS)?,
+            ids: txn.open_table(IDS)?,
+            members: txn.open_multimap_table(EXACT_MEMBERS)?,
+            postings: txn.open_multimap_table(POSTINGS)?,
+            shingles: txn.open_table(SHINGLES)?,
+            edges: txn.open_table(EDGES)?,
+            texts: txn.open_table(TEXTS)?,
+            anchors: txn.open_table(ANCHORS)?,
+        })
+    }
+}
+
+/// Add the documents of `input` (read, parsed and sketched as `dedup` does, with its bad-record
+/// policy), committing every `batch_size` documents (0: all in one transaction). `committed` gets
+/// each batch's answers after its commit, in input order.
+pub fn add_corpus(
+    index: &Index,
+    input: &CorpusInput,
+    on_existing: OnExisting,
+    batch_size: usize,
+    progress: &dyn Progress,
+    mut committed: impl FnMut(&[AddAnswer]) -> Result<()>,
+) -> Result<AddReport> {
+    let mut reader = input.open()?;
+    let mut report = AddReport::default();
+    let mut pending: Vec<NewDocument> = Vec::new();
+    // `ingest` speaks the engine's error type; an index error inside its callback is parked here
+    // and returned in its place.
+    let mut failure: Option<IndexError> = None;
+    let mut flush = |pending: &mut Vec<NewDocument>, report: &mut AddReport| -> Result<()> {
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let answers = index.add(std::mem::take(pending), on_existing)?;
+        report.batches += 1;
+        for a in &answers {
+            if a.kind == AnswerKind::Existing {
+                report.existing += 1;
+            } else {
+                report.added += 1;
+            }
+        }
+        committed(&answers)
+    };
+    let skipped = ingest(
+        &mut reader,
+        &input.fields,
+        input.on_error,
+        progress,
+        |text| index.prepare(String::new(), text),
+        |doc| {
+            let mut new = doc.value;
+            new.id = doc.id;
+            pending.push(new);
+            if batch_size > 0 && pending.len() >= batch_size {
+                if let Err(e) = flush(&mut pending, &mut report) {
+                    failure = Some(e);
+                    return Err(crate::Error::Config("index batch failed".into()));
+                }
+            }
+            Ok(())
+        },
+    );
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    report.skipped = skipped?;
+    flush(&mut pending, &mut report)?;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests;

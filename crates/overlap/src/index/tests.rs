@@ -1,0 +1,182 @@
+use super::*;
+use crate::dedup::{candidate_pairs, verify_pairs, PairKind, Reason};
+use crate::progress::NoProgress;
+
+fn config() -> DedupConfig {
+    DedupConfig {
+        ngram: 2,
+        threshold: 0.5,
+        ..DedupConfig::default()
+    }
+}
+
+const TEXTS: [&str; 7] = [
+    "the cat sat on the mat today in the sun",
+    "a completely different story about ships and the sea",
+    "the cat sat on the mat today in the rain",
+    "The CAT sat on the mat, today in the sun!",
+    "ships and the sea a completely different story about",
+    "a completely different story about ships and the sea at night",
+    "nothing in common whatsoever here",
+];
+
+fn docs(index: &Index, range: std::ops::Range<usize>) -> Vec<NewDocument> {
+    range
+        .map(|i| index.prepare(format!("d{i}"), TEXTS[i]))
+        .collect()
+}
+
+/// The clusters and pairs `dedup` computes over `texts`, by document number.
+fn dedup_reference(config: &DedupConfig, texts: &[&str]) -> (Assignment, Vec<DuplicatePair>) {
+    let sketcher = Sketcher::new(config);
+    let mut store = SketchStore::new(false);
+    for t in texts {
+        store.push(sketcher.sketch(t));
+    }
+    let candidates = candidate_pairs(&store, &NoProgress);
+    let edges = verify_pairs(&store, &candidates.pairs, config.threshold, &NoProgress);
+    (
+        assign_clusters(&store, &edges),
+        duplicate_pairs(&store, &edges),
+    )
+}
+
+#[test]
+fn batches_give_the_clusters_of_one_dedup_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = Index::create(&dir.path().join("ix"), &config(), true).unwrap();
+    let first = index.add(docs(&index, 0..3), OnExisting::Error).unwrap();
+    assert_eq!(first[0].kind, AnswerKind::Unique);
+    assert_eq!(first[2].kind, AnswerKind::Near);
+    assert_eq!(first[2].duplicate_of.as_deref(), Some("d0"));
+    let second = index.add(docs(&index, 3..7), OnExisting::Error).unwrap();
+    assert_eq!(second[0].kind, AnswerKind::Exact);
+    assert_eq!(second[0].duplicate_of.as_deref(), Some("d0"));
+    assert_eq!(second[0].jaccard, Some(1.0));
+    assert_eq!(second[3].kind, AnswerKind::Unique);
+    let (assignment, pairs) = dedup_reference(&config(), &TEXTS);
+    let clusters = index.clusters().unwrap();
+    assert_eq!(clusters.assignment, assignment);
+    assert_eq!(clusters.pairs, pairs);
+    assert!(pairs.iter().any(|p| p.kind == PairKind::Near));
+    let report = index.check().unwrap();
+    assert!(report.ok(), "{report:?}");
+    assert_eq!(report.documents, 7);
+}
+
+#[test]
+fn a_failed_batch_leaves_nothing_and_policies_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = Index::create(&dir.path().join("ix"), &config(), false).unwrap();
+    index.add(docs(&index, 0..2), OnExisting::Error).unwrap();
+    let err = index
+        .add(docs(&index, 1..4), OnExisting::Error)
+        .unwrap_err();
+    assert!(
+        matches!(err, IndexError::Exists(ref id) if id == "d1"),
+        "{err}"
+    );
+    assert_eq!(index.stats().unwrap().documents, 2);
+    assert!(index.get("d2").unwrap().is_none());
+    let skipped = index.add(docs(&index, 1..4), OnExisting::Skip).unwrap();
+    assert_eq!(skipped[0].kind, AnswerKind::Existing);
+    assert_eq!(index.stats().unwrap().documents, 4);
+    let replaced = index.add(docs(&index, 0..1), OnExisting::Replace).unwrap();
+    // d0 removed first, then added at the end: the exact copy d3 now represents their group.
+    assert_eq!(replaced[0].kind, AnswerKind::Exact);
+    assert_eq!(replaced[0].duplicate_of.as_deref(), Some("d3"));
+    assert!(index.check().unwrap().ok());
+    let twice = vec![
+        index.prepare("x".into(), "one two three"),
+        index.prepare("x".into(), "four five six"),
+    ];
+    assert!(matches!(
+        index.add(twice, OnExisting::Error),
+        Err(IndexError::DuplicateInBatch(_))
+    ));
+}
+
+#[test]
+fn removal_hands_a_group_to_its_next_member() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = Index::create(&dir.path().join("ix"), &config(), false).unwrap();
+    index.add(docs(&index, 0..7), OnExisting::Error).unwrap();
+    index.remove(&["d0".to_string()]).unwrap();
+    let rest: Vec<&str> = TEXTS[1..].to_vec();
+    let (assignment, pairs) = dedup_reference(&config(), &rest);
+    let clusters = index.clusters().unwrap();
+    assert_eq!(clusters.ids[0], "d1");
+    assert_eq!(clusters.assignment, assignment);
+    assert_eq!(clusters.pairs, pairs);
+    assert!(index.check().unwrap().ok());
+    let d3 = index.get("d3").unwrap().unwrap();
+    assert_eq!(d3.exact_of, None);
+    assert_eq!(d3.near[0].id, "d2");
+    assert!(matches!(
+        index.remove(&["d1".to_string(), "nope".to_string()]),
+        Err(IndexError::NotFound(_))
+    ));
+    assert!(
+        index.get("d1").unwrap().is_some(),
+        "a failed removal removes nothing"
+    );
+    let clusters = index.clusters().unwrap();
+    assert_eq!(clusters.assignment.reason[0], Reason::Unique);
+}
+
+#[test]
+fn queries_list_the_group_then_near_matches() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = Index::create(&dir.path().join("ix"), &config(), false).unwrap();
+    index.add(docs(&index, 0..7), OnExisting::Error).unwrap();
+    let answer = index.query(TEXTS[0], None).unwrap();
+    assert_eq!(answer.kind, AnswerKind::Exact);
+    let ids: Vec<&str> = answer.matches.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, ["d0", "d3", "d2"]);
+    assert_eq!(answer.total_matches, 3);
+    assert_eq!(index.query(TEXTS[0], Some(1)).unwrap().matches.len(), 1);
+    let fresh = index.query("entirely unseen words in a row", None).unwrap();
+    assert_eq!(fresh.kind, AnswerKind::Unique);
+    assert!(fresh.matches.is_empty());
+}
+
+#[test]
+fn reopening_reads_the_parameters_and_refuses_newer_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ix");
+    {
+        let index = Index::create(&path, &config(), false).unwrap();
+        index.add(docs(&index, 0..2), OnExisting::Error).unwrap();
+        assert!(matches!(Index::open(&path), Err(IndexError::Locked(_))));
+    }
+    let index = Index::open_read_only(&path).unwrap();
+    assert_eq!(index.parameters().config, config());
+    assert!(matches!(
+        index.add(vec![], OnExisting::Error),
+        Err(IndexError::ReadOnly)
+    ));
+    drop(index);
+    assert!(matches!(
+        Index::create(&path, &config(), false),
+        Err(IndexError::AlreadyExists(_))
+    ));
+    {
+        let db = Database::open(path.join(FILE_NAME)).unwrap();
+        let txn = db.begin_write().unwrap();
+        txn.open_table(META)
+            .unwrap()
+            .insert(
+                meta::FORMAT_VERSION,
+                &(FORMAT_VERSION + 1).to_le_bytes()[..],
+            )
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    let err = Index::open(&path).err().unwrap();
+    assert!(matches!(err, IndexError::NewerFormat { .. }), "{err}");
+    assert!(err.to_string().contains("upgrade overlap"));
+    assert!(matches!(
+        Index::open(dir.path()),
+        Err(IndexError::NotAnIndex(_))
+    ));
+}
