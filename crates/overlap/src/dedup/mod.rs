@@ -13,6 +13,7 @@ mod job;
 mod signatures;
 mod sketch;
 mod store;
+mod stream;
 mod verify;
 
 pub use assign::{assign_clusters, duplicate_pairs, Assignment, DuplicatePair, PairKind, Reason};
@@ -22,4 +23,5 @@ pub use job::{run, JobOptions, Summary};
 pub use signatures::{export_signatures, SketchStats};
 pub use sketch::{DocSketch, Sketcher};
 pub use store::SketchStore;
+pub use stream::{StreamAnswer, StreamingDedup};
 pub use verify::{jaccard, verify_pairs, Edge};
