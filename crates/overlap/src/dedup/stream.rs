@@ -19,7 +19,7 @@ use super::{
     SketchStore, Sketcher,
 };
 use crate::cluster::UnionFind;
-use crate::error::{Error, Result};
+use crate::error::{Error, Problem, ProblemKind, Result};
 use crate::hashing::FastMap;
 use rayon::prelude::*;
 use std::collections::HashSet;
@@ -109,7 +109,8 @@ impl StreamingDedup {
 
     /// Add a batch of documents, in order; returns one answer per document. Sketching and
     /// verification run on the worker threads. An id used before (in this or an earlier batch) is
-    /// an error, and then nothing of the batch is added.
+    /// a [`Error::BadRecord`] (`duplicate_id`, the line being its position in the batch), and then
+    /// nothing of the batch is added.
     pub fn add<S: AsRef<str> + Sync>(
         &mut self,
         ids: &[String],
@@ -123,11 +124,16 @@ impl StreamingDedup {
             )));
         }
         let mut batch_ids = HashSet::with_capacity(ids.len());
-        for id in ids {
+        for (i, id) in ids.iter().enumerate() {
             if self.seen_ids.contains(id) || !batch_ids.insert(id.as_str()) {
-                return Err(Error::Config(format!(
-                    "id {id:?} was already used by an earlier document"
-                )));
+                // As the batch job treats a reused id: a bad record, located by its position.
+                return Err(Error::BadRecord(Box::new(Problem {
+                    file: "batch".into(),
+                    line: Some(i as u64 + 1),
+                    id: Some(id.clone()),
+                    reason: ProblemKind::DuplicateId,
+                    message: format!("id {id:?} was already used by an earlier document"),
+                })));
             }
         }
         if self.store.len() + ids.len() >= u32::MAX as usize {
@@ -221,7 +227,8 @@ mod tests {
     use crate::progress::NoProgress;
 
     fn corpus() -> Vec<String> {
-        let base = "the quick brown fox jumps over the lazy dog while the cat sleeps on the warm mat";
+        let base =
+            "the quick brown fox jumps over the lazy dog while the cat sleeps on the warm mat";
         vec![
             base.to_string(),
             "an entirely different text about markets and prices and the weather today".into(),
