@@ -204,7 +204,7 @@ pub fn parse_lines(lines: &[Option<Vec<u8>>], fields: &FieldNames, max: usize) -
                     None,
                     Some("too_large"),
                     Some(format!(
-                        "record of {} bytes is larger than --max-record-bytes ({max})",
+                        "record of {} bytes is larger than the limit of {max} bytes",
                         line.len()
                     )),
                 );
