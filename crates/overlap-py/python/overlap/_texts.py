@@ -27,7 +27,8 @@ def _arrow_buffers(arr: Any) -> Any:
 
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
-    if pa.types.is_dictionary(arr.type) or pa.types.is_string_view(arr.type):
+    is_view = getattr(pa.types, "is_string_view", lambda t: False)
+    if pa.types.is_dictionary(arr.type) or is_view(arr.type):
         arr = arr.cast(pa.large_string())
     if pa.types.is_string(arr.type):
         large = False
