@@ -13,6 +13,7 @@ fi
 # One build profile (release) for everything: the integration tests run the real binary on real corpora.
 cargo nextest run --workspace --release --no-fail-fast
 cargo test --workspace --release --doc
+scripts/test-python.sh  # the Python package and the Spark job (pytest in target/py-venv)
 
 # Browser tests of the HTML report: the real binary writes reports, headless Chromium (driven by
 # playwright-core, which downloads no browser) opens them.

@@ -171,6 +171,14 @@ fn align(py: Python<'_>, a: String, b: String, options: &str) -> PyResult<String
     json_out(&alignment)
 }
 
+/// What [`sketch_texts`] returns: exact keys, word counts, signature bytes, band-key bytes.
+type SketchOut<'py> = (
+    Vec<String>,
+    Vec<usize>,
+    Bound<'py, PyByteArray>,
+    Bound<'py, PyByteArray>,
+);
+
 /// Sketches of `texts` (a list of str, or an Arrow string array's buffers): `(exact keys as 32 hex
 /// digits, word counts, signatures as num_perm u32 per text, band keys as bands u64 per text)`.
 #[pyfunction]
@@ -178,12 +186,7 @@ fn sketch_texts<'py>(
     py: Python<'py>,
     texts: &Bound<'py, PyAny>,
     options: &str,
-) -> PyResult<(
-    Vec<String>,
-    Vec<usize>,
-    Bound<'py, PyByteArray>,
-    Bound<'py, PyByteArray>,
-)> {
+) -> PyResult<SketchOut<'py>> {
     let mut o = Opts::parse(options)?;
     let config = o.dedup_config(true)?;
     let want_signatures = o.bool("signatures")?.unwrap_or(true);
@@ -240,19 +243,11 @@ fn pair_jaccard(
 /// Parse JSON Lines records as the CLI does: for each line `(id or None, text or None, problem
 /// reason or None, message or None)`.
 #[pyfunction]
-#[allow(clippy::type_complexity)]
 fn parse_records(
     py: Python<'_>,
     lines: Vec<Option<Vec<u8>>>,
     options: &str,
-) -> PyResult<
-    Vec<(
-        Option<String>,
-        Option<String>,
-        Option<&'static str>,
-        Option<String>,
-    )>,
-> {
+) -> PyResult<Vec<texts::ParsedLine>> {
     let mut o = Opts::parse(options)?;
     let input = o.corpus_input(Vec::new())?;
     o.finish()?;
