@@ -280,6 +280,35 @@ mod tests {
         assert_eq!(want.reason[3], Reason::Near);
     }
 
+    proptest::proptest! {
+        /// Any corpus (near-copies are likely: few words), cut into any batches, gives the batch
+        /// job's clusters and pairs.
+        #[test]
+        fn any_batches_give_the_batch_job(
+            docs in proptest::collection::vec(proptest::collection::vec(0u8..6, 1..12), 1..40),
+            cuts in proptest::collection::vec(1usize..8, 1..10),
+            threshold in 0.3f64..1.0,
+        ) {
+            let config = DedupConfig { ngram: 2, threshold, ..DedupConfig::default() };
+            let texts: Vec<String> = docs
+                .iter()
+                .map(|d| d.iter().map(|w| format!("w{w}")).collect::<Vec<_>>().join(" "))
+                .collect();
+            let ids: Vec<String> = (0..texts.len()).map(|i| i.to_string()).collect();
+            let (want, want_pairs) = batch(&config, &texts);
+            let mut s = StreamingDedup::new(config).unwrap();
+            let (mut at, mut k) = (0, 0);
+            while at < texts.len() {
+                let end = (at + cuts[k % cuts.len()]).min(texts.len());
+                s.add(&ids[at..end], &texts[at..end]).unwrap();
+                at = end;
+                k += 1;
+            }
+            proptest::prop_assert_eq!(s.assignment(), want);
+            proptest::prop_assert_eq!(s.pairs(), want_pairs);
+        }
+    }
+
     #[test]
     fn reused_ids_are_refused_and_nothing_is_added() {
         let mut s = StreamingDedup::new(DedupConfig::default()).unwrap();
