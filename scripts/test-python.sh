@@ -17,7 +17,7 @@ if [ ! -x "$venv/bin/python" ]; then
   "$python" -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install --quiet --upgrade pip
-"$venv/bin/python" -m pip install --quiet maturin pytest numpy pyarrow "pyspark==4.3.*" "pandas<3"
+"$venv/bin/python" -m pip install --quiet maturin pytest numpy pyarrow "pyspark==4.3.*" "pandas<3" venv-pack
 # A fresh install of the package from its sources (maturin builds it in target/, so a rebuild is
 # incremental).
 "$venv/bin/python" -m pip install --quiet --force-reinstall --no-deps ./crates/overlap-py

@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from conftest import stable
+from conftest import ROOT, stable
 
 pyspark = pytest.importorskip("pyspark")
 
@@ -121,3 +121,37 @@ def test_parquet_gives_the_clusters_of_jsonl(spark, corpora, cli_dedup, tmp_path
     overlap.spark.dedup(spark, [str(path)], str(out))
     for name in ("clusters.jsonl", "pairs.jsonl"):
         assert (cli_dedup("bbc-news") / name).read_bytes() == (out / name).read_bytes(), name
+
+
+def test_spark_submit_with_a_packed_environment(data, cli_dedup, tmp_path):
+    """The README's cluster recipe: the package in a venv packed by venv-pack, shipped with
+    --archives, run by spark-submit on executors in their own JVMs and working folders
+    (local-cluster: a real master and workers on this machine), each running ./env/bin/python."""
+    import pyspark
+
+    root = ROOT / "crates" / "overlap-py"
+    env = tmp_path / "env"
+    subprocess.run([sys.executable, "-m", "venv", str(env)], check=True)
+    pip = [str(env / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+    subprocess.run([*pip, "pyarrow", "pandas<3", "numpy"], check=True)
+    subprocess.run([*pip, str(root)], check=True)
+    archive = tmp_path / "env.tar.gz"
+    subprocess.run(
+        [sys.executable, "-m", "venv_pack", "-p", str(env), "-o", str(archive), "-q"], check=True
+    )
+    script = subprocess.run(
+        [str(env / "bin" / "python"), "-c", "import overlap.spark as m; print(m.__file__)"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    spark_home = os.path.dirname(pyspark.__file__)
+    out = tmp_path / "out"
+    run = subprocess.run(
+        [os.path.join(spark_home, "bin", "spark-submit"), "--master", "local-cluster[2,1,1024]",
+         "--conf", "spark.ui.enabled=false", "--archives", f"{archive}#env",
+         script, "dedup", str(data / "bbc-news.jsonl.gz"), "--out", str(out), "--quiet"],
+        capture_output=True, text=True, cwd=tmp_path,
+        env=dict(os.environ, SPARK_HOME=spark_home, PYSPARK_DRIVER_PYTHON=str(env / "bin" / "python"),
+                 PYSPARK_PYTHON="./env/bin/python"),
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert_same_as_cli(cli_dedup("bbc-news"), out)
