@@ -761,6 +761,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     # Without --master: spark-submit's master, or pyspark's default (local[*]) under plain python.
     builder = SparkSession.builder.appName("overlap dedup")
+    if args.quiet or args.json:
+        builder = builder.config("spark.ui.showConsoleProgress", "false")
     if args.master:
         builder = builder.master(args.master)
     spark = builder.getOrCreate()
