@@ -42,6 +42,7 @@ fi
 # One build profile (release) for everything: the integration tests run the real binary on real corpora.
 cargo nextest run --workspace --release --no-fail-fast
 cargo test --workspace --release --doc
+scripts/test-python.sh  # the Python package and the Spark job (pytest in target/py-venv)
 
 # npm ci when node_modules is missing or does not match package-lock.json.
 if ! node -e '

@@ -32,6 +32,19 @@ impl UnionFind {
         self.parent.is_empty()
     }
 
+    /// Add singleton sets until there are `n` elements (never shrinks).
+    ///
+    /// # Panics
+    /// If `n` exceeds `u32::MAX`.
+    pub fn grow(&mut self, n: usize) {
+        assert!(n <= u32::MAX as usize, "at most 2^32 - 1 elements");
+        let old = self.parent.len();
+        if n > old {
+            self.parent.extend(old as u32..n as u32);
+            self.size.resize(n, 1);
+        }
+    }
+
     /// The root of `x`'s set.
     pub fn find(&mut self, mut x: u32) -> u32 {
         while self.parent[x as usize] != x {

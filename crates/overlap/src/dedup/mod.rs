@@ -17,6 +17,7 @@ mod linking;
 mod signatures;
 mod sketch;
 mod store;
+mod stream;
 mod tables;
 mod verify;
 
@@ -30,5 +31,6 @@ pub use linking::{verify_candidates, Group, Similarity, Verified};
 pub use signatures::{export_signatures, SketchStats};
 pub use sketch::{DocSketch, Sketcher};
 pub use store::SketchStore;
+pub use stream::{StreamAnswer, StreamingDedup};
 pub use tables::OutputFormat;
 pub use verify::{jaccard, verify_pairs, Edge};

@@ -109,7 +109,7 @@ pub fn encode_set(set: &[u64]) -> Vec<u8> {
 
 /// The inverse of [`encode_set`]; `None` when the length is not a multiple of 8.
 pub fn decode_set(bytes: &[u8]) -> Option<Vec<u64>> {
-    if bytes.len() % 8 != 0 {
+    if !bytes.len().is_multiple_of(8) {
         return None;
     }
     Some(

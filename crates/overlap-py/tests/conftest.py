@@ -1,0 +1,72 @@
+"""Shared fixtures: the CLI binary, the test corpora in ../shared/data, and a local[2] Spark session.
+
+The values the package returns are checked against the real `overlap` binary (built by
+scripts/test-python.sh, or named by $OVERLAP_BIN) on the real corpora.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+DATA = Path(os.environ.get("OVERLAP_DATA", ROOT.parent / "shared" / "data"))
+BIN = Path(os.environ.get("OVERLAP_BIN", ROOT / "target" / "release" / "overlap"))
+
+
+@pytest.fixture(scope="session")
+def data() -> Path:
+    if not DATA.is_dir():
+        pytest.fail(f"the test corpora are missing: {DATA} (../shared/data beside the repository)")
+    return DATA
+
+
+@pytest.fixture(scope="session")
+def cli():
+    if not BIN.exists():
+        pytest.fail(f"the overlap binary is missing: {BIN} (cargo build --release -p overlap-cli)")
+
+    def run(*args: Any, check: bool = True) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(BIN), *map(str, args)], capture_output=True, text=True, check=check
+        )
+
+    return run
+
+
+def read_jsonl(path: Path) -> List[Dict[str, Any]]:
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def corpora(data: Path) -> Dict[str, List[Dict[str, Any]]]:
+    return {name: read_jsonl(data / f"{name}.jsonl.gz") for name in ("reuters21578", "bbc-news")}
+
+
+@pytest.fixture(scope="session")
+def cli_dedup(cli, data: Path, tmp_path_factory):
+    """The CLI's dedup output folder for a corpus, computed once per session."""
+    done: Dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        if name not in done:
+            out = tmp_path_factory.mktemp(f"cli-{name}")
+            cli("dedup", data / f"{name}.jsonl.gz", "--out", out, "--quiet")
+            done[name] = out
+        return done[name]
+
+    return get
+
+
+def stable(summary: Dict[str, Any]) -> Dict[str, Any]:
+    """A summary without what varies between runs (timings, threads) or between front ends."""
+    varying = ("timings_ms", "threads", "spark", "aligned_pairs_per_second")
+    return {k: v for k, v in summary.items() if k not in varying}
