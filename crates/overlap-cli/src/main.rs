@@ -4,6 +4,7 @@
 mod align;
 mod args;
 mod dedup;
+mod embed;
 mod progress;
 mod report;
 mod reuse;
@@ -24,6 +25,7 @@ struct Cli {
 enum Command {
     Align(align::AlignArgs),
     Dedup(dedup::DedupArgs),
+    Embed(embed::EmbedArgs),
     Report(report::ReportArgs),
     Reuse(reuse::ReuseArgs),
     Sketch(sketch::SketchArgs),
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Align(args) => align::run(args),
         Command::Dedup(args) => dedup::run(args),
+        Command::Embed(args) => embed::run(args),
         Command::Report(args) => report::run(args),
         Command::Reuse(args) => reuse::run(args),
         Command::Sketch(args) => sketch::run(args),

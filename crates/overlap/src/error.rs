@@ -94,6 +94,9 @@ pub enum Error {
     /// The corpus is larger than the engine's 32-bit document numbering allows.
     #[error("too many documents: at most {} per run", u32::MAX)]
     TooManyDocuments,
+    /// The semantic model is missing or cannot be read.
+    #[error("semantic model: {0}")]
+    Model(String),
 }
 
 impl Error {
