@@ -9,7 +9,8 @@ Every pair {text1, text2, score 0-5, split train/dev/test} gets these similariti
   jaccard     unigram Jaccard of the lowercased \\w+ word sets
   align       `overlap align --json` score of the two sentences as two documents (0 unless they pair)
   static+jaccard (rank)    mean of the two normalized ranks (no parameter)
-  static+jaccard (linear)  w * static + (1 - w) * jaccard, w tuned on train+dev (grid of 0.05)
+  static+jaccard (linear)  w * static + (1 - w) * jaccard, w tuned on train+dev (grid of 0.05);
+              likewise static+align, and static+jaccard+align (weights on a 0.05 grid)
   transformer (with --transformer) the full all-MiniLM-L6-v2 (mean pooled, numpy forward pass of
               scripts/distill_static.py, tokenized by the `tokenizers` package): the model the static
               one is distilled from. Needs numpy and tokenizers (models/.venv after
@@ -186,7 +187,20 @@ def main():
         w = best[1]
         sims[f"{a_name}+{b_name} (linear, w={w:.2f})"] = [w * x + (1 - w) * y for x, y in zip(a, b)]
 
+    def three(a_name, b_name, c_name):
+        a, b, c = sims[a_name], sims[b_name], sims[c_name]
+        grid = [(i / 20, j / 20) for i in range(21) for j in range(21 - i)]
+        best = max(
+            (spearman([x * a[i] + y * b[i] + (1 - x - y) * c[i] for i in tune], [human[i] for i in tune]), (x, y))
+            for x, y in grid
+        )
+        x, y = best[1]
+        name = f"{a_name}+{b_name}+{c_name} (linear, {x:.2f}/{y:.2f}/{1 - x - y:.2f})"
+        sims[name] = [x * p + y * q + (1 - x - y) * r for p, q, r in zip(a, b, c)]
+
     combos("static", "jaccard")
+    combos("static", "align")
+    three("static", "jaccard", "align")
     if "transformer" in sims:
         combos("transformer", "jaccard")
 
@@ -197,9 +211,9 @@ def main():
         print(json.dumps({"pairs": {s: len(i) for s, i in splits.items()}, "spearman": results, "tokenizer_check": check}, indent=2))
     else:
         print(f"STS news pairs: {', '.join(f'{s} {len(i)}' for s, i in splits.items())}; Spearman with the human score")
-        print(f"{'similarity':<40} {'train':>7} {'dev':>7} {'test':>7}")
+        print(f"{'similarity':<52} {'train':>7} {'dev':>7} {'test':>7}")
         for name, r in results.items():
-            print(f"{name:<40} {r['train']:>7.3f} {r['dev']:>7.3f} {r['test']:>7.3f}")
+            print(f"{name:<52} {r['train']:>7.3f} {r['dev']:>7.3f} {r['test']:>7.3f}")
         if check:
             print(f"tokenizer check: {check}")
 

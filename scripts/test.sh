@@ -10,6 +10,11 @@ if [ ! -d ../shared/data ]; then
   exit 1
 fi
 
+# The semantic model (scripts/make-model.sh: idempotent, offline except PyPI; about 15 minutes on two
+# busy cores the first time). With it built, its tests must run rather than skip.
+scripts/make-model.sh
+export OVERLAP_REQUIRE_MODEL=1
+
 # One build profile (release) for everything: the integration tests run the real binary on real corpora.
 cargo nextest run --workspace --release --no-fail-fast
 cargo test --workspace --release --doc

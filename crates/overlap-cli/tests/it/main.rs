@@ -3,9 +3,11 @@
 
 mod align_clough;
 mod align_seeds;
+mod align_semantic;
 mod common;
 mod dedup_bad_input;
 mod dedup_outputs;
 mod dedup_recall;
+mod embed;
 mod reuse;
 mod sketch;

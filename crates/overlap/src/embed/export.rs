@@ -30,13 +30,15 @@ pub struct EmbedStats {
 }
 
 struct Embedded {
+    /// Words by the engine's tokenizer, so that `empty_text` means what it means in every command.
+    words: usize,
     tokens: usize,
     vector: Vec<f32>,
 }
 
 impl Mapped for Embedded {
     fn word_count(&self) -> usize {
-        self.tokens
+        self.words
     }
 }
 
@@ -64,9 +66,11 @@ pub fn export_embeddings(
         dims: model.dims(),
         ..EmbedStats::default()
     };
+    let normalization = crate::text::Normalization::default();
     let map = |text: &str| {
         let ids = model.token_ids(text);
         Embedded {
+            words: crate::text::tokenize(text, &normalization).len(),
             tokens: ids.len(),
             vector: model.pool(&ids),
         }

@@ -20,10 +20,12 @@
 pub mod export;
 pub mod model;
 pub mod safetensors;
+pub mod tiny;
 pub mod wordpiece;
 
+pub use crate::align::cosine;
 pub use export::{export_embeddings, EmbedStats};
-pub use model::{cosine, StaticModel};
+pub use model::StaticModel;
 pub use wordpiece::WordPiece;
 
 use std::path::{Path, PathBuf};

@@ -125,6 +125,15 @@ impl StaticModel {
         sum
     }
 
+    /// The embedding of every sentence unit of a document prepared for alignment, in unit order:
+    /// the sentence vectors that [`crate::align::Semantic`] pairs by.
+    pub fn encode_units(&self, doc: &crate::align::Prepared) -> Vec<Vec<f32>> {
+        doc.units
+            .iter()
+            .map(|u| self.encode(&doc.text[u.start_byte..u.end_byte]))
+            .collect()
+    }
+
     /// [`encode`](Self::encode) every text, on the worker threads; results in input order, each the
     /// same bits as alone.
     pub fn encode_many(&self, texts: &[&str]) -> Vec<Vec<f32>> {
@@ -132,55 +141,17 @@ impl StaticModel {
     }
 }
 
-/// Cosine similarity of two vectors, accumulated in `f64` in index order (0 when either is zero).
-pub fn cosine(a: &[f32], b: &[f32]) -> f64 {
-    let (mut ab, mut aa, mut bb) = (0f64, 0f64, 0f64);
-    for (&x, &y) in a.iter().zip(b) {
-        let (x, y) = (f64::from(x), f64::from(y));
-        ab += x * y;
-        aa += x * x;
-        bb += y * y;
-    }
-    if aa == 0.0 || bb == 0.0 {
-        0.0
-    } else {
-        ab / (aa.sqrt() * bb.sqrt())
-    }
-}
-
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
+    use super::super::cosine;
     use super::super::safetensors::write_matrix;
+    use super::super::tiny::write_tiny_model;
     use super::*;
-
-    /// Write a tiny model (the tokenizer of the wordpiece tests, 4-dimensional vectors) into `dir`.
-    pub(crate) fn write_tiny_model(dir: &Path) {
-        let json = super::super::wordpiece::tests::tiny_json();
-        let vocab = 20;
-        let dims = 4;
-        // Token i: 1 on axis i % 4, plus 0.5 on axis (i / 4) % 4.
-        let mut data = vec![0f32; vocab * dims];
-        for i in 0..vocab {
-            data[i * dims + i % dims] = 1.0;
-            data[i * dims + (i / dims) % dims] += 0.5;
-        }
-        std::fs::write(dir.join("tokenizer.json"), json).unwrap();
-        std::fs::write(
-            dir.join("model.safetensors"),
-            write_matrix("embeddings", vocab, dims, &data),
-        )
-        .unwrap();
-        std::fs::write(
-            dir.join("config.json"),
-            r#"{"normalize": true, "hidden_dim": 4}"#,
-        )
-        .unwrap();
-    }
 
     #[test]
     fn tiny_model_loads_and_embeds() {
         let dir = tempfile::tempdir().unwrap();
-        write_tiny_model(dir.path());
+        write_tiny_model(dir.path()).unwrap();
         let m = StaticModel::load(dir.path()).unwrap();
         assert_eq!(m.dims(), 4);
         // "the grain exports" -> ids 4, 5, 6, 7: the mean of their rows, unit length.
@@ -220,7 +191,7 @@ pub(crate) mod tests {
     #[test]
     fn a_short_matrix_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        write_tiny_model(dir.path());
+        write_tiny_model(dir.path()).unwrap();
         std::fs::write(
             dir.path().join("model.safetensors"),
             write_matrix("embeddings", 3, 4, &[0.0; 12]),

@@ -232,50 +232,11 @@ fn is_punctuation(c: char) -> bool {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
 
-    /// A tiny BERT-style tokenizer.json.
-    pub fn tiny_json() -> String {
-        let pieces = [
-            "[PAD]",
-            "[UNK]",
-            "[CLS]",
-            "[SEP]",
-            "the",
-            "grain",
-            "export",
-            "##s",
-            "resume",
-            "##d",
-            ",",
-            ".",
-            "'",
-            "s",
-            "cafe",
-            "東",
-            "京",
-            "un",
-            "##related",
-            "minister",
-        ];
-        let vocab: serde_json::Map<String, serde_json::Value> = pieces
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.to_string(), serde_json::json!(i)))
-            .collect();
-        serde_json::json!({
-            "normalizer": {"type": "BertNormalizer", "clean_text": true, "handle_chinese_chars": true,
-                           "strip_accents": null, "lowercase": true},
-            "pre_tokenizer": {"type": "BertPreTokenizer"},
-            "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
-                      "max_input_chars_per_word": 100, "vocab": vocab}
-        })
-        .to_string()
-    }
-
     fn ids(text: &str) -> Vec<u32> {
-        let wp = WordPiece::from_json(&tiny_json(), "t").unwrap();
+        let wp = WordPiece::from_json(&super::super::tiny::tokenizer_json(), "t").unwrap();
         let mut out = Vec::new();
         wp.encode(text, &mut out);
         out
