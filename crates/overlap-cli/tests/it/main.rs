@@ -8,6 +8,7 @@ mod common;
 mod dedup_bad_input;
 mod dedup_outputs;
 mod dedup_recall;
+mod dedup_simhash;
 mod embed;
 mod reuse;
 mod sketch;
