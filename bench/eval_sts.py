@@ -26,12 +26,17 @@ import argparse
 import gzip
 import json
 import math
+import os
 import re
 import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+# One BLAS thread: the transformer runs one short sentence at a time, and OpenBLAS's threads spin on
+# such small products (8x slower on the shared 2-core machine). Set before numpy is imported.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
