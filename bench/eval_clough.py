@@ -126,8 +126,13 @@ def common_runs(answer, source, min_words=MIN_RUN):
 
 # ------------------------------------------------------------------------------- overlap
 
+# Extra arguments of every `overlap align` call (--align-args, e.g. "--semantic").
+ALIGN_ARGS: list[str] = []
+
+
 def run_align(binary, corpus, a, b):
-    p = subprocess.run([str(binary), "align", "--corpus", str(corpus), a, b, "--json"], capture_output=True, text=True)
+    cmd = [str(binary), "align", "--corpus", str(corpus), a, b, "--json", *ALIGN_ARGS]
+    p = subprocess.run(cmd, capture_output=True, text=True)
     if p.returncode != 0:
         return {"error": (p.stderr or p.stdout).strip()[:300]}
     try:
@@ -296,7 +301,9 @@ def main(argv=None):
     ap.add_argument("--baseline-only", action="store_true", help="skip overlap")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    ap.add_argument("--align-args", default="", help='extra arguments of overlap align, e.g. "--semantic"')
     args = ap.parse_args(argv)
+    ALIGN_ARGS.extend(args.align_args.split())
     res = evaluate(load(Path(args.data)), args.binary, args.threads, not args.baseline_only)
     print(json.dumps(clean_json(res), indent=1) if args.json else report(res))
     return 0

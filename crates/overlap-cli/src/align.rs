@@ -3,7 +3,10 @@
 use crate::ranges::{int32, real, share, Bound};
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use overlap::align::{align, AlignConfig, Alignment, PassageKind};
+use overlap::align::{
+    align, align_with_bags_semantic, cosine, unit_bags, AlignConfig, Alignment, KeyWeights,
+    PassageKind, Prepared, Semantic, SemanticConfig,
+};
 use overlap::io::{discover, parse_record, CorpusReader, FieldNames, ReadItem};
 
 /// Align two documents: which passages of one were taken, verbatim or reworded, from the other.
@@ -39,6 +42,23 @@ pub struct AlignArgs {
     #[arg(long)]
     json: bool,
 
+    /// Use the semantic model too: sentences that share a rare word pair on meaning (embedding
+    /// cosine) where their word overlap is too low, and --json adds "semantic", the cosine of the
+    /// two documents' embeddings. Needs the model (scripts/make-model.sh).
+    #[arg(long)]
+    semantic: bool,
+
+    #[command(flatten)]
+    model: crate::embed::ModelArgs,
+
+    /// With --semantic: cosine at or above which sentences sharing a rare word pair as reworded.
+    #[arg(long, default_value_t = SemanticConfig::default().pair_cosine, value_name = "C")]
+    semantic_cosine: f64,
+
+    /// With --semantic: cosine enough for the sentences next to a pair to pair too.
+    #[arg(long, default_value_t = SemanticConfig::default().context_cosine, value_name = "C")]
+    semantic_context_cosine: f64,
+
     /// Also write the side-by-side view as a self-contained HTML page to FILE.
     #[arg(long, value_name = "FILE")]
     html: Option<std::path::PathBuf>,
@@ -69,7 +89,38 @@ pub fn run(args: AlignArgs) -> Result<()> {
         }
     };
     let config = args.tuning.config();
-    let alignment = align(&text_a, &text_b, &config);
+    let mut semantic_similarity = None;
+    let alignment = if args.semantic {
+        let model = args.model.load()?;
+        let sem_config = SemanticConfig {
+            pair_cosine: args.semantic_cosine,
+            context_cosine: args.semantic_context_cosine,
+            ..SemanticConfig::default()
+        };
+        let (pa, pb) = (
+            Prepared::new(&text_a, &config),
+            Prepared::new(&text_b, &config),
+        );
+        let weights = KeyWeights::for_pair(&pa, &pb);
+        let (va, vb) = (model.encode_units(&pa), model.encode_units(&pb));
+        let semantic = Semantic {
+            a: &va,
+            b: &vb,
+            config: &sem_config,
+        };
+        semantic_similarity = Some(cosine(&model.encode(&text_a), &model.encode(&text_b)));
+        align_with_bags_semantic(
+            &pa,
+            &unit_bags(&pa, &weights),
+            &pb,
+            &unit_bags(&pb, &weights),
+            &weights,
+            Some(&semantic),
+            &config,
+        )
+    } else {
+        align(&text_a, &text_b, &config)
+    };
     if let Some(path) = &args.html {
         use overlap::report::{render_pair_page, DocView, PairView};
         let view = PairView::from_alignment(
@@ -87,8 +138,11 @@ pub fn run(args: AlignArgs) -> Result<()> {
         overlap::io::commit::write_file(path, render_pair_page(&view).as_bytes())?;
     }
     if args.json {
-        let report = overlap::rss::with_memory(&alignment);
-        crate::print_out(&(serde_json::to_string_pretty(&report)? + "\n"))?;
+        let mut value = serde_json::to_value(overlap::rss::with_memory(&alignment))?;
+        if let (Some(s), Some(obj)) = (semantic_similarity, value.as_object_mut()) {
+            obj.insert("semantic".into(), serde_json::json!(s));
+        }
+        crate::print_out(&(serde_json::to_string_pretty(&value)? + "\n"))?;
     } else {
         let width = args
             .width

@@ -85,7 +85,9 @@ pub struct ShingleArgs {
     pub seed: u64,
 
     /// MinHash scheme: one-permutation hashing with optimal densification (fast), or k independent
-    /// hash functions (the classic scheme of datasketch and rensa).
+    /// hash functions (the classic scheme of datasketch and rensa); or, instead of MinHash, a 64-bit
+    /// SimHash of the shingles whose candidates share one of 4 blocks of 16 bits (Hamming distance
+    /// <= 3; finds near-exact copies, not J = 0.8 pairs; needs verification).
     #[arg(long, value_enum, default_value_t = SchemeArg::OnePermutation)]
     pub scheme: SchemeArg,
 
@@ -103,6 +105,7 @@ impl ShingleArgs {
         match self.scheme {
             SchemeArg::OnePermutation => MinHashScheme::OnePermutation,
             SchemeArg::Permutations => MinHashScheme::Permutations,
+            SchemeArg::Simhash => MinHashScheme::SimHash,
         }
     }
 
@@ -132,4 +135,5 @@ pub enum OnErrorArg {
 pub enum SchemeArg {
     OnePermutation,
     Permutations,
+    Simhash,
 }

@@ -4,6 +4,7 @@
 mod align;
 mod args;
 mod dedup;
+mod embed;
 mod index;
 mod progress;
 mod ranges;
@@ -28,6 +29,7 @@ struct Cli {
 enum Command {
     Align(align::AlignArgs),
     Dedup(dedup::DedupArgs),
+    Embed(embed::EmbedArgs),
     Index(index::IndexArgs),
     Report(report::ReportArgs),
     Reuse(reuse::ReuseArgs),
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Align(args) => align::run(args),
         Command::Dedup(args) => dedup::run(args),
+        Command::Embed(args) => embed::run(args),
         Command::Index(args) => index::run(args),
         Command::Report(args) => report::run(args),
         Command::Reuse(args) => reuse::run(args),

@@ -122,6 +122,9 @@ pub enum Error {
         /// `pid N`, or `pid unknown`.
         holder: String,
     },
+    /// The semantic model is missing or cannot be read.
+    #[error("semantic model: {0}")]
+    Model(String),
 }
 
 impl Error {

@@ -19,6 +19,8 @@
 pub mod align;
 pub mod cluster;
 pub mod dedup;
+#[cfg(feature = "embed")]
+pub mod embed;
 pub mod error;
 mod hashing;
 #[cfg(feature = "index")]

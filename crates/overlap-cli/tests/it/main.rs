@@ -3,6 +3,7 @@
 
 mod align_clough;
 mod align_seeds;
+mod align_semantic;
 mod bad_input_matrix;
 mod bounds;
 mod commit;
@@ -10,6 +11,8 @@ mod common;
 mod dedup_bad_input;
 mod dedup_outputs;
 mod dedup_recall;
+mod dedup_simhash;
+mod embed;
 mod empty_documents;
 mod index;
 mod kill;

@@ -22,11 +22,13 @@ mod pairing;
 mod passages;
 mod prepare;
 mod runs;
+mod semantic;
 mod similarity;
 mod units;
 
 pub use prepare::{is_function_word, soft_key, Prepared};
 pub use runs::{verbatim_runs, verbatim_runs_masked, Run};
+pub use semantic::{cosine, Semantic, SemanticConfig};
 pub use similarity::{Bag, KeyWeights};
 pub use units::{units, Unit};
 
@@ -248,6 +250,20 @@ pub fn align_with_bags(
     weights: &KeyWeights,
     config: &AlignConfig,
 ) -> Alignment {
+    align_with_bags_semantic(a, bags_a, b, bags_b, weights, None, config)
+}
+
+/// [`align_with_bags`] with sentence embeddings as further evidence of rewording
+/// (see [`Semantic`]).
+pub fn align_with_bags_semantic(
+    a: &Prepared,
+    bags_a: &[Bag],
+    b: &Prepared,
+    bags_b: &[Bag],
+    weights: &KeyWeights,
+    semantic: Option<&Semantic>,
+    config: &AlignConfig,
+) -> Alignment {
     if is_exact_copy(a, b) {
         return exact_copy(a, b);
     }
@@ -259,7 +275,7 @@ pub fn align_with_bags(
         config.anchor_ngram,
         config.min_run,
     );
-    let pairs = pairing::pair_units(a, b, bags_a, bags_b, &runs, config);
+    let pairs = pairing::pair_units(a, b, bags_a, bags_b, &runs, semantic, config);
     let spans = passages::build(a, b, &runs, &pairs, weights, config);
     let passages = passages::to_passages(a, b, &spans);
 

@@ -4,6 +4,7 @@
 
 use super::prepare::Prepared;
 use super::runs::Run;
+use super::semantic::Semantic;
 use super::similarity::{overlap, Bag, Overlap};
 use super::AlignConfig;
 use crate::hashing::{FastMap, FastSet};
@@ -41,6 +42,7 @@ pub fn pair_units(
     bags_a: &[Bag],
     bags_b: &[Bag],
     runs: &[Run],
+    semantic: Option<&Semantic>,
     config: &AlignConfig,
 ) -> Vec<UnitPair> {
     // Verbatim tokens shared by each unit pair, from the runs.
@@ -57,8 +59,13 @@ pub fn pair_units(
 
     // Candidates: unit pairs holding verbatim tokens in common, or sharing enough distinct rare
     // words to pass `acceptable` as a rewording (every acceptable pair is one or the other), found
-    // through the keys that `generating_keys` allows.
-    let need = config.min_shared_rare_words.max(1) as usize;
+    // through the keys that `generating_keys` allows. With sentence vectors, one shared rare word
+    // makes a candidate (meaning may supply the rest).
+    let need = if semantic.is_some() {
+        1
+    } else {
+        config.min_shared_rare_words.max(1) as usize
+    };
     let budget = MIN_HIT_BUDGET.max(HITS_PER_TOKEN * (a.len() + b.len()) as u64);
     let generating = generating_keys(bags_a, bags_b, budget);
     let allowed = |key: u64| generating.as_ref().is_none_or(|g| g.contains(&key));
@@ -109,7 +116,9 @@ pub fn pair_units(
                 verbatim_v: vv,
             }
         })
-        .filter(|p| acceptable(p, a, b, config))
+        .filter(|p| {
+            acceptable(p, a, b, config) || semantic.is_some_and(|s| s.accepts(p.u, p.v, &p.overlap))
+        })
         .collect();
 
     // One-to-one, strongest first. The order key is symmetric in the two documents, so swapping
@@ -163,6 +172,7 @@ pub fn pair_units(
         &mut used_a,
         &mut used_b,
         &mut chosen,
+        semantic,
         config,
     );
     chosen.sort_unstable_by_key(|p| (p.u, p.v));
@@ -183,6 +193,7 @@ fn grow_along_context(
     used_a: &mut [bool],
     used_b: &mut [bool],
     chosen: &mut Vec<UnitPair>,
+    semantic: Option<&Semantic>,
     config: &AlignConfig,
 ) {
     const STEPS: [(isize, isize); 6] = [(1, 1), (-1, -1), (1, 0), (-1, 0), (0, 1), (0, -1)];
@@ -224,6 +235,7 @@ fn grow_along_context(
                     o.shared_content_words >= config.min_context_words && o.shared_rare_words >= 1;
                 let similar = if diagonal {
                     o.dice >= config.context_dice
+                        || semantic.is_some_and(|s| s.cosine(u, v) >= s.config.context_cosine)
                 } else {
                     // The joining sentence must be mostly inside its partner.
                     let joining = if du != 0 { &bags_a[u] } else { &bags_b[v] };

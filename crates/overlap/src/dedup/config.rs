@@ -87,6 +87,13 @@ impl DedupConfig {
                 return fail(format!("fn_weight must be in [0, 1], got {w}"));
             }
         }
+        if self.scheme == MinHashScheme::SimHash && (!self.verify || self.lsh.is_some()) {
+            return fail(
+                "the simhash scheme needs verification and its own Hamming blocks (no --no-verify, \
+                 --bands or --rows)"
+                    .into(),
+            );
+        }
         if let Some(p) = self.lsh {
             if p.bands == 0 || p.rows == 0 || p.bands * p.rows > self.num_perm {
                 return fail(format!(
@@ -107,6 +114,14 @@ impl DedupConfig {
     /// The bands and rows in use: the override, or the minimiser of the weighted false positive and
     /// false negative areas for the threshold.
     pub fn lsh_params(&self) -> LshParams {
+        if self.scheme == MinHashScheme::SimHash {
+            // Hamming blocks, reported as bands of 16 bit-rows.
+            let blocks = super::sketch::SIMHASH_MAX_DISTANCE + 1;
+            return LshParams {
+                bands: blocks,
+                rows: 64 / blocks,
+            };
+        }
         self.lsh.unwrap_or_else(|| {
             let w = self.effective_fn_weight();
             LshParams::optimal_weighted(self.threshold, self.num_perm, 1.0 - w, w)

@@ -1,7 +1,7 @@
 //! From one document's text to everything dedup needs to know about it.
 
 use super::DedupConfig;
-use crate::sketch::{LshParams, MinHasher};
+use crate::sketch::{HammingBands, LshParams, MinHashScheme, MinHasher};
 use crate::text::{exact_key, shingle_hashes, tokenize_into, Tokens};
 use std::cell::RefCell;
 
@@ -41,6 +41,14 @@ impl crate::io::Mapped for DocSketch {
     fn word_count(&self) -> usize {
         self.tokens
     }
+}
+
+/// Hamming blocks of `--scheme simhash`: 64-bit fingerprints within distance 3 share one of 4 blocks
+/// of 16 bits (Manku, Jain & Das Sarma's setting for web pages).
+pub const SIMHASH_MAX_DISTANCE: usize = 3;
+
+fn simhash_bands() -> HammingBands {
+    HammingBands::new(64, SIMHASH_MAX_DISTANCE)
 }
 
 /// Sketches documents for one configuration. Cheap to share across threads.
@@ -83,7 +91,12 @@ impl Sketcher {
             shingle_hashes(&tokens, self.config.ngram, &mut sketch.shingles);
             self.hasher
                 .signature_into(&sketch.shingles, &mut sketch.signature);
-            self.lsh.band_keys(&sketch.signature, &mut sketch.bands);
+            if self.config.scheme == MinHashScheme::SimHash {
+                let fp = u64::from(sketch.signature[0]) | u64::from(sketch.signature[1]) << 32;
+                simhash_bands().band_keys(&[fp], &mut sketch.bands);
+            } else {
+                self.lsh.band_keys(&sketch.signature, &mut sketch.bands);
+            }
             sketch
         })
     }

@@ -26,6 +26,11 @@ pub enum MinHashScheme {
     OnePermutation,
     /// `k` independent hash functions (classic).
     Permutations,
+    /// Not MinHash: a 64-bit SimHash of the shingles (see [`super::SimHasher`]), as two 32-bit
+    /// values (low word first). Candidates come from Hamming blocks rather than MinHash bands, and
+    /// the fingerprint estimates cosine, not Jaccard, so it needs verification.
+    #[serde(rename = "simhash")]
+    SimHash,
 }
 
 /// The value of a bin (or position) that saw no shingle: only an empty document keeps it.
@@ -71,7 +76,7 @@ impl MinHasher {
         let shingle_key = rng.next_u64();
         let probe_key = rng.next_u64();
         let (mul, add) = match scheme {
-            MinHashScheme::OnePermutation => (Vec::new(), Vec::new()),
+            MinHashScheme::OnePermutation | MinHashScheme::SimHash => (Vec::new(), Vec::new()),
             MinHashScheme::Permutations => (0..num_perm)
                 .map(|_| (rng.next_u64() | 1, rng.next_u64()))
                 .unzip(),
@@ -127,6 +132,10 @@ impl MinHasher {
         match self.scheme {
             MinHashScheme::OnePermutation => self.one_permutation(shingles, sig),
             MinHashScheme::Permutations => self.permutations(shingles, sig),
+            MinHashScheme::SimHash => {
+                let fp = super::SimHasher::new(self.shingle_key).fingerprint(shingles);
+                sig.extend([fp as u32, (fp >> 32) as u32]);
+            }
         }
     }
 

@@ -1,10 +1,15 @@
-//! Sketches of shingle sets: MinHash signatures and the LSH banding that turns them into candidate keys.
+//! Sketches of shingle sets: MinHash signatures and the LSH banding that turns them into candidate keys;
+//! SimHash fingerprints and random-hyperplane sketches of embeddings, with their Hamming-space LSH.
 
+mod hamming;
 mod lsh;
 mod minhash;
+mod simhash;
 
+pub use hamming::{hamming, HammingBands, Hyperplanes};
 pub use lsh::LshParams;
 pub use minhash::{estimate_jaccard, MinHashScheme, MinHasher};
+pub use simhash::{estimate_cosine, expected_distance, SimHasher};
 
 /// A strong 64-bit finalizer (from MurmurHash3). It is a bijection, so distinct inputs stay distinct.
 #[inline]

