@@ -17,7 +17,10 @@ use std::path::PathBuf;
 /// clusters.jsonl (one line per document, in input order), pairs.jsonl (every duplicate edge),
 /// deduped.jsonl[.gz|.zst] (the kept records, unchanged) and summary.json.
 #[derive(Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    verbatim_doc_comment,
+    after_help = "Examples:\n  overlap dedup ../shared/data/reuters21578.jsonl.gz --out out/reuters\n  overlap dedup crawl/ --out out/crawl --threshold 0.7 --on-error skip --report\n  zcat part-*.jsonl.gz | overlap dedup - --out out/parts --no-deduped --json"
+)]
 pub struct DedupArgs {
     #[command(flatten)]
     input: InputArgs,

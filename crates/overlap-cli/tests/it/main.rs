@@ -3,6 +3,7 @@
 
 mod align_clough;
 mod align_seeds;
+mod align_view;
 mod common;
 mod dedup_bad_input;
 mod dedup_outputs;
