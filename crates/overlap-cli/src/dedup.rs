@@ -88,6 +88,7 @@ pub fn run(args: DedupArgs) -> Result<()> {
             .map(|(bands, rows)| LshParams { bands, rows }),
         fn_weight: args.fn_weight,
         normalization: args.shingles.normalization(),
+        fix_encoding: args.shingles.fix_encoding,
     };
     config.validate()?;
     let options = JobOptions {

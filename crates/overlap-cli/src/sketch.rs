@@ -46,6 +46,7 @@ pub fn run(args: SketchArgs) -> Result<()> {
         seed: args.shingles.seed,
         scheme: args.shingles.scheme(),
         normalization: args.shingles.normalization(),
+        fix_encoding: args.shingles.fix_encoding,
         ..DedupConfig::default()
     };
     let input = args.input.corpus_input();

@@ -32,6 +32,10 @@ pub struct DedupConfig {
     pub fn_weight: Option<f64>,
     /// Text normalization. Default: NFKC, case folding, punctuation folding.
     pub normalization: Normalization,
+    /// Repair doubly encoded UTF-8 (`Â£` -> `£`, see [`crate::text::fix_mojibake`]) before
+    /// normalizing. Default: false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fix_encoding: bool,
 }
 
 impl Default for DedupConfig {
@@ -46,6 +50,7 @@ impl Default for DedupConfig {
             lsh: None,
             fn_weight: None,
             normalization: Normalization::default(),
+            fix_encoding: false,
         }
     }
 }
