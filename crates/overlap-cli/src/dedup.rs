@@ -98,8 +98,9 @@ pub fn run(args: DedupArgs) -> Result<()> {
     };
     let talk = !args.quiet && !args.json;
     let lsh = config.lsh_params();
+    let mut bars = Bars::new(args.quiet || args.json);
     if talk {
-        eprintln!(
+        bars = bars.after_read(format!(
             "LSH: {} bands x {} rows for threshold {} with {} permutations, minimising \
              {:.2} x false positive area {:.4} + {:.2} x false negative area {:.4}",
             lsh.bands,
@@ -110,9 +111,8 @@ pub fn run(args: DedupArgs) -> Result<()> {
             lsh.false_positive_area(config.threshold),
             config.effective_fn_weight(),
             lsh.false_negative_area(config.threshold),
-        );
+        ));
     }
-    let bars = Bars::new(args.quiet || args.json);
     let summary = overlap::dedup::run(&options, &config, &bars)?;
     if args.json {
         crate::print_out(&(serde_json::to_string_pretty(&summary)? + "\n"))?;

@@ -8,5 +8,6 @@ mod common;
 mod dedup_bad_input;
 mod dedup_outputs;
 mod dedup_recall;
+mod messages;
 mod reuse;
 mod sketch;
