@@ -157,6 +157,10 @@ pub struct InputSummary {
     pub records: u64,
     /// Whitespace-only lines (not records).
     pub blank_lines: u64,
+    /// The input's path relative to the output folder, so that the folder finds its inputs from
+    /// any working directory; absent for standard input.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_out: Option<String>,
 }
 
 struct ReadState {
@@ -521,6 +525,10 @@ fn build_summary(
                 compression: st.compression,
                 records: st.records,
                 blank_lines: st.blank_lines,
+                from_out: match &s.location {
+                    Location::Path(p) => crate::io::relative_from(&options.out_dir, p),
+                    Location::Stdin => None,
+                },
             })
             .collect(),
         skipped_by_reason,

@@ -377,10 +377,17 @@ pub fn run(
             .iter()
             .zip(reader.stats())
             .map(|(s, st)| {
-                serde_json::json!({
+                let mut input = serde_json::json!({
                     "path": s.name, "format": s.format, "compression": st.compression,
                     "records": st.records, "blank_lines": st.blank_lines,
-                })
+                });
+                // As in dedup: where the input lies seen from the output folder.
+                if let crate::io::Location::Path(p) = &s.location {
+                    if let Some(rel) = crate::io::relative_from(&options.out_dir, p) {
+                        input["from_out"] = rel.into();
+                    }
+                }
+                input
             })
             .collect(),
         skipped_by_reason,
