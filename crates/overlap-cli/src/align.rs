@@ -141,6 +141,11 @@ pub struct AlignTuning {
     /// whatever their score.
     #[arg(long, default_value_t = AlignConfig::default().min_related_evidence_words, value_name = "W")]
     pub related_words: f64,
+
+    /// Words of one verbatim passage (the same words in the same order) that make two documents
+    /// related whatever their score.
+    #[arg(long, default_value_t = AlignConfig::default().min_related_verbatim_words, value_name = "W")]
+    pub related_verbatim_words: usize,
 }
 
 impl AlignTuning {
@@ -153,6 +158,7 @@ impl AlignTuning {
             context_containment: self.context_containment,
             related_score: self.related_score,
             min_related_evidence_words: self.related_words,
+            min_related_verbatim_words: self.related_verbatim_words,
             ..AlignConfig::default()
         }
     }

@@ -347,7 +347,9 @@
       cards.appendChild(card('boilerplate', 'Boilerplate texts', DATA.boilerplate.length));
     }
     const thr = threshold();
-    if (thr !== undefined) cards.appendChild(card('threshold', 'Threshold', thr, P.score_name));
+    if (thr !== undefined && IS_DEDUP) cards.appendChild(card('threshold', 'Threshold', thr, P.score_name));
+    // Reuse has no single threshold: a pair is related by any of three rules (README, `align`).
+    if (thr !== undefined && !IS_DEDUP) cards.appendChild(card('threshold', 'Related when', thr, relatedRule()));
     const bands = get(S, 'parameters.bands'), rows = get(S, 'parameters.rows');
     if (bands !== undefined && rows !== undefined) {
       cards.appendChild(card('lsh', 'LSH bands × rows', bands + ' × ' + rows, fmtInt(get(S, 'parameters.num_perm')) + ' permutations'));
@@ -389,6 +391,13 @@
       view.appendChild(el('h2', { text: 'Skipped records' }));
       view.appendChild(kvTable(Object.entries(S.skipped_by_reason), 'skipped', true));
     }
+  }
+  // Reuse's relatedness rule in words, from the parameters the run used.
+  function relatedRule() {
+    const a = (k, d) => { const v = get(DATA.summary || {}, 'parameters.align.' + k); return v === undefined ? d : v; };
+    return 'score ≥ ' + a('related_score', 0.2) + ' with ' + a('min_related_words', 12) + '+ words in passages, or ' +
+      a('min_related_evidence_words', 15) + '+ words of passage evidence, or one verbatim passage of ' +
+      a('min_related_verbatim_words', 12) + '+ words';
   }
   // The score at or above which a pair is reported: dedup's Jaccard threshold, reuse's related score.
   function threshold() {
@@ -469,7 +478,8 @@
   function scoreHistogram() {
     const thr = threshold();
     const name = P.score_name === 'jaccard' ? 'Jaccard similarity' : 'score';
-    const [box, s] = plotBox('Pair ' + name, fmtInt(NPAIRS) + ' pairs' + (thr !== undefined ? '; dashed line: threshold ' + thr : ''), 'plot-scores');
+    const [box, s] = plotBox('Pair ' + name, fmtInt(NPAIRS) + ' pairs' + (thr !== undefined ? (IS_DEDUP ? '; dashed line: threshold ' + thr
+      : '; dashed line: score ' + thr + ' (pairs below it are related by the length of their passages: ' + relatedRule() + ')') : ''), 'plot-scores');
     let lo = Infinity, hi = -Infinity;
     for (const x of P.score) { if (x < lo) lo = x; if (x > hi) hi = x; }
     if (!NPAIRS) { lo = 0; hi = 1; }

@@ -5,7 +5,7 @@
 //! their passages. Candidate pairs are aligned in parallel, each document prepared once per group of
 //! pairs that start with it.
 
-use super::{anchors, boilerplate, index, stories, ReuseConfig};
+use super::{anchors, boilerplate, index, stories, templates, ReuseConfig};
 use crate::align::{
     align_with_bags, is_function_word, soft_key, unit_bags, Alignment, Bag, KeyWeights, Prepared,
 };
@@ -101,12 +101,15 @@ struct Doc {
     grams: Vec<u64>,
     /// Distinct soft-match keys of the content words, for corpus-wide word weights.
     keys: Vec<u64>,
+    /// Lines that may be template boilerplate (see [`templates`]).
+    templates: Vec<templates::TemplateLine>,
 }
 
 struct Read {
     text: String,
     grams: Vec<u64>,
     keys: Vec<u64>,
+    templates: Vec<templates::TemplateLine>,
     words: usize,
 }
 
@@ -154,6 +157,7 @@ pub fn run(
                 text: text.to_string(),
                 grams: anchors::anchor_grams(&tokens, n),
                 keys,
+                templates: templates::template_lines(text, &tokens),
                 words: tokens.len(),
             }
         },
@@ -174,6 +178,7 @@ pub fn run(
                 text: doc.value.text,
                 grams: doc.value.grams,
                 keys: doc.value.keys,
+                templates: doc.value.templates,
             });
             Ok(())
         },
@@ -219,6 +224,8 @@ pub fn run(
             )
         })
         .collect();
+    let template_spans = template_boilerplate(&docs, &source_sizes, &params);
+    let template_lines: u64 = template_spans.iter().map(|s| s.len() as u64).sum();
     timings.insert("boilerplate", ms(t));
 
     // Stage 4: align every candidate pair, with words weighted by their rarity in the corpus.
@@ -246,6 +253,9 @@ pub fn run(
                 let mut p = Prepared::new(&docs[d].text, &config.align);
                 for s in &boiler_spans[d] {
                     p.mask(s.first, s.end);
+                }
+                for &(first, end) in &template_spans[d] {
+                    p.mask(first, end);
                 }
                 let bags = unit_bags(&p, &weights);
                 (p, bags)
@@ -363,6 +373,7 @@ pub fn run(
             ("passages", boiler_groups as u64),
             ("distinct_anchor_ngrams", found.distinct_grams as u64),
             ("too_common_ngrams", found.too_common as u64),
+            ("template_lines", template_lines),
         ]),
         parameters: ReuseParameters {
             config: config.clone(),
@@ -554,4 +565,32 @@ fn write_boilerplate(
     }
     w.flush().map_err(|e| Error::io(path, e))?;
     Ok(order.len())
+}
+
+/// The token ranges of each document's template lines whose key is boilerplate of its source: held
+/// by as many of the source's documents as a boilerplate n-gram must be (see [`templates`]).
+fn template_boilerplate(
+    docs: &[Doc],
+    source_sizes: &[usize],
+    params: &index::IndexParams,
+) -> Vec<Vec<(usize, usize)>> {
+    let mut counts: HashMap<(u64, u32), usize> = HashMap::new();
+    for d in docs {
+        let mut keys: Vec<u64> = d.templates.iter().map(|l| l.key).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for k in keys {
+            *counts.entry((k, d.source)).or_default() += 1;
+        }
+    }
+    docs.iter()
+        .map(|d| {
+            let needed = index::boilerplate_threshold(params, source_sizes[d.source as usize]);
+            d.templates
+                .iter()
+                .filter(|l| counts[&(l.key, d.source)] >= needed)
+                .map(|l| (l.first as usize, l.end as usize))
+                .collect()
+        })
+        .collect()
 }
