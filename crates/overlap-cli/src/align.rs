@@ -4,10 +4,11 @@ use crate::ranges::{int32, real, share, Bound};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use overlap::align::{
-    align, align_with_bags_semantic, cosine, unit_bags, AlignConfig, Alignment, KeyWeights,
-    PassageKind, Prepared, Semantic, SemanticConfig,
+    align, align_with_bags_semantic, cosine, unit_bags, AlignConfig, KeyWeights, Prepared,
+    Semantic, SemanticConfig,
 };
 use overlap::io::{discover, parse_record, CorpusReader, FieldNames, ReadItem};
+use std::io::IsTerminal;
 
 /// Align two documents: which passages of one were taken, verbatim or reworded, from the other.
 ///
@@ -16,7 +17,10 @@ use overlap::io::{discover, parse_record, CorpusReader, FieldNames, ReadItem};
 /// "b": [start, end], "score", "kind"}], "memory": {"peak_rss_bytes"}} with half-open character
 /// offsets into the original texts.
 #[derive(Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    verbatim_doc_comment,
+    after_help = "Examples:\n  overlap align ../shared/data/seeds/000_*.txt ../shared/data/seeds/003_*.txt\n  overlap align a.txt b.txt --json\n  overlap align --corpus ../shared/data/20newsgroups.jsonl.gz ID_A ID_B --html pair.html"
+)]
 pub struct AlignArgs {
     /// First document: a text file, or an id with --corpus.
     a: String,
@@ -66,6 +70,10 @@ pub struct AlignArgs {
     /// Width of the side-by-side view (default: $COLUMNS or 120).
     #[arg(long, value_name = "COLUMNS")]
     width: Option<usize>,
+
+    /// Show only the shared passages, not the text that only one side has.
+    #[arg(long)]
+    only_shared: bool,
 }
 
 pub fn run(args: AlignArgs) -> Result<()> {
@@ -149,8 +157,13 @@ pub fn run(args: AlignArgs) -> Result<()> {
             .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
             .unwrap_or(120)
             .max(40);
-        crate::print_out(&side_by_side(
-            &text_a, &text_b, &args.a, &args.b, &alignment, width,
+        let opts = crate::align_view::ViewOptions {
+            width,
+            only_shared: args.only_shared,
+            color: std::io::stdout().is_terminal(),
+        };
+        crate::print_out(&crate::align_view::render(
+            &text_a, &text_b, &args.a, &args.b, &alignment, &opts,
         ))?;
     }
     Ok(())
@@ -159,8 +172,9 @@ pub fn run(args: AlignArgs) -> Result<()> {
 /// The alignment knobs, shared by the commands that align.
 #[derive(Args, Clone)]
 pub struct AlignTuning {
-    /// Weighted word overlap (Dice, 0 to 1) at or above which two sentences are a rewording of
-    /// each other.
+    /// Share of words two sentences have in common (0 to 1; rare words weigh more; twice the
+    /// shared weight over the weight of both, the Dice coefficient) at or above which they are a
+    /// rewording of each other.
     #[arg(long, default_value_t = AlignConfig::default().reworded_dice, value_name = "D", value_parser = share())]
     pub reworded_dice: f64,
 
@@ -174,7 +188,8 @@ pub struct AlignTuning {
           value_parser = int32(1, u32::MAX as u64))]
     pub min_shared_words: u32,
 
-    /// Weighted word overlap enough for the sentences next to an aligned pair to align too.
+    /// Share of words in common (as for --reworded-dice) enough for the sentences next to an
+    /// aligned pair to align too.
     #[arg(long, default_value_t = AlignConfig::default().context_dice, value_name = "D", value_parser = share())]
     pub context_dice: f64,
 
@@ -191,6 +206,11 @@ pub struct AlignTuning {
     #[arg(long, default_value_t = AlignConfig::default().min_related_evidence_words, value_name = "W",
           value_parser = real(Bound::Closed(0.0), Bound::None))]
     pub related_words: f64,
+
+    /// Words of one verbatim passage (the same words in the same order) that make two documents
+    /// related whatever their score.
+    #[arg(long, default_value_t = AlignConfig::default().min_related_verbatim_words, value_name = "W")]
+    pub related_verbatim_words: usize,
 }
 
 impl AlignTuning {
@@ -203,6 +223,7 @@ impl AlignTuning {
             context_containment: self.context_containment,
             related_score: self.related_score,
             min_related_evidence_words: self.related_words,
+            min_related_verbatim_words: self.related_verbatim_words,
             ..AlignConfig::default()
         }
     }
@@ -213,12 +234,34 @@ fn read_text(path: &str) -> Result<String> {
         bail!("a document name is empty (''): give the path of a text file");
     }
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {path}"))?;
+    if let Some(what) = corpus_like(path, &bytes) {
+        bail!(
+            "{path}: {what}; align compares two text files. To align two records of a corpus, \
+             give the corpus and their ids: overlap align --corpus {path} ID_A ID_B"
+        );
+    }
     String::from_utf8(bytes).map_err(|e| {
         anyhow::anyhow!(
             "{path}: invalid UTF-8 at byte {}",
             e.utf8_error().valid_up_to() + 1
         )
     })
+}
+
+/// Why `bytes` look like a corpus rather than one text document, if they do: compressed (by magic
+/// bytes) or JSON Lines (by name, or a first line that is a JSON object).
+fn corpus_like(path: &str, bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        return Some("this is a gzip-compressed file");
+    }
+    if bytes.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        return Some("this is a zstd-compressed file");
+    }
+    let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    let named_jsonl = overlap::io::Format::from_name(path) == overlap::io::Format::Jsonl;
+    let object_line = first_line.trim_ascii_start().starts_with(b"{")
+        && serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(first_line).is_ok();
+    (named_jsonl || object_line).then_some("this looks like a JSON Lines corpus")
 }
 
 /// The texts of the records with the given ids, in the order asked.
@@ -258,79 +301,4 @@ fn find_records(corpus: &str, fields: &FieldNames, ids: &[&str]) -> Result<Vec<S
             None => bail!("{corpus}: no record with id {id:?}"),
         })
         .collect()
-}
-
-/// A terminal rendering: a header, then each passage's two sides in columns.
-fn side_by_side(
-    a: &str,
-    b: &str,
-    name_a: &str,
-    name_b: &str,
-    al: &Alignment,
-    width: usize,
-) -> String {
-    let chars_a: Vec<char> = a.chars().collect();
-    let chars_b: Vec<char> = b.chars().collect();
-    let col = (width - 3) / 2;
-    let mut out = format!(
-        "{}  score {:.3}  coverage A {:.1}%  coverage B {:.1}%  {} passages\nA = {name_a}\nB = {name_b}\n",
-        if al.related { "RELATED" } else { "not related" },
-        al.score,
-        100.0 * al.coverage_a,
-        100.0 * al.coverage_b,
-        al.passages.len()
-    );
-    for (i, p) in al.passages.iter().enumerate() {
-        let kind = match p.kind {
-            PassageKind::Verbatim => "verbatim",
-            PassageKind::Reworded => "reworded",
-        };
-        out.push_str(&format!(
-            "\n#{:<3} {kind} {:.2}   A[{}..{}]   B[{}..{}]\n",
-            i + 1,
-            p.score,
-            p.a.0,
-            p.a.1,
-            p.b.0,
-            p.b.1
-        ));
-        let left = wrap(&chars_a[p.a.0..p.a.1].iter().collect::<String>(), col);
-        let right = wrap(&chars_b[p.b.0..p.b.1].iter().collect::<String>(), col);
-        for k in 0..left.len().max(right.len()) {
-            let l = left.get(k).map_or("", String::as_str);
-            let r = right.get(k).map_or("", String::as_str);
-            let pad = col - l.chars().count();
-            out.push_str(&format!("{l}{} | {r}\n", " ".repeat(pad)));
-        }
-    }
-    out
-}
-
-/// Greedy word wrap to `width` characters (words longer than a line are cut).
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        let mut word: String = word.to_string();
-        while word.chars().count() > width {
-            if !line.is_empty() {
-                lines.push(std::mem::take(&mut line));
-            }
-            let head: String = word.chars().take(width).collect();
-            word = word.chars().skip(width).collect();
-            lines.push(head);
-        }
-        let needed = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
-        if needed > width && !line.is_empty() {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(&word);
-    }
-    if !line.is_empty() {
-        lines.push(line);
-    }
-    lines
 }

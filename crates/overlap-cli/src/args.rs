@@ -98,6 +98,12 @@ pub struct ShingleArgs {
     /// Keep letter case.
     #[arg(long)]
     pub keep_case: bool,
+
+    /// Repair text that was decoded with the wrong encoding (UTF-8 read as Windows-1252/Latin-1:
+    /// `Â£339` becomes `£339`, `donâ€™t` becomes `don’t`) before normalizing. Off by default; the
+    /// texts written to the deduplicated corpus are left exactly as read.
+    #[arg(long)]
+    pub fix_encoding: bool,
 }
 
 impl ShingleArgs {

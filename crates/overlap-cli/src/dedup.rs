@@ -19,7 +19,10 @@ use std::path::PathBuf;
 /// join each document to its cluster), deduped.jsonl[.gz|.zst] (the kept records, unchanged),
 /// deduped.parquet (the kept rows of Parquet inputs, every column) and summary.json.
 #[derive(Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    verbatim_doc_comment,
+    after_help = "Examples:\n  overlap dedup ../shared/data/reuters21578.jsonl.gz --out out/reuters\n  overlap dedup crawl/ --out out/crawl --threshold 0.7 --on-error skip --report\n  zcat part-*.jsonl.gz | overlap dedup - --out out/parts --no-deduped --json"
+)]
 pub struct DedupArgs {
     #[command(flatten)]
     input: InputArgs,
@@ -109,6 +112,7 @@ pub fn run(args: DedupArgs) -> Result<()> {
             Clusters::Components => ClusterMode::Components,
             Clusters::Guarded => ClusterMode::Guarded,
         },
+        fix_encoding: args.shingles.fix_encoding,
     };
     config.validate()?;
     let options = JobOptions {
@@ -122,8 +126,9 @@ pub fn run(args: DedupArgs) -> Result<()> {
     };
     let talk = !args.quiet && !args.json;
     let lsh = config.lsh_params();
+    let mut bars = Bars::new(args.quiet || args.json);
     if talk {
-        eprintln!(
+        bars = bars.after_read(format!(
             "LSH: {} bands x {} rows for threshold {} with {} permutations, minimising \
              {:.2} x false positive area {:.4} + {:.2} x false negative area {:.4}",
             lsh.bands,
@@ -134,9 +139,8 @@ pub fn run(args: DedupArgs) -> Result<()> {
             lsh.false_positive_area(config.threshold),
             config.effective_fn_weight(),
             lsh.false_negative_area(config.threshold),
-        );
+        ));
     }
-    let bars = Bars::new(args.quiet || args.json);
     let summary = if args.report {
         // The report is built from the staged outputs and committed with them.
         overlap::dedup::run_with(&options, &config, &bars, |staging| {

@@ -2,6 +2,7 @@
 //! work is done by the `overlap` library.
 
 mod align;
+mod align_view;
 mod args;
 mod dedup;
 mod embed;
@@ -19,7 +20,14 @@ use std::process::ExitCode;
 
 /// Find the text that documents share: exact duplicates, near-duplicates, reprints and reworded passages.
 #[derive(Parser)]
-#[command(name = "overlap", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "overlap",
+    version,
+    about,
+    long_about = None,
+    propagate_version = true,
+    after_help = "Examples:\n  overlap dedup ../shared/data/reuters21578.jsonl.gz --out out/reuters\n  overlap align A.txt B.txt\n  overlap reuse ../shared/data/20newsgroups.jsonl.gz --out out/20news --report\n\nEvery command explains its options with `overlap COMMAND --help`."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

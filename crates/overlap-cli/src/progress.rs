@@ -9,6 +9,7 @@ use std::sync::Mutex;
 pub struct Bars {
     enabled: bool,
     bar: Mutex<Option<ProgressBar>>,
+    after_read: Mutex<Option<String>>,
 }
 
 impl Bars {
@@ -17,12 +18,25 @@ impl Bars {
         Bars {
             enabled: !quiet && std::io::stderr().is_terminal(),
             bar: Mutex::new(None),
+            after_read: Mutex::new(None),
         }
+    }
+
+    /// Print `message` (on standard error, bars or not) once the inputs have been read and checked:
+    /// when the first stage after `read` begins. A run that fails on its input never prints it.
+    pub fn after_read(self, message: String) -> Self {
+        *self.after_read.lock().unwrap_or_else(|e| e.into_inner()) = Some(message);
+        self
     }
 }
 
 impl Progress for Bars {
     fn start(&self, stage: &str, total: Option<u64>, unit: Unit) {
+        if stage != "read" {
+            if let Some(message) = self.after_read.lock().ok().and_then(|mut m| m.take()) {
+                eprintln!("{message}");
+            }
+        }
         if !self.enabled {
             return;
         }

@@ -16,7 +16,10 @@ use std::path::{Path, PathBuf};
 /// the current directory), or from the paths given with --input. Inputs that cannot be found are
 /// named, and the report is built without their texts.
 #[derive(Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    verbatim_doc_comment,
+    after_help = "Examples:\n  overlap report out/reuters\n  overlap report out/news --out news-report.html --input news.jsonl.gz"
+)]
 pub struct ReportArgs {
     /// The output folder of `overlap dedup` or `overlap reuse`.
     #[arg(value_name = "DIR")]

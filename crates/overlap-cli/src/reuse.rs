@@ -20,7 +20,10 @@ use std::path::PathBuf;
 ///   boilerplate.jsonl  repeated passages: {"scope", "source", "text", "documents", "spans"}
 ///   summary.json       counts, parameters, skipped records, timings
 #[derive(Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    verbatim_doc_comment,
+    after_help = "Examples:\n  overlap reuse ../shared/data/20newsgroups.jsonl.gz --out out/20news --report\n  overlap reuse news.jsonl.gz --out out/news --source-field site --date-field published"
+)]
 pub struct ReuseArgs {
     #[command(flatten)]
     input: InputArgs,
@@ -39,17 +42,20 @@ pub struct ReuseArgs {
     #[arg(long, value_name = "NAME")]
     date_field: Option<String>,
 
-    /// Words per anchor n-gram used to find candidate pairs.
+    /// Words per anchor: runs of this many consecutive words that two documents must share (and
+    /// that are rare in the corpus) to be proposed for alignment.
     #[arg(long, default_value_t = ReuseConfig::default().anchor_ngram, value_name = "N",
           value_parser = int(1, 32))]
     anchor_ngram: usize,
 
-    /// Fewest distinct anchor n-grams two documents must share to be aligned.
+    /// Fewest distinct anchors (shared rare runs of words) two documents must have in common to be
+    /// aligned.
     #[arg(long, default_value_t = ReuseConfig::default().min_shared_anchors, value_name = "N",
           value_parser = int(1, u32::MAX as u64))]
     min_shared_anchors: usize,
 
-    /// Anchor n-grams in more documents than this propose no pairs.
+    /// An anchor found in more documents than this is too common (a stock phrase, boilerplate) and
+    /// proposes no pairs (its maximum document frequency).
     #[arg(long, default_value_t = ReuseConfig::default().max_df, value_name = "N",
           value_parser = int(2, u32::MAX as u64))]
     max_df: usize,

@@ -15,7 +15,10 @@ use std::path::PathBuf;
 /// normalized text (32 hex digits), and its num_perm signature values. The sketch is the one dedup
 /// uses, with the same normalization, shingles, scheme and seed.
 #[derive(Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    verbatim_doc_comment,
+    after_help = "Examples:\n  overlap sketch ../shared/data/bbc-news.jsonl.gz --out signatures.jsonl.gz\n  overlap sketch corpus.jsonl --out sig.jsonl --num-perm 256 --seed 7 --json"
+)]
 pub struct SketchArgs {
     #[command(flatten)]
     input: InputArgs,
@@ -44,6 +47,7 @@ pub fn run(args: SketchArgs) -> Result<()> {
         seed: args.shingles.seed,
         scheme: args.shingles.scheme(),
         normalization: args.shingles.normalization(),
+        fix_encoding: args.shingles.fix_encoding,
         ..DedupConfig::default()
     };
     let input = args.input.corpus_input();

@@ -127,9 +127,19 @@ impl Opts {
             seed: self.u64("seed")?.unwrap_or(d.seed),
             scheme,
             normalization: self.normalization()?,
+            fix_encoding: self.bool("fix_encoding")?.unwrap_or(d.fix_encoding),
             ..d
         };
         if near {
+            config.clusters = match self.string("clusters")?.as_deref() {
+                None | Some("components") => overlap::dedup::ClusterMode::Components,
+                Some("guarded") => overlap::dedup::ClusterMode::Guarded,
+                Some(other) => {
+                    return Err(PyValueError::new_err(format!(
+                        "clusters must be 'components' or 'guarded', got {other:?}"
+                    )))
+                }
+            };
             config.threshold = self.f64("threshold")?.unwrap_or(config.threshold);
             config.verify = self.bool("verify")?.unwrap_or(config.verify);
             config.fn_weight = self.f64("fn_weight")?;
@@ -211,6 +221,9 @@ impl Opts {
             min_related_evidence_words: self
                 .f64("related_words")?
                 .unwrap_or(d.min_related_evidence_words),
+            min_related_verbatim_words: self
+                .usize("related_verbatim_words")?
+                .unwrap_or(d.min_related_verbatim_words),
         };
         for (name, v) in [
             ("reworded_dice", config.reworded_dice),

@@ -239,3 +239,46 @@ fn outputs_are_identical_for_any_thread_count() {
     assert_eq!(summaries[0], summaries[1]);
     assert_eq!(summaries[0], summaries[2]);
 }
+
+/// `--fix-encoding` repairs UTF-8 read as Windows-1252 before comparing, so a garbled copy of a
+/// document is found as its exact duplicate; the records written out stay as they were read.
+#[test]
+fn fix_encoding_finds_garbled_copies() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let clean = "The club paid £339m for the café on Main Street, and it wasn’t cheap at all.";
+    let garbled =
+        "The club paid Â£339m for the cafÃ© on Main Street, and it wasnâ€™t cheap at all.";
+    let lines = format!(
+        "{}\n{}\n",
+        serde_json::json!({"id": "clean", "text": clean}),
+        serde_json::json!({"id": "garbled", "text": garbled})
+    );
+    std::fs::write(&input, &lines).unwrap();
+    let run = |extra: &[&str], out: &str| {
+        let out = dir.path().join(out);
+        crate::common::overlap()
+            .arg("dedup")
+            .arg(&input)
+            .arg("--out")
+            .arg(&out)
+            .args(extra)
+            .arg("--quiet")
+            .assert()
+            .success();
+        out
+    };
+    let plain = run(&[], "plain");
+    let clusters = crate::common::read_jsonl(&plain.join("clusters.jsonl"));
+    assert_eq!(clusters[1]["reason"], "unique");
+
+    let fixed = run(&["--fix-encoding"], "fixed");
+    let clusters = crate::common::read_jsonl(&fixed.join("clusters.jsonl"));
+    assert_eq!(clusters[1]["reason"], "exact");
+    assert_eq!(clusters[1]["cluster"], "clean");
+    let summary = crate::common::read_json(&fixed.join("summary.json"));
+    assert_eq!(summary["parameters"]["fix_encoding"], true);
+    // The kept record is written byte for byte.
+    let kept = std::fs::read_to_string(fixed.join("deduped.jsonl")).unwrap();
+    assert_eq!(kept, format!("{}\n", lines.lines().next().unwrap()));
+}

@@ -4,6 +4,7 @@
 mod align_clough;
 mod align_seeds;
 mod align_semantic;
+mod align_view;
 mod bad_input_matrix;
 mod bounds;
 mod commit;
@@ -16,6 +17,7 @@ mod embed;
 mod empty_documents;
 mod index;
 mod kill;
+mod messages;
 mod parquet_io;
 mod report_checks;
 mod reuse;

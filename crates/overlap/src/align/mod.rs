@@ -75,6 +75,10 @@ pub struct AlignConfig {
     /// word count (on the side with fewer words) less 6, times its similarity, halved for an
     /// isolated weak rewording. Default: 15.
     pub min_related_evidence_words: f64,
+    /// One verbatim passage of at least this many words (on the side with fewer) makes two documents
+    /// related whatever their score: twelve words in the same order are not shared by chance once
+    /// boilerplate is masked, and a short quote inside a long reply is reuse. Default: 12.
+    pub min_related_verbatim_words: usize,
 }
 
 impl AlignConfig {
@@ -133,6 +137,7 @@ impl Default for AlignConfig {
             related_score: 0.2,
             min_related_words: 12,
             min_related_evidence_words: 15.0,
+            min_related_verbatim_words: 12,
         }
     }
 }
@@ -279,14 +284,29 @@ pub fn align_with_bags_semantic(
     let spans = passages::build(a, b, &runs, &pairs, weights, config);
     let passages = passages::to_passages(a, b, &spans);
 
+    let (coverage_a, coverage_b, score) = scores(a, b, passages.iter());
+    let all: Vec<&Passage> = passages.iter().collect();
+    Alignment {
+        related: is_related(&all, score, config),
+        score,
+        coverage_a,
+        coverage_b,
+        passages,
+    }
+}
+
+/// Coverage of each document by the passages, and the pair score: the larger share of a document's
+/// unmasked characters covered, each passage weighted by its evidence.
+fn scores<'p>(
+    a: &Prepared,
+    b: &Prepared,
+    passages: impl Iterator<Item = &'p Passage> + Clone,
+) -> (f64, f64, f64) {
     let mut ia: Vec<(usize, usize, f64)> = passages
-        .iter()
+        .clone()
         .map(|p| (p.a.0, p.a.1, p.evidence))
         .collect();
-    let mut ib: Vec<(usize, usize, f64)> = passages
-        .iter()
-        .map(|p| (p.b.0, p.b.1, p.evidence))
-        .collect();
+    let mut ib: Vec<(usize, usize, f64)> = passages.map(|p| (p.b.0, p.b.1, p.evidence)).collect();
     let (coverage_a, _) = passages::coverage(&mut ia, a.char_len());
     let (coverage_b, _) = passages::coverage(&mut ib, b.char_len());
     let (_, weighted_a) = passages::coverage(
@@ -297,7 +317,12 @@ pub fn align_with_bags_semantic(
         &mut ib,
         b.char_len().saturating_sub(b.masked_chars()).max(1),
     );
-    let score = weighted_a.max(weighted_b).min(1.0);
+    (coverage_a, coverage_b, weighted_a.max(weighted_b).min(1.0))
+}
+
+/// The relatedness rule (see [`AlignConfig::related_score`] and the fields after it), over the
+/// passages that count as evidence and their score.
+fn is_related(passages: &[&Passage], score: f64, config: &AlignConfig) -> bool {
     let words = passages
         .iter()
         .map(|p| p.a_words)
@@ -307,14 +332,15 @@ pub fn align_with_bags_semantic(
         .iter()
         .map(|p| p.a_words.min(p.b_words).saturating_sub(SHORT_PASSAGE_WORDS) as f64 * p.evidence)
         .sum();
-    Alignment {
-        related: (score >= config.related_score && words >= config.min_related_words)
-            || evidence_words >= config.min_related_evidence_words,
-        score,
-        coverage_a,
-        coverage_b,
-        passages,
-    }
+    let longest_verbatim = passages
+        .iter()
+        .filter(|p| p.kind == PassageKind::Verbatim)
+        .map(|p| p.a_words.min(p.b_words))
+        .max()
+        .unwrap_or(0);
+    (score >= config.related_score && words >= config.min_related_words)
+        || evidence_words >= config.min_related_evidence_words
+        || longest_verbatim >= config.min_related_verbatim_words
 }
 
 fn is_exact_copy(a: &Prepared, b: &Prepared) -> bool {

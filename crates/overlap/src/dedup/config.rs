@@ -32,6 +32,10 @@ pub struct DedupConfig {
     pub fn_weight: Option<f64>,
     /// Text normalization. Default: NFKC, case folding, punctuation folding.
     pub normalization: Normalization,
+    /// Repair doubly encoded UTF-8 (`Â£` -> `£`, see [`crate::text::fix_mojibake`]) before
+    /// normalizing. Default: false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fix_encoding: bool,
     /// How verified pairs become clusters. Default: connected components.
     #[serde(default)]
     pub clusters: ClusterMode,
@@ -62,6 +66,7 @@ impl Default for DedupConfig {
             fn_weight: None,
             normalization: Normalization::default(),
             clusters: ClusterMode::default(),
+            fix_encoding: false,
         }
     }
 }

@@ -177,6 +177,10 @@ pub struct InputSummary {
     /// What was tolerated while reading it (such as zero padding after gzip data); absent if none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The input's path relative to the output folder, so that the folder finds its inputs from
+    /// any working directory; absent for standard input.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_out: Option<String>,
 }
 
 struct ReadState {
@@ -635,6 +639,10 @@ fn build_summary(
                 records: st.records,
                 blank_lines: st.blank_lines,
                 warnings: st.warnings.clone(),
+                from_out: match &s.location {
+                    Location::Path(p) => crate::io::relative_from(&options.out_dir, p),
+                    Location::Stdin => None,
+                },
             })
             .collect(),
         skipped_by_reason,

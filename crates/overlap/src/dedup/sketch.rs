@@ -2,7 +2,7 @@
 
 use super::DedupConfig;
 use crate::sketch::{HammingBands, LshParams, MinHashScheme, MinHasher};
-use crate::text::{exact_key, shingle_hashes, tokenize_into, Tokens};
+use crate::text::{exact_key, fix_mojibake, shingle_hashes, tokenize_into, Tokens};
 use std::cell::RefCell;
 
 /// What dedup keeps of one document.
@@ -80,9 +80,14 @@ impl Sketcher {
 
     /// Sketch one document.
     pub fn sketch(&self, text: &str) -> DocSketch {
+        let text = if self.config.fix_encoding {
+            fix_mojibake(text)
+        } else {
+            std::borrow::Cow::Borrowed(text)
+        };
         TOKENS.with(|tokens| {
             let mut tokens = tokens.borrow_mut();
-            tokenize_into(text, &self.config.normalization, &mut tokens);
+            tokenize_into(&text, &self.config.normalization, &mut tokens);
             let mut sketch = DocSketch {
                 exact: exact_key(&tokens),
                 tokens: tokens.len(),

@@ -12,6 +12,7 @@ mod json;
 pub(crate) mod output;
 pub mod parquet;
 mod reader;
+mod relpath;
 mod sniff;
 
 pub use self::parquet::{sniff_parquet, ParquetMagic, ParquetRow};
@@ -23,4 +24,5 @@ pub use ingest::{ingest, Accepted, CorpusInput, Mapped, OnError, Skipped};
 pub use input::{discover, Format, Location, Source};
 pub use json::{parse_record, FieldError, FieldNames, JsonRecord};
 pub use reader::{copy_lines, CorpusReader, RawRecord, ReadItem, SourceStats};
+pub use relpath::relative_from;
 pub use sniff::{sniff, Unsupported};

@@ -209,7 +209,15 @@ pub(crate) fn read_folder(dir: &Path) -> Result<Folder, ReportError> {
                         Some("parquet") => Some(Format::Parquet),
                         _ => None,
                     };
-                    Some(SourceInfo { path, format })
+                    let from_out = input
+                        .get("from_out")
+                        .and_then(|p| p.as_str())
+                        .map(|p| dir.join(p));
+                    Some(SourceInfo {
+                        path,
+                        format,
+                        from_out,
+                    })
                 })
                 .collect()
         })

@@ -110,6 +110,23 @@
     return c.length > i ? c[i] : null;
   }
 
+  // ---------------------------------------------------------------- ids
+  // Ids of one corpus usually share a long prefix and differ at the end
+  // (`20news:20news-bydate-test/alt.atheism/53120`), so an id too wide for its column loses characters
+  // in the middle, never its end; the whole id is in the tooltip and in the side-by-side view.
+  function idTailStart(s) {
+    const k = Math.max(s.lastIndexOf('/'), s.lastIndexOf(':'));
+    if (k > 0 && s.length - k <= 24) return k;
+    return Math.max(0, s.length - 16);
+  }
+  function idCell(id) {
+    const s = String(id);
+    const cut = idTailStart(s);
+    return el('span', { class: 'idc', title: s },
+      el('span', { class: 'idh', text: s.slice(0, cut) }),
+      cut < s.length ? el('span', { class: 'idt', text: s.slice(cut) }) : null);
+  }
+
   // ---------------------------------------------------------------- virtual table
   // Rows are absolutely positioned inside a spacer as tall as all rows; only the rows in view (and a
   // few around them) exist. Past MAX_PX the spacer is capped and scrolling maps proportionally.
@@ -330,7 +347,9 @@
       cards.appendChild(card('boilerplate', 'Boilerplate texts', DATA.boilerplate.length));
     }
     const thr = threshold();
-    if (thr !== undefined) cards.appendChild(card('threshold', 'Threshold', thr, P.score_name));
+    if (thr !== undefined && IS_DEDUP) cards.appendChild(card('threshold', 'Threshold', thr, P.score_name));
+    // Reuse has no single threshold: a pair is related by any of three rules (README, `align`).
+    if (thr !== undefined && !IS_DEDUP) cards.appendChild(card('threshold', 'Related when', thr, relatedRule()));
     const bands = get(S, 'parameters.bands'), rows = get(S, 'parameters.rows');
     if (bands !== undefined && rows !== undefined) {
       cards.appendChild(card('lsh', 'LSH bands × rows', bands + ' × ' + rows, fmtInt(get(S, 'parameters.num_perm')) + ' permutations'));
@@ -372,6 +391,13 @@
       view.appendChild(el('h2', { text: 'Skipped records' }));
       view.appendChild(kvTable(Object.entries(S.skipped_by_reason), 'skipped', true));
     }
+  }
+  // Reuse's relatedness rule in words, from the parameters the run used.
+  function relatedRule() {
+    const a = (k, d) => { const v = get(DATA.summary || {}, 'parameters.align.' + k); return v === undefined ? d : v; };
+    return 'score ≥ ' + a('related_score', 0.2) + ' with ' + a('min_related_words', 12) + '+ words in passages, or ' +
+      a('min_related_evidence_words', 15) + '+ words of passage evidence, or one verbatim passage of ' +
+      a('min_related_verbatim_words', 12) + '+ words';
   }
   // The score at or above which a pair is reported: dedup's Jaccard threshold, reuse's related score.
   function threshold() {
@@ -452,7 +478,8 @@
   function scoreHistogram() {
     const thr = threshold();
     const name = P.score_name === 'jaccard' ? 'Jaccard similarity' : 'score';
-    const [box, s] = plotBox('Pair ' + name, fmtInt(NPAIRS) + ' pairs' + (thr !== undefined ? '; dashed line: threshold ' + thr : ''), 'plot-scores');
+    const [box, s] = plotBox('Pair ' + name, fmtInt(NPAIRS) + ' pairs' + (thr !== undefined ? (IS_DEDUP ? '; dashed line: threshold ' + thr
+      : '; dashed line: score ' + thr + ' (pairs below it are related by the length of their passages: ' + relatedRule() + ')') : ''), 'plot-scores');
     let lo = Infinity, hi = -Infinity;
     for (const x of P.score) { if (x < lo) lo = x; if (x > hi) hi = x; }
     if (!NPAIRS) { lo = 0; hi = 1; }
@@ -579,8 +606,8 @@
   function pairColumns() {
     const cols = [
       { key: 'n', label: '#', width: '64px', numeric: true, sort: (i) => i, render: (i) => String(i + 1) },
-      { key: 'a', label: 'document A', width: 'minmax(120px, 2fr)', sort: (i) => DATA.docs[P.a[i]], render: (i) => DATA.docs[P.a[i]] },
-      { key: 'b', label: 'document B', width: 'minmax(120px, 2fr)', sort: (i) => DATA.docs[P.b[i]], render: (i) => DATA.docs[P.b[i]] },
+      { key: 'a', label: 'document A', width: 'minmax(120px, 2fr)', sort: (i) => DATA.docs[P.a[i]], render: (i) => idCell(DATA.docs[P.a[i]]) },
+      { key: 'b', label: 'document B', width: 'minmax(120px, 2fr)', sort: (i) => DATA.docs[P.b[i]], render: (i) => idCell(DATA.docs[P.b[i]]) },
       { key: 'score', label: P.score_name + (P.estimated ? ' (est.)' : ''), width: '90px', numeric: true, sort: (i) => P.score[i], render: (i) => fmtScore(P.score[i]) },
     ];
     if (P.kind.length) {
@@ -655,7 +682,7 @@
   function groupColumns() {
     const cols = [
       { key: 'n', label: '#', width: '64px', numeric: true, sort: (g) => g, render: (g) => String(g + 1) },
-      { key: 'id', label: GROUP, width: 'minmax(140px, 2fr)', sort: (g) => G.ids[g], render: (g) => G.ids[g] },
+      { key: 'id', label: GROUP, width: 'minmax(140px, 2fr)', sort: (g) => G.ids[g], render: (g) => idCell(G.ids[g]) },
       { key: 'size', label: 'size', width: '80px', numeric: true, sort: (g) => G.members[g].length, render: (g) => fmtInt(G.members[g].length) },
     ];
     if (G.reasons.length) {
@@ -704,7 +731,7 @@
     groupDetail.replaceChildren();
     groupDetail.appendChild(el('h2', { text: GROUP[0].toUpperCase() + GROUP.slice(1) + ' ' + G.ids[g] + ': ' + fmtInt(members.length) + ' documents' }));
     const mcols = [
-      { key: 'id', label: 'document', width: 'minmax(160px, 3fr)', sort: (j) => DATA.docs[members[j]], render: (j) => DATA.docs[members[j]] },
+      { key: 'id', label: 'document', width: 'minmax(160px, 3fr)', sort: (j) => DATA.docs[members[j]], render: (j) => idCell(DATA.docs[members[j]]) },
     ];
     if (G.reasons.length) mcols.push({ key: 'reason', label: 'reason', width: '150px', sort: (j) => G.reasons[g][j], render: (j) => (j === 0 ? 'kept' : 'removed (' + G.reason_names[G.reasons[g][j]] + ')') });
     mcols.push({ key: 'len', label: 'chars', width: '90px', numeric: true, sort: (j) => DATA.lengths[members[j]], render: (j) => fmtInt(DATA.lengths[members[j]]) });

@@ -19,6 +19,9 @@ pub(crate) struct SourceInfo {
     pub path: String,
     /// Its format, when the summary says.
     pub format: Option<Format>,
+    /// Its path relative to the output folder, when the summary records it, already joined to the
+    /// folder: found from any working directory.
+    pub from_out: Option<PathBuf>,
 }
 
 /// Texts found, one per document (`None` when not found), and warnings.
@@ -73,8 +76,8 @@ pub(crate) fn load_texts(
                     );
                     continue;
                 }
-                let path = PathBuf::from(&info.path);
-                if path.exists() && !path.is_file() && !path.is_dir() {
+                let given = PathBuf::from(&info.path);
+                if given.exists() && !given.is_file() && !given.is_dir() {
                     // A FIFO or process substitution was read once by the job; opening it again
                     // would wait forever for a writer.
                     warnings.push(format!(
@@ -84,15 +87,22 @@ pub(crate) fn load_texts(
                     ));
                     continue;
                 }
-                if !path.is_file() {
+                // The location recorded relative to the output folder first (it holds wherever
+                // the report is built from), then the path as the user gave it (from here).
+                let Some(path) = info
+                    .from_out
+                    .clone()
+                    .filter(|p| p.is_file())
+                    .or_else(|| Some(given).filter(|p| p.is_file()))
+                else {
                     missing_inputs.push(info.path.clone());
                     warnings.push(format!(
-                        "input {} not found (from the current directory); \
-                         the report has no texts from it",
+                        "input {} not found (neither from the output folder nor from the current \
+                         directory); the report has no texts from it",
                         info.path
                     ));
                     continue;
-                }
+                };
                 let format = info.format.unwrap_or_else(|| Format::from_name(&info.path));
                 readable.push(Source {
                     location: Location::Path(path),

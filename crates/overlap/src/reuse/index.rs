@@ -53,6 +53,15 @@ struct GroupOutcome {
     too_common: bool,
 }
 
+/// Documents of a source of `source_size` documents that must hold an n-gram (or a template line's
+/// label) for it to be that source's boilerplate.
+pub fn boilerplate_threshold(params: &IndexParams, source_size: usize) -> usize {
+    let share = (params.boilerplate_fraction * source_size as f64).ceil() as usize;
+    params
+        .boilerplate_min_docs
+        .max(share.min(params.boilerplate_cap_docs))
+}
+
 /// Build the index over each document's distinct n-grams. `source_of[d]` numbers document `d`'s
 /// source (all documents share source 0 when sources are unknown); `source_sizes[s]` counts the
 /// documents of source `s`.
@@ -69,12 +78,7 @@ pub fn build(
         .collect();
     entries.par_sort_unstable();
 
-    let threshold = |s: usize| {
-        let share = (params.boilerplate_fraction * source_sizes[s] as f64).ceil() as usize;
-        params
-            .boilerplate_min_docs
-            .max(share.min(params.boilerplate_cap_docs))
-    };
+    let threshold = |s: usize| boilerplate_threshold(params, source_sizes[s]);
     let groups: Vec<&[(u64, u32)]> = entries.chunk_by(|x, y| x.0 == y.0).collect();
     let distinct_grams = groups.len();
     // Per group: boilerplate (n-gram, source) marks and the packed pairs of the remaining documents.

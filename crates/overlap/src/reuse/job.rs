@@ -5,7 +5,7 @@
 //! their passages. Candidate pairs are aligned in parallel, each document prepared once per group of
 //! pairs that start with it.
 
-use super::{anchors, boilerplate, index, stories, ReuseConfig};
+use super::{anchors, boilerplate, index, stories, templates, ReuseConfig};
 use crate::align::{
     align_with_bags, is_function_word, soft_key, unit_bags, Alignment, Bag, KeyWeights, Prepared,
 };
@@ -104,12 +104,15 @@ struct Doc {
     keys: Vec<u64>,
     /// No word after normalization: accepted, its own story, in no pair.
     empty: bool,
+    /// Lines that may be template boilerplate (see [`templates`]).
+    templates: Vec<templates::TemplateLine>,
 }
 
 struct Read {
     text: String,
     grams: Vec<u64>,
     keys: Vec<u64>,
+    templates: Vec<templates::TemplateLine>,
     words: usize,
 }
 
@@ -193,6 +196,7 @@ fn stage(
                 text: text.to_string(),
                 grams: anchors::anchor_grams(&tokens, n),
                 keys,
+                templates: templates::template_lines(text, &tokens),
                 words: tokens.len(),
             }
         },
@@ -214,6 +218,7 @@ fn stage(
                 grams: doc.value.grams,
                 keys: doc.value.keys,
                 empty: doc.empty,
+                templates: doc.value.templates,
             });
             Ok(())
         },
@@ -259,6 +264,8 @@ fn stage(
             )
         })
         .collect();
+    let template_spans = template_boilerplate(&docs, &source_sizes, &params);
+    let template_lines: u64 = template_spans.iter().map(|s| s.len() as u64).sum();
     timings.insert("boilerplate", ms(t));
 
     // Stage 4: align every candidate pair, with words weighted by their rarity in the corpus.
@@ -286,6 +293,9 @@ fn stage(
                 let mut p = Prepared::new(&docs[d].text, &config.align);
                 for s in &boiler_spans[d] {
                     p.mask(s.first, s.end);
+                }
+                for &(first, end) in &template_spans[d] {
+                    p.mask(first, end);
                 }
                 let bags = unit_bags(&p, &weights);
                 (p, bags)
@@ -403,6 +413,7 @@ fn stage(
             ("passages", boiler_groups as u64),
             ("distinct_anchor_ngrams", found.distinct_grams as u64),
             ("too_common_ngrams", found.too_common as u64),
+            ("template_lines", template_lines),
         ]),
         parameters: ReuseParameters {
             config: config.clone(),
@@ -423,6 +434,12 @@ fn stage(
                 });
                 if !st.warnings.is_empty() {
                     input["warnings"] = serde_json::json!(st.warnings);
+                }
+                // As in dedup: where the input lies seen from the output folder.
+                if let crate::io::Location::Path(p) = &s.location {
+                    if let Some(rel) = crate::io::relative_from(&options.out_dir, p) {
+                        input["from_out"] = rel.into();
+                    }
                 }
                 input
             })
@@ -594,4 +611,32 @@ fn write_boilerplate(
     }
     w.flush().map_err(|e| write_error(path, e))?;
     Ok(order.len())
+}
+
+/// The token ranges of each document's template lines whose key is boilerplate of its source: held
+/// by as many of the source's documents as a boilerplate n-gram must be (see [`templates`]).
+fn template_boilerplate(
+    docs: &[Doc],
+    source_sizes: &[usize],
+    params: &index::IndexParams,
+) -> Vec<Vec<(usize, usize)>> {
+    let mut counts: HashMap<(u64, u32), usize> = HashMap::new();
+    for d in docs {
+        let mut keys: Vec<u64> = d.templates.iter().map(|l| l.key).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for k in keys {
+            *counts.entry((k, d.source)).or_default() += 1;
+        }
+    }
+    docs.iter()
+        .map(|d| {
+            let needed = index::boilerplate_threshold(params, source_sizes[d.source as usize]);
+            d.templates
+                .iter()
+                .filter(|l| counts[&(l.key, d.source)] >= needed)
+                .map(|l| (l.first as usize, l.end as usize))
+                .collect()
+        })
+        .collect()
 }

@@ -13,6 +13,7 @@ pub mod boilerplate;
 pub mod index;
 mod job;
 pub mod stories;
+pub mod templates;
 
 pub use job::{run, run_with, ReuseOptions, ReuseSummary};
 

@@ -4,10 +4,12 @@
 //! `shingle` (hash every run of `n` consecutive normalized tokens). Tokens keep their byte spans in the
 //! original text so that passage alignment can map results back to the user's characters.
 
+mod mojibake;
 mod normalize;
 mod shingle;
 mod tokenize;
 
+pub use mojibake::fix_mojibake;
 pub use normalize::Normalization;
 pub use shingle::{exact_key, shingle_hashes, shingle_set};
 pub use tokenize::{tokenize, tokenize_into, Tokens};
