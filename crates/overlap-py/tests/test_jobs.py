@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 import overlap
-from conftest import stable
+from conftest import stable, without_memory
 
 
 def same_files(a, b, names):
@@ -56,14 +56,16 @@ def test_sketch_equals_the_cli(data, cli, tmp_path):
 
 def test_align_equals_overlap_align_json(data, cli):
     a, b = sorted((data / "seeds").glob("*.txt"))[:2]
-    want = json.loads(cli("align", a, b, "--json").stdout)
+    want = without_memory(json.loads(cli("align", a, b, "--json").stdout))
     ta, tb = a.read_text(), b.read_text()
     got = overlap.align(ta, tb)
     assert got == want
     assert got["related"] and got["passages"]
     for p in got["passages"]:
         assert 0 <= p["a"][0] < p["a"][1] <= len(ta) and 0 <= p["b"][0] < p["b"][1] <= len(tb)
-    tuned = json.loads(cli("align", a, b, "--json", "--reworded-dice", "0.6", "--related-score", "0.5").stdout)
+    tuned = without_memory(
+        json.loads(cli("align", a, b, "--json", "--reworded-dice", "0.6", "--related-score", "0.5").stdout)
+    )
     assert overlap.align(ta, tb, reworded_dice=0.6, related_score=0.5) == tuned
 
 
@@ -73,7 +75,7 @@ def test_offsets_are_code_points(cli, tmp_path):
     (tmp_path / "a.txt").write_text(a)
     (tmp_path / "b.txt").write_text(b)
     got = overlap.align(a, b)
-    assert got == json.loads(cli("align", tmp_path / "a.txt", tmp_path / "b.txt", "--json").stdout)
+    assert got == without_memory(json.loads(cli("align", tmp_path / "a.txt", tmp_path / "b.txt", "--json").stdout))
     # Offsets count code points, not UTF-8 bytes: the passages end at the ends of the str.
     ends = (max(p["a"][1] for p in got["passages"]), max(p["b"][1] for p in got["passages"]))
     assert ends == (len(a), len(b))
@@ -105,8 +107,12 @@ def test_skipped_records_are_listed_as_the_cli_lists_them(cli, tmp_path):
     s = overlap.dedup([corpus], tmp_path / "py", on_error="skip")
     cli("dedup", corpus, "--out", tmp_path / "cli", "--on-error", "skip", "--quiet")
     assert stable(s) == stable(json.loads((tmp_path / "cli" / "summary.json").read_text()))
-    assert s["skipped_by_reason"] == {"malformed_json": 1, "missing_field": 1, "empty_text": 1, "duplicate_id": 1}
-    assert [p["line"] for p in s["skipped"]] == [2, 3, 4, 5]
+    assert s["skipped_by_reason"] == {"malformed_json": 1, "missing_field": 1, "duplicate_id": 1}
+    assert [p["line"] for p in s["skipped"]] == [2, 3, 4]
+    # The document with no word is accepted and flagged, not skipped.
+    assert s["documents"]["empty"] == 1
+    clusters = [json.loads(l) for l in (tmp_path / "py" / "clusters.jsonl").read_text().splitlines()]
+    assert [c["id"] for c in clusters if c.get("empty")] == ["d"]
 
 
 def test_missing_inputs_and_bad_options(tmp_path):

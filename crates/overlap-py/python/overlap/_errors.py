@@ -12,7 +12,7 @@ class InputError(Exception):
         file: the input as named (``None`` when the problem is not in one file).
         line: the 1-based line of a JSON Lines record (``None`` for a text file or a whole input).
         reason: what is wrong, as in ``summary.json``'s ``skipped_by_reason``: ``malformed_json``,
-            ``invalid_utf8``, ``missing_field``, ``bad_field_type``, ``empty_text``,
+            ``invalid_utf8``, ``missing_field``, ``bad_field_type``, ``unsupported_format``,
             ``duplicate_id``, ``too_large``, ``truncated``; or ``not_found``, ``no_input``.
         id: the record's id, when it could be read.
 

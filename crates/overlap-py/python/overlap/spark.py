@@ -354,15 +354,12 @@ def dedup(
 
     # Ids as the CLI gives them, then the bad-record rules in the CLI's order: parse problems,
     # empty texts, then ids already used by an earlier accepted record.
-    line_id = F.col("line").cast("string") if source_count == 1 else F.concat(F.col("name"), F.lit(":"), F.col("line").cast("string"))
+    # A record without an id gets `FILE:LINE`, as the CLI gives it (the `#2` suffix the CLI adds when
+    # an earlier record already holds that id is not reproduced here).
+    line_id = F.concat(F.col("name"), F.lit(":"), F.col("line").cast("string"))
     is_jsonl = F.col("raw").isNotNull()
     recs = records.where(~F.col("blank")).withColumn("id", F.coalesce(F.col("rid"), line_id))
-    recs = recs.withColumn(
-        "reason",
-        F.when(F.col("reason").isNotNull(), F.col("reason")).when(
-            F.col("words") == 0, F.lit("empty_text")
-        ),
-    )
+    # An empty document (no word) is accepted and flagged, as in the CLI: it is never compared.
     from pyspark.sql.window import Window
 
     # An id is taken by the first accepted record that has it: bad records come last in the window.
@@ -380,7 +377,7 @@ def dedup(
             "ord",
             F.col("name").alias("file"),
             F.when(is_jsonl, F.col("line")).alias("line"),
-            F.when(F.col("rid").isNotNull() | (F.col("reason").isin("empty_text", "duplicate_id")), F.col("id")).alias("id"),
+            F.when(F.col("rid").isNotNull() | (F.col("reason") == "duplicate_id"), F.col("id")).alias("id"),
             "reason",
             "message",
         )
@@ -405,6 +402,11 @@ def dedup(
     docs = recs.where(F.col("reason").isNull()).select(
         "ord", "id", "text", "exact", "words", "bands", "raw"
     ).persist()
+    # Empty documents share the empty text's key but are not copies of each other: each is its own
+    # exact group, and none takes part in the band join.
+    docs = docs.withColumn("empty", F.col("words") == 0).withColumn(
+        "exact", F.when(F.col("empty"), F.concat(F.lit("empty:"), F.col("ord").cast("string"))).otherwise(F.col("exact").cast("string"))
+    )
     exact_first = docs.groupBy("exact").agg(F.min("ord").alias("first"))
     docs = docs.join(exact_first, "exact").persist()
     recs.unpersist()
@@ -413,7 +415,7 @@ def dedup(
 
     # Stage 3: candidates, by a shuffle on (band, key) among exact-group representatives.
     t = time.perf_counter()
-    reps = docs.where(F.col("ord") == F.col("first"))
+    reps = docs.where((F.col("ord") == F.col("first")) & ~F.col("empty"))
     entries = reps.select("ord", F.posexplode("bands").alias("band", "key"))
     buckets = entries.groupBy("band", "key").agg(F.count(F.lit(1)).alias("size"))
     largest_bucket = buckets.agg(F.max("size")).collect()[0][0] or 0
@@ -479,6 +481,7 @@ def dedup(
         .when(F.col("first") != F.col("ord"), F.lit("exact"))
         .otherwise(F.lit("near"))
         .alias("reason"),
+        "empty",
         "raw",
     ).persist()
     sizes = assigned.groupBy("label").agg(F.count(F.lit(1)).alias("size"))
@@ -489,7 +492,8 @@ def dedup(
     ).collect()[0]
     counts = clusters.groupBy("reason").count().collect()
     by_reason = {r["reason"]: r["count"] for r in counts}
-    short = docs.where(F.col("words") < ngram).count()
+    short = docs.where((F.col("words") < ngram) & ~F.col("empty")).count()
+    empty = docs.where(F.col("empty")).count()
     accepted = docs.count()
     timings["cluster"] = _ms(t)
 
@@ -527,7 +531,10 @@ def dedup(
                 deduped_file = gzip.open(os.path.join(staging, deduped_name), "wb", compresslevel=6)
         with open(os.path.join(staging, "clusters.jsonl"), "w", encoding="utf-8") as w:
             for r in clusters.orderBy("ord").toLocalIterator():
-                w.write(_line({"id": r["id"], "cluster": r["cluster_id"], "kept": r["kept"], "reason": r["reason"]}))
+                line = {"id": r["id"], "cluster": r["cluster_id"], "kept": r["kept"], "reason": r["reason"]}
+                if r["empty"]:
+                    line["empty"] = True
+                w.write(_line(line))
                 if deduped_file is not None and r["kept"]:
                     deduped_file.write(r["raw"] + b"\n")
         if deduped_file is not None:
@@ -564,17 +571,23 @@ def dedup(
                 "removed_exact": by_reason.get("exact", 0),
                 "removed_near": by_reason.get("near", 0),
                 "shorter_than_ngram": short,
+                "empty": empty,
             },
             "clusters": {
                 "total": cluster_stats["total"],
                 "with_duplicates": cluster_stats["with_duplicates"] or 0,
                 "largest": cluster_stats["largest"] or 0,
+                # Components only: the chain guard (`--clusters guarded`) is not run here.
+                "split_by_guard": 0,
             },
             "pairs": {
                 "candidates": n_candidates,
                 "near": n_near,
                 "exact": n_exact,
                 "largest_bucket": largest_bucket,
+                # Buckets over the CLI's all-pairs limit are not bounded here (see the README).
+                "large_buckets": 0,
+                "unmatched_members": 0,
             },
             "parameters": parameters,
             "inputs": inputs_summary,
@@ -600,9 +613,7 @@ def _problem(r: Any) -> Dict[str, Any]:
     """A bad record as ``summary.json`` lists it, with the CLI's messages for the rules applied here."""
     p = {k: r[k] for k in ("file", "line", "id", "reason", "message")}
     quoted = json.dumps(p["id"], ensure_ascii=False)
-    if p["reason"] == "empty_text":
-        p["message"] = f"document {quoted} has no words (empty text, or only spaces and punctuation)"
-    elif p["reason"] == "duplicate_id":
+    if p["reason"] == "duplicate_id":
         p["message"] = f"id {quoted} was already used by an earlier record"
     return p
 
