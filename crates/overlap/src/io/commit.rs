@@ -578,6 +578,33 @@ fn remove_dead_temps(dir: &Path, name: &str) {
     }
 }
 
+/// Run a folder job with the commit protocol: open the inputs, refuse an output folder that would
+/// destroy or re-read one, lock and stage `out_dir`, run `stage` into the staging folder, let `extra`
+/// add files written there (the HTML report of `--report`; their names are listed in the summary
+/// before `summary.json`, which is rewritten), and commit. `outputs` gives the summary's list of files.
+pub(crate) fn run_committed<S: Serialize, E: From<Error>>(
+    input: &crate::io::CorpusInput,
+    out_dir: &Path,
+    stage: impl FnOnce(crate::io::CorpusReader, &Path) -> Result<S>,
+    outputs: impl Fn(&mut S) -> &mut Vec<String>,
+    extra: impl FnOnce(&Path) -> Result<Vec<String>, E>,
+) -> Result<S, E> {
+    let reader = input.open()?;
+    crate::io::guard::check_output_folder(out_dir, &input.paths, reader.sources())?;
+    let folder = OutputFolder::open(out_dir)?;
+    let mut summary = stage(reader, folder.staging()).map_err(|e| folder.public_error(e))?;
+    let more = extra(folder.staging())?;
+    if !more.is_empty() {
+        let list = outputs(&mut summary);
+        let at = list.len() - 1; // summary.json stays last
+        list.splice(at..at, more);
+        crate::io::output::write_json(&folder.staging().join(SUMMARY_FILE), &summary)
+            .map_err(|e| folder.public_error(e))?;
+    }
+    folder.commit(outputs(&mut summary))?;
+    Ok(summary)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,9 +11,8 @@ use crate::align::{
 };
 use crate::error::{Error, Problem, ProblemKind, Result};
 use crate::hashing::FastMap;
-use crate::io::guard::check_output_folder;
 use crate::io::output::{create, ms, write_error, write_json, write_line};
-use crate::io::{ingest, CorpusInput, CorpusReader, Mapped, OnError, OutputFolder};
+use crate::io::{ingest, CorpusInput, CorpusReader, Mapped, OnError};
 use crate::progress::{Progress, Unit};
 use crate::text::tokenize;
 use rayon::prelude::*;
@@ -144,20 +143,13 @@ pub fn run_with<E: From<Error>>(
     extra: impl FnOnce(&Path) -> Result<Vec<String>, E>,
 ) -> Result<ReuseSummary, E> {
     config.validate()?;
-    let reader = options.input.open()?;
-    check_output_folder(&options.out_dir, &options.input.paths, reader.sources())?;
-    let folder = OutputFolder::open(&options.out_dir)?;
-    let mut summary = stage(options, config, progress, reader, folder.staging())
-        .map_err(|e| folder.public_error(e))?;
-    let more = extra(folder.staging())?;
-    if !more.is_empty() {
-        let at = summary.outputs.len() - 1; // summary.json stays last
-        summary.outputs.splice(at..at, more);
-        write_json(&folder.staging().join("summary.json"), &summary)
-            .map_err(|e| folder.public_error(e))?;
-    }
-    folder.commit(&summary.outputs)?;
-    Ok(summary)
+    crate::io::commit::run_committed(
+        &options.input,
+        &options.out_dir,
+        |reader, staging| stage(options, config, progress, reader, staging),
+        |s: &mut ReuseSummary| &mut s.outputs,
+        extra,
+    )
 }
 
 /// The job, writing every output into `out` (the staging folder).
