@@ -5,6 +5,7 @@ mod align;
 mod align_view;
 mod args;
 mod dedup;
+mod dedup_semantic;
 mod embed;
 mod index;
 mod progress;

@@ -12,6 +12,7 @@ mod common;
 mod dedup_bad_input;
 mod dedup_outputs;
 mod dedup_recall;
+mod dedup_semantic;
 mod dedup_simhash;
 mod embed;
 mod empty_documents;
