@@ -12,6 +12,7 @@ mod progress;
 mod ranges;
 mod report;
 mod reuse;
+mod same_story;
 #[cfg(feature = "serve")]
 mod serve;
 mod sketch;

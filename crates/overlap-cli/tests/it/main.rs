@@ -22,6 +22,7 @@ mod messages;
 mod parquet_io;
 mod report_checks;
 mod reuse;
+mod reuse_same_story;
 mod serve;
 mod sketch;
 mod usage_errors;
