@@ -8,6 +8,7 @@ mod dedup;
 mod dedup_semantic;
 mod embed;
 mod index;
+mod jsonl_out;
 mod progress;
 mod ranges;
 mod report;

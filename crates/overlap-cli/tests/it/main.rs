@@ -15,6 +15,7 @@ mod dedup_recall;
 mod dedup_semantic;
 mod dedup_simhash;
 mod embed;
+mod embed_output;
 mod empty_documents;
 mod index;
 mod kill;
