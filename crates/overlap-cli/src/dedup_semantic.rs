@@ -52,7 +52,9 @@ pub struct SemanticDedupArgs {
 
     /// With --semantic: compare the model's vectors as they are (semhash's cosine) instead of
     /// centred on the corpus mean. Within one domain raw vectors are all alike (on Reuters half
-    /// of all pairs have cosine above 0.7), so this needs a much higher threshold.
+    /// of all pairs have cosine above 0.7), so this needs a much higher threshold; and their
+    /// sign bits agree so often that LSH buckets overflow and pairs are lost: use it with
+    /// --semantic-search exact.
     #[arg(long, requires = "semantic")]
     pub semantic_raw: bool,
 
