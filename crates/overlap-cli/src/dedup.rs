@@ -21,7 +21,7 @@ use std::path::PathBuf;
 #[derive(Args)]
 #[command(
     verbatim_doc_comment,
-    after_help = "Examples:\n  overlap dedup ../shared/data/reuters21578.jsonl.gz --out out/reuters\n  overlap dedup crawl/ --out out/crawl --threshold 0.7 --on-error skip --report\n  zcat part-*.jsonl.gz | overlap dedup - --out out/parts --no-deduped --json"
+    after_help = "Examples:\n  overlap dedup ../shared/data/reuters21578.jsonl.gz --out out/reuters\n  overlap dedup crawl/ --out out/crawl --threshold 0.7 --on-error skip --report\n  zcat part-*.jsonl.gz | overlap dedup - --out out/parts --no-deduped --json\n  overlap dedup ../shared/data/bbc-news.jsonl.gz --out out/bbc-semantic --semantic"
 )]
 pub struct DedupArgs {
     #[command(flatten)]
@@ -85,6 +85,9 @@ pub struct DedupArgs {
     /// No progress bars and no messages; errors are still printed.
     #[arg(long, short)]
     quiet: bool,
+
+    #[command(flatten)]
+    semantic: crate::dedup_semantic::SemanticDedupArgs,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -94,6 +97,17 @@ enum Clusters {
 }
 
 pub fn run(args: DedupArgs) -> Result<()> {
+    if args.semantic.semantic {
+        let common = crate::dedup_semantic::Common {
+            input: &args.input,
+            shingles: &args.shingles,
+            out: args.out.clone(),
+            write_deduped: !args.no_deduped,
+            json: args.json,
+            quiet: args.quiet,
+        };
+        return crate::dedup_semantic::run(&args.semantic, common);
+    }
     overlap::set_threads(args.input.threads)?;
     let config = DedupConfig {
         threshold: args.threshold,

@@ -5,7 +5,6 @@ use crate::progress::Bars;
 use anyhow::Result;
 use clap::Args;
 use overlap::embed::{export_embeddings, model_dir, StaticModel};
-use overlap::io::Compression;
 use std::path::PathBuf;
 
 /// Write the semantic embedding of every document (the static model distilled from all-MiniLM-L6-v2).
@@ -62,23 +61,22 @@ pub fn run(args: EmbedArgs) -> Result<()> {
     let model = args.model.load()?;
     let input = args.input.corpus_input();
     let mut reader = input.open()?;
-    let name = args.out.to_string_lossy();
-    let compression = if name.ends_with(".gz") {
-        Compression::Gzip
-    } else if name.ends_with(".zst") {
-        Compression::Zstd
-    } else {
-        Compression::None
-    };
     let bars = Bars::new(args.quiet || args.json);
-    let stats = export_embeddings(
-        &mut reader,
-        &input.fields,
-        input.on_error,
-        &model,
+    let stats = crate::jsonl_out::write_committed(
         &args.out,
-        compression,
-        &bars,
+        &input.paths,
+        &mut reader,
+        |reader, path, compression| {
+            export_embeddings(
+                reader,
+                &input.fields,
+                input.on_error,
+                &model,
+                path,
+                compression,
+                &bars,
+            )
+        },
     )?;
     if args.json {
         crate::print_out(&(serde_json::to_string_pretty(&stats)? + "\n"))?;

@@ -5,12 +5,15 @@ mod align;
 mod align_view;
 mod args;
 mod dedup;
+mod dedup_semantic;
 mod embed;
 mod index;
+mod jsonl_out;
 mod progress;
 mod ranges;
 mod report;
 mod reuse;
+mod same_story;
 #[cfg(feature = "serve")]
 mod serve;
 mod sketch;

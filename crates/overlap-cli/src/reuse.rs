@@ -69,6 +69,9 @@ pub struct ReuseArgs {
     #[command(flatten)]
     tuning: AlignTuning,
 
+    #[command(flatten)]
+    same_story: crate::same_story::SameStoryArgs,
+
     /// Also write DIR/report.html: a self-contained HTML report (see `overlap report --help`).
     #[arg(long)]
     report: bool,
@@ -100,15 +103,23 @@ pub fn run(args: ReuseArgs) -> Result<()> {
         out_dir: args.out.clone(),
     };
     let bars = Bars::new(args.quiet || args.json);
-    let summary = if args.report {
-        // The report is built from the staged outputs and committed with them.
-        let quiet = args.quiet || args.json;
-        overlap::reuse::run_with(&options, &config, &bars, |staging| {
-            crate::report::write_staged(staging, &args.out, quiet)
-        })?
-    } else {
-        overlap::reuse::run(&options, &config, &bars)?
-    };
+    let model = args.same_story.load()?;
+    let same_story = model
+        .as_ref()
+        .map(|model| overlap::reuse::same_story::SameStory {
+            model,
+            threshold: args.same_story.same_story_threshold,
+        });
+    let quiet = args.quiet || args.json;
+    // The report is built from the staged outputs and committed with them.
+    let summary =
+        overlap::reuse::run_same_story(&options, &config, same_story.as_ref(), &bars, |staging| {
+            if args.report {
+                crate::report::write_staged(staging, &args.out, quiet)
+            } else {
+                Ok(Vec::new())
+            }
+        })?;
     if args.json {
         crate::print_out(&(serde_json::to_string_pretty(&summary)? + "\n"))?;
     } else if !args.quiet {
@@ -152,6 +163,12 @@ fn print_summary(s: &ReuseSummary, out: &std::path::Path) {
         get(&s.boilerplate, "passages"),
         get(&s.documents, "with_boilerplate")
     );
+    if let Some(ss) = &s.same_story {
+        eprintln!(
+            "same story by meaning: {} pairs at cosine >= {} ({} also related by shared text)",
+            ss.pairs, ss.threshold, ss.also_related
+        );
+    }
     let total = s.timings_ms.get("total").copied().unwrap_or_default() / 1000.0;
     eprintln!(
         "wrote {} to {} in {total:.2} s",

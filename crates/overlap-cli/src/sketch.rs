@@ -5,8 +5,6 @@ use crate::progress::Bars;
 use anyhow::Result;
 use clap::Args;
 use overlap::dedup::{export_signatures, DedupConfig};
-use overlap::io::guard::check_output_file;
-use overlap::io::{Compression, FileCommit};
 use std::path::PathBuf;
 
 /// Write the MinHash signature of every document, for use by other systems.
@@ -52,28 +50,23 @@ pub fn run(args: SketchArgs) -> Result<()> {
     };
     let input = args.input.corpus_input();
     let mut reader = input.open()?;
-    check_output_file(&args.out, "--out", &input.paths, reader.sources())?;
-    let file = FileCommit::new(&args.out)?;
-    let name = args.out.to_string_lossy();
-    let compression = if name.ends_with(".gz") {
-        Compression::Gzip
-    } else if name.ends_with(".zst") {
-        Compression::Zstd
-    } else {
-        Compression::None
-    };
     let bars = Bars::new(args.quiet || args.json);
-    let stats = export_signatures(
+    let stats = crate::jsonl_out::write_committed(
+        &args.out,
+        &input.paths,
         &mut reader,
-        &input.fields,
-        input.on_error,
-        &config,
-        file.path(),
-        compression,
-        &bars,
-    )
-    .map_err(|e| file.public_error(e))?;
-    file.commit()?;
+        |reader, path, compression| {
+            export_signatures(
+                reader,
+                &input.fields,
+                input.on_error,
+                &config,
+                path,
+                compression,
+                &bars,
+            )
+        },
+    )?;
     if args.json {
         crate::print_out(&(serde_json::to_string_pretty(&stats)? + "\n"))?;
     } else if !args.quiet {

@@ -191,12 +191,12 @@ struct ReadState {
 }
 
 /// Per-document bookkeeping besides the sketch.
-struct DocMeta {
-    id: String,
-    source: u32,
-    line: u64,
+pub(super) struct DocMeta {
+    pub(super) id: String,
+    pub(super) source: u32,
+    pub(super) line: u64,
     /// No word after normalization: kept, alone, never compared.
-    empty: bool,
+    pub(super) empty: bool,
 }
 
 /// Run the dedup job: read every input, find exact and near duplicates, write the outputs into
@@ -404,7 +404,7 @@ struct ClusterLine<'a> {
     empty: bool,
 }
 
-fn write_clusters(path: &Path, docs: &[DocMeta], assignment: &Assignment) -> Result<()> {
+pub(super) fn write_clusters(path: &Path, docs: &[DocMeta], assignment: &Assignment) -> Result<()> {
     let mut w = create(path)?;
     let io = |e: std::io::Error| write_error(path, e);
     for (i, doc) in docs.iter().enumerate() {
@@ -454,7 +454,7 @@ fn write_pairs(
 /// Copy the kept records, unchanged, in input order: JSONL records into one `deduped.jsonl[.gz|.zst]`
 /// (compressed like the inputs when they agree, gzip when they do not), text documents into
 /// `deduped/` under their ids. Returns the names written.
-fn write_deduped(
+pub(super) fn write_deduped(
     out: &Path,
     sources: &[Source],
     stats: &[SourceStats],
@@ -646,7 +646,7 @@ fn build_summary(
     }
 }
 
-struct RemoveOnDrop(PathBuf);
+pub(super) struct RemoveOnDrop(pub(super) PathBuf);
 
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {

@@ -64,6 +64,7 @@ pub const OUTPUT_NAMES: &[&str] = &[
     "deduped",
     "stories.jsonl",
     "boilerplate.jsonl",
+    "same_story.jsonl",
     "report.html",
 ];
 

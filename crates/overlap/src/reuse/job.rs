@@ -73,6 +73,9 @@ pub struct ReuseSummary {
     pub aligned_pairs_per_second: f64,
     /// Worker threads used.
     pub threads: usize,
+    /// Same-story links by meaning (`reuse --same-story` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub same_story: Option<super::same_story::SameStoryCounts>,
 }
 
 /// The parameters, as used.
@@ -142,11 +145,23 @@ pub fn run_with<E: From<Error>>(
     progress: &dyn Progress,
     extra: impl FnOnce(&Path) -> Result<Vec<String>, E>,
 ) -> Result<ReuseSummary, E> {
+    run_same_story(options, config, None, progress, extra)
+}
+
+/// [`run_with`], and with `same_story` also the same-story links by meaning (`same_story.jsonl`,
+/// see [`super::same_story`]).
+pub fn run_same_story<E: From<Error>>(
+    options: &ReuseOptions,
+    config: &ReuseConfig,
+    same_story: Option<&super::same_story::SameStory<'_>>,
+    progress: &dyn Progress,
+    extra: impl FnOnce(&Path) -> Result<Vec<String>, E>,
+) -> Result<ReuseSummary, E> {
     config.validate()?;
     crate::io::commit::run_committed(
         &options.input,
         &options.out_dir,
-        |reader, staging| stage(options, config, progress, reader, staging),
+        |reader, staging| stage(options, config, same_story, progress, reader, staging),
         |s: &mut ReuseSummary| &mut s.outputs,
         extra,
     )
@@ -156,6 +171,7 @@ pub fn run_with<E: From<Error>>(
 fn stage(
     options: &ReuseOptions,
     config: &ReuseConfig,
+    same_story: Option<&super::same_story::SameStory<'_>>,
     progress: &dyn Progress,
     mut reader: CorpusReader,
     out: &Path,
@@ -355,7 +371,19 @@ fn stage(
         &source_names,
         &norm,
     )?;
-    let outputs: Vec<String> = [
+    // Hook: same-story links by meaning, apart from the text-reuse outputs (off by default).
+    let same_story = match same_story {
+        Some(s) => {
+            let view: Vec<_> = docs
+                .iter()
+                .map(|d| (d.id.as_str(), d.text.as_str(), d.empty))
+                .collect();
+            let pairs: Vec<(u32, u32)> = related.iter().map(|(a, b, _)| (*a, *b)).collect();
+            Some(super::same_story::write(out, s, &view, &pairs, progress)?)
+        }
+        None => None,
+    };
+    let mut outputs: Vec<String> = [
         "pairs.jsonl",
         "stories.jsonl",
         "boilerplate.jsonl",
@@ -364,6 +392,9 @@ fn stage(
     .iter()
     .map(|s| s.to_string())
     .collect();
+    if same_story.is_some() {
+        outputs.insert(3, super::same_story::FILE.into());
+    }
     timings.insert("write", ms(t));
     timings.insert("total", ms(started));
 
@@ -446,6 +477,7 @@ fn stage(
             0.0
         },
         threads: rayon::current_num_threads(),
+        same_story,
     };
     write_json(&out.join("summary.json"), &summary)?;
     Ok(summary)

@@ -12,10 +12,11 @@ pub mod anchors;
 pub mod boilerplate;
 pub mod index;
 mod job;
+pub mod same_story;
 pub mod stories;
 pub mod templates;
 
-pub use job::{run, run_with, ReuseOptions, ReuseSummary};
+pub use job::{run, run_same_story, run_with, ReuseOptions, ReuseSummary};
 
 use crate::align::AlignConfig;
 use serde::{Deserialize, Serialize};

@@ -86,7 +86,7 @@ pub struct Hyperplanes {
     dims: usize,
     bits: usize,
     /// `bits x dims` signs, row-major, as `+1.0` or `-1.0`.
-    signs: Vec<f64>,
+    signs: Vec<f32>,
 }
 
 impl Hyperplanes {
@@ -117,19 +117,37 @@ impl Hyperplanes {
         self.bits
     }
 
-    /// The fingerprint of `v` (`dims` values); each projection summed in index order.
+    /// The fingerprint of `v` (`dims` values); each projection summed in eight `f32` lanes in a
+    /// fixed order (vectorizable, and the same bits on every run and platform).
     pub fn fingerprint(&self, v: &[f32]) -> Vec<u64> {
         assert_eq!(v.len(), self.dims, "vector of {} dimensions", v.len());
         let mut out = vec![0u64; self.bits / 64];
         for j in 0..self.bits {
             let row = &self.signs[j * self.dims..][..self.dims];
-            let dot: f64 = row.iter().zip(v).map(|(s, &x)| s * f64::from(x)).sum();
-            if dot > 0.0 {
+            if lane_dot(row, v) > 0.0 {
                 out[j / 64] |= 1 << (j % 64);
             }
         }
         out
     }
+}
+
+/// Dot product of two vectors of equal length in eight `f32` lanes, combined in a fixed order: the
+/// same bits on every run and thread, and vectorized by the compiler.
+pub fn lane_dot(a: &[f32], b: &[f32]) -> f64 {
+    let mut lanes = [0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            lanes[k] += x[k] * y[k];
+        }
+    }
+    let mut sum: f64 = lanes.iter().map(|&l| f64::from(l)).sum();
+    for (x, y) in ra.iter().zip(rb) {
+        sum += f64::from(x * y);
+    }
+    sum
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ mod lsh;
 mod minhash;
 mod simhash;
 
-pub use hamming::{hamming, HammingBands, Hyperplanes};
+pub use hamming::{hamming, lane_dot, HammingBands, Hyperplanes};
 pub use lsh::LshParams;
 pub use minhash::{estimate_jaccard, MinHashScheme, MinHasher};
 pub use simhash::{estimate_cosine, expected_distance, SimHasher};

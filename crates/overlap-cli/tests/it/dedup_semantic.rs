@@ -1,0 +1,312 @@
+//! `overlap dedup --semantic`: semantic near-duplicates by document embeddings. On BBC News with the
+//! distilled model (skipped when it is not built, unless OVERLAP_REQUIRE_MODEL is set): the exact
+//! copies and MinHash's near duplicates are found, and so is a same-story rewrite MinHash misses;
+//! outputs are byte-identical for any thread count. With the tiny model the tests write: bad input,
+//! standard input, usage errors; and a missing model.
+
+use crate::common::{data, overlap, read_jsonl, stable_summary};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+fn real_model() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/overlap-minilm-static");
+    if dir.join("config.json").exists() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var_os("OVERLAP_REQUIRE_MODEL").is_none(),
+        "the semantic model is missing: run scripts/make-model.sh"
+    );
+    eprintln!(
+        "semantic model not built: the real-model checks are skipped (scripts/make-model.sh)"
+    );
+    None
+}
+
+fn pair_set(out: &Path, kind: &str) -> BTreeSet<(String, String)> {
+    read_jsonl(&out.join("pairs.jsonl"))
+        .iter()
+        .filter(|p| p["kind"] == kind)
+        .map(|p| {
+            (
+                p["a"].as_str().unwrap().to_string(),
+                p["b"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn run_ok(args: &[&str], extra: &[&Path]) -> Value {
+    let out = overlap().args(args).args(extra).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        args,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn semantic_dedup_of_bbc_finds_copies_near_duplicates_and_a_rewrite_minhash_misses() {
+    let Some(model) = real_model() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let bbc = data("bbc-news.jsonl.gz");
+    let (sem, mh) = (tmp.path().join("sem"), tmp.path().join("mh"));
+    let s = run_ok(
+        &["dedup", "--json", "--semantic"],
+        &[&bbc, Path::new("--out"), &sem, Path::new("--model"), &model],
+    );
+    run_ok(&["dedup", "--json"], &[&bbc, Path::new("--out"), &mh]);
+    assert_eq!(s["command"], "dedup");
+    assert_eq!(s["mode"], "semantic");
+
+    // Exact copies: the same edges as MinHash dedup's (both group by the normalized text).
+    assert_eq!(pair_set(&sem, "exact"), pair_set(&mh, "exact"));
+    assert!(!pair_set(&sem, "exact").is_empty());
+    // Every near duplicate MinHash verifies (Jaccard >= 0.8) is a semantic one too.
+    let near = pair_set(&sem, "near");
+    let lexical = pair_set(&mh, "near");
+    assert!(!lexical.is_empty());
+    for p in &lexical {
+        assert!(
+            near.contains(p),
+            "MinHash pair {p:?} not found by --semantic"
+        );
+    }
+    // Two BBC reports of one story in other words (5-gram Jaccard 0.27, below any MinHash
+    // threshold): "Surfers outside the US have been unable to visit the official re-election site"
+    // and "The official re-election site of President George W Bush is blocking visits from".
+    let rewrite = (
+        "bbc:tech/101.txt".to_string(),
+        "bbc:tech/123.txt".to_string(),
+    );
+    assert!(near.contains(&rewrite), "{near:?}");
+    assert!(!lexical.contains(&rewrite));
+    // Cosines at or above the threshold; the file sorted by input order.
+    let threshold = s["parameters"]["threshold"].as_f64().unwrap();
+    let pairs = read_jsonl(&sem.join("pairs.jsonl"));
+    for p in &pairs {
+        let c = p["cosine"].as_f64().unwrap();
+        assert!(c >= threshold && c <= 1.0 + 1e-6, "{p}");
+    }
+
+    // Every document accounted for; the kept ones are the deduplicated corpus.
+    let clusters = read_jsonl(&sem.join("clusters.jsonl"));
+    assert_eq!(clusters.len(), 2225);
+    let kept = clusters.iter().filter(|c| c["kept"] == true).count() as u64;
+    assert_eq!(s["documents"]["kept"].as_u64(), Some(kept));
+    assert_eq!(
+        s["documents"]["removed_near"].as_u64().unwrap()
+            + s["documents"]["removed_exact"].as_u64().unwrap()
+            + kept,
+        2225
+    );
+    assert!(s["documents"]["removed_near"].as_u64().unwrap() > 0);
+    let removed_rewrite = clusters
+        .iter()
+        .find(|c| c["id"] == "bbc:tech/123.txt")
+        .unwrap();
+    assert_eq!(removed_rewrite["cluster"], "bbc:tech/101.txt");
+    assert_eq!(removed_rewrite["reason"], "near");
+    let deduped = std::fs::read(sem.join("deduped.jsonl.gz")).unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::MultiGzDecoder::new(&deduped[..]),
+        &mut text,
+    )
+    .unwrap();
+    assert_eq!(text.lines().count() as u64, kept);
+
+    // LSH finds what brute force finds on BBC.
+    let exact = tmp.path().join("exact");
+    run_ok(
+        &[
+            "dedup",
+            "--json",
+            "--semantic",
+            "--semantic-search",
+            "exact",
+            "--no-deduped",
+        ],
+        &[
+            &bbc,
+            Path::new("--out"),
+            &exact,
+            Path::new("--model"),
+            &model,
+        ],
+    );
+    assert_eq!(pair_set(&exact, "near"), near);
+}
+
+#[test]
+fn semantic_dedup_is_byte_identical_for_any_thread_count() {
+    let Some(model) = real_model() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let bbc = data("bbc-news.jsonl.gz");
+    let mut outs = Vec::new();
+    for threads in ["1", "2", "5"] {
+        let out = tmp.path().join(format!("t{threads}"));
+        run_ok(
+            &["dedup", "--json", "--semantic", "--threads", threads],
+            &[&bbc, Path::new("--out"), &out, Path::new("--model"), &model],
+        );
+        outs.push(out);
+    }
+    for name in ["clusters.jsonl", "pairs.jsonl", "deduped.jsonl.gz"] {
+        let first = std::fs::read(outs[0].join(name)).unwrap();
+        for o in &outs[1..] {
+            assert!(
+                std::fs::read(o.join(name)).unwrap() == first,
+                "{name} differs"
+            );
+        }
+    }
+    let summary = |o: &Path| {
+        let mut s = stable_summary(&o.join("summary.json"));
+        s.as_object_mut().unwrap().remove("inputs"); // from_out differs between folders
+        s
+    };
+    for o in &outs[1..] {
+        assert_eq!(summary(o), summary(&outs[0]));
+    }
+}
+
+fn tiny_model(dir: &Path) -> PathBuf {
+    let model = dir.join("model");
+    overlap::embed::tiny::write_tiny_model(&model).unwrap();
+    model
+}
+
+#[test]
+fn semantic_dedup_with_a_tiny_model_follows_the_input_rules() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tiny_model(tmp.path());
+    let corpus = tmp.path().join("c.jsonl");
+    std::fs::write(
+        &corpus,
+        concat!(
+            "{\"id\":\"a\",\"text\":\"The grain exports resumed.\"}\n",
+            "{\"id\":\"b\",\"text\":\"the grain exports, resumed\"}\n",
+            "{\"id\":\"c\",\"text\":\"The minister's cafe.\"}\n",
+            "not json\n",
+            "{\"id\":\"e\",\"text\":\"  ...  \"}\n",
+            "{\"id\":\"f\",\"text\":\"zzz qqq\"}\n",
+        ),
+    )
+    .unwrap();
+    // A bad record fails the run by default: exit 1, file and line named, nothing written.
+    let out = tmp.path().join("out");
+    let r = overlap()
+        .arg("dedup")
+        .arg(&corpus)
+        .arg("--out")
+        .arg(&out)
+        .args(["--semantic", "--model"])
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("c.jsonl") && err.contains('4'), "{err}");
+    assert!(!out.join("summary.json").exists());
+
+    // Skipped and listed with --on-error skip; the empty text is kept alone and flagged; a text of
+    // unknown words has no vector and is compared with nothing.
+    let s = run_ok(
+        &["dedup", "--json", "--semantic", "--on-error", "skip"],
+        &[
+            &corpus,
+            Path::new("--out"),
+            &out,
+            Path::new("--model"),
+            &model,
+        ],
+    );
+    assert_eq!(s["documents"]["read"], 6);
+    assert_eq!(s["documents"]["accepted"], 5);
+    assert_eq!(s["documents"]["skipped"], 1);
+    assert_eq!(s["skipped"][0]["line"], 4);
+    assert_eq!(s["documents"]["empty"], 1);
+    assert_eq!(s["documents"]["without_known_tokens"], 1);
+    assert_eq!(s["documents"]["removed_exact"], 1);
+    let clusters = read_jsonl(&out.join("clusters.jsonl"));
+    let ids: Vec<&str> = clusters.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["a", "b", "c", "e", "f"]);
+    assert_eq!(clusters[1]["reason"], "exact");
+    assert_eq!(clusters[1]["cluster"], "a");
+    assert_eq!(clusters[3]["empty"], true);
+    assert_eq!(clusters[3]["kept"], true);
+
+    // Standard input is read once (spooled for the deduplicated corpus).
+    let stdin_out = tmp.path().join("stdin");
+    let r = overlap()
+        .args([
+            "dedup",
+            "-",
+            "--json",
+            "--semantic",
+            "--on-error",
+            "skip",
+            "--out",
+        ])
+        .arg(&stdin_out)
+        .arg("--model")
+        .arg(&model)
+        .write_stdin(std::fs::read(&corpus).unwrap())
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let deduped = std::fs::read_to_string(stdin_out.join("deduped.jsonl")).unwrap();
+    let kept = clusters.iter().filter(|c| c["kept"] == true).count();
+    assert_eq!(deduped.lines().count(), kept);
+    assert!(!deduped.contains("\"id\":\"b\""));
+    let leftovers: Vec<_> = std::fs::read_dir(&stdin_out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".overlap-tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn semantic_dedup_refuses_bad_options_and_a_missing_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = tmp.path().join("c.jsonl");
+    std::fs::write(&corpus, "{\"id\":\"a\",\"text\":\"grain\"}\n").unwrap();
+    let out = tmp.path().join("out");
+    for bad in [
+        &["--semantic", "--threshold", "0.5"][..],
+        &["--semantic", "--semantic-threshold", "0"],
+        &["--semantic", "--semantic-threshold", "1.5"],
+        &["--semantic-threshold", "0.9"],
+        &["--semantic", "--clusters", "guarded"],
+        &["--semantic", "--report"],
+        &["--semantic", "--semantic-rows", "65"],
+    ] {
+        let r = overlap()
+            .arg("dedup")
+            .arg(&corpus)
+            .arg("--out")
+            .arg(&out)
+            .args(bad)
+            .output()
+            .unwrap();
+        assert_eq!(r.status.code(), Some(2), "{bad:?}");
+    }
+    let r = overlap()
+        .arg("dedup")
+        .arg(&corpus)
+        .arg("--out")
+        .arg(&out)
+        .args(["--semantic", "--model"])
+        .arg(tmp.path().join("no-model"))
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("scripts/make-model.sh"), "{err}");
+    assert!(!out.exists());
+}

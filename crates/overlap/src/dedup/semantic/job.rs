@@ -1,0 +1,510 @@
+//! The `dedup --semantic` job: inputs in, the same output folder as `dedup` out (`clusters.jsonl`,
+//! `pairs.jsonl` with a `cosine` field, the deduplicated corpus, `summary.json`), committed with the
+//! same protocol ([`crate::io::commit::run_committed`]).
+//!
+//! Memory: one id and 32 bytes per document, one vector per comparable document (see
+//! [`super::vectors`]), an exact-key table (24 bytes per distinct text), one batch of raw records in
+//! flight, the candidate work and the edges. The kept records are copied by a second pass over the
+//! inputs, as `dedup` does.
+
+use super::candidates::{candidate_work, exact_pairs, verify_work};
+use super::vectors::Vectors;
+use super::{CandidateSearch, SemanticConfig};
+use crate::cluster::UnionFind;
+use crate::dedup::job::{
+    write_clusters, write_deduped, ClusterCounts, DocMeta, InputSummary, RemoveOnDrop,
+};
+use crate::dedup::{Assignment, JobOptions, PairKind, Reason};
+use crate::embed::StaticModel;
+use crate::error::{Error, Problem, ProblemKind, Result};
+use crate::io::output::{create, ms, write_error, write_json, write_line};
+use crate::io::{ingest, CorpusReader, Location, Mapped, OnError};
+use crate::progress::{Progress, Unit};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// What the job needs besides the parameters.
+#[derive(Clone, Copy, Debug)]
+pub struct SemanticJob<'a> {
+    /// Inputs, output folder, bad-record policy, `--no-deduped`.
+    pub options: &'a JobOptions,
+    /// The semantic parameters.
+    pub config: &'a SemanticConfig,
+    /// The embedding model.
+    pub model: &'a StaticModel,
+}
+
+/// Everything `summary.json` holds after `dedup --semantic`.
+#[derive(Clone, Debug, Serialize)]
+pub struct SemanticSummary {
+    /// `dedup`.
+    pub command: &'static str,
+    /// `semantic` (plain `dedup` has no such field).
+    pub mode: &'static str,
+    /// overlap's version.
+    pub version: &'static str,
+    /// Document counts.
+    pub documents: SemanticDocumentCounts,
+    /// Cluster counts (`split_by_guard` is always 0).
+    pub clusters: ClusterCounts,
+    /// Pair counts.
+    pub pairs: SemanticPairCounts,
+    /// The parameters of the run.
+    pub parameters: SemanticParameters,
+    /// One entry per input source.
+    pub inputs: Vec<InputSummary>,
+    /// Number of skipped records per reason.
+    pub skipped_by_reason: BTreeMap<ProblemKind, u64>,
+    /// Every skipped record, in input order.
+    pub skipped: Vec<Problem>,
+    /// The files written, `summary.json` last.
+    pub outputs: Vec<String>,
+    /// Wall-clock milliseconds per stage (varies between runs, like `threads` and `memory`).
+    pub timings_ms: BTreeMap<&'static str, f64>,
+    /// Worker threads used.
+    pub threads: usize,
+    /// Memory used.
+    pub memory: crate::rss::Memory,
+}
+
+/// Document counts. `read = accepted + skipped`.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SemanticDocumentCounts {
+    /// Records read.
+    pub read: u64,
+    /// Lines of `clusters.jsonl`.
+    pub accepted: u64,
+    /// Records skipped as bad.
+    pub skipped: u64,
+    /// Documents kept.
+    pub kept: u64,
+    /// Removed: same normalized text as an earlier document.
+    pub removed_exact: u64,
+    /// Removed: a semantic near-duplicate in an earlier document's cluster.
+    pub removed_near: u64,
+    /// Documents with no word: kept, each alone, never compared.
+    pub empty: u64,
+    /// Documents with words but no token the model knows: no vector, so compared with nothing (their
+    /// exact copies are still found).
+    pub without_known_tokens: u64,
+    /// Documents whose vectors were compared (the first of each exact group, empty and unknown ones
+    /// aside).
+    pub compared: u64,
+}
+
+/// Pair counts.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SemanticPairCounts {
+    /// LSH candidate comparisons (pairs plus first-match entries), or all pairs with `exact`.
+    pub candidates: u64,
+    /// Cosines computed.
+    pub compared: u64,
+    /// `near` lines of `pairs.jsonl`.
+    pub near: u64,
+    /// `exact` lines of `pairs.jsonl`.
+    pub exact: u64,
+    /// Largest LSH bucket (0 with `exact`).
+    pub largest_bucket: u64,
+    /// LSH buckets over 64 documents, whose members were verified against representatives.
+    pub large_buckets: u64,
+    /// Large-bucket members that verified against none of the representatives.
+    pub unmatched_members: u64,
+}
+
+/// The parameters, as used.
+#[derive(Clone, Debug, Serialize)]
+pub struct SemanticParameters {
+    /// The semantic parameters.
+    #[serde(flatten)]
+    pub config: SemanticConfig,
+    /// LSH bands in use.
+    pub lsh_bands: usize,
+    /// Fingerprint bits.
+    pub fingerprint_bits: usize,
+    /// Probability that a pair exactly at the threshold becomes an LSH candidate.
+    pub candidate_probability_at_threshold: f64,
+    /// The model's folder, as given.
+    pub model: String,
+    /// Dimensions of its vectors.
+    pub dims: usize,
+    /// Id field.
+    pub id_field: String,
+    /// Text field.
+    pub text_field: String,
+    /// Bad-record policy.
+    pub on_error: OnError,
+    /// Record size limit in bytes.
+    pub max_record_bytes: usize,
+}
+
+/// What the map stage makes of one text.
+struct Embedded {
+    exact: u128,
+    words: usize,
+    vector: Vec<f32>,
+}
+
+impl Mapped for Embedded {
+    fn word_count(&self) -> usize {
+        self.words
+    }
+}
+
+/// Run `dedup --semantic`: read every input, embed, find exact and semantic near-duplicates, write
+/// the outputs into `job.options.out_dir` (committed all or nothing) and return the summary. `extra`
+/// adds files to the staging folder, as in [`crate::dedup::run_with`].
+pub fn run_semantic<E: From<Error>>(
+    job: SemanticJob<'_>,
+    progress: &dyn Progress,
+    extra: impl FnOnce(&Path) -> Result<Vec<String>, E>,
+) -> Result<SemanticSummary, E> {
+    job.config.validate()?;
+    if job.options.output_format != crate::dedup::OutputFormat::Jsonl {
+        return Err(Error::Config(
+            "--semantic writes JSON Lines only (no --output-format parquet)".into(),
+        )
+        .into());
+    }
+    crate::io::commit::run_committed(
+        &job.options.input,
+        &job.options.out_dir,
+        |reader, staging| stage(job, progress, reader, staging),
+        |s: &mut SemanticSummary| &mut s.outputs,
+        extra,
+    )
+}
+
+fn stage(
+    job: SemanticJob<'_>,
+    progress: &dyn Progress,
+    mut reader: CorpusReader,
+    out: &Path,
+) -> Result<SemanticSummary> {
+    let (options, config, model) = (job.options, job.config, job.model);
+    let started = Instant::now();
+    let mut timings = BTreeMap::new();
+    if options.write_deduped {
+        crate::io::parquet::check_same_schema(reader.sources())?;
+    }
+    // Inputs that cannot be read twice are spooled for the second pass, as in `dedup`.
+    let mut spools: Vec<Option<PathBuf>> = vec![None; reader.sources().len()];
+    let mut spool_guards = Vec::new();
+    if options.write_deduped {
+        let once: Vec<usize> = (0..spools.len())
+            .filter(|&i| !reader.sources()[i].can_be_read_again())
+            .collect();
+        for i in once {
+            let name = format!(".overlap-tmp-spool-{}-{i}", std::process::id());
+            let path = out.join(name);
+            let spool = File::create(&path).map_err(|e| Error::output("creating", &path, e))?;
+            spool_guards.push(RemoveOnDrop(path.clone()));
+            reader.spool_to(i, Box::new(BufWriter::new(spool)));
+            spools[i] = Some(path);
+        }
+    }
+
+    // Stage 1: read, normalize (exact key) and embed.
+    let t = Instant::now();
+    let mut docs: Vec<DocMeta> = Vec::new();
+    let mut exact_first: Vec<u32> = Vec::new();
+    let mut groups: HashMap<u128, u32> = HashMap::new();
+    let mut vectors = Vectors::new(model.dims());
+    let (mut empty, mut unknown) = (0u64, 0u64);
+    let normalization = config.normalization;
+    let fix = config.fix_encoding;
+    let map = |text: &str| {
+        let text = if fix {
+            crate::text::fix_mojibake(text)
+        } else {
+            std::borrow::Cow::Borrowed(text)
+        };
+        let tokens = crate::text::tokenize(&text, &normalization);
+        Embedded {
+            exact: crate::text::exact_key(&tokens),
+            words: tokens.len(),
+            vector: if tokens.is_empty() {
+                Vec::new()
+            } else {
+                model.encode(&text)
+            },
+        }
+    };
+    let skipped = ingest(
+        &mut reader,
+        &options.input.fields,
+        options.input.on_error,
+        progress,
+        map,
+        |doc| {
+            if docs.len() >= u32::MAX as usize {
+                return Err(Error::TooManyDocuments);
+            }
+            let n = docs.len() as u32;
+            let first = if doc.empty {
+                empty += 1;
+                n
+            } else {
+                *groups.entry(doc.value.exact).or_insert(n)
+            };
+            if first == n && !doc.empty && !vectors.push(n, &doc.value.vector) {
+                unknown += 1;
+            }
+            exact_first.push(first);
+            docs.push(DocMeta {
+                id: doc.id,
+                source: doc.source,
+                line: doc.line,
+                empty: doc.empty,
+            });
+            Ok(())
+        },
+    )?;
+    drop(groups);
+    timings.insert("read_embed", ms(t));
+
+    // Stage 2: candidates (after centring, which needs every vector).
+    let t = Instant::now();
+    if !config.raw {
+        vectors.centre();
+    }
+    let (verified, candidates, largest_bucket, large_buckets) = match config.search {
+        CandidateSearch::Lsh => {
+            progress.start("candidates", Some(config.lsh_bands() as u64), Unit::Steps);
+            let work = candidate_work(&vectors, config, progress);
+            progress.finish();
+            timings.insert("candidates", ms(t));
+            let t = Instant::now();
+            progress.start("verify", Some(work.len() as u64), Unit::Pairs);
+            let v = verify_work(&vectors, &work, config.threshold, progress);
+            progress.finish();
+            timings.insert("verify", ms(t));
+            (
+                v,
+                work.len() as u64,
+                work.largest_bucket,
+                work.large_buckets,
+            )
+        }
+        CandidateSearch::Exact => {
+            let n = vectors.len() as u64;
+            progress.start("compare", Some(n * n.saturating_sub(1) / 2), Unit::Pairs);
+            let v = exact_pairs(&vectors, config.threshold, progress);
+            progress.finish();
+            timings.insert("candidates", 0.0);
+            timings.insert("verify", ms(t));
+            let c = v.compared;
+            (v, c, 0, 0)
+        }
+    };
+
+    // Stage 3: clusters.
+    let t = Instant::now();
+    let edges: Vec<(u32, u32, f64)> = verified
+        .edges
+        .iter()
+        .map(|e| {
+            (
+                vectors.doc(e.a as usize),
+                vectors.doc(e.b as usize),
+                e.cosine,
+            )
+        })
+        .collect();
+    let compared_docs = vectors.len() as u64;
+    drop(vectors);
+    let assignment = assign(&exact_first, &edges);
+    let pairs = pair_lines(&exact_first, &edges);
+    timings.insert("cluster", ms(t));
+
+    // Stage 4: outputs.
+    let t = Instant::now();
+    progress.start("write", Some(docs.len() as u64), Unit::Documents);
+    let mut outputs = vec!["clusters.jsonl".to_string(), "pairs.jsonl".to_string()];
+    write_clusters(&out.join("clusters.jsonl"), &docs, &assignment)?;
+    write_pairs(&out.join("pairs.jsonl"), &docs, &pairs)?;
+    if options.write_deduped {
+        outputs.extend(write_deduped(
+            out,
+            reader.sources(),
+            reader.stats(),
+            &spools,
+            &docs,
+            &assignment,
+            options.input.max_record_bytes,
+        )?);
+    }
+    progress.finish();
+    outputs.push("summary.json".into());
+    timings.insert("write", ms(t));
+    timings.insert("total", ms(started));
+
+    let count = |r: Reason| assignment.reason.iter().filter(|&&x| x == r).count() as u64;
+    let mut sizes: BTreeMap<u32, u64> = BTreeMap::new();
+    for &c in &assignment.cluster {
+        *sizes.entry(c).or_default() += 1;
+    }
+    let mut skipped_by_reason = BTreeMap::new();
+    for p in &skipped {
+        *skipped_by_reason.entry(p.reason).or_default() += 1;
+    }
+    let accepted = docs.len() as u64;
+    let kind_count = |k: PairKind| pairs.iter().filter(|p| p.3 == k).count() as u64;
+    let summary = SemanticSummary {
+        command: "dedup",
+        mode: "semantic",
+        version: env!("CARGO_PKG_VERSION"),
+        documents: SemanticDocumentCounts {
+            read: accepted + skipped.len() as u64,
+            accepted,
+            skipped: skipped.len() as u64,
+            kept: count(Reason::Unique),
+            removed_exact: count(Reason::Exact),
+            removed_near: count(Reason::Near),
+            empty,
+            without_known_tokens: unknown,
+            compared: compared_docs,
+        },
+        clusters: ClusterCounts {
+            total: sizes.len() as u64,
+            with_duplicates: sizes.values().filter(|&&s| s > 1).count() as u64,
+            largest: sizes.values().copied().max().unwrap_or(0),
+            split_by_guard: 0,
+        },
+        pairs: SemanticPairCounts {
+            candidates,
+            compared: verified.compared,
+            near: kind_count(PairKind::Near),
+            exact: kind_count(PairKind::Exact),
+            largest_bucket: largest_bucket as u64,
+            large_buckets: large_buckets as u64,
+            unmatched_members: verified.unmatched_members as u64,
+        },
+        parameters: SemanticParameters {
+            config: config.clone(),
+            lsh_bands: config.lsh_bands(),
+            fingerprint_bits: config.fingerprint_bits(),
+            candidate_probability_at_threshold: config.candidate_probability(config.threshold),
+            model: model.dir().display().to_string(),
+            dims: model.dims(),
+            id_field: options.input.fields.id.clone(),
+            text_field: options.input.fields.text.clone(),
+            on_error: options.input.on_error,
+            max_record_bytes: options.input.max_record_bytes,
+        },
+        inputs: reader
+            .sources()
+            .iter()
+            .zip(reader.stats())
+            .map(|(s, st)| InputSummary {
+                path: s.name.clone(),
+                format: s.format,
+                compression: st.compression,
+                records: st.records,
+                blank_lines: st.blank_lines,
+                warnings: st.warnings.clone(),
+                from_out: match &s.location {
+                    Location::Path(p) => crate::io::relative_from(&options.out_dir, p),
+                    Location::Stdin => None,
+                },
+            })
+            .collect(),
+        skipped_by_reason,
+        skipped,
+        outputs,
+        timings_ms: timings,
+        threads: rayon::current_num_threads(),
+        memory: crate::rss::Memory::now(),
+    };
+    drop(spool_guards);
+    write_json(&out.join("summary.json"), &summary)?;
+    Ok(summary)
+}
+
+/// Union-find over exact links and verified edges; the first document of each cluster is kept (the
+/// rule of `dedup`'s `components`).
+fn assign(exact_first: &[u32], edges: &[(u32, u32, f64)]) -> Assignment {
+    let n = exact_first.len();
+    let mut uf = UnionFind::new(n);
+    for (doc, &first) in exact_first.iter().enumerate() {
+        uf.union(first, doc as u32);
+    }
+    for &(a, b, _) in edges {
+        uf.union(a, b);
+    }
+    let cluster = uf.representatives();
+    let reason = (0..n)
+        .map(|d| {
+            if cluster[d] as usize == d {
+                Reason::Unique
+            } else if exact_first[d] as usize != d {
+                Reason::Exact
+            } else {
+                Reason::Near
+            }
+        })
+        .collect();
+    Assignment { cluster, reason }
+}
+
+/// Every exact copy with the first document of its group, and every verified edge, sorted by
+/// `(a, b)`.
+fn pair_lines(exact_first: &[u32], edges: &[(u32, u32, f64)]) -> Vec<(u32, u32, f64, PairKind)> {
+    let mut pairs: Vec<(u32, u32, f64, PairKind)> = exact_first
+        .iter()
+        .enumerate()
+        .filter(|&(d, &f)| f as usize != d)
+        .map(|(d, &f)| (f, d as u32, 1.0, PairKind::Exact))
+        .chain(edges.iter().map(|&(a, b, c)| (a, b, c, PairKind::Near)))
+        .collect();
+    pairs.sort_unstable_by_key(|p| (p.0, p.1));
+    pairs
+}
+
+#[derive(Serialize)]
+struct PairLine<'a> {
+    a: &'a str,
+    b: &'a str,
+    cosine: f64,
+    kind: PairKind,
+}
+
+fn write_pairs(path: &Path, docs: &[DocMeta], pairs: &[(u32, u32, f64, PairKind)]) -> Result<()> {
+    let mut w = create(path)?;
+    for &(a, b, cosine, kind) in pairs {
+        let line = PairLine {
+            a: &docs[a as usize].id,
+            b: &docs[b as usize].id,
+            cosine,
+            kind,
+        };
+        write_line(&mut w, path, &line)?;
+    }
+    w.flush().map_err(|e| write_error(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clusters_follow_exact_links_and_edges() {
+        // 0 and 2 are exact copies; 1 is semantically near 0; 3 alone.
+        let exact_first = [0, 1, 0, 3];
+        let edges = [(0, 1, 0.95)];
+        let a = assign(&exact_first, &edges);
+        assert_eq!(a.cluster, [0, 0, 0, 3]);
+        assert_eq!(
+            a.reason,
+            [Reason::Unique, Reason::Near, Reason::Exact, Reason::Unique]
+        );
+        let p = pair_lines(&exact_first, &edges);
+        assert_eq!(
+            p,
+            [(0, 1, 0.95, PairKind::Near), (0, 2, 1.0, PairKind::Exact)]
+        );
+    }
+}
