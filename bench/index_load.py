@@ -92,32 +92,38 @@ def main():
     ap.add_argument("--concurrency", default="1,8,32")
     ap.add_argument("--batch", type=int, default=1000, help="documents per POST /v1/documents")
     ap.add_argument("--json", help="also write the results to this file")
+    ap.add_argument("--index", help="serve this existing index (built with `overlap index add`) and only "
+                    "measure queries; the corpus (or its first --limit documents) gives the query texts")
     args = ap.parse_args()
 
     docs = read_corpus(args.corpus, args.limit)
     results = {"documents": len(docs), "corpus": os.path.basename(args.corpus)}
     with tempfile.TemporaryDirectory() as tmp:
-        cli_ix = os.path.join(tmp, "cli")
-        subprocess.run([args.overlap, "index", "create", cli_ix], check=True, stderr=subprocess.DEVNULL)
-        t = time.perf_counter()
-        subprocess.run([args.overlap, "index", "add", cli_ix, args.corpus, "--quiet"],
-                       check=True, stdout=subprocess.DEVNULL)
-        results["cli_add_docs_per_s"] = len(docs) / (time.perf_counter() - t) if not args.limit else None
-
-        http_ix = os.path.join(tmp, "http")
-        subprocess.run([args.overlap, "index", "create", http_ix], check=True, stderr=subprocess.DEVNULL)
-        proc, host, port = start_server(args.overlap, http_ix)
-        try:
-            conn = http.client.HTTPConnection(host, port, timeout=120)
-            errors = 0
+        if args.index:
+            results["index"] = args.index
+            proc, host, port = start_server(args.overlap, args.index)
+        else:
+            cli_ix = os.path.join(tmp, "cli")
+            subprocess.run([args.overlap, "index", "create", cli_ix], check=True, stderr=subprocess.DEVNULL)
             t = time.perf_counter()
-            for i in range(0, len(docs), args.batch):
-                batch = [{"id": d, "text": x} for d, x in docs[i:i + args.batch]]
-                status, _ = post(conn, "/v1/documents", {"documents": batch})
-                errors += status != 200
-            elapsed = time.perf_counter() - t
-            results["http_ingest"] = {"docs_per_s": len(docs) / elapsed, "batch": args.batch, "errors": errors}
-            conn.close()
+            subprocess.run([args.overlap, "index", "add", cli_ix, args.corpus, "--quiet"],
+                           check=True, stdout=subprocess.DEVNULL)
+            results["cli_add_docs_per_s"] = len(docs) / (time.perf_counter() - t) if not args.limit else None
+            http_ix = os.path.join(tmp, "http")
+            subprocess.run([args.overlap, "index", "create", http_ix], check=True, stderr=subprocess.DEVNULL)
+            proc, host, port = start_server(args.overlap, http_ix)
+        try:
+            if not args.index:
+                conn = http.client.HTTPConnection(host, port, timeout=120)
+                errors = 0
+                t = time.perf_counter()
+                for i in range(0, len(docs), args.batch):
+                    batch = [{"id": d, "text": x} for d, x in docs[i:i + args.batch]]
+                    status, _ = post(conn, "/v1/documents", {"documents": batch})
+                    errors += status != 200
+                elapsed = time.perf_counter() - t
+                results["http_ingest"] = {"docs_per_s": len(docs) / elapsed, "batch": args.batch, "errors": errors}
+                conn.close()
 
             rng = random.Random(1)
             texts = [x for _, x in docs]

@@ -5,6 +5,7 @@
 //! Options arrive as one JSON object (the Python wrappers build it from their keyword arguments), so
 //! every default lives in the engine's `Default` impls and an unknown option is a `ValueError`.
 
+mod index;
 mod options;
 mod stream;
 mod texts;
@@ -311,5 +312,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(version, m)?)?;
     m.add_function(wrap_pyfunction!(default_threads, m)?)?;
     m.add_class::<stream::Deduplicator>()?;
+    index::register(m)?;
     Ok(())
 }

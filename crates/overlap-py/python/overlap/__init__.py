@@ -28,6 +28,7 @@ import numpy as np
 
 from . import _native
 from ._errors import InputError
+from ._index import *  # noqa: F401,F403  (Index and its errors)
 from ._texts import Texts, prepare
 
 __all__ = [

@@ -18,6 +18,7 @@
 //! page cache; lookups read postings and the candidates' shingle sets from the file. `clusters` and
 //! `check` hold one exact key and one id per document.
 
+mod batch;
 mod check;
 mod schema;
 
@@ -220,6 +221,8 @@ pub struct NewDocument {
     pub id: String,
     /// Its sketch, by the index's sketcher.
     pub sketch: DocSketch,
+    /// Its shingle set (sorted, distinct), made when it is prepared, in parallel with the others.
+    pub set: Vec<u64>,
     /// Its text, when the index stores texts.
     pub text: Option<String>,
     /// Its distinct anchor n-grams, when the index stores texts.
@@ -512,9 +515,11 @@ impl Index {
 
     /// Sketch a document for [`Index::add`] (keeping its text if the index stores texts).
     pub fn prepare(&self, id: String, text: &str) -> NewDocument {
+        let sketch = self.sketcher.sketch(text);
         NewDocument {
             id,
-            sketch: self.sketcher.sketch(text),
+            set: sketch.shingle_set(),
+            sketch,
             text: self.params.store_text.then(|| text.to_string()),
             anchors: self.anchors_of(text),
         }
@@ -573,6 +578,64 @@ impl Index {
         let txn = self.write()?;
         let answers = {
             let mut t = WriteTables::open(&txn)?;
+            let mut existing = Vec::new();
+            for (i, d) in docs.iter().enumerate() {
+                if t.ids.get(d.id.as_str())?.is_some() {
+                    existing.push(i);
+                }
+            }
+            match (existing.first(), on_existing) {
+                (None, _) => self.add_new_in(&mut t, docs)?,
+                (Some(&i), OnExisting::Error) => {
+                    return Err(IndexError::Exists(docs[i].id.clone()))
+                }
+                (Some(_), OnExisting::Skip) => {
+                    let n = docs.len();
+                    let mut skipped = Vec::new();
+                    let mut new = Vec::new();
+                    for (i, d) in docs.into_iter().enumerate() {
+                        if existing.binary_search(&i).is_ok() {
+                            skipped.push(d.id);
+                        } else {
+                            new.push(d);
+                        }
+                    }
+                    let mut added = self.add_new_in(&mut t, new)?.into_iter();
+                    let mut skipped = skipped.into_iter();
+                    let mut answers = Vec::with_capacity(n);
+                    for i in 0..n {
+                        let answer = if existing.binary_search(&i).is_ok() {
+                            skipped.next().map(|id| AddAnswer {
+                                id,
+                                duplicate_of: None,
+                                jaccard: None,
+                                kind: AnswerKind::Existing,
+                            })
+                        } else {
+                            added.next()
+                        };
+                        answers.extend(answer);
+                    }
+                    answers
+                }
+                (Some(_), OnExisting::Replace) => {
+                    self.add_one_by_one_in(&mut t, docs, on_existing)?
+                }
+            }
+        };
+        txn.commit()?;
+        Ok(answers)
+    }
+
+    /// [`Index::add`] one document at a time, each written before the next is looked up: for
+    /// batches that replace indexed documents, whose removal changes what later lookups meet.
+    fn add_one_by_one_in(
+        &self,
+        t: &mut WriteTables<'_>,
+        docs: Vec<NewDocument>,
+        on_existing: OnExisting,
+    ) -> Result<Vec<AddAnswer>> {
+        Ok({
             let mut next = get_u64(t.meta.get(meta::NEXT_ORDINAL)?.as_ref().map(|v| v.value()))
                 .ok_or_else(|| self.corrupt("no next ordinal"))?;
             let mut count = get_u64(t.meta.get(meta::DOCUMENTS)?.as_ref().map(|v| v.value()))
@@ -593,7 +656,7 @@ impl Index {
                             continue;
                         }
                         OnExisting::Replace => {
-                            self.remove_in(&mut t, old)?;
+                            self.remove_in(t, old)?;
                             count -= 1;
                         }
                     }
@@ -601,7 +664,7 @@ impl Index {
                 let d = next;
                 next += 1;
                 count += 1;
-                let set = doc.sketch.shingle_set();
+                let set = doc.set;
                 let found = self.find(
                     &t.docs,
                     &t.members,
@@ -647,9 +710,7 @@ impl Index {
             t.meta.insert(meta::NEXT_ORDINAL, &next.to_le_bytes()[..])?;
             t.meta.insert(meta::DOCUMENTS, &count.to_le_bytes()[..])?;
             answers
-        };
-        txn.commit()?;
-        Ok(answers)
+        })
     }
 
     /// Remove documents, in one transaction (all or nothing: an unknown id fails the whole call).
