@@ -6,6 +6,7 @@
 //! every default lives in the engine's `Default` impls and an unknown option is a `ValueError`.
 
 mod options;
+mod spark;
 mod stream;
 mod texts;
 
@@ -311,5 +312,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(version, m)?)?;
     m.add_function(wrap_pyfunction!(default_threads, m)?)?;
     m.add_class::<stream::Deduplicator>()?;
+    spark::register(m)?;
     Ok(())
 }
