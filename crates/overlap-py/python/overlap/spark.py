@@ -161,6 +161,7 @@ def dedup(
     formats = []
     # For local inputs: (input, absolute path) -> (rank in the input, name, format, text id).
     local: Dict[Tuple[int, str], Tuple[int, str, str, Optional[str]]] = {}
+    empty_texts: List[Tuple[int, str]] = []
     for i, path in enumerate(inputs):
         if _is_local(path):
             found = _native.discover_sources([path], format)
@@ -169,7 +170,12 @@ def dedup(
                 local[(i, os.path.abspath(file))] = (rank, name, fmt, text_id)
                 by_format.setdefault(fmt, []).append(os.path.abspath(file))
             formats.append(found[0][2] if len({f[2] for f in found}) == 1 else "mixed")
-            reads = [(fmt, files) for fmt, files in by_format.items()]
+            # Spark's file scans skip empty files; an empty text file is still a document (empty).
+            texts_here = by_format.get("text", [])
+            empty_texts += [(i, f) for f in texts_here if os.path.getsize(f) == 0]
+            if texts_here:
+                by_format["text"] = [f for f in texts_here if os.path.getsize(f) > 0]
+            reads = [(fmt, files) for fmt, files in by_format.items() if files]
         else:
             fmt = _input_format(path, format)
             formats.append(fmt)
@@ -187,6 +193,15 @@ def dedup(
                     "content",
                 )
             )
+    if empty_texts:
+        from urllib.parse import quote
+
+        frames.append(
+            spark.createDataFrame(
+                [(i, "file:" + quote(f), 0, 0, None, None, None, b"") for i, f in empty_texts],
+                "input int, file string, block long, mono long, raw binary, pid string, ptext string, content binary",
+            )
+        )
     lines = frames[0]
     for f in frames[1:]:
         lines = lines.unionByName(f)
@@ -289,6 +304,7 @@ def dedup(
             T.StructField("bands", T.ArrayType(T.LongType())),
             T.StructField("raw", T.BinaryType()),
             T.StructField("file", T.StringType()),
+            T.StructField("input", T.IntegerType()),
         ]
     )
 
@@ -348,6 +364,7 @@ def dedup(
                     pa.array(bands_col, pa.list_(pa.int64())),
                     batch.column("raw"),
                     batch.column("file"),
+                    batch.column("input"),
                 ],
                 schema=pa.schema(
                     [
@@ -364,6 +381,7 @@ def dedup(
                         ("bands", pa.list_(pa.int64())),
                         ("raw", pa.binary()),
                         ("file", pa.string()),
+                        ("input", pa.int32()),
                     ]
                 ),
             )
@@ -920,8 +938,8 @@ def _qualified_dir(spark: Any, path: str) -> Optional[str]:
 
 def _inputs_summary(records: Any, names: Dict[Tuple[int, str], str], file_rank: Dict[Tuple[int, str], int], file_fmt: Dict[Tuple[int, str], str], F: Any) -> List[Dict[str, Any]]:
     counts = {
-        r["name"]: (r["records"], r["blank_lines"])
-        for r in records.groupBy("name")
+        (r["input"], r["file"]): (r["records"], r["blank_lines"])
+        for r in records.groupBy("input", "file")
         .agg(
             F.sum(F.when(~F.col("blank"), 1).otherwise(0)).alias("records"),
             F.sum(F.when(F.col("blank"), 1).otherwise(0)).alias("blank_lines"),
@@ -930,7 +948,7 @@ def _inputs_summary(records: Any, names: Dict[Tuple[int, str], str], file_rank: 
     }
     out = []
     for (i, f), name in sorted(names.items(), key=lambda kv: (kv[0][0], file_rank[kv[0]])):
-        records_n, blank = counts.get(name, (0, 0))
+        records_n, blank = counts.get((i, f), (0, 0))
         out.append(
             {
                 "path": name,
