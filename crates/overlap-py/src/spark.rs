@@ -38,6 +38,9 @@ fn compress_block<'py>(py: Python<'py>, data: &[u8], kind: &str) -> PyResult<Bou
     Ok(PyBytes::new(py, &out))
 }
 
+/// One source as `discover_sources` gives it: `(name, path, format, text_id)`.
+type SourceRow = (String, String, &'static str, Option<String>);
+
 /// The CLI's sources for `inputs`: `(name, path, format, text_id)` in input order (directories
 /// walked, formats told by name and magic bytes, text ids made lossless), or the CLI's error.
 #[pyfunction]
@@ -46,7 +49,7 @@ fn discover_sources(
     py: Python<'_>,
     inputs: Vec<String>,
     format: Option<&str>,
-) -> PyResult<Vec<(String, String, &'static str, Option<String>)>> {
+) -> PyResult<Vec<SourceRow>> {
     use overlap::io::{discover, Format, Location};
     let format = match format {
         None => None,

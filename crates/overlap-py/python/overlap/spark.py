@@ -5,13 +5,17 @@ under ``spark-submit`` with the master it sets), or from Python with :func:`dedu
 
 The stages, and where each runs:
 
-1. **read**: JSON Lines (``spark.read.text``, lines split on ``\\n`` only, as the CLI does) or Parquet
-   (``spark.read.parquet``). Every record gets its input position from the file, the split's start
+1. **read**: local inputs are expanded into files by the CLI's own discovery (folders walked, formats
+   by name and magic bytes); JSON Lines are read by ``spark.read.text`` (lines split on ``\\n`` only,
+   as the CLI does), Parquet by ``spark.read.parquet``, text files (one document each) by the
+   ``binaryFile`` source. Every record gets its input position from the file, the split's start
    and its place in the split, so "first in input order" means what it means to the CLI.
-2. **parse + sketch** (``mapInArrow``, on the executors): the engine parses each JSON line, applies
-   the CLI's bad-record rules (malformed JSON, missing or mistyped fields, empty text, size limit),
-   and computes the exact key and the LSH band keys with the CLI's parameters
-   (:func:`overlap.band_keys`). Duplicate ids are found by a window over ids.
+2. **parse + sketch** (``mapInArrow``, on the executors): the engine parses each JSON line (or reads
+   each text file), applies the CLI's bad-record rules (malformed JSON, missing or mistyped fields,
+   size limit, UTF-8), and computes the exact key and the LSH band keys with the CLI's parameters
+   (:func:`overlap.band_keys`). Empty documents are accepted and flagged. Duplicate ids are found by
+   a window over ids; generated ids (``FILE:LINE``) that meet another id get the CLI's ``#2``
+   suffixes on the driver (only the records whose ids can meet travel there).
 3. **candidates**: a shuffle on ``(band, key)`` with the CLI's bound on giant buckets
    (:func:`overlap._native.bucket_limits`): every pair of exact-group representatives in a bucket of
    at most 64, and in a larger bucket the pairs of its first 8 members (in input order) plus a
@@ -124,8 +128,8 @@ def dedup(
     timings: Dict[str, float] = {}
     if on_error not in ("fail", "skip"):
         raise ValueError(f"on_error must be 'fail' or 'skip', got {on_error!r}")
-    if format not in (None, "jsonl", "parquet"):
-        raise ValueError(f"format must be 'jsonl' or 'parquet', got {format!r}")
+    if format not in (None, "jsonl", "parquet", "text"):
+        raise ValueError(f"format must be 'jsonl', 'parquet' or 'text', got {format!r}")
     sketch_opts = dict(
         threshold=threshold,
         ngram=ngram,
@@ -1024,7 +1028,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True)
     d = sub.add_parser("dedup", help="remove exact and near-duplicate documents (as `overlap dedup`)")
-    d.add_argument("inputs", nargs="+", metavar="INPUT", help="JSONL (.gz) or Parquet files or folders (local, HDFS, S3: what Spark reads)")
+    d.add_argument("inputs", nargs="+", metavar="INPUT", help="what overlap dedup reads (JSONL, Parquet, text files, folders) on the driver's file system; JSONL or Parquet files or folders elsewhere (HDFS, S3: what Spark reads)")
     d.add_argument("--out", "-o", required=True, metavar="DIR", help="output folder on the driver's file system")
     d.add_argument("--threshold", type=float, default=0.8)
     d.add_argument("--ngram", type=int, default=5)
@@ -1038,7 +1042,7 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--keep-case", action="store_true")
     d.add_argument("--id-field", default="id")
     d.add_argument("--text-field", default="text")
-    d.add_argument("--format", choices=["jsonl", "parquet"])
+    d.add_argument("--format", choices=["jsonl", "parquet", "text"])
     d.add_argument("--on-error", choices=["fail", "skip"], default="fail")
     d.add_argument("--max-record-bytes", type=int, default=64 << 20)
     d.add_argument("--no-deduped", action="store_true", help="do not write the deduplicated corpus")
