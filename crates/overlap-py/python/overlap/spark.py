@@ -622,7 +622,11 @@ def dedup(
         block: List[bytes] = []
         block_bytes = 0
         with open(os.path.join(staging, "clusters.jsonl"), "w", encoding="utf-8") as w:
-            for r in clusters.orderBy("ord").toLocalIterator():
+            # The driver pulls one range of input order at a time: ranges small enough (about
+            # 20,000 records, with their raw lines) that a task's result stays in memory.
+            parts = max(int(spark.conf.get("spark.sql.shuffle.partitions")), -(-accepted // 20_000))
+            in_order = clusters.repartitionByRange(parts, "ord").sortWithinPartitions("ord")
+            for r in in_order.toLocalIterator():
                 line = {"id": r["id"], "cluster": r["cluster_id"], "kept": r["kept"], "reason": r["reason"]}
                 if r["empty"]:
                     line["empty"] = True
