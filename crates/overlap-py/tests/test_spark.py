@@ -285,6 +285,7 @@ def test_text_files_and_folders_as_the_cli(spark, cli, corpora, tmp_path):
         (folder / ("b sub" if k % 2 else ".") / f"doc{k:02d}%.txt").write_text(d["text"])
     (folder / "copy.txt").write_text(docs[3]["text"])
     (folder / "empty.txt").write_text("")
+    (folder / "nothing.jsonl").write_text("")
     (folder / "z.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs[15:40]))
     (folder / ".hidden").write_text("never read")
     single = tmp_path / "single.txt"

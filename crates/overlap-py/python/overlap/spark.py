@@ -226,13 +226,23 @@ def dedup(
     text_ids: Dict[Tuple[int, str], Optional[str]] = {}
     for i, path in enumerate(inputs):
         files = sorted({r["file"] for r in splits if r["input"] == i})
-        if not files:
-            continue
         if local and _is_local(path):
+            seen = set()
             for f in files:
                 rank, name, fmt, text_id = _local_source(local, i, f)
                 names[(i, f)], file_rank[(i, f)], file_fmt[(i, f)] = name, rank, fmt
                 text_ids[(i, f)] = text_id
+                seen.add(rank)
+            # Files without a record (an empty JSON Lines file) are still inputs of the summary.
+            from urllib.parse import quote
+
+            for (k, abspath), (rank, name, fmt, text_id) in local.items():
+                if k == i and rank not in seen:
+                    f = "file:" + quote(abspath)
+                    names[(i, f)], file_rank[(i, f)], file_fmt[(i, f)] = name, rank, fmt
+                    text_ids[(i, f)] = text_id
+            continue
+        if not files:
             continue
         if len(files) == 1 and not _is_dir(spark, inputs[i]):
             names[(i, files[0])] = inputs[i]
