@@ -7,6 +7,7 @@
 
 mod index;
 mod options;
+mod spark;
 mod stream;
 mod texts;
 
@@ -313,5 +314,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(default_threads, m)?)?;
     m.add_class::<stream::Deduplicator>()?;
     index::register(m)?;
+    spark::register(m)?;
     Ok(())
 }

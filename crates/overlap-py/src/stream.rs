@@ -53,8 +53,9 @@ impl Deduplicator {
         self.inner.len()
     }
 
-    /// `clusters.jsonl`'s rows: `(id, cluster, kept, reason)` per document, in the order added.
-    fn clusters(&self) -> Vec<(String, String, bool, &'static str)> {
+    /// `clusters.jsonl`'s rows: `(id, cluster, kept, reason, empty)` per document, in the order
+    /// added.
+    fn clusters(&self) -> Vec<(String, String, bool, &'static str, bool)> {
         let a = self.inner.assignment();
         (0..self.inner.len() as u32)
             .map(|d| {
@@ -64,6 +65,7 @@ impl Deduplicator {
                     self.inner.id(a.cluster[i]).to_string(),
                     a.kept(d),
                     a.reason[i].as_str(),
+                    self.inner.is_empty_doc(d),
                 )
             })
             .collect()
@@ -88,9 +90,14 @@ impl Deduplicator {
             .collect()
     }
 
-    /// Candidate pairs verified so far.
+    /// Candidate pairs in all, as the batch job counts them.
     fn candidates(&self) -> u64 {
         self.inner.candidates()
+    }
+
+    /// Pairs and first-match entries verified on arrival so far.
+    fn verified_on_arrival(&self) -> u64 {
+        self.inner.verified_on_arrival()
     }
 
     /// Bands and rows in use.

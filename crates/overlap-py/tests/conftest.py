@@ -79,3 +79,28 @@ def stable(summary: Dict[str, Any]) -> Dict[str, Any]:
 def without_memory(alignment: Dict[str, Any]) -> Dict[str, Any]:
     """`overlap align --json` without the process's memory figure, which the library call lacks."""
     return {k: v for k, v in alignment.items() if k != "memory"}
+
+
+def template_corpus(path: Path, n: int = 300, seed: int = 1) -> List[Dict[str, Any]]:
+    """A corpus with LSH buckets past the CLI's all-pairs limit (64): `n` variants of one 100-word
+    template, each with 0 to 3 words replaced (so some pairs pass the default threshold and some do
+    not), between unrelated documents and empty texts. Written to `path` as JSON Lines."""
+    import random
+
+    r = random.Random(seed)
+    vocab = ["".join(r.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(r.randint(3, 9))) for _ in range(3000)]
+    template = [r.choice(vocab) for _ in range(100)]
+    docs: List[Dict[str, Any]] = []
+    for i in range(n):
+        words = list(template)
+        for _ in range(r.choice((0, 1, 1, 2, 2, 3))):
+            words[r.randrange(len(words))] = f"w{r.randrange(1000)}"
+        docs.append({"id": f"t{i}", "text": " ".join(words)})
+        if i % 50 == 7:
+            docs.append({"id": f"u{i}", "text": " ".join(r.choice(vocab) for _ in range(60))})
+        if i % 70 == 3:
+            docs.append({"id": f"e{i}", "text": "" if i % 140 == 3 else " -- "})
+    with open(path, "w", encoding="utf-8") as f:
+        for d in docs:
+            f.write(json.dumps(d) + "\n")
+    return docs

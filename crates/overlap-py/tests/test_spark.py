@@ -155,3 +155,148 @@ def test_spark_submit_with_a_packed_environment(data, cli_dedup, tmp_path):
     )
     assert run.returncode == 0, run.stderr[-3000:]
     assert_same_as_cli(cli_dedup("bbc-news"), out)
+
+
+def spark_and_cli(spark, cli, inputs, out, *options, **kw):
+    """Run the CLI and the Spark job on the same inputs; return their output folders."""
+    import overlap.spark
+
+    cli("dedup", *inputs, "--out", out / "cli", "--quiet", *options)
+    overlap.spark.dedup(spark, [str(i) for i in inputs], str(out / "spark"), **kw)
+    return out / "cli", out / "spark"
+
+
+def assert_same_lines_and_summary(cli_out, spark_out):
+    for name in ("clusters.jsonl", "pairs.jsonl"):
+        assert (cli_out / name).read_bytes() == (spark_out / name).read_bytes(), name
+    want = json.loads((cli_out / "summary.json").read_text())
+    got = json.loads((spark_out / "summary.json").read_text())
+    assert stable(got) == stable(want)
+    return want
+
+
+def test_giant_buckets_and_empty_texts_as_the_cli(spark, cli, tmp_path):
+    """Buckets past the CLI's all-pairs limit (64) give the CLI's pairs and first-match links; empty
+    texts are accepted, flagged and never compared."""
+    from conftest import template_corpus
+
+    corpus = tmp_path / "template.jsonl"
+    template_corpus(corpus)
+    cli_out, spark_out = spark_and_cli(spark, cli, [corpus], tmp_path)
+    want = assert_same_lines_and_summary(cli_out, spark_out)
+    assert want["pairs"]["large_buckets"] > 0 and want["pairs"]["largest_bucket"] > 64
+    assert want["documents"]["empty"] > 0
+    assert any(json.loads(line).get("empty") for line in (spark_out / "clusters.jsonl").open())
+    assert (cli_out / "deduped.jsonl").read_bytes() == (spark_out / "deduped.jsonl").read_bytes()
+
+
+def test_generated_ids_get_the_clis_suffixes(spark, cli, tmp_path):
+    """A record without an id gets FILE:LINE, with #2, #3, ... when an earlier record holds it: here
+    the same file given twice, and ids that look generated."""
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    a.write_text(
+        "\n".join(
+            [
+                json.dumps({"id": f"{b}:3", "text": "one two three four five six seven"}),
+                json.dumps({"text": "eight nine ten eleven twelve thirteen"}),
+                json.dumps({"id": f"{b}:2#2", "text": "fourteen fifteen sixteen seventeen"}),
+            ]
+        )
+        + "\n"
+    )
+    b.write_text(
+        "\n".join(
+            [
+                json.dumps({"text": "a text of b that has no id of its own"}),
+                json.dumps({"text": "another text of b without an id here"}),
+                json.dumps({"text": "a third text of b without any id"}),
+                json.dumps({"id": f"{b}:1", "text": "given the id that b's first line got"}),
+            ]
+        )
+        + "\n"
+    )
+    inputs = [a, b, b]
+    cli_out, spark_out = spark_and_cli(spark, cli, inputs, tmp_path, "--on-error", "skip", on_error="skip")
+    want = assert_same_lines_and_summary(cli_out, spark_out)
+    ids = [json.loads(line)["id"] for line in (spark_out / "clusters.jsonl").open()]
+    assert f"{b}:3#2" in ids and f"{b}:2#3" in ids and f"{b}:1#2" in ids
+    assert want["skipped_by_reason"] == {"duplicate_id": 2}
+
+
+def test_parquet_deduped_corpus_has_the_input_schema(spark, cli, corpora, tmp_path):
+    """Parquet inputs give deduped.parquet: the kept rows, every column with its input type, in
+    input order, as the CLI writes it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    docs = corpora["bbc-news"][:600]
+    table = pa.table(
+        {
+            "id": pa.array([d["id"] for d in docs], pa.large_string()),
+            "text": pa.array([d["text"] for d in docs], pa.large_string()),
+            "n": pa.array(range(len(docs)), pa.uint32()),
+            "outlet": pa.array(["bbc" if i % 3 else "wire" for i in range(len(docs))]).dictionary_encode(),
+        }
+    )
+    one, two = tmp_path / "one.parquet", tmp_path / "two.parquet"
+    pq.write_table(table.slice(0, 400), one, row_group_size=150, compression="snappy")
+    # The second file repeats texts of the first under new ids: they are removed as exact duplicates.
+    again = table.slice(300, 300)
+    again = again.set_column(0, "id", pa.array(["copy-" + i for i in again.column("id").to_pylist()], pa.large_string()))
+    pq.write_table(again, two, row_group_size=100, compression="snappy")
+    cli_out, spark_out = spark_and_cli(spark, cli, [one, two], tmp_path)
+    assert_same_lines_and_summary(cli_out, spark_out)
+    want, got = pq.read_table(cli_out / "deduped.parquet"), pq.read_table(spark_out / "deduped.parquet")
+    assert got.schema.equals(want.schema) and got.schema.equals(pq.read_schema(one))
+    # The same rows and values (a dictionary column's dictionary order may differ).
+    assert got.to_pylist() == want.to_pylist()
+    kept = [json.loads(line)["id"] for line in (cli_out / "clusters.jsonl").open() if json.loads(line)["kept"]]
+    assert got.column("id").to_pylist() == kept and len(kept) < 700
+    assert pq.ParquetFile(spark_out / "deduped.parquet").metadata.row_group(0).column(0).compression == "SNAPPY"
+
+
+def test_zstd_jsonl_gives_a_zstd_deduped_corpus(spark, cli, corpora, tmp_path):
+    import pyarrow as pa
+
+    docs = corpora["reuters21578"][:3000]
+    zst = tmp_path / "reuters.jsonl.zst"
+    with pa.output_stream(str(zst), compression="zstd") as w:
+        w.write("".join(json.dumps(d) + "\n" for d in docs).encode())
+    cli_out, spark_out = spark_and_cli(spark, cli, [zst], tmp_path)
+    assert_same_lines_and_summary(cli_out, spark_out)
+
+    def unzstd(p):
+        with pa.input_stream(str(p), compression="zstd") as r:
+            return r.read()
+
+    got = spark_out / "deduped.jsonl.zst"
+    assert got.read_bytes()[:4] == b"\x28\xb5\x2f\xfd"
+    assert unzstd(got) == unzstd(cli_out / "deduped.jsonl.zst")
+
+
+def test_text_files_and_folders_as_the_cli(spark, cli, corpora, tmp_path):
+    """Plain text files are one document each (id: the path as given, or relative to the folder
+    given), in the CLI's walk order, beside JSON Lines in the same folder; kept ones are copied to
+    deduped/ at their ids' paths."""
+    docs = corpora["bbc-news"][:40]
+    folder = tmp_path / "corpus"
+    (folder / "b sub").mkdir(parents=True)
+    for k, d in enumerate(docs[:20]):
+        (folder / ("b sub" if k % 2 else ".") / f"doc{k:02d}%.txt").write_text(d["text"])
+    (folder / "copy.txt").write_text(docs[3]["text"])
+    (folder / "empty.txt").write_text("")
+    (folder / "nothing.jsonl").write_text("")
+    (folder / "z.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs[15:40]))
+    (folder / ".hidden").write_text("never read")
+    single = tmp_path / "single.txt"
+    single.write_text(docs[5]["text"] + " and a few more words at the end of it")
+    cli_out, spark_out = spark_and_cli(spark, cli, [folder, single], tmp_path)
+    want = assert_same_lines_and_summary(cli_out, spark_out)
+    assert want["documents"]["removed_exact"] > 0 and want["documents"]["empty"] == 1
+    assert "deduped/" in want["outputs"]
+    cli_files = sorted(p.relative_to(cli_out / "deduped") for p in (cli_out / "deduped").rglob("*") if p.is_file())
+    spark_files = sorted(p.relative_to(spark_out / "deduped") for p in (spark_out / "deduped").rglob("*") if p.is_file())
+    assert cli_files == spark_files and len(cli_files) > 10
+    for f in cli_files:
+        assert (cli_out / "deduped" / f).read_bytes() == (spark_out / "deduped" / f).read_bytes()
+    assert (cli_out / "deduped.jsonl").read_bytes() == (spark_out / "deduped.jsonl").read_bytes()

@@ -397,7 +397,12 @@ class Deduplicator:
 
     Clusters are connected components (as in the CLI): a later document can join two clusters, so
     a document answered ``None`` (kept) may be removed by a later batch; :meth:`clusters` always
-    gives the current state.
+    gives the current state. Like the CLI, a bucket of more than 64 documents sharing a band key
+    (a template repeated with small changes) links its later members to its first 8 only; the
+    answers of :meth:`add`, given before a bucket is known to be that large, can count on pairs the
+    CLI does not compare, so a final cluster can be finer than the answers said (each answer is
+    still an earlier document reached through verified duplicates). Empty documents (no word) are
+    each their own cluster, flagged ``"empty": True``.
 
     Example:
         >>> d = overlap.Deduplicator(threshold=0.8)
@@ -456,11 +461,15 @@ class Deduplicator:
         return len(self._inner)
 
     def clusters(self) -> List[Dict[str, Any]]:
-        """One row per document, in the order added: ``{"id", "cluster", "kept", "reason"}``, as in
-        ``clusters.jsonl``."""
-        return [
-            {"id": i, "cluster": c, "kept": k, "reason": r} for i, c, k, r in self._inner.clusters()
-        ]
+        """One row per document, in the order added: ``{"id", "cluster", "kept", "reason"}``, and
+        ``"empty": True`` for a document without a word, as in ``clusters.jsonl``."""
+        rows = []
+        for i, c, k, r, e in self._inner.clusters():
+            row: Dict[str, Any] = {"id": i, "cluster": c, "kept": k, "reason": r}
+            if e:
+                row["empty"] = True
+            rows.append(row)
+        return rows
 
     def pairs(self) -> List[Dict[str, Any]]:
         """Every duplicate edge: ``{"a", "b", "jaccard", "kind"}``, as in ``pairs.jsonl``."""
@@ -468,8 +477,15 @@ class Deduplicator:
 
     @property
     def candidates(self) -> int:
-        """Candidate pairs verified so far."""
+        """Candidate pairs in all, as ``overlap dedup`` counts them (``pairs.candidates`` in
+        ``summary.json``) for the documents added so far."""
         return self._inner.candidates()
+
+    @property
+    def verified_on_arrival(self) -> int:
+        """The comparisons made so far on arrival: the candidates, plus, where an LSH bucket grew
+        past 64 documents after some of them arrived, the pairs the CLI would not compare there."""
+        return self._inner.verified_on_arrival()
 
     @property
     def lsh(self) -> Tuple[int, int]:

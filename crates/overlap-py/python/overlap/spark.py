@@ -5,21 +5,29 @@ under ``spark-submit`` with the master it sets), or from Python with :func:`dedu
 
 The stages, and where each runs:
 
-1. **read**: JSON Lines (``spark.read.text``, lines split on ``\\n`` only, as the CLI does) or Parquet
-   (``spark.read.parquet``). Every record gets its input position from the file, the split's start
+1. **read**: local inputs are expanded into files by the CLI's own discovery (folders walked, formats
+   by name and magic bytes); JSON Lines are read by ``spark.read.text`` (lines split on ``\\n`` only,
+   as the CLI does), Parquet by ``spark.read.parquet``, text files (one document each) by the
+   ``binaryFile`` source. Every record gets its input position from the file, the split's start
    and its place in the split, so "first in input order" means what it means to the CLI.
-2. **parse + sketch** (``mapInArrow``, on the executors): the engine parses each JSON line, applies
-   the CLI's bad-record rules (malformed JSON, missing or mistyped fields, empty text, size limit),
-   and computes the exact key and the LSH band keys with the CLI's parameters
-   (:func:`overlap.band_keys`). Duplicate ids are found by a window over ids.
-3. **candidates**: a shuffle on ``(band, key)``; every pair of exact-group representatives in a
-   bucket is a candidate, as in the CLI (which bounds no bucket either).
-4. **verify** (``mapInArrow``): the true Jaccard of each candidate pair's shingle sets, by the engine.
+2. **parse + sketch** (``mapInArrow``, on the executors): the engine parses each JSON line (or reads
+   each text file), applies the CLI's bad-record rules (malformed JSON, missing or mistyped fields,
+   size limit, UTF-8), and computes the exact key and the LSH band keys with the CLI's parameters
+   (:func:`overlap.band_keys`). Empty documents are accepted and flagged. Duplicate ids are found by
+   a window over ids; generated ids (``FILE:LINE``) that meet another id get the CLI's ``#2``
+   suffixes on the driver (only the records whose ids can meet travel there).
+3. **candidates**: a shuffle on ``(band, key)`` with the CLI's bound on giant buckets
+   (:func:`overlap._native.bucket_limits`): every pair of exact-group representatives in a bucket of
+   at most 64, and in a larger bucket the pairs of its first 8 members (in input order) plus a
+   first-match group for every later member.
+4. **verify** (``mapInArrow``): the true Jaccard of each candidate pair's shingle sets, by the engine;
+   a first-match member is linked to the first representative it reaches the threshold with.
 5. **clusters**: connected components of the exact links and verified pairs, by the alternating
    large-star / small-star algorithm (Kiveris et al., 2014) in DataFrame operations; each cluster's
    label is its first document in input order, the CLI's representative.
 6. **write** (on the driver, streamed in input order): ``clusters.jsonl``, ``pairs.jsonl``,
-   ``deduped.jsonl.gz`` (JSON Lines inputs) and ``summary.json``, staged in
+   the deduplicated corpus (``deduped.jsonl[.gz|.zst]`` of JSON Lines inputs, ``deduped.parquet`` of
+   Parquet inputs, with their schema, read again row group by row group) and ``summary.json``, staged in
    ``DIR/.overlap-tmp-staging-*`` and renamed into place, ``summary.json`` last.
 
 Memory: executors hold one Arrow batch of records at a time; the driver holds the list of input
@@ -120,8 +128,8 @@ def dedup(
     timings: Dict[str, float] = {}
     if on_error not in ("fail", "skip"):
         raise ValueError(f"on_error must be 'fail' or 'skip', got {on_error!r}")
-    if format not in (None, "jsonl", "parquet"):
-        raise ValueError(f"format must be 'jsonl' or 'parquet', got {format!r}")
+    if format not in (None, "jsonl", "parquet", "text"):
+        raise ValueError(f"format must be 'jsonl', 'parquet' or 'text', got {format!r}")
     sketch_opts = dict(
         threshold=threshold,
         ngram=ngram,
@@ -149,49 +157,53 @@ def dedup(
     if not inputs:
         raise InputError("no input documents: no input paths given", reason="no_input")
 
-    # Stage 1: read every input, with its place in input order.
+    # Stage 1: read every input, with its place in input order. Local inputs are expanded as the
+    # CLI expands them (directories walked, each file's format told by its name and magic bytes,
+    # text files one document each, ids made lossless); each format of an input is one Spark read.
     t = time.perf_counter()
     frames = []
     formats = []
+    # For local inputs: (input, absolute path) -> (rank in the input, name, format, text id).
+    local: Dict[Tuple[int, str], Tuple[int, str, str, Optional[str]]] = {}
+    empty_texts: List[Tuple[int, str]] = []
     for i, path in enumerate(inputs):
-        fmt = _input_format(path, format)
-        formats.append(fmt)
-        try:
-            if fmt == "jsonl":
-                df = spark.read.option("lineSep", "\n").text(path)
-                df = df.select(F.col("value").cast("binary").alias("raw"), F.lit(None).cast("string").alias("pid"), F.lit(None).cast("string").alias("ptext"), "_metadata")
-            else:
-                df = spark.read.parquet(path)
-                if text_field not in df.columns:
-                    raise InputError(
-                        f"{path}: no column {text_field!r}", file=path, reason="missing_field"
-                    )
-                pid = (
-                    F.col(id_field).cast("string")
-                    if id_field in df.columns
-                    else F.lit(None).cast("string")
+        if _is_local(path):
+            found = _native.discover_sources([path], format)
+            by_format: Dict[str, List[str]] = {}
+            for rank, (name, file, fmt, text_id) in enumerate(found):
+                local[(i, os.path.abspath(file))] = (rank, name, fmt, text_id)
+                by_format.setdefault(fmt, []).append(os.path.abspath(file))
+            formats.append(found[0][2] if len({f[2] for f in found}) == 1 else "mixed")
+            # Spark's file scans skip empty files; an empty text file is still a document (empty).
+            texts_here = by_format.get("text", [])
+            empty_texts += [(i, f) for f in texts_here if os.path.getsize(f) == 0]
+            if texts_here:
+                by_format["text"] = [f for f in texts_here if os.path.getsize(f) > 0]
+            reads = [(fmt, files) for fmt, files in by_format.items() if files]
+        else:
+            fmt = _input_format(path, format)
+            formats.append(fmt)
+            reads = [(fmt, path)]
+        for fmt, where in reads:
+            frames.append(
+                _read_frame(spark, F, i, fmt, where, path, id_field, text_field).select(
+                    F.lit(i).alias("input"),
+                    F.col("_metadata.file_path").alias("file"),
+                    F.col("_metadata.file_block_start").alias("block"),
+                    F.monotonically_increasing_id().alias("mono"),
+                    "raw",
+                    "pid",
+                    "ptext",
+                    "content",
                 )
-                df = df.select(
-                    F.lit(None).cast("binary").alias("raw"),
-                    pid.alias("pid"),
-                    F.col(text_field).cast("string").alias("ptext"),
-                    "_metadata",
-                )
-        except InputError:
-            raise
-        except Exception as e:  # AnalysisException: path does not exist
-            if "PATH_NOT_FOUND" in str(e) or "does not exist" in str(e):
-                raise InputError(f"{path}: no such file or directory", file=path, reason="not_found") from None
-            raise
+            )
+    if empty_texts:
+        from urllib.parse import quote
+
         frames.append(
-            df.select(
-                F.lit(i).alias("input"),
-                F.col("_metadata.file_path").alias("file"),
-                F.col("_metadata.file_block_start").alias("block"),
-                F.monotonically_increasing_id().alias("mono"),
-                "raw",
-                "pid",
-                "ptext",
+            spark.createDataFrame(
+                [(i, "file:" + quote(f), 0, 0, None, None, None, b"") for i, f in empty_texts],
+                "input int, file string, block long, mono long, raw binary, pid string, ptext string, content binary",
             )
         )
     lines = frames[0]
@@ -208,13 +220,30 @@ def dedup(
     )
     if not splits:
         raise InputError("no input documents: the inputs hold no records", reason="no_input")
-    roots = {}
-    for i, path in enumerate(inputs):
-        files = sorted({r["file"] for r in splits if r["input"] == i})
-        roots[i] = files
     names: Dict[Tuple[int, str], str] = {}
     file_rank: Dict[Tuple[int, str], int] = {}
-    for i, files in roots.items():
+    file_fmt: Dict[Tuple[int, str], str] = {}
+    text_ids: Dict[Tuple[int, str], Optional[str]] = {}
+    for i, path in enumerate(inputs):
+        files = sorted({r["file"] for r in splits if r["input"] == i})
+        if local and _is_local(path):
+            seen = set()
+            for f in files:
+                rank, name, fmt, text_id = _local_source(local, i, f)
+                names[(i, f)], file_rank[(i, f)], file_fmt[(i, f)] = name, rank, fmt
+                text_ids[(i, f)] = text_id
+                seen.add(rank)
+            # Files without a record (an empty JSON Lines file) are still inputs of the summary.
+            from urllib.parse import quote
+
+            for (k, abspath), (rank, name, fmt, text_id) in local.items():
+                if k == i and rank not in seen:
+                    f = "file:" + quote(abspath)
+                    names[(i, f)], file_rank[(i, f)], file_fmt[(i, f)] = name, rank, fmt
+                    text_ids[(i, f)] = text_id
+            continue
+        if not files:
+            continue
         if len(files) == 1 and not _is_dir(spark, inputs[i]):
             names[(i, files[0])] = inputs[i]
             ordered = files
@@ -227,6 +256,12 @@ def dedup(
                 names[(i, f)] = inputs[i].rstrip("/") + "/" + rel[f]
         for k, f in enumerate(ordered):
             file_rank[(i, f)] = k
+            file_fmt[(i, f)] = formats[i]
+            text_ids[(i, f)] = None
+    if write_deduped:
+        _parquet_schemas_agree(
+            spark, [f for k, f in sorted(names, key=lambda k: (k[0], file_rank[k])) if file_fmt[(k, f)] == "parquet"]
+        )
     splits.sort(key=lambda r: (r["input"], file_rank[(r["input"], r["file"])], r["block"]))
     split_rows = []
     position = 0
@@ -252,9 +287,11 @@ def dedup(
         "raw",
         "pid",
         "ptext",
+        "content",
     )
     name_df = spark.createDataFrame(
-        [(i, f, n) for (i, f), n in names.items()], "input int, file string, name string"
+        [(i, f, n, text_ids[(i, f)]) for (i, f), n in names.items()],
+        "input int, file string, name string, text_id string",
     )
     placed = placed.join(F.broadcast(name_df), ["input", "file"])
 
@@ -280,6 +317,8 @@ def dedup(
             T.StructField("words", T.LongType()),
             T.StructField("bands", T.ArrayType(T.LongType())),
             T.StructField("raw", T.BinaryType()),
+            T.StructField("file", T.StringType()),
+            T.StructField("input", T.IntegerType()),
         ]
     )
 
@@ -304,6 +343,14 @@ def dedup(
                 parsed = native.parse_records([raw[i] for i in jsonl_rows], parse_opts)
                 for i, (pi, pt, pr, pm) in zip(jsonl_rows, parsed):
                     rid[i], text[i], reason[i], message[i] = pi, pt, pr, pm
+            # A text file is one document, read as the CLI reads it; its id is its text id.
+            content = batch.column("content").to_pylist()
+            names_col = batch.column("name").to_pylist()
+            text_id = batch.column("text_id").to_pylist()
+            for i in range(n):
+                if content[i] is not None:
+                    text[i], reason[i], message[i] = native.text_document(content[i], names_col[i], max_record_bytes)
+                    rid[i] = text_id[i]
             for i in range(n):
                 if raw[i] is not None and blank[i]:
                     text[i] = None
@@ -330,6 +377,8 @@ def dedup(
                     pa.array(words, pa.int64()),
                     pa.array(bands_col, pa.list_(pa.int64())),
                     batch.column("raw"),
+                    batch.column("file"),
+                    batch.column("input"),
                 ],
                 schema=pa.schema(
                     [
@@ -345,6 +394,8 @@ def dedup(
                         ("words", pa.int64()),
                         ("bands", pa.list_(pa.int64())),
                         ("raw", pa.binary()),
+                        ("file", pa.string()),
+                        ("input", pa.int32()),
                     ]
                 ),
             )
@@ -353,23 +404,37 @@ def dedup(
     lines.unpersist()
 
     # Ids as the CLI gives them, then the bad-record rules in the CLI's order: parse problems,
-    # empty texts, then ids already used by an earlier accepted record.
-    # A record without an id gets `FILE:LINE`, as the CLI gives it (the `#2` suffix the CLI adds when
-    # an earlier record already holds that id is not reproduced here).
-    line_id = F.concat(F.col("name"), F.lit(":"), F.col("line").cast("string"))
-    is_jsonl = F.col("raw").isNotNull()
-    recs = records.where(~F.col("blank")).withColumn("id", F.coalesce(F.col("rid"), line_id))
-    # An empty document (no word) is accepted and flagged, as in the CLI: it is never compared.
+    # then ids already used by an earlier accepted record. A record without an id gets `FILE:LINE`;
+    # when an earlier record already holds that, `#2`, `#3`, ... is appended until it is free.
     from pyspark.sql.window import Window
 
+    line_id = F.concat(F.col("name"), F.lit(":"), F.col("line").cast("string"))
+    is_jsonl = F.col("raw").isNotNull()
+    good = F.col("reason").isNull()
+    recs = records.where(~F.col("blank")).withColumn("base", line_id)
+    recs = recs.withColumn(
+        "stem",
+        F.when(F.col("rid").isNull(), F.col("base")).otherwise(F.regexp_replace("rid", "#[0-9]+$", "")),
+    )
+    decided = _generated_ids(spark, recs.where(good), F)
+    recs = recs.join(decided, "ord", "left") if decided is not None else (
+        recs.withColumn("fid", F.lit(None).cast("string"))
+        .withColumn("freason", F.lit(None).cast("string"))
+        .withColumn("fmessage", F.lit(None).cast("string"))
+    )
+    recs = recs.withColumn("id", F.coalesce(F.col("fid"), F.col("rid"), F.col("base")))
     # An id is taken by the first accepted record that has it: bad records come last in the window.
+    # Records whose ids were settled on the driver (above) share no id with the others.
     first_use = Window.partitionBy("id").orderBy(F.col("reason").isNotNull(), "ord")
     recs = recs.withColumn(
-        "id_rank", F.when(F.col("reason").isNull(), F.row_number().over(first_use))
+        "id_rank", F.when(good & F.col("fid").isNull(), F.row_number().over(first_use))
     )
     recs = recs.withColumn(
-        "reason", F.when(F.col("id_rank") > 1, F.lit("duplicate_id")).otherwise(F.col("reason"))
-    ).persist()
+        "reason",
+        F.when(F.col("freason").isNotNull(), F.col("freason"))
+        .when(F.col("id_rank") > 1, F.lit("duplicate_id"))
+        .otherwise(F.col("reason")),
+    ).withColumn("message", F.coalesce(F.col("fmessage"), F.col("message"))).persist()
 
     problems = (
         recs.where(F.col("reason").isNotNull())
@@ -398,9 +463,9 @@ def dedup(
         skipped: List[Dict[str, Any]] = []
     else:
         skipped = [_problem(r) for r in problems.toLocalIterator()]
-    inputs_summary = _inputs_summary(records, names, file_rank, formats, F)
+    inputs_summary = _inputs_summary(records, names, file_rank, file_fmt, F)
     docs = recs.where(F.col("reason").isNull()).select(
-        "ord", "id", "text", "exact", "words", "bands", "raw"
+        "ord", "id", "text", "exact", "words", "bands", "raw", "file", "line"
     ).persist()
     # Empty documents share the empty text's key but are not copies of each other: each is its own
     # exact group, and none takes part in the band join.
@@ -413,30 +478,54 @@ def dedup(
     records.unpersist()
     timings["read_sketch"] = _ms(t)
 
-    # Stage 3: candidates, by a shuffle on (band, key) among exact-group representatives.
+    # Stage 3: candidates, by a shuffle on (band, key) among exact-group representatives, with the
+    # CLI's bound on giant buckets: a bucket of at most `limit` documents gives all its pairs; a
+    # larger one the pairs of its first `reps` members (in input order) and, for each later member,
+    # a first-match group with those representatives.
     t = time.perf_counter()
+    limit, n_reps = _native.bucket_limits()
     reps = docs.where((F.col("ord") == F.col("first")) & ~F.col("empty"))
     entries = reps.select("ord", F.posexplode("bands").alias("band", "key"))
-    buckets = entries.groupBy("band", "key").agg(F.count(F.lit(1)).alias("size"))
-    largest_bucket = buckets.agg(F.max("size")).collect()[0][0] or 0
-    x, y = entries.alias("x"), entries.alias("y")
+    bucket = Window.partitionBy("band", "key")
+    ranked = (
+        entries.withColumn("size", F.count(F.lit(1)).over(bucket))
+        .withColumn("pos", F.row_number().over(bucket.orderBy("ord")))
+        .persist()
+    )
+    stats = (
+        ranked.where(F.col("pos") == 1)
+        .agg(F.max("size").alias("largest"), F.sum(F.when(F.col("size") > limit, 1).otherwise(0)).alias("large"))
+        .collect()[0]
+    )
+    # Every accepted record is an exact-group representative or a copy of one; the CLI's buckets
+    # include empty documents, each alone in its buckets.
+    largest_bucket = max(stats["largest"] or 0, 1 if docs.limit(1).count() else 0)
+    large_buckets = stats["large"] or 0
+    paired = ranked.where((F.col("size") <= limit) | (F.col("pos") <= n_reps))
+    x, y = paired.alias("x"), paired.alias("y")
     candidates = (
         x.join(y, (F.col("x.band") == F.col("y.band")) & (F.col("x.key") == F.col("y.key")) & (F.col("x.ord") < F.col("y.ord")))
         .select(F.col("x.ord").alias("a"), F.col("y.ord").alias("b"))
         .distinct()
         .persist()
     )
-    n_candidates = candidates.count()
+    big = ranked.where(F.col("size") > limit)
+    members = big.where(F.col("pos") > n_reps).alias("m")
+    firsts = big.where(F.col("pos") <= n_reps).alias("r")
+    first_match = (
+        members.join(firsts, (F.col("m.band") == F.col("r.band")) & (F.col("m.key") == F.col("r.key")))
+        .select(F.col("r.ord").alias("a"), F.col("m.ord").alias("b"))
+        .distinct()
+        .persist()
+    )
+    n_candidates = candidates.count() + first_match.count()
+    ranked.unpersist()
     timings["candidates"] = _ms(t)
 
-    # Stage 4: verification by true Jaccard, on the executors.
+    # Stage 4: verification by true Jaccard, on the executors: each pair on its own; each
+    # first-match member linked to the first representative (in input order) it verifies against.
     t = time.perf_counter()
     texts = docs.select("ord", "text")
-    with_texts = (
-        candidates.join(texts.select(F.col("ord").alias("a"), F.col("text").alias("ta")), "a")
-        .join(texts.select(F.col("ord").alias("b"), F.col("text").alias("tb")), "b")
-        .select("a", "b", "ta", "tb")
-    )
     jaccard_json = _options(ngram=ngram, nfkc=nfkc, case_fold=case_fold, threads=1)
 
     def verify(batches: Iterator[Any]) -> Iterator[Any]:
@@ -452,13 +541,28 @@ def dedup(
                 names=["a", "b", "jaccard"],
             )
 
-    near = (
-        with_texts.mapInArrow(verify, "a long, b long, jaccard double")
-        .where(F.col("jaccard") >= F.lit(float(threshold)))
-        .persist()
+    def verified(pairs: Any) -> Any:
+        with_texts = (
+            pairs.join(texts.select(F.col("ord").alias("a"), F.col("text").alias("ta")), "a")
+            .join(texts.select(F.col("ord").alias("b"), F.col("text").alias("tb")), "b")
+            .select("a", "b", "ta", "tb")
+        )
+        return with_texts.mapInArrow(verify, "a long, b long, jaccard double").where(
+            F.col("jaccard") >= F.lit(float(threshold))
+        )
+
+    pair_edges = verified(candidates)
+    matches = verified(first_match).persist()
+    first_rep = Window.partitionBy("b").orderBy("a")
+    group_edges = (
+        matches.withColumn("k", F.row_number().over(first_rep)).where(F.col("k") == 1).drop("k")
     )
+    near = pair_edges.unionByName(group_edges).dropDuplicates(["a", "b"]).persist()
     n_near = near.count()
+    unmatched_members = first_match.select("b").distinct().count() - matches.select("b").distinct().count()
     candidates.unpersist()
+    first_match.unpersist()
+    matches.unpersist()
     timings["verify"] = _ms(t)
 
     # Stage 5: connected components of exact links and near pairs; label = first in input order.
@@ -483,6 +587,8 @@ def dedup(
         .alias("reason"),
         "empty",
         "raw",
+        "file",
+        "line",
     ).persist()
     sizes = assigned.groupBy("label").agg(F.count(F.lit(1)).alias("size"))
     cluster_stats = sizes.agg(
@@ -507,39 +613,66 @@ def dedup(
     os.makedirs(staging)
     outputs = ["clusters.jsonl", "pairs.jsonl"]
     try:
-        deduped_name = None
-        jsonl_inputs = all(f == "jsonl" for f in formats)
+        # The deduplicated corpus, as the CLI writes it: the kept JSON Lines records, unchanged, in
+        # one deduped.jsonl[.gz|.zst] (compressed like the inputs when they agree, gzip otherwise),
+        # and the kept rows of Parquet inputs in deduped.parquet (the input's schema).
+        file_format = {f: file_fmt[(i, f)] for (i, f) in names}
+        jsonl_inputs = any(fmt == "jsonl" for fmt in file_fmt.values())
         deduped_file = None
+        kind = "none"
+        deduped_name = None
         if write_deduped and jsonl_inputs:
-            # Compressed like the inputs when they agree, gzip otherwise (as the CLI); zstd needs the
-            # zstandard module, else gzip.
-            kinds = {c["compression"] for c in inputs_summary}
+            kinds = {c["compression"] for c in inputs_summary if c["format"] == "jsonl"}
             kind = kinds.pop() if len(kinds) == 1 else "gzip"
-            if kind == "zstd":
-                try:
-                    import zstandard
-
-                    deduped_name = "deduped.jsonl.zst"
-                    deduped_file = zstandard.open(os.path.join(staging, deduped_name), "wb")
-                except ImportError:
-                    kind = "gzip"
-            if kind == "none":
-                deduped_name = "deduped.jsonl"
-                deduped_file = open(os.path.join(staging, deduped_name), "wb")
-            elif kind == "gzip":
-                deduped_name = "deduped.jsonl.gz"
-                deduped_file = gzip.open(os.path.join(staging, deduped_name), "wb", compresslevel=6)
+            deduped_name = "deduped.jsonl" + {"none": "", "gzip": ".gz", "zstd": ".zst"}[kind]
+            path = os.path.join(staging, deduped_name)
+            deduped_file = gzip.open(path, "wb", compresslevel=6) if kind == "gzip" else open(path, "wb")
+        kept_rows: Dict[str, List[int]] = {}
+        kept_texts: List[Tuple[str, str]] = []
+        block: List[bytes] = []
+        block_bytes = 0
         with open(os.path.join(staging, "clusters.jsonl"), "w", encoding="utf-8") as w:
-            for r in clusters.orderBy("ord").toLocalIterator():
+            # The driver pulls one range of input order at a time: ranges small enough (about
+            # 20,000 records, with their raw lines) that a task's result stays in memory.
+            parts = max(int(spark.conf.get("spark.sql.shuffle.partitions")), -(-accepted // 20_000))
+            in_order = clusters.repartitionByRange(parts, "ord").sortWithinPartitions("ord")
+            for r in in_order.toLocalIterator():
                 line = {"id": r["id"], "cluster": r["cluster_id"], "kept": r["kept"], "reason": r["reason"]}
                 if r["empty"]:
                     line["empty"] = True
                 w.write(_line(line))
-                if deduped_file is not None and r["kept"]:
-                    deduped_file.write(r["raw"] + b"\n")
+                if not (write_deduped and r["kept"]):
+                    continue
+                if r["raw"] is not None and deduped_file is not None:
+                    if kind == "zstd":
+                        # One zstd frame per block: a multi-frame file, as the CLI writes it.
+                        block.append(r["raw"] + b"\n")
+                        block_bytes += len(r["raw"]) + 1
+                        if block_bytes >= 1 << 20:
+                            deduped_file.write(_native.compress_block(b"".join(block), "zstd"))
+                            block, block_bytes = [], 0
+                    else:
+                        deduped_file.write(r["raw"] + b"\n")
+                elif file_format.get(r["file"]) == "parquet":
+                    kept_rows.setdefault(r["file"], []).append(r["line"])
+                elif file_format.get(r["file"]) == "text":
+                    kept_texts.append((r["id"], r["file"]))
         if deduped_file is not None:
+            if block:
+                deduped_file.write(_native.compress_block(b"".join(block), "zstd"))
             deduped_file.close()
             outputs.append(deduped_name)
+        if write_deduped and any(fmt == "parquet" for fmt in file_fmt.values()):
+            ordered = [f for (i, f) in sorted(names, key=lambda k: (k[0], file_rank[k])) if file_format[f] == "parquet"]
+            _write_kept_parquet(os.path.join(staging, "deduped.parquet"), ordered, kept_rows)
+            outputs.append("deduped.parquet")
+        if kept_texts:
+            # Kept text documents are copied, unchanged, under deduped/ at their ids' paths.
+            for doc_id, f in kept_texts:
+                target = os.path.join(staging, "deduped", _native.id_to_relative_path(doc_id))
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                shutil.copyfile(_local(f), target)
+            outputs.append("deduped/")
         id_a = docs.select(F.col("ord").alias("a"), F.col("id").alias("ida"))
         id_b = docs.select(F.col("ord").alias("b"), F.col("id").alias("idb"))
         pairs = (
@@ -585,9 +718,8 @@ def dedup(
                 "near": n_near,
                 "exact": n_exact,
                 "largest_bucket": largest_bucket,
-                # Buckets over the CLI's all-pairs limit are not bounded here (see the README).
-                "large_buckets": 0,
-                "unmatched_members": 0,
+                "large_buckets": large_buckets,
+                "unmatched_members": unmatched_members,
             },
             "parameters": parameters,
             "inputs": inputs_summary,
@@ -601,6 +733,9 @@ def dedup(
         with open(os.path.join(staging, "summary.json"), "w", encoding="utf-8") as w:
             w.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
         for name in outputs:
+            name = name.rstrip("/")
+            if os.path.isdir(os.path.join(out, name)):
+                shutil.rmtree(os.path.join(out, name))
             os.replace(os.path.join(staging, name), os.path.join(out, name))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -613,9 +748,181 @@ def _problem(r: Any) -> Dict[str, Any]:
     """A bad record as ``summary.json`` lists it, with the CLI's messages for the rules applied here."""
     p = {k: r[k] for k in ("file", "line", "id", "reason", "message")}
     quoted = json.dumps(p["id"], ensure_ascii=False)
-    if p["reason"] == "duplicate_id":
+    if p["reason"] == "duplicate_id" and p["message"] is None:
         p["message"] = f"id {quoted} was already used by an earlier record"
     return p
+
+
+def _is_local(path: str) -> bool:
+    """True for a path of the driver's file system (what the CLI would read)."""
+    import re
+
+    return re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", path) is None
+
+
+def _local_source(local: Dict[Tuple[int, str], Any], i: int, uri: str) -> Any:
+    path = _local(uri)
+    found = local.get((i, os.path.abspath(path)))
+    if found is None:
+        real = {(k, os.path.realpath(p)): v for (k, p), v in local.items()}
+        found = real.get((i, os.path.realpath(path)))
+    if found is None:  # pragma: no cover - Spark read a file the walk did not list
+        raise RuntimeError(f"Spark read {uri}, which is not among the inputs")
+    return found
+
+
+def _read_frame(spark: Any, F: Any, i: int, fmt: str, where: Any, path: str, id_field: str, text_field: str) -> Any:
+    """One Spark read of input `i`'s files of format `fmt`, as columns raw (a JSON line), pid and ptext
+    (a Parquet row's id and text), content (a text file's bytes) and _metadata."""
+    null_bin, null_str = F.lit(None).cast("binary"), F.lit(None).cast("string")
+    try:
+        if fmt == "jsonl":
+            df = spark.read.option("lineSep", "\n").text(where)
+            return df.select(F.col("value").cast("binary").alias("raw"), null_str.alias("pid"), null_str.alias("ptext"), null_bin.alias("content"), "_metadata")
+        if fmt == "text":
+            df = spark.read.format("binaryFile").load(where)
+            return df.select(null_bin.alias("raw"), null_str.alias("pid"), null_str.alias("ptext"), F.col("content"), "_metadata")
+        df = spark.read.parquet(*where) if isinstance(where, list) else spark.read.parquet(where)
+        if text_field not in df.columns:
+            raise InputError(f"{path}: no column {text_field!r}", file=path, reason="missing_field")
+        pid = F.col(id_field).cast("string") if id_field in df.columns else null_str
+        return df.select(null_bin.alias("raw"), pid.alias("pid"), F.col(text_field).cast("string").alias("ptext"), null_bin.alias("content"), "_metadata")
+    except InputError:
+        raise
+    except Exception as e:  # AnalysisException: path does not exist
+        if "PATH_NOT_FOUND" in str(e) or "does not exist" in str(e):
+            raise InputError(f"{path}: no such file or directory", file=path, reason="not_found") from None
+        raise
+
+
+def _local(uri: str) -> str:
+    """The local path of a Spark file URI (``file:/a%20b`` -> ``/a b``)."""
+    from urllib.parse import unquote, urlparse
+
+    u = urlparse(uri)
+    return unquote(u.path) if u.scheme in ("", "file") else uri
+
+
+def _open_parquet(uri: str) -> Any:
+    import pyarrow.parquet as pq
+
+    if uri.startswith("file:") or "://" not in uri:
+        return pq.ParquetFile(_local(uri))
+    import pyarrow.fs
+
+    fs, path = pyarrow.fs.FileSystem.from_uri(uri)
+    return pq.ParquetFile(fs.open_input_file(path))
+
+
+def _parquet_codec(files: List[Any]) -> str:
+    """The CLI's codec for deduped.parquet: the inputs' one codec when they agree on one it writes,
+    zstd otherwise."""
+    found = set()
+    for f in files:
+        md = f.metadata
+        for g in range(md.num_row_groups):
+            rg = md.row_group(g)
+            for c in range(rg.num_columns):
+                found.add(rg.column(c).compression)
+    if len(found) == 1:
+        codec = found.pop()
+        if codec in ("UNCOMPRESSED", "SNAPPY", "GZIP", "ZSTD"):
+            return "NONE" if codec == "UNCOMPRESSED" else codec
+    return "ZSTD"
+
+
+def _parquet_schemas_agree(spark: Any, paths: List[str]) -> None:
+    """The CLI refuses Parquet inputs of different columns when it writes deduped.parquet (one schema)."""
+    first = None
+    for p in paths:
+        try:
+            schema = _open_parquet(p).schema_arrow
+        except Exception:  # unreadable files are the reader's to report
+            continue
+        if first is None:
+            first = (p, schema)
+        elif not schema.equals(first[1]):
+            raise InputError(
+                f"the Parquet inputs {first[0]} and {p} have different columns, and deduped.parquet "
+                "holds one schema: deduplicate inputs of one schema together, or give --no-deduped",
+                file=p,
+                reason="parquet",
+            )
+
+
+def _write_kept_parquet(path: str, files: List[str], kept_rows: Dict[str, List[int]]) -> None:
+    """The kept rows (1-based row numbers) of the Parquet inputs, every column as read, in input
+    order, one row group per input row group that keeps rows, as the CLI writes deduped.parquet.
+    Runs on the driver, one input row group at a time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    opened = [_open_parquet(f) for f in files]
+    writer = pq.ParquetWriter(path, opened[0].schema_arrow, compression=_parquet_codec(opened))
+    try:
+        for f, pf in zip(files, opened):
+            wanted = sorted(kept_rows.get(f, []))
+            at, first_row = 0, 1
+            for g in range(pf.metadata.num_row_groups):
+                rows = pf.metadata.row_group(g).num_rows
+                take = []
+                while at < len(wanted) and wanted[at] < first_row + rows:
+                    take.append(wanted[at] - first_row)
+                    at += 1
+                if take:
+                    table = pf.read_row_group(g).take(pa.array(take, pa.int64()))
+                    writer.write_table(table, row_group_size=max(len(take), 1))
+                first_row += rows
+    finally:
+        writer.close()
+
+
+def _generated_ids(spark: Any, accepted: Any, F: Any) -> Optional[Any]:
+    """The ids of the records whose generated id `FILE:LINE` meets another record's id, settled on the
+    driver in input order by the CLI's rule; ``None`` when there are none (the usual case).
+
+    Only records with the same *stem* (the id without a `#N` suffix) can meet, so only stems held by
+    two or more accepted records, one of them without an id, are brought to the driver. Returns
+    ``(ord, fid, freason, fmessage)`` rows: the id, and ``duplicate_id`` with the CLI's message for a
+    given id that an earlier record already holds.
+    """
+    contested = (
+        accepted.groupBy("stem")
+        .agg(
+            F.count(F.lit(1)).alias("n"),
+            F.sum(F.when(F.col("rid").isNull(), 1).otherwise(0)).alias("generated"),
+        )
+        .where((F.col("n") >= 2) & (F.col("generated") >= 1))
+        .select("stem")
+    )
+    rows = accepted.join(contested, "stem").select("ord", "rid", "base").orderBy("ord").collect()
+    if not rows:
+        return None
+    seen: set = set()
+    generated: set = set()
+    decided = []
+    for r in rows:
+        if r["rid"] is None:
+            base = r["base"]
+            fid, n = base, 2
+            while fid in seen:
+                fid, n = f"{base}#{n}", n + 1
+            seen.add(fid)
+            generated.add(fid)
+            decided.append((r["ord"], fid, None, None))
+        elif r["rid"] in seen:
+            quoted = json.dumps(r["rid"], ensure_ascii=False)
+            message = (
+                f"id {quoted} was already given to an earlier record without an id "
+                "(records without an id get FILE:LINE)"
+                if r["rid"] in generated
+                else f"id {quoted} was already used by an earlier record"
+            )
+            decided.append((r["ord"], r["rid"], "duplicate_id", message))
+        else:
+            seen.add(r["rid"])
+            decided.append((r["ord"], r["rid"], None, None))
+    return spark.createDataFrame(decided, "ord long, fid string, freason string, fmessage string")
 
 
 def _line(obj: Dict[str, Any]) -> str:
@@ -647,10 +954,10 @@ def _qualified_dir(spark: Any, path: str) -> Optional[str]:
         return None
 
 
-def _inputs_summary(records: Any, names: Dict[Tuple[int, str], str], file_rank: Dict[Tuple[int, str], int], formats: List[str], F: Any) -> List[Dict[str, Any]]:
+def _inputs_summary(records: Any, names: Dict[Tuple[int, str], str], file_rank: Dict[Tuple[int, str], int], file_fmt: Dict[Tuple[int, str], str], F: Any) -> List[Dict[str, Any]]:
     counts = {
-        r["name"]: (r["records"], r["blank_lines"])
-        for r in records.groupBy("name")
+        (r["input"], r["file"]): (r["records"], r["blank_lines"])
+        for r in records.groupBy("input", "file")
         .agg(
             F.sum(F.when(~F.col("blank"), 1).otherwise(0)).alias("records"),
             F.sum(F.when(F.col("blank"), 1).otherwise(0)).alias("blank_lines"),
@@ -659,11 +966,11 @@ def _inputs_summary(records: Any, names: Dict[Tuple[int, str], str], file_rank: 
     }
     out = []
     for (i, f), name in sorted(names.items(), key=lambda kv: (kv[0][0], file_rank[kv[0]])):
-        records_n, blank = counts.get(name, (0, 0))
+        records_n, blank = counts.get((i, f), (0, 0))
         out.append(
             {
                 "path": name,
-                "format": formats[i],
+                "format": file_fmt[(i, f)],
                 "compression": _compression(f),
                 "records": records_n,
                 "blank_lines": blank,
@@ -735,7 +1042,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True)
     d = sub.add_parser("dedup", help="remove exact and near-duplicate documents (as `overlap dedup`)")
-    d.add_argument("inputs", nargs="+", metavar="INPUT", help="JSONL (.gz) or Parquet files or folders (local, HDFS, S3: what Spark reads)")
+    d.add_argument("inputs", nargs="+", metavar="INPUT", help="what overlap dedup reads (JSONL, Parquet, text files, folders) on the driver's file system; JSONL or Parquet files or folders elsewhere (HDFS, S3: what Spark reads)")
     d.add_argument("--out", "-o", required=True, metavar="DIR", help="output folder on the driver's file system")
     d.add_argument("--threshold", type=float, default=0.8)
     d.add_argument("--ngram", type=int, default=5)
@@ -749,7 +1056,7 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--keep-case", action="store_true")
     d.add_argument("--id-field", default="id")
     d.add_argument("--text-field", default="text")
-    d.add_argument("--format", choices=["jsonl", "parquet"])
+    d.add_argument("--format", choices=["jsonl", "parquet", "text"])
     d.add_argument("--on-error", choices=["fail", "skip"], default="fail")
     d.add_argument("--max-record-bytes", type=int, default=64 << 20)
     d.add_argument("--no-deduped", action="store_true", help="do not write the deduplicated corpus")

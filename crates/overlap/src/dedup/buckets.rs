@@ -70,6 +70,30 @@ impl BucketWork {
     }
 }
 
+/// The candidate work of a document that joins a bucket holding `earlier` (its members so far, in
+/// input order), for a stream that cannot wait for the bucket to be complete (the streaming
+/// Deduplicator): while the bucket stays within [`ALL_PAIRS_LIMIT`], a pair with every earlier
+/// member; once it is larger, a first-match group with its representatives. A bucket that grows
+/// past the limit later gives [`BucketWork::add_bucket`] less work than this did (its late pairs
+/// become first-match entries), never more, so the final work can be taken from what was verified
+/// on arrival.
+pub fn on_arrival(earlier: &[u32]) -> Arrival<'_> {
+    if earlier.len() < ALL_PAIRS_LIMIT {
+        Arrival::Pairs(earlier)
+    } else {
+        Arrival::FirstMatch(&earlier[..REPRESENTATIVES])
+    }
+}
+
+/// What [`on_arrival`] gives a new member of a bucket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arrival<'a> {
+    /// Verify a pair with each of these earlier members.
+    Pairs(&'a [u32]),
+    /// Link to the first of these representatives (in input order) the member verifies against.
+    FirstMatch(&'a [u32]),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,5 +124,19 @@ mod tests {
         let expected: Vec<(u32, u32)> = members[..r].iter().map(|&rep| (members[r], rep)).collect();
         assert_eq!(first, expected);
         assert_eq!((w.large_buckets, w.largest_bucket), (1, 10_000));
+    }
+
+    #[test]
+    fn arrivals_follow_the_bucket_so_far() {
+        let members: Vec<u32> = (0..100).collect();
+        assert_eq!(on_arrival(&members[..0]), Arrival::Pairs(&[]));
+        assert_eq!(
+            on_arrival(&members[..ALL_PAIRS_LIMIT - 1]),
+            Arrival::Pairs(&members[..ALL_PAIRS_LIMIT - 1])
+        );
+        assert_eq!(
+            on_arrival(&members[..ALL_PAIRS_LIMIT]),
+            Arrival::FirstMatch(&members[..REPRESENTATIVES])
+        );
     }
 }

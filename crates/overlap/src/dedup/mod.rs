@@ -23,7 +23,7 @@ mod tables;
 mod verify;
 
 pub use assign::{assign_clusters, duplicate_pairs, Assignment, DuplicatePair, PairKind, Reason};
-pub use buckets::{BucketWork, ALL_PAIRS_LIMIT, REPRESENTATIVES};
+pub use buckets::{on_arrival, Arrival, BucketWork, ALL_PAIRS_LIMIT, REPRESENTATIVES};
 pub use candidates::{candidate_pairs, Candidates};
 pub use config::{ClusterMode, DedupConfig};
 pub use guard::{assign_guarded, guarded_join, Guarded};

@@ -2,27 +2,46 @@
 //! cluster it joins, while the clusters built over the whole stream stay those of the batch job
 //! ([`super::run`]) on the same documents in the same order.
 //!
-//! Why the answers agree with the batch job: the batch job's near edges are the pairs of
-//! exact-group representatives that share a band key and reach the threshold. Here, each new
-//! representative is compared with every earlier representative that shares a band key with it
-//! (earlier batches and earlier documents of its own batch), so each such pair is verified exactly
-//! once, when its later document arrives: the same edges. The final clusters are then computed by
-//! the batch job's own functions ([`assign_clusters`], [`duplicate_pairs`]) over the same
-//! [`SketchStore`], so the cluster rule lives in one place.
+//! Why the clusters agree with the batch job: the batch job's candidate work depends on each LSH
+//! bucket's members ([`super::buckets`]): every pair of a bucket of at most
+//! [`super::ALL_PAIRS_LIMIT`] documents, and for a larger bucket the pairs of its first
+//! representatives and a first-match group for every later member. A stream does not know yet
+//! whether a bucket will grow past the limit, so each new exact-group representative gets the work
+//! of the bucket as it stands ([`on_arrival`]): a pair with every earlier member while the bucket is
+//! small, a first-match group once it is large. That is never less work than the complete bucket
+//! gives (the pairs a bucket loses by growing were verified when they arrived), so the batch job's
+//! edges are among those verified on arrival. [`StreamingDedup::settle`] takes them from there: it
+//! computes the batch job's candidates with the batch job's function ([`candidate_pairs`]) on the
+//! same [`SketchStore`], keeps the verified edges that are among its pairs, and runs its
+//! first-match groups with the batch job's verification ([`verify_candidates`]); the clusters and
+//! pairs then come from [`assign_clusters`] and [`duplicate_pairs`]. The rules live in one place.
+//!
+//! The answers of [`StreamingDedup::add`] follow the edges verified on arrival. Without a bucket
+//! larger than the limit these are the batch job's edges. With one (a template cluster), they can
+//! be more: the final clusters are then the same as or finer than the answers', and every answer
+//! is still an earlier document reached through verified duplicates.
+//!
+//! Empty documents (no word) follow the batch job's rule: each is its own exact group, with band
+//! keys of its own, so none is compared with another.
 //!
 //! Memory: the [`SketchStore`] (exact keys, band keys, the sorted shingle set of every exact-group
 //! representative), one id per document, a band index of 12 bytes per representative per band, the
-//! verified edges (16 bytes each) and two `u32` per document of union-find.
+//! edges verified on arrival (16 bytes each) and two `u32` per document of union-find. Settling
+//! holds the batch job's candidates (8 bytes per pair or group entry) until the next batch.
 
+use super::buckets::{on_arrival, Arrival};
+use super::linking::sort_edges;
 use super::{
-    assign_clusters, duplicate_pairs, jaccard, Assignment, DedupConfig, DuplicatePair, Edge,
-    SketchStore, Sketcher,
+    assign_clusters, candidate_pairs, duplicate_pairs, jaccard, verify_candidates, Assignment,
+    Candidates, DedupConfig, DuplicatePair, Edge, SketchStore, Sketcher,
 };
 use crate::cluster::UnionFind;
 use crate::error::{Error, Problem, ProblemKind, Result};
 use crate::hashing::FastMap;
+use crate::progress::NoProgress;
 use rayon::prelude::*;
 use std::collections::HashSet;
+use std::sync::OnceLock;
 
 /// What [`StreamingDedup::add`] says about one new document.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,6 +53,17 @@ pub struct StreamAnswer {
     pub duplicate_of: Option<u32>,
 }
 
+/// The batch job's candidate work and edges on the documents added so far.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Settled {
+    /// The candidates, as [`candidate_pairs`] gives them for the whole stream.
+    pub candidates: Candidates,
+    /// The verified edges, as [`verify_candidates`] gives them, sorted by `(a, b)`.
+    pub edges: Vec<Edge>,
+    /// Members of large buckets that verified against none of their representatives.
+    pub unmatched_members: usize,
+}
+
 /// Deduplicates a stream of documents in memory. See the module documentation.
 #[derive(Debug)]
 pub struct StreamingDedup {
@@ -42,13 +72,17 @@ pub struct StreamingDedup {
     store: SketchStore,
     ids: Vec<String>,
     seen_ids: HashSet<String>,
+    empty: Vec<bool>,
     /// Per band: band key -> exact-group representatives holding it, in input order.
     bands: Vec<FastMap<u64, Vec<u32>>>,
+    /// Every edge verified on arrival (a superset of the batch job's, see the module doc).
     edges: Vec<Edge>,
-    candidates: u64,
+    verified: u64,
     union: UnionFind,
     /// For each union-find root, the smallest document of its set.
     first: Vec<u32>,
+    /// [`StreamingDedup::settle`]'s result until the next batch.
+    settled: OnceLock<Settled>,
 }
 
 impl StreamingDedup {
@@ -69,11 +103,13 @@ impl StreamingDedup {
             store: SketchStore::new(false),
             ids: Vec::new(),
             seen_ids: HashSet::new(),
+            empty: Vec::new(),
             bands,
             edges: Vec::new(),
-            candidates: 0,
+            verified: 0,
             union: UnionFind::new(0),
             first: Vec::new(),
+            settled: OnceLock::new(),
         })
     }
 
@@ -102,9 +138,19 @@ impl StreamingDedup {
         &self.ids[doc as usize]
     }
 
-    /// Distinct candidate pairs verified so far.
+    /// True when document `doc` has no word (an empty document, flagged in `clusters.jsonl`).
+    pub fn is_empty_doc(&self, doc: u32) -> bool {
+        self.empty[doc as usize]
+    }
+
+    /// Candidate pairs in all, as the batch job counts them (`pairs.candidates` of its summary).
     pub fn candidates(&self) -> u64 {
-        self.candidates
+        self.settle().candidates.len() as u64
+    }
+
+    /// Pairs and first-match entries verified on arrival so far (the stream's own work).
+    pub fn verified_on_arrival(&self) -> u64 {
+        self.verified
     }
 
     /// Add a batch of documents, in order; returns one answer per document. Sketching and
@@ -139,6 +185,7 @@ impl StreamingDedup {
         if self.store.len() + ids.len() >= u32::MAX as usize {
             return Err(Error::TooManyDocuments);
         }
+        self.settled = OnceLock::new();
         let sketches: Vec<_> = texts
             .par_iter()
             .map(|t| {
@@ -151,34 +198,57 @@ impl StreamingDedup {
             .collect();
         let start = self.store.len() as u32;
         let mut pairs: Vec<(u32, u32)> = Vec::new();
+        // First-match groups: (member, its representatives in input order).
+        let mut groups: Vec<(u32, Vec<u32>)> = Vec::new();
         for (sketch, id) in sketches.into_iter().zip(ids) {
-            let doc = self.store.push(sketch);
+            let empty = sketch.tokens == 0;
+            let doc = if empty {
+                self.store.push_alone(sketch)
+            } else {
+                self.store.push(sketch)
+            };
             self.ids.push(id.clone());
             self.seen_ids.insert(id.clone());
+            self.empty.push(empty);
             if !self.store.is_exact_first(doc) {
                 continue;
             }
             let mut mine: Vec<(u32, u32)> = Vec::new();
+            let mut reps: Vec<u32> = Vec::new();
             for (band, index) in self.bands.iter_mut().enumerate() {
                 let bucket = index.entry(self.store.band(doc, band)).or_default();
-                mine.extend(bucket.iter().map(|&a| (a, doc)));
+                match on_arrival(bucket) {
+                    Arrival::Pairs(earlier) => mine.extend(earlier.iter().map(|&a| (a, doc))),
+                    Arrival::FirstMatch(r) => reps.extend_from_slice(r),
+                }
                 bucket.push(doc);
             }
             // A pair sharing several bands is verified once, as in the batch job.
             mine.sort_unstable();
             mine.dedup();
             pairs.extend(mine);
+            if !reps.is_empty() {
+                reps.sort_unstable();
+                reps.dedup();
+                groups.push((doc, reps));
+            }
         }
-        self.candidates += pairs.len() as u64;
+        self.verified += (pairs.len() + groups.iter().map(|g| g.1.len()).sum::<usize>()) as u64;
         let threshold = self.config.threshold;
         let store = &self.store;
-        let new_edges: Vec<Edge> = pairs
+        let similar = |a: u32, b: u32| {
+            let j = jaccard(store.shingles(a), store.shingles(b));
+            (j >= threshold).then_some(Edge { a, b, jaccard: j })
+        };
+        let mut new_edges: Vec<Edge> = pairs
             .par_iter()
-            .filter_map(|&(a, b)| {
-                let j = jaccard(store.shingles(a), store.shingles(b));
-                (j >= threshold).then_some(Edge { a, b, jaccard: j })
-            })
+            .filter_map(|&(a, b)| similar(a, b))
             .collect();
+        new_edges.par_extend(
+            groups
+                .par_iter()
+                .filter_map(|(member, reps)| reps.iter().find_map(|&r| similar(r, *member))),
+        );
         let end = self.store.len() as u32;
         self.union.grow(end as usize);
         self.first.extend(start..end);
@@ -209,22 +279,50 @@ impl StreamingDedup {
         }
     }
 
+    /// The batch job's candidates and verified edges on everything added so far (computed once
+    /// per batch; see the module documentation).
+    pub fn settle(&self) -> &Settled {
+        self.settled.get_or_init(|| {
+            let mut candidates = candidate_pairs(&self.store, &NoProgress);
+            let pairs = &candidates.pairs;
+            // Every pair of the batch job was verified on arrival, with the same similarity.
+            let mut edges: Vec<Edge> = self
+                .edges
+                .par_iter()
+                .filter(|e| pairs.binary_search(&(e.a, e.b)).is_ok())
+                .copied()
+                .collect();
+            // The first-match groups are verified again, as the batch job runs them: a member's
+            // group can hold representatives it met only as pairs on arrival.
+            let pairs = std::mem::take(&mut candidates.pairs);
+            let (verified, _) =
+                verify_candidates(&self.store, &candidates, self.config.threshold, &NoProgress);
+            candidates.pairs = pairs;
+            edges.extend(verified.edges);
+            sort_edges(&mut edges);
+            Settled {
+                candidates,
+                edges,
+                unmatched_members: verified.unmatched_members,
+            }
+        })
+    }
+
     /// The clusters of everything added so far, by the batch job's rule.
     pub fn assignment(&self) -> Assignment {
-        assign_clusters(&self.store, &self.edges)
+        assign_clusters(&self.store, &self.settle().edges)
     }
 
     /// Every duplicate edge so far, as the batch job lists them in `pairs.jsonl`.
     pub fn pairs(&self) -> Vec<DuplicatePair> {
-        duplicate_pairs(&self.store, &self.edges)
+        duplicate_pairs(&self.store, &self.settle().edges)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dedup::{candidate_pairs, verify_pairs, Reason};
-    use crate::progress::NoProgress;
+    use crate::dedup::Reason;
 
     fn corpus() -> Vec<String> {
         let base =
@@ -240,19 +338,55 @@ mod tests {
         ]
     }
 
-    /// The batch job's stages on the same texts, for comparison.
+    /// The batch job's stages on the same texts, as `job.rs` runs them, for comparison.
     fn batch(config: &DedupConfig, texts: &[String]) -> (Assignment, Vec<DuplicatePair>) {
         let sketcher = Sketcher::new(config);
         let mut store = SketchStore::new(false);
+        let mut empty = Vec::new();
         for t in texts {
-            store.push(sketcher.sketch(t));
+            let sketch = sketcher.sketch(t);
+            empty.push(sketch.tokens == 0);
+            if sketch.tokens == 0 {
+                store.push_alone(sketch);
+            } else {
+                store.push(sketch);
+            }
         }
-        let c = candidate_pairs(&store, &NoProgress);
-        let edges = verify_pairs(&store, &c.pairs, config.threshold, &NoProgress);
+        let mut c = candidate_pairs(&store, &NoProgress);
+        c.pairs
+            .retain(|&(a, b)| !empty[a as usize] && !empty[b as usize]);
+        let (verified, _) = verify_candidates(&store, &c, config.threshold, &NoProgress);
         (
-            assign_clusters(&store, &edges),
-            duplicate_pairs(&store, &edges),
+            assign_clusters(&store, &verified.edges),
+            duplicate_pairs(&store, &verified.edges),
         )
+    }
+
+    fn feed(s: &mut StreamingDedup, texts: &[String], cuts: &[usize]) -> Vec<StreamAnswer> {
+        let ids: Vec<String> = (0..texts.len()).map(|i| i.to_string()).collect();
+        let (mut at, mut k, mut answers) = (0, 0, Vec::new());
+        while at < texts.len() {
+            let end = (at + cuts[k % cuts.len()]).min(texts.len());
+            answers.extend(s.add(&ids[at..end], &texts[at..end]).unwrap());
+            at = end;
+            k += 1;
+        }
+        answers
+    }
+
+    /// A template page in many variants: a word at each of `changes`' positions (of 200) replaced,
+    /// so the variants share most band keys and fill buckets far past the all-pairs limit.
+    fn template(variants: &[Vec<(u8, u8)>]) -> Vec<String> {
+        variants
+            .iter()
+            .map(|changes| {
+                let mut words: Vec<String> = (0..200).map(|i| format!("t{i}")).collect();
+                for &(at, word) in changes {
+                    words[at as usize % 200] = format!("v{word}");
+                }
+                words.join(" ")
+            })
+            .collect()
     }
 
     #[test]
@@ -294,19 +428,75 @@ mod tests {
                 .iter()
                 .map(|d| d.iter().map(|w| format!("w{w}")).collect::<Vec<_>>().join(" "))
                 .collect();
-            let ids: Vec<String> = (0..texts.len()).map(|i| i.to_string()).collect();
             let (want, want_pairs) = batch(&config, &texts);
             let mut s = StreamingDedup::new(config).unwrap();
-            let (mut at, mut k) = (0, 0);
-            while at < texts.len() {
-                let end = (at + cuts[k % cuts.len()]).min(texts.len());
-                s.add(&ids[at..end], &texts[at..end]).unwrap();
-                at = end;
-                k += 1;
+            feed(&mut s, &texts, &cuts);
+            proptest::prop_assert_eq!(s.assignment(), want);
+            proptest::prop_assert_eq!(s.pairs(), want_pairs);
+        }
+
+        /// A corpus with buckets past the all-pairs limit (template variants, empty texts among
+        /// them), cut into any batches, gives the batch job's clusters and pairs.
+        #[test]
+        fn giant_buckets_give_the_batch_job(
+            variants in proptest::collection::vec(
+                proptest::collection::vec((0u8..200, 0u8..30), 0..3), 100..250),
+            empties in proptest::collection::vec(0usize..200, 0..4),
+            cuts in proptest::collection::vec(1usize..90, 1..6),
+            threshold in 0.5f64..0.95,
+        ) {
+            let config = DedupConfig { ngram: 3, threshold, ..DedupConfig::default() };
+            let mut texts = template(&variants);
+            for e in empties {
+                let at = e % texts.len();
+                texts[at] = " -- ".into();
+            }
+            let (want, want_pairs) = batch(&config, &texts);
+            let mut s = StreamingDedup::new(config).unwrap();
+            for a in feed(&mut s, &texts, &cuts) {
+                proptest::prop_assert!(a.duplicate_of.is_none_or(|d| d < a.doc));
             }
             proptest::prop_assert_eq!(s.assignment(), want);
             proptest::prop_assert_eq!(s.pairs(), want_pairs);
         }
+    }
+
+    #[test]
+    fn template_clusters_bound_the_work_as_the_batch_job() {
+        let variants: Vec<Vec<(u8, u8)>> = (0..300u32)
+            .map(|i| vec![((i % 200) as u8, (i / 200) as u8)])
+            .collect();
+        let texts = template(&variants);
+        let config = DedupConfig {
+            ngram: 3,
+            ..DedupConfig::default()
+        };
+        let (want, want_pairs) = batch(&config, &texts);
+        let mut s = StreamingDedup::new(config).unwrap();
+        feed(&mut s, &texts, &[50]);
+        let settled = s.settle();
+        assert!(settled.candidates.large_buckets > 0);
+        assert!(!settled.candidates.first_match.is_empty());
+        assert_eq!(s.assignment(), want);
+        assert_eq!(s.pairs(), want_pairs);
+        // Linear, not quadratic, in the template's size: far fewer than all 44,850 pairs.
+        assert!(
+            s.verified_on_arrival() < 20_000,
+            "{}",
+            s.verified_on_arrival()
+        );
+    }
+
+    #[test]
+    fn empty_documents_are_their_own_clusters() {
+        let texts: Vec<String> = ["", "one two three four five six", " -- ", ""]
+            .map(String::from)
+            .to_vec();
+        let mut s = StreamingDedup::new(DedupConfig::default()).unwrap();
+        let answers = feed(&mut s, &texts, &[4]);
+        assert!(answers.iter().all(|a| a.duplicate_of.is_none()));
+        assert_eq!(s.assignment(), batch(&DedupConfig::default(), &texts).0);
+        assert!(s.is_empty_doc(0) && !s.is_empty_doc(1) && s.is_empty_doc(2));
     }
 
     #[test]
