@@ -12,6 +12,11 @@
 //! The passages' scores stay their word overlap, so `score` keeps its meaning; the semantic layer
 //! changes which sentences pair.
 //!
+//! Where the static model is unsure (its cosine in a band below the bars), the full transformer can
+//! decide instead ([`Rescore`], given by the caller; `crate::embed::rescore` runs it on the
+//! sentences concerned only): the static model's cosine is high between any two sentences on one
+//! topic, the transformer's much less so (bench/RESULTS.md, section 8).
+//!
 //! Memory: the caller's vectors (dims x 4 bytes per sentence); nothing else.
 
 use super::similarity::Overlap;
@@ -31,6 +36,20 @@ pub struct SemanticConfig {
     pub min_shared_content_words: u32,
     /// Cosine enough for the sentences next to a pair to pair too. Default: 0.9.
     pub context_cosine: f64,
+    /// With a [`Rescore`]: static cosines at or above this (and below the bars above) are unsure,
+    /// and the transformer's cosine decides. Default: 0.75.
+    pub rescore_from: f64,
+    /// With a [`Rescore`]: transformer cosine at or above which an unsure pair pairs. Default: 0.8.
+    pub rescore_pair_cosine: f64,
+    /// With a [`Rescore`]: transformer cosine enough for an unsure neighbour to pair. Default: 0.7.
+    pub rescore_context_cosine: f64,
+}
+
+/// A second opinion on a sentence pair: the cosine of unit `u` of the first document and unit `v`
+/// of the second by a stronger (slower) model.
+pub trait Rescore: Sync + std::fmt::Debug {
+    /// The stronger model's cosine of the two units.
+    fn cosine(&self, u: usize, v: usize) -> f64;
 }
 
 impl Default for SemanticConfig {
@@ -40,6 +59,9 @@ impl Default for SemanticConfig {
             min_dice: 0.15,
             min_shared_content_words: 2,
             context_cosine: 0.9,
+            rescore_from: 0.75,
+            rescore_pair_cosine: 0.8,
+            rescore_context_cosine: 0.7,
         }
     }
 }
@@ -53,6 +75,8 @@ pub struct Semantic<'v> {
     pub b: &'v [Vec<f32>],
     /// Thresholds.
     pub config: &'v SemanticConfig,
+    /// The transformer, for the pairs whose static cosine is unsure.
+    pub rescore: Option<&'v dyn Rescore>,
 }
 
 impl Semantic<'_> {
@@ -69,7 +93,35 @@ impl Semantic<'_> {
         o.shared_rare_words >= 1
             && o.shared_content_words >= self.config.min_shared_content_words
             && o.dice >= self.config.min_dice
-            && self.cosine(u, v) >= self.config.pair_cosine
+            && self.similar(
+                u,
+                v,
+                self.config.pair_cosine,
+                self.config.rescore_pair_cosine,
+            )
+    }
+
+    /// Whether the neighbours `u`, `v` of a pair are close enough in meaning to pair too.
+    pub fn context_similar(&self, u: usize, v: usize) -> bool {
+        self.similar(
+            u,
+            v,
+            self.config.context_cosine,
+            self.config.rescore_context_cosine,
+        )
+    }
+
+    /// Static cosine at or above `bar`, or, in the unsure band below it, the transformer's at or
+    /// above `rescore_bar`.
+    fn similar(&self, u: usize, v: usize, bar: f64, rescore_bar: f64) -> bool {
+        let c = self.cosine(u, v);
+        if c >= bar {
+            return true;
+        }
+        match self.rescore {
+            Some(r) if c >= self.config.rescore_from => r.cosine(u, v) >= rescore_bar,
+            _ => false,
+        }
     }
 }
 
