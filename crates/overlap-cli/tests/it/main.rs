@@ -23,4 +23,5 @@ mod report_checks;
 mod reuse;
 mod serve;
 mod sketch;
+mod transformer;
 mod usage_errors;

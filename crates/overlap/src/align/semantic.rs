@@ -140,3 +140,68 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f64 {
         ab / (aa.sqrt() * bb.sqrt())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A second opinion with fixed answers, counting how often it is asked.
+    #[derive(Debug)]
+    struct Fixed(f64, AtomicUsize);
+
+    impl Rescore for Fixed {
+        fn cosine(&self, _: usize, _: usize) -> f64 {
+            self.1.fetch_add(1, Ordering::Relaxed);
+            self.0
+        }
+    }
+
+    #[test]
+    fn the_transformer_decides_only_inside_the_unsure_band() {
+        let config = SemanticConfig::default();
+        let words = Overlap {
+            shared: 4,
+            shared_content_words: 2,
+            shared_rare_words: 1,
+            dice: 0.2,
+            containment: 0.3,
+        };
+        // Unit vectors at static cosines 0.95 (sure), 0.8 (unsure) and 0.5 (sure no).
+        let angle = |c: f64| vec![c as f32, (1.0 - c * c).sqrt() as f32];
+        let a = vec![vec![1.0f32, 0.0]];
+        let b = vec![angle(0.95), angle(0.8), angle(0.5)];
+        for (opinion, want) in [(0.9, [true, true, false]), (0.3, [true, false, false])] {
+            let r = Fixed(opinion, AtomicUsize::new(0));
+            let s = Semantic {
+                a: &a,
+                b: &b,
+                config: &config,
+                rescore: Some(&r),
+            };
+            let got: Vec<bool> = (0..3).map(|v| s.accepts(0, v, &words)).collect();
+            assert_eq!(got, want, "transformer cosine {opinion}");
+            assert_eq!(
+                r.1.load(Ordering::Relaxed),
+                1,
+                "asked only about the unsure pair"
+            );
+            // The context bar (0.7 for the transformer) is lower than the pair bar (0.8).
+            assert_eq!(s.context_similar(0, 1), opinion >= 0.7);
+        }
+        // Without enough shared words, meaning alone pairs nothing, and nobody is asked.
+        let r = Fixed(1.0, AtomicUsize::new(0));
+        let s = Semantic {
+            a: &a,
+            b: &b,
+            config: &config,
+            rescore: Some(&r),
+        };
+        let few = Overlap {
+            shared_rare_words: 0,
+            ..words
+        };
+        assert!(!s.accepts(0, 1, &few));
+        assert_eq!(r.1.load(Ordering::Relaxed), 0);
+    }
+}
