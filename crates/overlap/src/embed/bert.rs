@@ -33,6 +33,9 @@ pub const DEFAULT_TRANSFORMER_DIR: &str = "models/all-minilm-l6-v2";
 /// Environment variable naming the transformer's folder.
 pub const TRANSFORMER_ENV: &str = "OVERLAP_TRANSFORMER";
 
+/// Tokens from which one window's products are split over the worker threads.
+const PARALLEL_ROWS: usize = 64;
+
 /// Output columns per packed strip of a linear layer's weights.
 pub const STRIP: usize = 8;
 
@@ -112,8 +115,10 @@ impl Linear {
                 r += 1;
             }
         };
-        // Small products are not worth a task each (a sentence of a few tokens).
-        if n * k * m >= 1 << 18 {
+        // A short sentence is not worth tasks (nor, from outside the pool, a hand-off to a worker
+        // per product, which costs a scheduler wake-up each on a busy machine): many texts are
+        // spread over the threads one text each instead, and only long windows split their products.
+        if n >= PARALLEL_ROWS && rayon::current_num_threads() > 1 {
             by_strip
                 .par_chunks_mut(n * STRIP)
                 .enumerate()
@@ -478,7 +483,7 @@ impl Transformer {
             }
             ctx
         };
-        let per_head: Vec<Vec<f32>> = if n * n * d >= 1 << 16 {
+        let per_head: Vec<Vec<f32>> = if n >= PARALLEL_ROWS && rayon::current_num_threads() > 1 {
             (0..self.heads).into_par_iter().map(head).collect()
         } else {
             (0..self.heads).map(head).collect()
