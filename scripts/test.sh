@@ -46,6 +46,8 @@ model_cache="${XDG_CACHE_HOME:-$HOME/.cache}/overlap/models/overlap-minilm-stati
 mkdir -p "$(dirname "$model_cache")" models
 OVERLAP_MODEL_DIR="$model_cache" scripts/make-model.sh
 [ -e models/overlap-minilm-static ] || ln -s "$model_cache" models/overlap-minilm-static
+# The full transformer (align --semantic's re-scoring), installed by the same script beside it.
+[ -e models/all-minilm-l6-v2 ] || ln -s "$(dirname "$model_cache")/all-minilm-l6-v2" models/all-minilm-l6-v2
 export OVERLAP_REQUIRE_MODEL=1
 
 # One build profile (release) for everything: the integration tests run the real binary on real corpora.

@@ -46,14 +46,24 @@ pub struct AlignArgs {
     #[arg(long)]
     json: bool,
 
-    /// Use the semantic model too: sentences that share a rare word pair on meaning (embedding
-    /// cosine) where their word overlap is too low, and --json adds "semantic", the cosine of the
-    /// two documents' embeddings. Needs the model (scripts/make-model.sh).
+    /// Use the semantic models too: sentences that share a rare word pair on meaning (embedding
+    /// cosine) where their word overlap is too low; where the static model's cosine is unsure, the
+    /// full transformer decides. --json adds "semantic", the transformer's cosine of the two
+    /// documents, and "semantic_static", the static model's. Needs both models
+    /// (scripts/make-model.sh installs them).
     #[arg(long)]
     semantic: bool,
 
+    /// With --semantic: the static model only (no transformer: faster, further from human
+    /// judgement; "semantic" is then the static model's cosine).
+    #[arg(long, requires = "semantic")]
+    static_only: bool,
+
     #[command(flatten)]
     model: crate::embed::ModelArgs,
+
+    #[command(flatten)]
+    transformer: crate::embed::TransformerArgs,
 
     /// With --semantic: cosine at or above which sentences sharing a rare word pair as reworded.
     #[arg(long, default_value_t = SemanticConfig::default().pair_cosine, value_name = "C")]
@@ -62,6 +72,19 @@ pub struct AlignArgs {
     /// With --semantic: cosine enough for the sentences next to a pair to pair too.
     #[arg(long, default_value_t = SemanticConfig::default().context_cosine, value_name = "C")]
     semantic_context_cosine: f64,
+
+    /// With --semantic: static cosines from C up to the bars above are unsure, and the
+    /// transformer's cosine decides those pairs.
+    #[arg(long, default_value_t = SemanticConfig::default().rescore_from, value_name = "C")]
+    rescore_from: f64,
+
+    /// With --semantic: transformer cosine at or above which an unsure sentence pair pairs.
+    #[arg(long, default_value_t = SemanticConfig::default().rescore_pair_cosine, value_name = "C")]
+    rescore_cosine: f64,
+
+    /// With --semantic: transformer cosine enough for an unsure neighbour of a pair to pair.
+    #[arg(long, default_value_t = SemanticConfig::default().rescore_context_cosine, value_name = "C")]
+    rescore_context_cosine: f64,
 
     /// Also write the side-by-side view as a self-contained HTML page to FILE.
     #[arg(long, value_name = "FILE")]
@@ -97,12 +120,19 @@ pub fn run(args: AlignArgs) -> Result<()> {
         }
     };
     let config = args.tuning.config();
-    let mut semantic_similarity = None;
+    let mut semantic_fields = serde_json::Map::new();
     let alignment = if args.semantic {
         let model = args.model.load()?;
+        let transformer = match args.static_only {
+            true => None,
+            false => Some(args.transformer.load()?),
+        };
         let sem_config = SemanticConfig {
             pair_cosine: args.semantic_cosine,
             context_cosine: args.semantic_context_cosine,
+            rescore_from: args.rescore_from,
+            rescore_pair_cosine: args.rescore_cosine,
+            rescore_context_cosine: args.rescore_context_cosine,
             ..SemanticConfig::default()
         };
         let (pa, pb) = (
@@ -111,13 +141,17 @@ pub fn run(args: AlignArgs) -> Result<()> {
         );
         let weights = KeyWeights::for_pair(&pa, &pb);
         let (va, vb) = (model.encode_units(&pa), model.encode_units(&pb));
+        let rescorer = transformer
+            .as_ref()
+            .map(|t| overlap::embed::UnitRescorer::new(t, &pa, &pb));
         let semantic = Semantic {
             a: &va,
             b: &vb,
             config: &sem_config,
+            rescore: rescorer.as_ref().map(|r| r as &dyn overlap::align::Rescore),
         };
-        semantic_similarity = Some(cosine(&model.encode(&text_a), &model.encode(&text_b)));
-        align_with_bags_semantic(
+        let static_cosine = cosine(&model.encode(&text_a), &model.encode(&text_b));
+        let alignment = align_with_bags_semantic(
             &pa,
             &unit_bags(&pa, &weights),
             &pb,
@@ -125,7 +159,23 @@ pub fn run(args: AlignArgs) -> Result<()> {
             &weights,
             Some(&semantic),
             &config,
-        )
+        );
+        let json = |x: f64| serde_json::json!(x);
+        match (&transformer, &rescorer) {
+            (Some(t), Some(r)) => {
+                let v = t.encode_many(&[&text_a, &text_b]);
+                semantic_fields.insert("semantic".into(), json(cosine(&v[0], &v[1])));
+                semantic_fields.insert("semantic_static".into(), json(static_cosine));
+                semantic_fields.insert(
+                    "rescored_sentence_pairs".into(),
+                    serde_json::json!(r.pairs_rescored()),
+                );
+            }
+            _ => {
+                semantic_fields.insert("semantic".into(), json(static_cosine));
+            }
+        }
+        alignment
     } else {
         align(&text_a, &text_b, &config)
     };
@@ -147,8 +197,8 @@ pub fn run(args: AlignArgs) -> Result<()> {
     }
     if args.json {
         let mut value = serde_json::to_value(overlap::rss::with_memory(&alignment))?;
-        if let (Some(s), Some(obj)) = (semantic_similarity, value.as_object_mut()) {
-            obj.insert("semantic".into(), serde_json::json!(s));
+        if let Some(obj) = value.as_object_mut() {
+            obj.extend(semantic_fields);
         }
         crate::print_out(&(serde_json::to_string_pretty(&value)? + "\n"))?;
     } else {

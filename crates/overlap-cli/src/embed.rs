@@ -4,7 +4,9 @@ use crate::args::InputArgs;
 use crate::progress::Bars;
 use anyhow::Result;
 use clap::Args;
-use overlap::embed::{export_embeddings, model_dir, StaticModel};
+use overlap::embed::{
+    export_embeddings, model_dir, transformer_dir, Encoder, StaticModel, Transformer,
+};
 use std::path::PathBuf;
 
 /// Write the semantic embedding of every document (the static model distilled from all-MiniLM-L6-v2).
@@ -19,6 +21,7 @@ use std::path::PathBuf;
 /// Examples:
 ///   overlap embed corpus.jsonl.gz --out embeddings.jsonl
 ///   overlap embed notes/ --out notes.jsonl.zst --model ~/models/overlap-minilm-static
+///   overlap embed corpus.jsonl.gz --out full.jsonl --transformer
 #[derive(Args)]
 #[command(verbatim_doc_comment)]
 pub struct EmbedArgs {
@@ -27,6 +30,14 @@ pub struct EmbedArgs {
 
     #[command(flatten)]
     model: ModelArgs,
+
+    /// Embed with the full transformer (all-MiniLM-L6-v2, 384 dimensions; about 100 times slower
+    /// than the static model) instead of the static model.
+    #[arg(long)]
+    transformer: bool,
+
+    #[command(flatten)]
+    transformer_model: TransformerArgs,
 
     /// Output file (JSONL; compressed when the name ends in .gz or .zst).
     #[arg(long, short, value_name = "FILE")]
@@ -56,9 +67,33 @@ impl ModelArgs {
     }
 }
 
+/// Where the full transformer is.
+#[derive(Args, Clone)]
+pub struct TransformerArgs {
+    /// Folder of the full transformer (default: $OVERLAP_TRANSFORMER, else models/all-minilm-l6-v2,
+    /// which scripts/make-model.sh installs).
+    #[arg(long, value_name = "DIR")]
+    pub transformer_model: Option<PathBuf>,
+}
+
+impl TransformerArgs {
+    pub fn load(&self) -> Result<Transformer> {
+        Ok(Transformer::load(&transformer_dir(
+            self.transformer_model.as_deref(),
+        ))?)
+    }
+}
+
 pub fn run(args: EmbedArgs) -> Result<()> {
     overlap::set_threads(args.input.threads)?;
-    let model = args.model.load()?;
+    let (static_model, transformer);
+    let model: Encoder = if args.transformer {
+        transformer = args.transformer_model.load()?;
+        (&transformer).into()
+    } else {
+        static_model = args.model.load()?;
+        (&static_model).into()
+    };
     let input = args.input.corpus_input();
     let mut reader = input.open()?;
     let bars = Bars::new(args.quiet || args.json);
@@ -71,7 +106,7 @@ pub fn run(args: EmbedArgs) -> Result<()> {
                 reader,
                 &input.fields,
                 input.on_error,
-                &model,
+                model,
                 path,
                 compression,
                 &bars,

@@ -25,13 +25,24 @@ fn real_model() -> Option<PathBuf> {
     None
 }
 
+/// `align --semantic`: with the real static model, the transformer installed beside it re-scores;
+/// with a tiny model, the static model alone.
 fn align_semantic(a: &Path, b: &Path, model: &Path) -> Value {
+    let transformer = model.with_file_name("all-minilm-l6-v2");
     let out = overlap()
         .arg("align")
         .arg(a)
         .arg(b)
         .args(["--json", "--semantic", "--model"])
         .arg(model)
+        .args(
+            match transformer.join("config.json").exists()
+                && model.ends_with("overlap-minilm-static")
+            {
+                true => vec!["--transformer-model".into(), transformer.into_os_string()],
+                false => vec!["--static-only".into()],
+            },
+        )
         .output()
         .unwrap();
     assert!(

@@ -26,4 +26,5 @@ mod reuse;
 mod reuse_same_story;
 mod serve;
 mod sketch;
+mod transformer;
 mod usage_errors;

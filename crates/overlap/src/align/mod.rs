@@ -28,7 +28,7 @@ mod units;
 
 pub use prepare::{is_function_word, soft_key, Prepared};
 pub use runs::{verbatim_runs, verbatim_runs_masked, Run};
-pub use semantic::{cosine, Semantic, SemanticConfig};
+pub use semantic::{cosine, Rescore, Semantic, SemanticConfig};
 pub use similarity::{Bag, KeyWeights};
 pub use units::{units, Unit};
 

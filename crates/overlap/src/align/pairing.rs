@@ -235,7 +235,7 @@ fn grow_along_context(
                     o.shared_content_words >= config.min_context_words && o.shared_rare_words >= 1;
                 let similar = if diagonal {
                     o.dice >= config.context_dice
-                        || semantic.is_some_and(|s| s.cosine(u, v) >= s.config.context_cosine)
+                        || semantic.is_some_and(|s| s.context_similar(u, v))
                 } else {
                     // The joining sentence must be mostly inside its partner.
                     let joining = if du != 0 { &bags_a[u] } else { &bags_b[v] };

@@ -1,9 +1,9 @@
-//! Exporting document embeddings (`overlap embed`): the static model over a corpus, one JSON line per
+//! Exporting document embeddings (`overlap embed`): the static model (or the transformer) over a corpus, one JSON line per
 //! document, for other systems and for evaluations.
 //!
 //! Memory: one batch of records in flight; vectors are streamed to the output.
 
-use super::StaticModel;
+use super::Encoder;
 use crate::error::{Error, Problem, Result};
 use crate::io::{ingest, BlockWriter, Compression, CorpusReader, FieldNames, Mapped, OnError};
 use crate::progress::Progress;
@@ -49,16 +49,17 @@ struct Line<'a> {
 }
 
 /// Embed every document of `reader` and write `{"id", "embedding"}` lines to `out`.
-pub fn export_embeddings(
+pub fn export_embeddings<'m>(
     reader: &mut CorpusReader,
     fields: &FieldNames,
     on_error: OnError,
-    model: &StaticModel,
+    model: impl Into<Encoder<'m>>,
     out: &Path,
     compression: Compression,
     progress: &dyn Progress,
 ) -> Result<EmbedStats> {
     let started = Instant::now();
+    let model: Encoder<'m> = model.into();
     let file = std::fs::File::create(out).map_err(|e| Error::io(out, e))?;
     let io = |e: std::io::Error| Error::io(out, e);
     let mut w = BlockWriter::new(BufWriter::with_capacity(1 << 16, file), compression);
@@ -72,7 +73,7 @@ pub fn export_embeddings(
         Embedded {
             words: crate::text::tokenize(text, &normalization).len(),
             tokens: ids.len(),
-            vector: model.pool(&ids),
+            vector: model.encode_ids(&ids),
         }
     };
     stats.skipped = ingest(reader, fields, on_error, progress, map, |doc| {

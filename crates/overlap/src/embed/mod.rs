@@ -14,18 +14,27 @@
 //! Determinism: a text's vector is a sum over its tokens in text order, in `f32`, then one division;
 //! the same text gives the same bits on every run and with any number of threads.
 //!
+//! The full transformer the static model is distilled from runs too ([`bert`]), for the few pairs
+//! where the static model is unsure: about 100 times slower, much closer to human judgement.
+//!
 //! Memory: the model's matrix (`vocab x dims x 4` bytes: 30,522 x 256 x 4 = 31 MB) and its vocabulary
 //! (about 1 MB); per text, its token ids.
 
+pub mod bert;
+pub mod encoder;
 pub mod export;
 pub mod model;
+pub mod rescore;
 pub mod safetensors;
 pub mod tiny;
 pub mod wordpiece;
 
 pub use crate::align::cosine;
+pub use bert::{transformer_dir, Transformer};
+pub use encoder::Encoder;
 pub use export::{export_embeddings, EmbedStats};
 pub use model::StaticModel;
+pub use rescore::UnitRescorer;
 pub use wordpiece::WordPiece;
 
 use std::path::{Path, PathBuf};

@@ -28,16 +28,7 @@ pub struct Matrix {
 /// error. `what` names the file in messages.
 pub fn read_matrix(bytes: &[u8], name: &str, what: &str) -> Result<Matrix> {
     let bad = |m: String| Error::Model(format!("{what}: {m}"));
-    if bytes.len() < 8 {
-        return Err(bad("too short for a safetensors file".into()));
-    }
-    let n = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")) as usize;
-    let body_start = 8usize
-        .checked_add(n)
-        .filter(|&e| e <= bytes.len())
-        .ok_or_else(|| bad(format!("header length {n} runs past the end of the file")))?;
-    let header: BTreeMap<String, serde_json::Value> = serde_json::from_slice(&bytes[8..body_start])
-        .map_err(|e| bad(format!("header is not valid JSON: {e}")))?;
+    let (header, body) = split(bytes, what)?;
     let tensors: Vec<(&String, &serde_json::Value)> = header
         .iter()
         .filter(|(k, _)| k.as_str() != "__metadata__")
@@ -53,14 +44,70 @@ pub fn read_matrix(bytes: &[u8], name: &str, what: &str) -> Result<Matrix> {
             )));
         }
     };
-    let info: TensorInfo =
-        serde_json::from_value(value.clone()).map_err(|e| bad(format!("bad tensor entry: {e}")))?;
-    let [rows, cols] = info.shape[..] else {
+    let t = decode(value, body, what)?;
+    let [rows, cols] = t.shape[..] else {
         return Err(bad(format!(
             "the embedding tensor has shape {:?}, not [vocab, dims]",
-            info.shape
+            t.shape
         )));
     };
+    Ok(Matrix {
+        rows,
+        cols,
+        data: t.data,
+    })
+}
+
+/// A tensor of any rank as `f32`, row-major.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tensor {
+    /// Its dimensions.
+    pub shape: Vec<usize>,
+    /// The product of `shape` values.
+    pub data: Vec<f32>,
+}
+
+/// Every floating-point tensor of a safetensors file, by name (a transformer's weights). Tensors of
+/// other types (integer position ids) are left out; a float tensor that cannot be read is an error.
+pub fn read_tensors(bytes: &[u8], what: &str) -> Result<BTreeMap<String, Tensor>> {
+    let (header, body) = split(bytes, what)?;
+    let mut out = BTreeMap::new();
+    for (name, value) in &header {
+        if name == "__metadata__" {
+            continue;
+        }
+        if !matches!(value["dtype"].as_str(), Some("F32" | "F16" | "BF16")) {
+            continue;
+        }
+        out.insert(name.clone(), decode(value, body, what)?);
+    }
+    Ok(out)
+}
+
+/// The JSON header and the body of a safetensors file.
+fn split<'b>(
+    bytes: &'b [u8],
+    what: &str,
+) -> Result<(BTreeMap<String, serde_json::Value>, &'b [u8])> {
+    let bad = |m: String| Error::Model(format!("{what}: {m}"));
+    if bytes.len() < 8 {
+        return Err(bad("too short for a safetensors file".into()));
+    }
+    let n = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")) as usize;
+    let body_start = 8usize
+        .checked_add(n)
+        .filter(|&e| e <= bytes.len())
+        .ok_or_else(|| bad(format!("header length {n} runs past the end of the file")))?;
+    let header: BTreeMap<String, serde_json::Value> = serde_json::from_slice(&bytes[8..body_start])
+        .map_err(|e| bad(format!("header is not valid JSON: {e}")))?;
+    Ok((header, &bytes[body_start..]))
+}
+
+/// One tensor's values, from its header entry.
+fn decode(value: &serde_json::Value, body: &[u8], what: &str) -> Result<Tensor> {
+    let bad = |m: String| Error::Model(format!("{what}: {m}"));
+    let info: TensorInfo =
+        serde_json::from_value(value.clone()).map_err(|e| bad(format!("bad tensor entry: {e}")))?;
     let width = match info.dtype.as_str() {
         "F32" => 4,
         "F16" | "BF16" => 2,
@@ -70,11 +117,16 @@ pub fn read_matrix(bytes: &[u8], name: &str, what: &str) -> Result<Matrix> {
             )))
         }
     };
+    let count = info
+        .shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| bad(format!("tensor shape {:?} overflows", info.shape)))?;
     let (start, end) = info.data_offsets;
-    let body = &bytes[body_start..];
-    if start > end || end > body.len() || end - start != rows * cols * width {
+    if start > end || end > body.len() || Some(end - start) != count.checked_mul(width) {
         return Err(bad(format!(
-            "tensor bytes {start}..{end} do not hold {rows} x {cols} {} values in a body of {} bytes",
+            "tensor bytes {start}..{end} do not hold {:?} {} values in a body of {} bytes",
+            info.shape,
             info.dtype,
             body.len()
         )));
@@ -94,7 +146,10 @@ pub fn read_matrix(bytes: &[u8], name: &str, what: &str) -> Result<Matrix> {
             .map(|c| f32::from_bits(u32::from(u16::from_le_bytes([c[0], c[1]])) << 16))
             .collect(),
     };
-    Ok(Matrix { rows, cols, data })
+    Ok(Tensor {
+        shape: info.shape,
+        data,
+    })
 }
 
 /// IEEE half to single precision, exactly.

@@ -105,6 +105,11 @@ impl WordPiece {
         self.unk
     }
 
+    /// The id of a word-initial piece or special token (`[CLS]`, `[SEP]`), if the vocabulary has it.
+    pub fn token_id(&self, piece: &str) -> Option<u32> {
+        self.start.get(piece).copied()
+    }
+
     /// The token ids of `text`, without special tokens, `[UNK]` included.
     pub fn encode(&self, text: &str, ids: &mut Vec<u32>) {
         let normalized = self.normalize(text);

