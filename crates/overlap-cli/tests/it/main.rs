@@ -21,6 +21,7 @@ mod messages;
 mod parquet_io;
 mod report_checks;
 mod reuse;
+mod reuse_quotes;
 mod serve;
 mod sketch;
 mod usage_errors;

@@ -189,7 +189,7 @@ mod tests {
         assert_eq!(
             masked_words(reply, &keys),
             [
-                "josh hopkins jbh55289 uxa.cso.uiuc.edu",
+                "josh hopkins jbh55289 uxa cso uiuc edu",
                 "find a way or make one"
             ]
         );
