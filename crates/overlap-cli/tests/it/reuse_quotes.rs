@@ -1,6 +1,7 @@
 //! `overlap reuse` on small subsets of 20 Newsgroups (read from the shared data, built in the test):
 //! short quotes that run through stock phrases are reported, as `overlap align` relates them, and
-//! a poster's signature alone does not make two posts related.
+//! a poster's signature alone does not make two posts related, for `reuse` and for `align --corpus`
+//! (which aligns a pair as `reuse` does in that corpus).
 //!
 //! Each subset keeps the corpus's condition that made the real miss or the real false pair: the
 //! stock phrases of the quotes are in as many of the subset's posts as make them boilerplate, and
@@ -166,6 +167,30 @@ fn a_signature_alone_does_not_relate_two_posts() {
     assert!(!found.contains(&key(a, b)), "{found:?}");
     let summary: Value = crate::common::read_json(&dir.path().join("out/summary.json"));
     assert!(summary["boilerplate"]["signature_lines"].as_u64().unwrap() >= mayhew as u64);
+    // `align --corpus` aligns the pair as reuse does in that corpus: not related, and the view
+    // labels the signature as boilerplate and gives the shares outside it.
+    assert!(!align_related(&input, a, b));
+    let view = overlap()
+        .args(["align", "--corpus", input.to_str().unwrap()])
+        .args([format!("{PREFIX}{a}"), format!("{PREFIX}{b}")])
+        .output()
+        .unwrap();
+    let view = String::from_utf8(view.stdout).unwrap();
+    assert!(
+        view.contains("0% of A's text outside its boilerplate is in B"),
+        "{view}"
+    );
+    let label = view
+        .find("boilerplate of B (the corpus repeats it)")
+        .unwrap_or_else(|| panic!("{view}"));
+    assert!(view[label..].contains("NEOUCOM Computer Services Department"));
+    let json = overlap()
+        .args(["align", "--json", "--corpus", input.to_str().unwrap()])
+        .args([format!("{PREFIX}{a}"), format!("{PREFIX}{b}")])
+        .output()
+        .unwrap();
+    let json: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(!json["boilerplate_a"].as_array().unwrap().is_empty());
     // Without the signature rule the signature is the pair's shared passage.
     let unmasked = related_pairs(dir.path(), &input, "out-all", &["--signature-docs", "0"]);
     assert!(unmasked.contains(&key(a, b)), "{unmasked:?}");

@@ -100,8 +100,18 @@ impl<'t> Prepared<'t> {
             while t < end && !self.masked_tokens[t] {
                 t += 1;
             }
-            self.masked +=
-                self.char_offset(self.spans[t - 1].1) - self.char_offset(self.spans[run].0);
+            // The gaps to masked neighbours inside this call's range are newly covered too.
+            let from = if run > first {
+                self.spans[run - 1].1
+            } else {
+                self.spans[run].0
+            };
+            let to = if t < end {
+                self.spans[t].0
+            } else {
+                self.spans[t - 1].1
+            };
+            self.masked += self.char_offset(to) - self.char_offset(from);
         }
         self.masked_tokens[first..end].fill(true);
         self.weights[first..end].fill(0);
