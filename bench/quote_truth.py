@@ -21,6 +21,7 @@ N = 6            # words per gram for tracing
 MIN_WORDS = 12   # shortest quote traced
 COVER = 0.8      # share of a block's grams the source must hold
 MAX_DF = 30      # grams in more posts than this do not propose sources (stock phrases)
+REPEATED_HOLDERS = 3  # a block held by this many posts of different texts is repeated text
 
 
 def words(text):
@@ -52,12 +53,13 @@ def grams(ws):
 
 
 def build(corpus, out):
-    ids, own_grams, blocks = [], [], []
+    ids, own_grams, blocks, text_keys = [], [], [], []
     with gzip.open(corpus, "rt", encoding="utf-8") as f:
         for line in f:
             r = json.loads(line)
             own, bl = split(r.get("text") or "")
             ids.append(r["id"])
+            text_keys.append(hash(" ".join(words(r.get("text") or ""))))
             own_grams.append(grams(own))
             blocks.append([(d, w) for d, w in bl if len(w) >= MIN_WORDS])
     index = collections.defaultdict(list)
@@ -75,13 +77,16 @@ def build(corpus, out):
                 posting = index.get(g, ())
                 if len(posting) <= MAX_DF:
                     votes.update(posting)
-            for src, hits in votes.items():
-                if src == reply or hits < COVER * len(gs):
-                    continue
+            holders = [s for s, hits in votes.items() if s != reply and hits >= COVER * len(gs)]
+            repeated = len({text_keys[s] for s in holders}) >= REPEATED_HOLDERS
+            for src in holders:
                 key = (min(src, reply), max(src, reply))
                 prev = truth.get(key)
                 if prev is None or len(ws) > prev["quote_words"]:
-                    truth[key] = {"source": ids[src], "reply": ids[reply], "quote_words": len(ws), "depth": depth}
+                    truth[key] = {"source": ids[src], "reply": ids[reply], "quote_words": len(ws), "depth": depth,
+                                  "repeated": repeated and (prev is None or prev["repeated"])}
+                elif not repeated:
+                    prev["repeated"] = False
     with open(out, "w") as f:
         for key in sorted(truth):
             f.write(json.dumps(truth[key]) + "\n")
@@ -101,12 +106,17 @@ def evaluate(truth_path, pairs_path):
     by = collections.defaultdict(lambda: [0, 0])
     for t in truth:
         hit = frozenset((t["source"], t["reply"])) in found
+        kind = "repeated" if t.get("repeated") else "one-post"
         for b in ("all", bucket(t["quote_words"])):
-            by[b][0] += hit
-            by[b][1] += 1
-    for b in ("all", "12-24", "25-49", "50+"):
-        hit, total = by[b]
-        print(f"{b:>6}: recall {hit / max(total, 1):.3f} ({hit} of {total})")
+            for k in ("", kind):
+                by[k, b][0] += hit
+                by[k, b][1] += 1
+    for k, label in (("", "all pairs"), ("one-post", "quotes of one post's text"),
+                     ("repeated", "quotes of text repeated in 3+ posts (signatures, FAQs)")):
+        print(label)
+        for b in ("all", "12-24", "25-49", "50+"):
+            hit, total = by[k, b]
+            print(f"{b:>8}: recall {hit / max(total, 1):.3f} ({hit} of {total})")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,9 @@ pub struct AlignArgs {
     /// Second document: a text file, or an id with --corpus.
     b: String,
 
-    /// Read A and B as ids of records in this JSONL corpus (optionally .gz/.zst).
+    /// Read A and B as ids of records in this JSONL corpus (optionally .gz/.zst), and align them
+    /// as `overlap reuse` does in it: words weighted by their rarity in the corpus, its
+    /// boilerplate (text repeated under many documents, signatures) masked and labelled.
     #[arg(long, value_name = "FILE")]
     corpus: Option<String>,
 
@@ -107,6 +109,9 @@ pub fn run(args: AlignArgs) -> Result<()> {
         };
         overlap::io::guard::check_output_file(path, "--html", &inputs, &[])?;
     }
+    // With --corpus, every record is read: the pair is aligned as `reuse` aligns it in that
+    // corpus (word rarity and boilerplate from the corpus).
+    let mut corpus_docs: Option<(Vec<String>, usize, usize)> = None;
     let (text_a, text_b) = match &args.corpus {
         None => (read_text(&args.a)?, read_text(&args.b)?),
         Some(corpus) => {
@@ -115,12 +120,15 @@ pub fn run(args: AlignArgs) -> Result<()> {
                 text: args.text_field.clone(),
                 ..FieldNames::default()
             };
-            let mut found = find_records(corpus, &fields, &[&args.a, &args.b])?;
-            (found.remove(0), found.remove(0))
+            let (texts, found) = read_records(corpus, &fields, &[&args.a, &args.b])?;
+            let pair = (texts[found[0]].clone(), texts[found[1]].clone());
+            corpus_docs = Some((texts, found[0], found[1]));
+            pair
         }
     };
     let config = args.tuning.config();
     let mut semantic_fields = serde_json::Map::new();
+    let mut boilerplate = None;
     let alignment = if args.semantic {
         let model = args.model.load()?;
         let transformer = match args.static_only {
@@ -176,9 +184,19 @@ pub fn run(args: AlignArgs) -> Result<()> {
             }
         }
         alignment
+    } else if let Some((texts, a, b)) = &corpus_docs {
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let reuse_config = overlap::reuse::ReuseConfig {
+            align: config.clone(),
+            ..overlap::reuse::ReuseConfig::default()
+        };
+        let pair = overlap::reuse::in_corpus::align_in_corpus(&refs, *a, *b, &reuse_config);
+        boilerplate = Some((pair.boilerplate_a, pair.boilerplate_b));
+        pair.alignment
     } else {
         align(&text_a, &text_b, &config)
     };
+    drop(corpus_docs);
     if let Some(path) = &args.html {
         use overlap::report::{render_pair_page, DocView, PairView};
         let view = PairView::from_alignment(
@@ -200,6 +218,10 @@ pub fn run(args: AlignArgs) -> Result<()> {
         if let Some(obj) = value.as_object_mut() {
             obj.extend(semantic_fields);
         }
+        if let (Some((ba, bb)), Some(obj)) = (&boilerplate, value.as_object_mut()) {
+            obj.insert("boilerplate_a".into(), serde_json::json!(ba));
+            obj.insert("boilerplate_b".into(), serde_json::json!(bb));
+        }
         crate::print_out(&(serde_json::to_string_pretty(&value)? + "\n"))?;
     } else {
         let width = args
@@ -211,6 +233,7 @@ pub fn run(args: AlignArgs) -> Result<()> {
             width,
             only_shared: args.only_shared,
             color: std::io::stdout().is_terminal(),
+            boilerplate,
         };
         crate::print_out(&crate::align_view::render(
             &text_a, &text_b, &args.a, &args.b, &alignment, &opts,
@@ -314,11 +337,17 @@ fn corpus_like(path: &str, bytes: &[u8]) -> Option<&'static str> {
     (named_jsonl || object_line).then_some("this looks like a JSON Lines corpus")
 }
 
-/// The texts of the records with the given ids, in the order asked.
-fn find_records(corpus: &str, fields: &FieldNames, ids: &[&str]) -> Result<Vec<String>> {
+/// The texts of every readable record of `corpus` (bad records are left out), and the positions
+/// of the first records with the given ids, in the order asked.
+fn read_records(
+    corpus: &str,
+    fields: &FieldNames,
+    ids: &[&str],
+) -> Result<(Vec<String>, Vec<usize>)> {
     let sources = discover(&[corpus.to_string()], None)?;
     let mut reader = CorpusReader::new(sources, usize::MAX);
-    let mut found: Vec<Option<String>> = vec![None; ids.len()];
+    let mut texts = Vec::new();
+    let mut found: Vec<Option<usize>> = vec![None; ids.len()];
     loop {
         let batch = reader.next_batch(4096, 32 << 20)?;
         if batch.is_empty() {
@@ -335,20 +364,19 @@ fn find_records(corpus: &str, fields: &FieldNames, ids: &[&str]) -> Result<Vec<S
                 .unwrap_or_else(|| overlap::io::ids::generated_id(corpus, r.line));
             for (slot, want) in found.iter_mut().zip(ids) {
                 if slot.is_none() && id == *want {
-                    *slot = Some(rec.text.clone().into_owned());
+                    *slot = Some(texts.len());
                 }
             }
-        }
-        if found.iter().all(Option::is_some) {
-            break;
+            texts.push(rec.text.into_owned());
         }
     }
-    found
+    let found = found
         .into_iter()
         .zip(ids)
         .map(|(t, id)| match t {
             Some(t) => Ok(t),
             None => bail!("{corpus}: no record with id {id:?}"),
         })
-        .collect()
+        .collect::<Result<Vec<usize>>>()?;
+    Ok((texts, found))
 }

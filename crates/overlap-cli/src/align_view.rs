@@ -13,6 +13,9 @@ pub struct ViewOptions {
     pub only_shared: bool,
     /// ANSI dimming of unshared text (on a terminal).
     pub color: bool,
+    /// With `--corpus`: the character spans of each document's boilerplate (text the corpus
+    /// repeats: n-grams under many documents, template lines, signatures), labelled apart.
+    pub boilerplate: Option<(Vec<Span>, Vec<Span>)>,
 }
 
 /// One stretch of a document's characters, `[start, end)`.
@@ -31,6 +34,11 @@ pub fn render(
     let chars_b: Vec<char> = b.chars().collect();
     let col = (opts.width.max(40) - 3) / 2;
     let mut out = header(al, name_a, name_b);
+    if let Some((ba, bb)) = &opts.boilerplate {
+        out = header_in_corpus(al, &chars_a, &chars_b, ba, bb, name_a, name_b);
+    }
+    let no_spans: (Vec<Span>, Vec<Span>) = Default::default();
+    let (boiler_a, boiler_b) = opts.boilerplate.as_ref().unwrap_or(&no_spans);
 
     let mut order: Vec<usize> = (0..al.passages.len()).collect();
     order.sort_by_key(|&i| (al.passages[i].a, al.passages[i].b));
@@ -52,7 +60,7 @@ pub fn render(
 
     let mut dropped = only_a.iter().peekable();
     // Consecutive paragraphs one side has alone share one label, a blank row between them.
-    let show = |out: &mut String, label: &str, spans: &[Span], chars: &[char], left: bool| {
+    let show_one = |out: &mut String, label: &str, spans: &[Span], chars: &[char], left: bool| {
         if opts.only_shared || spans.is_empty() {
             return;
         }
@@ -77,6 +85,24 @@ pub fn render(
                     out.push_str(&format!("{} | {shown}\n", " ".repeat(col)));
                 }
             }
+        }
+    };
+    // Runs of paragraphs that are boilerplate get their own label.
+    let show = |out: &mut String, label: &str, spans: &[Span], chars: &[char], left: bool| {
+        let (boiler, label_boiler) = if left {
+            (boiler_a, "boilerplate of A (the corpus repeats it)")
+        } else {
+            (boiler_b, "boilerplate of B (the corpus repeats it)")
+        };
+        let mut k = 0;
+        while k < spans.len() {
+            let is_boiler = mostly_inside(spans[k], boiler);
+            let start = k;
+            while k < spans.len() && mostly_inside(spans[k], boiler) == is_boiler {
+                k += 1;
+            }
+            let shown = if is_boiler { label_boiler } else { label };
+            show_one(out, shown, &spans[start..k], chars, left);
         }
     };
     const DROPPED: &str = "only in A (B dropped it)";
@@ -148,6 +174,58 @@ fn header(al: &Alignment, name_a: &str, name_b: &str) -> String {
         100.0 * al.coverage_b,
         al.score,
     )
+}
+
+/// At least half of `span` lies inside `spans` (sorted, disjoint).
+fn mostly_inside(span: Span, spans: &[Span]) -> bool {
+    let inside: usize = spans
+        .iter()
+        .map(|&(s, e)| e.min(span.1).saturating_sub(s.max(span.0)))
+        .sum();
+    span.1 > span.0 && 2 * inside >= span.1 - span.0
+}
+
+/// The header with `--corpus`: the shares of each text outside its boilerplate too.
+fn header_in_corpus(
+    al: &Alignment,
+    chars_a: &[char],
+    chars_b: &[char],
+    boiler_a: &[Span],
+    boiler_b: &[Span],
+    name_a: &str,
+    name_b: &str,
+) -> String {
+    let outside = |chars: &[char], boiler: &[Span], covered: &mut dyn Iterator<Item = Span>| {
+        let n = chars.len();
+        let mut is_boiler = vec![false; n];
+        for &(s, e) in boiler {
+            is_boiler[s.min(n)..e.min(n)].fill(true);
+        }
+        let mut in_passage = vec![false; n];
+        for (s, e) in covered {
+            in_passage[s.min(n)..e.min(n)].fill(true);
+        }
+        let text = (0..n).filter(|&i| !is_boiler[i]).count();
+        let shared = (0..n).filter(|&i| !is_boiler[i] && in_passage[i]).count();
+        let boiler = n - text;
+        (
+            100.0 * shared as f64 / text.max(1) as f64,
+            100.0 * boiler as f64 / n.max(1) as f64,
+        )
+    };
+    let (share_a, boiler_share_a) =
+        outside(chars_a, boiler_a, &mut al.passages.iter().map(|p| p.a));
+    let (share_b, boiler_share_b) =
+        outside(chars_b, boiler_b, &mut al.passages.iter().map(|p| p.b));
+    let full = header(al, name_a, name_b);
+    let mut lines: Vec<&str> = full.lines().collect();
+    let extra = format!(
+        "{share_a:.0}% of A's text outside its boilerplate is in B; {share_b:.0}% of B's text \
+         outside its boilerplate is in A (boilerplate, text the corpus repeats under many \
+         documents: {boiler_share_a:.0}% of A, {boiler_share_b:.0}% of B)."
+    );
+    lines.insert(2, &extra);
+    lines.join("\n") + "\n"
 }
 
 /// The stretches of `chars` outside every span, cut into paragraphs and trimmed; stretches without a

@@ -66,6 +66,19 @@ pub struct ReuseArgs {
           value_parser = int(0, u32::MAX as u64))]
     rare_word_docs: usize,
 
+    /// A short line that closes at least this many posts of different texts, unquoted, is a
+    /// signature (a poster's name, address, motto): masked wherever it appears, quoted too, and
+    /// never evidence of reuse. 0 turns this off.
+    #[arg(long, default_value_t = ReuseConfig::default().signature_min_docs, value_name = "N",
+          value_parser = int(0, u32::MAX as u64))]
+    signature_docs: usize,
+
+    /// Boilerplate shorter than this many words is masked only when it fills its lines; inside a
+    /// sentence it is a stock phrase ("I don't know how to") and stays text. 0 masks it all.
+    #[arg(long, default_value_t = ReuseConfig::default().boilerplate_inline_words, value_name = "N",
+          value_parser = int(0, u32::MAX as u64))]
+    boilerplate_inline_words: usize,
+
     #[command(flatten)]
     tuning: AlignTuning,
 
@@ -93,6 +106,8 @@ pub fn run(args: ReuseArgs) -> Result<()> {
         min_shared_anchors: args.min_shared_anchors,
         max_df: args.max_df,
         rare_word_min_docs: args.rare_word_docs,
+        signature_min_docs: args.signature_docs,
+        boilerplate_inline_words: args.boilerplate_inline_words,
         ..ReuseConfig::default()
     };
     let mut input = args.input.corpus_input();

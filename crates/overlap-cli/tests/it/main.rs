@@ -23,6 +23,7 @@ mod messages;
 mod parquet_io;
 mod report_checks;
 mod reuse;
+mod reuse_quotes;
 mod reuse_same_story;
 mod serve;
 mod sketch;

@@ -85,10 +85,33 @@ impl<'t> Prepared<'t> {
         if first >= end {
             return;
         }
-        let spans = &self.spans;
-        self.masked += self.char_offset(spans[end - 1].1) - self.char_offset(spans[first].0);
         if self.masked_tokens.is_empty() {
             self.masked_tokens = vec![false; self.hashes.len()];
+        }
+        // Count only what no earlier call masked: boilerplate, template and signature stretches
+        // may overlap, and a character counted twice would inflate the pair score.
+        let mut t = first;
+        while t < end {
+            if self.masked_tokens[t] {
+                t += 1;
+                continue;
+            }
+            let run = t;
+            while t < end && !self.masked_tokens[t] {
+                t += 1;
+            }
+            // The gaps to masked neighbours inside this call's range are newly covered too.
+            let from = if run > first {
+                self.spans[run - 1].1
+            } else {
+                self.spans[run].0
+            };
+            let to = if t < end {
+                self.spans[t].0
+            } else {
+                self.spans[t - 1].1
+            };
+            self.masked += self.char_offset(to) - self.char_offset(from);
         }
         self.masked_tokens[first..end].fill(true);
         self.weights[first..end].fill(0);
@@ -109,7 +132,8 @@ impl<'t> Prepared<'t> {
         self.char_starts.char_offset(byte)
     }
 
-    /// Characters inside masked spans (counted once per [`Prepared::mask`] call).
+    /// Characters inside masked spans (each masked run of tokens counted once, however many
+    /// [`Prepared::mask`] calls cover it).
     pub fn masked_chars(&self) -> usize {
         self.masked
     }
@@ -322,6 +346,21 @@ const FUNCTION_WORDS: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overlapping_masks_count_each_character_once() {
+        let config = AlignConfig::default();
+        let text = "one two three four five six";
+        let mut once = Prepared::new(text, &config);
+        once.mask(0, 4);
+        let mut twice = Prepared::new(text, &config);
+        twice.mask(0, 3);
+        twice.mask(1, 4);
+        twice.mask(0, 2);
+        assert_eq!(once.masked_chars(), "one two three four".len());
+        assert_eq!(twice.masked_chars(), once.masked_chars());
+        assert_eq!(twice.masked_tokens, once.masked_tokens);
+    }
 
     #[test]
     fn function_words_are_sorted_for_binary_search() {

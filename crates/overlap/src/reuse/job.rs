@@ -5,7 +5,7 @@
 //! their passages. Candidate pairs are aligned in parallel, each document prepared once per group of
 //! pairs that start with it.
 
-use super::{anchors, boilerplate, index, stories, templates, ReuseConfig};
+use super::{anchors, boilerplate, index, signatures, stories, templates, ReuseConfig};
 use crate::align::{
     align_with_bags, is_function_word, soft_key, unit_bags, Alignment, Bag, KeyWeights, Prepared,
 };
@@ -108,6 +108,8 @@ struct Doc {
     empty: bool,
     /// Lines that may be template boilerplate (see [`templates`]).
     templates: Vec<templates::TemplateLine>,
+    /// Short lines that may be signature lines (see [`signatures`]).
+    lines: signatures::DocLines,
 }
 
 struct Read {
@@ -115,6 +117,7 @@ struct Read {
     grams: Vec<u64>,
     keys: Vec<u64>,
     templates: Vec<templates::TemplateLine>,
+    lines: signatures::DocLines,
     words: usize,
 }
 
@@ -205,6 +208,7 @@ fn stage(
                 grams: anchors::anchor_grams(&tokens, n),
                 keys,
                 templates: templates::template_lines(text, &tokens),
+                lines: signatures::doc_lines(text, &tokens),
                 words: tokens.len(),
             }
         },
@@ -227,6 +231,7 @@ fn stage(
                 keys: doc.value.keys,
                 empty: doc.empty,
                 templates: doc.value.templates,
+                lines: doc.value.lines,
             });
             Ok(())
         },
@@ -274,6 +279,17 @@ fn stage(
         .collect();
     let template_spans = template_boilerplate(&docs, &source_sizes, &params);
     let template_lines: u64 = template_spans.iter().map(|s| s.len() as u64).sum();
+    let sig_keys = signatures::signature_keys(
+        &docs
+            .iter()
+            .map(|d| (&d.lines, d.source))
+            .collect::<Vec<_>>(),
+        config.signature_min_docs,
+    );
+    let sig_spans: Vec<Vec<(usize, usize)>> = docs
+        .par_iter()
+        .map(|d| signatures::signature_spans(&d.lines, d.source, &sig_keys))
+        .collect();
     timings.insert("boilerplate", ms(t));
 
     // Stage 4: align every candidate pair, with words weighted by their rarity in the corpus.
@@ -299,8 +315,13 @@ fn stage(
         .map(|d| {
             involved[d].then(|| {
                 let mut p = Prepared::new(&docs[d].text, &config.align);
-                for s in &boiler_spans[d] {
-                    p.mask(s.first, s.end);
+                let spans = &boiler_spans[d];
+                let inline = config.boilerplate_inline_words;
+                let keep: Vec<_> = boilerplate::to_mask(spans, p.text, &p.spans, inline)
+                    .map(|s| (s.first, s.end))
+                    .collect();
+                for (first, end) in keep.into_iter().chain(sig_spans[d].iter().copied()) {
+                    p.mask(first, end);
                 }
                 for &(first, end) in &template_spans[d] {
                     p.mask(first, end);
@@ -437,6 +458,10 @@ fn stage(
             ("distinct_anchor_ngrams", found.distinct_grams as u64),
             ("too_common_ngrams", found.too_common as u64),
             ("template_lines", template_lines),
+            (
+                "signature_lines",
+                sig_spans.iter().map(|s| s.len() as u64).sum(),
+            ),
         ]),
         parameters: ReuseParameters {
             config: config.clone(),

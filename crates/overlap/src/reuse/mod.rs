@@ -10,9 +10,11 @@
 
 pub mod anchors;
 pub mod boilerplate;
+pub mod in_corpus;
 pub mod index;
 mod job;
 pub mod same_story;
+pub mod signatures;
 pub mod stories;
 pub mod templates;
 
@@ -45,6 +47,14 @@ pub struct ReuseConfig {
     /// a short repeated line of one source ("Share this article: Facebook, Twitter") is boilerplate
     /// too. `boilerplate.jsonl` lists those of 8 words or more.
     pub boilerplate_min_words: usize,
+    /// Boilerplate stretches shorter than this many words are masked only when they fill their
+    /// lines: inside a sentence they are stock phrases (see [`boilerplate::to_mask`]). Default: 8.
+    /// 0 masks every stretch.
+    pub boilerplate_inline_words: usize,
+    /// A short line among the last lines of at least this many documents of different texts,
+    /// unquoted, is a signature line, masked wherever it appears (see [`signatures`]). Default: 3.
+    /// 0 finds none.
+    pub signature_min_docs: usize,
     /// Words in at most this many documents (or 1% of them, when more) count as rare, and reworded
     /// sentences must share some rare words. Default: 50.
     pub rare_word_min_docs: usize,
@@ -67,6 +77,8 @@ impl Default for ReuseConfig {
             boilerplate_cap_docs: 50,
             global_boilerplate_docs: 100,
             boilerplate_min_words: 4,
+            boilerplate_inline_words: 8,
+            signature_min_docs: 3,
             rare_word_min_docs: 50,
             story_min_cross_edges: 2,
             story_cross_density: 0.1,
