@@ -1,6 +1,6 @@
 //! `overlap dedup`: remove exact and near-duplicate documents from a corpus.
 
-use crate::args::{InputArgs, ShingleArgs};
+use crate::args::{InputArgs, ShingleArgs, SpillArgs};
 use crate::progress::Bars;
 use anyhow::Result;
 use clap::Args;
@@ -32,6 +32,9 @@ pub struct DedupArgs {
 
     #[command(flatten)]
     shingles: ShingleArgs,
+
+    #[command(flatten)]
+    spill: SpillArgs,
 
     /// Trust the MinHash estimate instead of computing each candidate pair's true Jaccard
     /// (faster, uses less memory; pairs.jsonl then marks similarities as estimated).
@@ -91,6 +94,7 @@ pub fn run(args: DedupArgs) -> Result<()> {
         input: args.input.corpus_input(),
         out_dir: args.out,
         write_deduped: !args.no_deduped,
+        spill: args.spill.spill_options(),
     };
     let talk = !args.quiet && !args.json;
     let lsh = config.lsh_params();

@@ -26,6 +26,7 @@ pub mod progress;
 pub mod report;
 pub mod reuse;
 pub mod sketch;
+pub mod spill;
 pub mod text;
 
 pub use error::{Error, Problem, ProblemKind, Result};

@@ -1,12 +1,15 @@
 //! The end-to-end dedup job: inputs in, output folder out.
 //!
-//! Memory: the [`SketchStore`] (see its module), one id per document, one batch of raw records in
-//! flight, and the candidate pairs. The kept records are copied by a second pass over the inputs
-//! rather than held.
+//! Memory: the [`SketchStore`] (see its module), one id per document (about 40 bytes plus the id's
+//! length), one batch of raw records in flight, the candidate pairs and the verified edges (16 bytes
+//! each). The kept records are copied by a second pass over the inputs rather than held. The budget
+//! (`spill.budget`) is shared out: half for shingles in the store, a quarter for band keys, a quarter
+//! for candidate pairs, and later half for the shingle sets of a verification chunk (the band keys
+//! are freed by then). Spill files live in the spill directory (see [`crate::spill::SpillDir`]).
 
 use super::{
-    assign_clusters, candidate_pairs, duplicate_pairs, verify_pairs, Assignment, DedupConfig,
-    DuplicatePair, Reason, SketchStore, Sketcher,
+    assign_clusters, duplicate_pairs, find_candidates, verify_candidates, Assignment, DedupConfig,
+    DuplicatePair, Reason, SketchStore, Sketcher, StoreLimits,
 };
 use crate::error::{Error, Problem, ProblemKind, Result};
 use crate::io::output::{create, ms, write_json, write_line};
@@ -16,7 +19,9 @@ use crate::io::{
 };
 use crate::progress::{Progress, Unit};
 use crate::sketch::LshParams;
+use crate::spill::{MemoryReport, SpillDir, SpillOptions, StageMemory};
 use serde::Serialize;
+use std::sync::Arc;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -32,6 +37,8 @@ pub struct JobOptions {
     pub out_dir: PathBuf,
     /// Write the deduplicated corpus (default: true).
     pub write_deduped: bool,
+    /// Memory budget and spill directory.
+    pub spill: SpillOptions,
 }
 
 impl JobOptions {
@@ -41,6 +48,7 @@ impl JobOptions {
             input: CorpusInput::new(inputs),
             out_dir: out_dir.into(),
             write_deduped: true,
+            spill: SpillOptions::default(),
         }
     }
 }
@@ -73,6 +81,9 @@ pub struct Summary {
     pub timings_ms: BTreeMap<&'static str, f64>,
     /// Worker threads used.
     pub threads: usize,
+    /// Memory budget, estimated and measured peaks, spill volume per stage. Varies with the budget and
+    /// the machine, like `timings_ms`.
+    pub memory: MemoryReport,
 }
 
 /// Document counts. `read = accepted + skipped`: every record is in `clusters.jsonl` or `skipped`.
@@ -183,6 +194,12 @@ pub fn run(options: &JobOptions, config: &DedupConfig, progress: &dyn Progress) 
     let spool_path = options.out_dir.join(".stdin-spool.jsonl");
     let _spool_guard = RemoveOnDrop(spool_path.clone());
 
+    let budget = options.spill.budget;
+    let dir = Arc::new(SpillDir::for_job(
+        &options.out_dir,
+        options.spill.tmp_dir.as_deref(),
+    ));
+    let mut stages: BTreeMap<&'static str, StageMemory> = BTreeMap::new();
     let sketcher = Sketcher::new(config);
     let mut reader = options.input.open()?;
     if options.write_deduped
@@ -198,7 +215,14 @@ pub fn run(options: &JobOptions, config: &DedupConfig, progress: &dyn Progress) 
     // Stage 1: read, parse and sketch.
     let t = Instant::now();
     let mut state = ReadState {
-        store: SketchStore::new(!config.verify),
+        store: SketchStore::with_limits(
+            !config.verify,
+            StoreLimits {
+                shingle_bytes: budget.share(1, 2),
+                band_bytes: budget.share(1, 4),
+                dir: Arc::clone(&dir),
+            },
+        ),
         docs: Vec::new(),
         skipped: Vec::new(),
         short: 0,
@@ -217,6 +241,7 @@ pub fn run(options: &JobOptions, config: &DedupConfig, progress: &dyn Progress) 
                 state.short += 1;
             }
             state.store.push(doc.value);
+            state.store.spill_if_needed()?;
             state.docs.push(DocMeta {
                 id: doc.id,
                 source: doc.source,
@@ -225,24 +250,52 @@ pub fn run(options: &JobOptions, config: &DedupConfig, progress: &dyn Progress) 
             Ok(())
         },
     )?;
+    state.store.seal()?;
+    stages.insert(
+        "read_sketch",
+        StageMemory {
+            memory_estimate_bytes: state.store.memory_bytes()
+                + state.docs.iter().map(|d| 40 + d.id.len() as u64).sum::<u64>(),
+            spilled_bytes: state.store.shingle_spilled_bytes() + state.store.band_spilled_bytes(),
+            spill_files: state.store.spill_files(),
+            temp_disk_peak_bytes: dir.stage_peak(),
+        },
+    );
     timings.insert("read_sketch", ms(t));
 
-    // Stage 2: candidates.
+    // Stage 2: candidates (merging the band-key runs when the store spilled them).
     let t = Instant::now();
-    progress.start(
-        "candidates",
-        Some(state.store.bands_per_doc() as u64),
-        Unit::Steps,
-    );
-    let candidates = candidate_pairs(&state.store, progress);
+    let stage = if state.store.bands_spilled() {
+        "candidates (merge)"
+    } else {
+        "candidates"
+    };
+    progress.start(stage, Some(state.store.bands_per_doc() as u64), Unit::Steps);
+    let candidates = find_candidates(&mut state.store, budget.share(1, 4), &dir, progress)?;
     progress.finish();
+    stages.insert("candidates", candidates.memory);
+    let largest_bucket = candidates.largest_bucket;
     timings.insert("candidates", ms(t));
 
     // Stage 3: verification.
     let t = Instant::now();
-    progress.start("verify", Some(candidates.pairs.len() as u64), Unit::Pairs);
-    let edges = verify_pairs(&state.store, &candidates.pairs, config.threshold, progress);
+    let stage = if candidates.pairs.is_spilled() || state.store.shingles_spilled() {
+        "verify (spilled)"
+    } else {
+        "verify"
+    };
+    progress.start(stage, Some(candidates.pairs.len_bound()), Unit::Pairs);
+    let verified = verify_candidates(
+        &state.store,
+        candidates,
+        config.threshold,
+        budget.share(1, 2),
+        &dir,
+        progress,
+    )?;
     progress.finish();
+    stages.insert("verify", verified.memory);
+    let edges = verified.edges;
     timings.insert("verify", ms(t));
 
     // Stage 4: clusters.
@@ -274,6 +327,8 @@ pub fn run(options: &JobOptions, config: &DedupConfig, progress: &dyn Progress) 
     timings.insert("total", ms(started));
 
     let lsh = sketcher.lsh();
+    let memory = MemoryReport::new(budget, &dir, stages);
+    drop(dir);
     let summary = build_summary(
         options,
         config,
@@ -282,10 +337,11 @@ pub fn run(options: &JobOptions, config: &DedupConfig, progress: &dyn Progress) 
         state,
         &assignment,
         &pairs,
-        candidates.pairs.len(),
-        candidates.largest_bucket,
+        verified.candidates as usize,
+        largest_bucket,
         outputs,
         timings,
+        memory,
     );
     write_json(&out.join("summary.json"), &summary)?;
     Ok(summary)
@@ -458,6 +514,7 @@ fn build_summary(
     largest_bucket: usize,
     outputs: Vec<String>,
     timings: BTreeMap<&'static str, f64>,
+    memory: MemoryReport,
 ) -> Summary {
     let count = |r: Reason| assignment.reason.iter().filter(|&&x| x == r).count() as u64;
     let mut sizes: BTreeMap<u32, u64> = BTreeMap::new();
@@ -528,6 +585,7 @@ fn build_summary(
         outputs,
         timings_ms: timings,
         threads: rayon::current_num_threads(),
+        memory,
     }
 }
 

@@ -16,10 +16,15 @@ mod store;
 mod verify;
 
 pub use assign::{assign_clusters, duplicate_pairs, Assignment, DuplicatePair, PairKind, Reason};
-pub use candidates::{candidate_pairs, Candidates};
+pub use candidates::{
+    bucket_candidates, candidate_pairs, find_candidates, CandidateSet, Candidates,
+};
 pub use config::DedupConfig;
 pub use job::{run, JobOptions, Summary};
 pub use signatures::{export_signatures, SketchStats};
 pub use sketch::{DocSketch, Sketcher};
-pub use store::SketchStore;
-pub use verify::{jaccard, verify_pairs, Edge};
+pub use store::{SketchStore, StoreLimits};
+pub use verify::{jaccard, verify_candidates, verify_pairs, Edge, Verified};
+
+#[cfg(test)]
+mod spill_tests;
