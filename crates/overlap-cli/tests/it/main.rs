@@ -7,5 +7,6 @@ mod common;
 mod dedup_bad_input;
 mod dedup_outputs;
 mod dedup_recall;
+mod dedup_spill;
 mod reuse;
 mod sketch;

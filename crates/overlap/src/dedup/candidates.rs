@@ -15,7 +15,7 @@
 use super::SketchStore;
 use crate::error::Result;
 use crate::progress::Progress;
-use crate::spill::{ExternalSorter, KeyDoc, SpillDir, Sorted, StageMemory};
+use crate::spill::{ExternalSorter, KeyDoc, Sorted, SpillDir, StageMemory};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -105,8 +105,7 @@ fn candidates_by_band(
     let per_band: Vec<(Sorted<u64>, usize, u64)> = work
         .into_par_iter()
         .map(|(band, band_runs)| {
-            let mut entries: Vec<KeyDoc> =
-                docs.iter().map(|&d| (store.band(d, band), d)).collect();
+            let mut entries: Vec<KeyDoc> = docs.iter().map(|&d| (store.band(d, band), d)).collect();
             entries.sort_unstable();
             let mut pairs = ExternalSorter::new(dir, "pairs", per_band_budget, true);
             let mut largest = 0;

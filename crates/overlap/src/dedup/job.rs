@@ -21,11 +21,11 @@ use crate::progress::{Progress, Unit};
 use crate::sketch::LshParams;
 use crate::spill::{MemoryReport, SpillDir, SpillOptions, StageMemory};
 use serde::Serialize;
-use std::sync::Arc;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Where the job reads and writes, and how it treats bad input.
@@ -255,7 +255,11 @@ pub fn run(options: &JobOptions, config: &DedupConfig, progress: &dyn Progress) 
         "read_sketch",
         StageMemory {
             memory_estimate_bytes: state.store.memory_bytes()
-                + state.docs.iter().map(|d| 40 + d.id.len() as u64).sum::<u64>(),
+                + state
+                    .docs
+                    .iter()
+                    .map(|d| 40 + d.id.len() as u64)
+                    .sum::<u64>(),
             spilled_bytes: state.store.shingle_spilled_bytes() + state.store.band_spilled_bytes(),
             spill_files: state.store.spill_files(),
             temp_disk_peak_bytes: dir.stage_peak(),

@@ -16,7 +16,10 @@ fn corpus() -> Vec<String> {
             words.truncate(50);
         }
         docs.push(words.join(" "));
-        docs.push(format!("single document number {i} about topic {}", i * 31 % 97));
+        docs.push(format!(
+            "single document number {i} about topic {}",
+            i * 31 % 97
+        ));
         if i % 5 == 0 {
             // an exact copy of the previous template document
             docs.push(docs[docs.len() - 2].clone());
@@ -30,8 +33,12 @@ fn run(limits: Option<(usize, usize, usize, usize)>) -> (Vec<Edge>, u64, usize, 
     let sketcher = Sketcher::new(&config);
     let out = tempfile::tempdir().unwrap();
     let dir = Arc::new(SpillDir::for_job(out.path(), None));
-    let (shingle_bytes, band_bytes, pair_bytes, set_bytes) =
-        limits.unwrap_or((usize::MAX / 4, usize::MAX / 4, usize::MAX / 4, usize::MAX / 4));
+    let (shingle_bytes, band_bytes, pair_bytes, set_bytes) = limits.unwrap_or((
+        usize::MAX / 4,
+        usize::MAX / 4,
+        usize::MAX / 4,
+        usize::MAX / 4,
+    ));
     let mut store = SketchStore::with_limits(
         false,
         StoreLimits {

@@ -54,6 +54,7 @@ struct ShingleFile {
     writer: Option<BufWriter<File>>,
     reader: Option<File>,
     bytes: u64,
+    dir: Arc<SpillDir>,
 }
 
 /// All sketches of a corpus.
@@ -159,6 +160,7 @@ impl SketchStore {
                         writer: Some(BufWriter::with_capacity(1 << 20, f)),
                         reader: None,
                         bytes: 0,
+                        dir: Arc::clone(&sp.limits.dir),
                     })
                 }
             };
@@ -291,7 +293,8 @@ impl SketchStore {
     /// Spill files written: the shingle file and the band-key runs.
     pub fn spill_files(&self) -> u64 {
         self.spilled.as_ref().map_or(0, |s| {
-            u64::from(s.shingle_file.is_some()) + s.band_runs.iter().map(|r| r.len() as u64).sum::<u64>()
+            u64::from(s.shingle_file.is_some())
+                + s.band_runs.iter().map(|r| r.len() as u64).sum::<u64>()
         })
     }
 
@@ -401,7 +404,9 @@ impl Drop for ShingleFile {
         // later stages' runs.
         self.writer = None;
         self.reader = None;
-        let _ = std::fs::remove_file(&self.path);
+        if std::fs::remove_file(&self.path).is_ok() {
+            self.dir.shrank(self.bytes);
+        }
     }
 }
 

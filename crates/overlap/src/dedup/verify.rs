@@ -137,7 +137,9 @@ pub fn verify_candidates(
                 let mut docs: Vec<u32> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
                 docs.par_sort_unstable();
                 docs.dedup();
-                docs.iter().map(|&d| store.shingle_count(d) as u64 * 8).sum()
+                docs.iter()
+                    .map(|&d| store.shingle_count(d) as u64 * 8)
+                    .sum()
             };
             let edges = verify_pairs(store, &pairs, threshold, progress);
             return Ok(Verified {

@@ -177,7 +177,8 @@ impl<R: Record> Sorted<R> {
             all.dedup |= p.dedup;
             all.memory_sorted &= p.memory_sorted;
             all.spilled_bytes += p.spilled_bytes;
-            all.memory.extend(p.memory.into_iter().filter(|m| !m.is_empty()));
+            all.memory
+                .extend(p.memory.into_iter().filter(|m| !m.is_empty()));
             all.runs.extend(p.runs);
         }
         all

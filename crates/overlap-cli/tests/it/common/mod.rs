@@ -46,7 +46,12 @@ pub fn read_json(path: &Path) -> Value {
 pub fn stable_summary(path: &Path) -> Value {
     let mut summary = read_json(path);
     let obj = summary.as_object_mut().unwrap();
-    for key in ["timings_ms", "threads", "aligned_pairs_per_second"] {
+    for key in [
+        "timings_ms",
+        "threads",
+        "aligned_pairs_per_second",
+        "memory",
+    ] {
         obj.remove(key);
     }
     summary
