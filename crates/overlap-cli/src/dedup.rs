@@ -60,6 +60,12 @@ pub struct DedupArgs {
     #[arg(long)]
     no_deduped: bool,
 
+    /// Compression level of the deduplicated corpus: gzip 0-9, zstd 1-19 (clamped to the
+    /// format's range). Default 1, the fastest: level 6 makes a gzip output about 20% smaller and
+    /// the run about twice as long.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=19))]
+    compression_level: Option<u32>,
+
     /// Also write DIR/report.html: a self-contained HTML report (see `overlap report --help`).
     #[arg(long)]
     report: bool,
@@ -95,6 +101,7 @@ pub fn run(args: DedupArgs) -> Result<()> {
         out_dir: args.out,
         write_deduped: !args.no_deduped,
         spill: args.spill.spill_options(),
+        compression_level: args.compression_level,
     };
     let talk = !args.quiet && !args.json;
     let lsh = config.lsh_params();

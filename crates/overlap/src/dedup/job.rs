@@ -39,6 +39,9 @@ pub struct JobOptions {
     pub write_deduped: bool,
     /// Memory budget and spill directory.
     pub spill: SpillOptions,
+    /// Compression level of the deduplicated corpus (`None`: [`Compression::default_level`]); a
+    /// level outside the format's range is clamped to it.
+    pub compression_level: Option<u32>,
 }
 
 impl JobOptions {
@@ -49,6 +52,7 @@ impl JobOptions {
             out_dir: out_dir.into(),
             write_deduped: true,
             spill: SpillOptions::default(),
+            compression_level: None,
         }
     }
 }
@@ -323,6 +327,7 @@ pub fn run(options: &JobOptions, config: &DedupConfig, progress: &dyn Progress) 
             &state.docs,
             &assignment,
             options.input.max_record_bytes,
+            options.compression_level,
         )?);
     }
     progress.finish();
@@ -415,6 +420,7 @@ fn write_deduped(
     docs: &[DocMeta],
     assignment: &Assignment,
     max_record_bytes: usize,
+    level: Option<u32>,
 ) -> Result<Vec<String>> {
     let mut kept_lines: Vec<Vec<u64>> = vec![Vec::new(); sources.len()];
     for (i, doc) in docs.iter().enumerate() {
@@ -431,7 +437,7 @@ fn write_deduped(
         let name = format!("deduped.jsonl{}", compression.extension());
         let path = out.join(&name);
         let io = |e: std::io::Error| Error::io(&path, e);
-        let mut w = BlockWriter::new(create(&path)?, compression);
+        let mut w = BlockWriter::with_level(create(&path)?, compression, level);
         for &s in &jsonl {
             let (mut reader, _) = open_again(&sources[s], spool)?;
             copy_lines(&mut reader, &kept_lines[s], max_record_bytes, &mut w)
