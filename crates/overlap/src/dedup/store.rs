@@ -344,7 +344,7 @@ impl SketchStore {
             )
         })?;
         let mut bytes = vec![0u8; (end - start) * 8];
-        read_at(reader, &mut bytes, start as u64 * 8).map_err(|e| Error::io(&file.path, e))?;
+        crate::spill::read_at(reader, &mut bytes, start as u64 * 8).map_err(|e| Error::io(&file.path, e))?;
         Ok(Cow::Owned(
             bytes
                 .chunks_exact(8)
@@ -375,27 +375,6 @@ impl SketchStore {
             + (self.bands.capacity() * 8) as u64
             + (self.signatures.capacity() * 4) as u64
     }
-}
-
-#[cfg(unix)]
-fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
-    use std::os::unix::fs::FileExt;
-    file.read_exact_at(buf, offset)
-}
-
-#[cfg(windows)]
-fn read_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
-    use std::os::windows::fs::FileExt;
-    while !buf.is_empty() {
-        match file.seek_read(buf, offset)? {
-            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
-            n => {
-                buf = &mut buf[n..];
-                offset += n as u64;
-            }
-        }
-    }
-    Ok(())
 }
 
 impl Drop for ShingleFile {

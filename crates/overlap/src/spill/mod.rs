@@ -13,14 +13,40 @@ mod dir;
 pub mod record;
 mod run;
 mod sorter;
+mod spool;
 
 pub use budget::{format_size, parse_size, peak_rss, physical_memory, MemoryBudget};
 pub use dir::{remove_stale, SpillDir, SpillOptions, OUT_PREFIX, TMP_PREFIX};
 pub use record::{KeyDoc, Record};
 pub use run::{Run, RunReader, RunWriter};
 pub use sorter::{ExternalSorter, Merger, Sorted, MAX_FAN_IN};
+pub use spool::{u64s_to_bytes, Spool};
 
 use serde::Serialize;
+
+/// Read exactly `buf.len()` bytes at `offset` without moving a shared cursor (so threads can read one
+/// file at once).
+#[cfg(unix)]
+pub(crate) fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    file.read_exact_at(buf, offset)
+}
+
+/// Read exactly `buf.len()` bytes at `offset` without moving a shared cursor.
+#[cfg(windows)]
+pub(crate) fn read_at(file: &std::fs::File, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        match file.seek_read(buf, offset)? {
+            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            n => {
+                buf = &mut buf[n..];
+                offset += n as u64;
+            }
+        }
+    }
+    Ok(())
+}
 
 /// What one stage did with memory and disk, for `summary.json`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
