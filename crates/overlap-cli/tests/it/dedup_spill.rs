@@ -155,3 +155,41 @@ fn bad_memory_sizes_are_usage_errors() {
         assert!(stderr.contains("--memory"), "{stderr}");
     }
 }
+
+/// `reuse` with a 1 MiB budget (texts and anchors spooled to disk, the anchor index sorted externally,
+/// alignment in many chunks) writes the same files as with the default budget. BBC only: Reuters and
+/// 20 Newsgroups take tens of seconds per run on a loaded machine (checked by hand, see the README).
+#[test]
+fn reuse_outputs_do_not_depend_on_the_budget() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = data("bbc-news.jsonl.gz");
+    let run = |out: &Path, extra: &[&str]| {
+        overlap()
+            .arg("reuse")
+            .arg(&input)
+            .arg("--out")
+            .arg(out)
+            .arg("-q")
+            .args(extra)
+            .assert()
+            .success();
+    };
+    let base = tmp.path().join("default");
+    run(&base, &["--threads", "2"]);
+    let small = tmp.path().join("small");
+    run(&small, &["--memory", "1MiB", "--threads", "1"]);
+    same_outputs(
+        &base,
+        &small,
+        &["pairs.jsonl", "stories.jsonl", "boilerplate.jsonl"],
+    );
+    for stage in ["read", "index"] {
+        assert!(stage_of(&small, stage) > 0, "{stage} spilled");
+        assert_eq!(stage_of(&base, stage), 0, "{stage} fits by default");
+    }
+    no_spill_left(&small);
+}
+
+fn stage_of(out: &Path, name: &str) -> u64 {
+    stage(out, name, "spilled_bytes")
+}

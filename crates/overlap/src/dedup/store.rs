@@ -344,7 +344,8 @@ impl SketchStore {
             )
         })?;
         let mut bytes = vec![0u8; (end - start) * 8];
-        crate::spill::read_at(reader, &mut bytes, start as u64 * 8).map_err(|e| Error::io(&file.path, e))?;
+        crate::spill::read_at(reader, &mut bytes, start as u64 * 8)
+            .map_err(|e| Error::io(&file.path, e))?;
         Ok(Cow::Owned(
             bytes
                 .chunks_exact(8)

@@ -190,7 +190,8 @@ pub fn build_spilling(
     let mut spilled = sorted.spilled_bytes();
     let mut files = sorted.runs() as u64;
     let mut merger = sorted.merge(dir)?;
-    let mut pairs: ExternalSorter<u64> = ExternalSorter::new(dir, "anchor-pairs", pair_bytes, false);
+    let mut pairs: ExternalSorter<u64> =
+        ExternalSorter::new(dir, "anchor-pairs", pair_bytes, false);
     let mut boilerplate = HashSet::new();
     let (mut distinct_grams, mut too_common) = (0, 0);
     let mut group: Vec<(u64, u32)> = Vec::new();
@@ -309,7 +310,10 @@ mod tests {
         assert!(spilled > 0 && files > 2);
         assert_eq!(s.candidates, r.candidates);
         assert_eq!(s.boilerplate, r.boilerplate);
-        assert_eq!((s.distinct_grams, s.too_common), (r.distinct_grams, r.too_common));
+        assert_eq!(
+            (s.distinct_grams, s.too_common),
+            (r.distinct_grams, r.too_common)
+        );
         assert_eq!(dir.disk_now(), 0);
     }
 

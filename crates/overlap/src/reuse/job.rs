@@ -22,13 +22,13 @@ use crate::io::{ingest, CorpusInput, Mapped, OnError};
 use crate::progress::{Progress, Unit};
 use crate::spill::{u64s_to_bytes, MemoryReport, SpillDir, SpillOptions, Spool, StageMemory};
 use crate::text::tokenize;
-use std::sync::Arc;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Where the reuse job reads and writes.

@@ -34,7 +34,11 @@ pub(crate) fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std:
 
 /// Read exactly `buf.len()` bytes at `offset` without moving a shared cursor.
 #[cfg(windows)]
-pub(crate) fn read_at(file: &std::fs::File, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
+pub(crate) fn read_at(
+    file: &std::fs::File,
+    mut buf: &mut [u8],
+    mut offset: u64,
+) -> std::io::Result<()> {
     use std::os::windows::fs::FileExt;
     while !buf.is_empty() {
         match file.seek_read(buf, offset)? {
