@@ -18,6 +18,10 @@ Documents:
   rounded) word edits, each a substitution, an insertion or a deletion with equal probability; new words
   come from the pool's vocabulary. Words are whitespace-separated and the edited text is re-joined with
   single spaces (which changes no token).
+- template clusters (`--templates K --template-size N`, default none): K texts of about 200 words
+  (sentences from the pool), each repeated N times with one word replaced by a word unique to the copy
+  (calendar and product pages of a crawl). They count towards the synthetic originals; their members
+  are listed in bench/out/<name>.templates.tsv.gz (`doc_id  template`).
 Documents are shuffled, so copies do not sit next to their sources.
 """
 
@@ -75,9 +79,13 @@ def edit(words: list[str], rate: float, vocab: list[str], rng: random.Random) ->
     return words, n
 
 
-def meta(docs: int, seed: int, planted: float) -> dict:
+def meta(docs: int, seed: int, planted: float, templates: int = 0, template_size: int = 0) -> dict:
     """What determines a generated corpus (scale.py regenerates when it differs)."""
-    return {"docs": docs, "seed": seed, "planted": planted, "rates": RATES, "sources": SOURCES}
+    m = {"docs": docs, "seed": seed, "planted": planted, "rates": RATES, "sources": SOURCES}
+    if templates:
+        m["templates"] = templates
+        m["template_size"] = template_size
+    return m
 
 
 def main() -> None:
@@ -87,6 +95,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--planted", type=float, default=0.15, help="fraction of documents that are planted copies")
     ap.add_argument("--level", type=int, default=1, help="gzip level (default 1: fast)")
+    ap.add_argument("--templates", type=int, default=0, help="template clusters to plant (default 0)")
+    ap.add_argument("--template-size", type=int, default=20000, help="documents per template cluster")
     a = ap.parse_args()
     name = a.name or f"gen-{a.docs}"
     benchenv.OUT.mkdir(parents=True, exist_ok=True)
@@ -101,12 +111,28 @@ def main() -> None:
     if n_originals < len(real):
         real = rng.sample(real, n_originals)
     originals: list[tuple[str, str]] = list(real)
-    for k in range(n_originals - len(real)):
+    template_members: list[tuple[str, int]] = []
+    n_template_docs = min(a.templates * a.template_size, max(0, n_originals - len(real)))
+    for t in range(a.templates):
+        words: list[str] = []
+        while len(words) < 200:
+            words.extend(rng.choice(sentences).split())
+        for m in range(a.template_size):
+            if len(template_members) >= n_template_docs:
+                break
+            w = list(words)
+            w[rng.randrange(len(w))] = f"t{t}u{m}"
+            doc_id = f"tpl:{t}:{m}"
+            originals.append((doc_id, " ".join(w)))
+            template_members.append((doc_id, t))
+    for k in range(n_originals - len(real) - len(template_members)):
         n_sent = rng.randint(3, 25)
         originals.append((f"syn:{k}", " ".join(rng.choices(sentences, k=n_sent))))
     del sentences
 
-    sources = rng.sample(range(len(originals)), min(n_planted, len(originals)))
+    # Template members are not sources of planted copies: their copies would be template members too.
+    candidates = [i for i, (d, _) in enumerate(originals) if not d.startswith("tpl:")]
+    sources = rng.sample(candidates, min(n_planted, len(candidates)))
     planted = []
     copies = []
     for k, src in enumerate(sources):
@@ -136,8 +162,13 @@ def main() -> None:
         f.write("copy_id\tsource_id\trate\tedits\twords\n")
         for row in planted:
             f.write("\t".join(map(str, row)) + "\n")
+    if template_members:
+        with gzip.open(benchenv.OUT / f"{name}.templates.tsv.gz", "wt", encoding="utf-8") as f:
+            f.write("doc_id\ttemplate\n")
+            for doc_id, t in template_members:
+                f.write(f"{doc_id}\t{t}\n")
     meta_path = benchenv.OUT / f"{name}.meta.json"
-    meta_path.write_text(json.dumps(meta(a.docs, a.seed, a.planted), indent=1))
+    meta_path.write_text(json.dumps(meta(a.docs, a.seed, a.planted, a.templates, a.template_size), indent=1))
     t2 = time.perf_counter()
     benchenv.log(
         f"wrote {benchenv.rel(corpus_path)} ({len(docs)} documents, {corpus_path.stat().st_size / 2**20:.0f} MiB) and "

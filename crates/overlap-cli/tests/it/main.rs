@@ -13,6 +13,7 @@ mod dedup_bad_input;
 mod dedup_outputs;
 mod dedup_recall;
 mod dedup_simhash;
+mod dedup_spill;
 mod embed;
 mod empty_documents;
 mod index;

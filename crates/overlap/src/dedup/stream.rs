@@ -174,10 +174,13 @@ impl StreamingDedup {
         let store = &self.store;
         let new_edges: Vec<Edge> = pairs
             .par_iter()
-            .filter_map(|&(a, b)| {
-                let j = jaccard(store.shingles(a), store.shingles(b));
-                (j >= threshold).then_some(Edge { a, b, jaccard: j })
+            .map(|&(a, b)| {
+                let j = jaccard(&store.shingles(a)?, &store.shingles(b)?);
+                Ok((j >= threshold).then_some(Edge { a, b, jaccard: j }))
             })
+            .collect::<crate::Result<Vec<_>>>()?
+            .into_iter()
+            .flatten()
             .collect();
         let end = self.store.len() as u32;
         self.union.grow(end as usize);
