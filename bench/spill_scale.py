@@ -3,6 +3,7 @@
 
     python3 bench/spill_scale.py --docs 1000000 [--templates 2 --template-size 2000] \
         [--memory default,512MiB] [--analyse-only]
+    nice python3 bench/spill_scale.py --docs 3000000 --templates 3 --template-size 20000 --memory default
 
 Generates bench/out/spill-<N>.jsonl.gz with bench/gen_corpus.py if missing (seed 1, 15% planted
 copies at seven edit rates, plus template clusters), runs `overlap dedup --no-deduped` once per
@@ -12,7 +13,9 @@ summary.json and clusters.jsonl:
 - planted-pair recall per edit rate, counted as copy and source in the same cluster (the true
   Jaccard of each pair is not computed here: bench/scale.py does that with the Python port of the
   tokenizer, which needs the bench virtualenv);
-- for each template cluster, whether all its members are in one cluster.
+- for each template cluster, whether all its members are in one cluster, and its precision (members
+  over the size of the cluster they ended in).
+From 2M documents on the corpus is generated with `gen_corpus.py --stream` (bounded memory).
 Results go to bench/out/spill-scale/results.md. Needs only the Python standard library.
 """
 
@@ -61,6 +64,7 @@ def analyse(out: Path, name: str) -> dict:
                 by_rate[rate][0] += cluster[copy] == cluster[source]
                 by_rate[rate][1] += 1
     templates: dict[str, set[str]] = defaultdict(set)
+    members: dict[str, int] = defaultdict(int)
     tpath = OUT / f"{name}.templates.tsv.gz"
     if tpath.exists():
         with gzip.open(tpath, "rt") as f:
@@ -68,10 +72,18 @@ def analyse(out: Path, name: str) -> dict:
             for line in f:
                 doc, t = line.rstrip("\n").split("\t")
                 templates[t].add(cluster.get(doc, "?"))
+                members[t] += 1
+    size: dict[str, int] = defaultdict(int)
+    for c in cluster.values():
+        size[c] += 1
+    # Precision of a template cluster: its members over the size of the cluster(s) they ended in
+    # (1.0 when no other document joined them).
+    purity = {t: round(members[t] / max(1, sum(size[c] for c in cs)), 4) for t, cs in templates.items()}
     summary = json.loads((out / "summary.json").read_text())
     return {
         "recall_by_rate": {r: (h, n) for r, (h, n) in sorted(by_rate.items(), key=lambda x: float(x[0]))},
         "templates_in_one_cluster": {t: len(c) == 1 for t, c in templates.items()},
+        "template_precision": purity,
         "timings_ms": summary["timings_ms"],
         "memory": summary["memory"],
         "pairs": summary["pairs"],
@@ -89,8 +101,12 @@ def main() -> None:
     name = name_of(a.docs)
     corpus = OUT / f"{name}.jsonl.gz"
     if not corpus.exists():
-        subprocess.run([sys.executable, str(BENCH / "gen_corpus.py"), "--docs", str(a.docs), "--name", name,
-                        "--templates", str(a.templates), "--template-size", str(a.template_size)], check=True)
+        gen = [sys.executable, str(BENCH / "gen_corpus.py"), "--docs", str(a.docs), "--name", name,
+               "--templates", str(a.templates), "--template-size", str(a.template_size)]
+        # Millions of texts do not fit in Python's memory: write them as they are generated.
+        if a.docs >= 2_000_000:
+            gen.append("--stream")
+        subprocess.run(gen, check=True)
     work = OUT / "spill-scale"
     work.mkdir(parents=True, exist_ok=True)
     lines = [f"# dedup within a memory budget: {name} ({corpus.stat().st_size / 2**20:.0f} MiB gzip)", ""]
@@ -120,6 +136,7 @@ def main() -> None:
         lines.append("- planted recall (same cluster) by edit rate: " + ", ".join(
             f"{float(k):.0%}: {h / n:.4f} ({h}/{n})" for k, (h, n) in r["recall_by_rate"].items()))
         lines.append(f"- template clusters each in one cluster: {r['templates_in_one_cluster']}")
+        lines.append(f"- template cluster precision (members / size of their cluster): {r['template_precision']}")
         lines.append("")
     text = "\n".join(lines)
     (work / "results.md").write_text(text + "\n")

@@ -194,6 +194,15 @@ fn print_summary(s: &Summary, options: &JobOptions) {
         "pairs: {} LSH candidates, {} near duplicates verified, {} exact copies",
         s.pairs.candidates, s.pairs.near, s.pairs.exact
     );
+    let m = &s.memory;
+    if m.spilled_bytes > 0 {
+        eprintln!(
+            "memory budget {}: spilled {} to disk (peak {} at once)",
+            overlap::spill::format_size(m.budget_bytes),
+            overlap::spill::format_size(m.spilled_bytes),
+            overlap::spill::format_size(m.temp_disk_peak_bytes)
+        );
+    }
     let total = s.timings_ms.get("total").copied().unwrap_or_default() / 1000.0;
     eprintln!(
         "wrote {} to {} in {total:.2} s",

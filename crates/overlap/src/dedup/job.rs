@@ -332,7 +332,7 @@ fn stage(
     stages.insert(
         "read_sketch",
         StageMemory {
-            memory_estimate_bytes: state.store.memory_bytes()
+            memory_estimate_bytes: state.store.peak_memory_bytes()
                 + state
                     .docs
                     .iter()

@@ -74,6 +74,8 @@ pub struct SketchStore {
     /// First document whose band keys are in `bands`.
     band_base: usize,
     spilled: Option<Spilled>,
+    /// The most [`SketchStore::memory_bytes`] seen before a spill freed some of it.
+    peak_memory: u64,
 }
 
 impl SketchStore {
@@ -172,10 +174,17 @@ impl SketchStore {
     /// Move what exceeds the limits to disk: the shingles to the spill file (once past the limit,
     /// every later document's too), the buffered band keys to one sorted run per band.
     pub fn spill_if_needed(&mut self) -> Result<()> {
+        let Some(limits) = self.spilled.as_ref().map(|s| &s.limits) else {
+            return Ok(());
+        };
+        let over_shingles = self.shingles.len() * 8 > limits.shingle_bytes;
+        if over_shingles || self.bands.len() * 8 > limits.band_bytes {
+            // What the buffers held just before they were written out: the stage's peak.
+            self.peak_memory = self.peak_memory.max(self.memory_bytes());
+        }
         let Some(sp) = self.spilled.as_mut() else {
             return Ok(());
         };
-        let over_shingles = self.shingles.len() * 8 > sp.limits.shingle_bytes;
         if sp.shingle_file.is_some() || over_shingles {
             let file = match &mut sp.shingle_file {
                 Some(f) => f,
@@ -392,6 +401,11 @@ impl SketchStore {
     /// True when signatures (not shingle sets) are kept.
     pub fn keeps_signatures(&self) -> bool {
         self.keep_signatures
+    }
+
+    /// Estimated peak bytes the store held in memory, its buffers before they were spilled included.
+    pub fn peak_memory_bytes(&self) -> u64 {
+        self.peak_memory.max(self.memory_bytes())
     }
 
     /// Estimated bytes the store holds in memory now.
