@@ -18,7 +18,18 @@ Documents:
   rounded) word edits, each a substitution, an insertion or a deletion with equal probability; new words
   come from the pool's vocabulary. Words are whitespace-separated and the edited text is re-joined with
   single spaces (which changes no token).
+- template clusters (`--templates K --template-size N`, default none): K texts of about 200 words
+  (sentences from the pool), each repeated N times with one word replaced by a word unique to the copy
+  (calendar and product pages of a crawl). They count towards the synthetic originals; their members
+  are listed in bench/out/<name>.templates.tsv.gz (`doc_id  template`).
 Documents are shuffled, so copies do not sit next to their sources.
+
+With `--stream` (for 3M to 10M+ documents, whose texts do not fit in Python's memory) the corpus is
+written as it is generated, in bounded memory: each position draws its kind (real, synthetic,
+template member, planted copy) in proportion to what is left of each, so the counts are exact; a copy
+takes its source at random from a window of the last 200,000 originals (it lands up to a few hundred
+thousand documents after it), and template members are spread through the whole corpus. Same truth
+files and rates; a different (but equally deterministic) corpus than without `--stream`.
 """
 
 from __future__ import annotations
@@ -75,9 +86,118 @@ def edit(words: list[str], rate: float, vocab: list[str], rng: random.Random) ->
     return words, n
 
 
-def meta(docs: int, seed: int, planted: float) -> dict:
+def meta(docs: int, seed: int, planted: float, templates: int = 0, template_size: int = 0) -> dict:
     """What determines a generated corpus (scale.py regenerates when it differs)."""
-    return {"docs": docs, "seed": seed, "planted": planted, "rates": RATES, "sources": SOURCES}
+    m = {"docs": docs, "seed": seed, "planted": planted, "rates": RATES, "sources": SOURCES}
+    if templates:
+        m["templates"] = templates
+        m["template_size"] = template_size
+    return m
+
+
+def write_truth(name: str, planted: list, template_members: list, a) -> None:
+    truth_path = benchenv.OUT / f"{name}.planted.tsv.gz"
+    with gzip.open(truth_path, "wt", encoding="utf-8") as f:
+        f.write("copy_id\tsource_id\trate\tedits\twords\n")
+        for row in planted:
+            f.write("\t".join(map(str, row)) + "\n")
+    if template_members:
+        with gzip.open(benchenv.OUT / f"{name}.templates.tsv.gz", "wt", encoding="utf-8") as f:
+            f.write("doc_id\ttemplate\n")
+            for doc_id, t in template_members:
+                f.write(f"{doc_id}\t{t}\n")
+    meta_path = benchenv.OUT / f"{name}.meta.json"
+    m = meta(a.docs, a.seed, a.planted, a.templates, a.template_size)
+    if a.stream:
+        m["stream"] = True
+    meta_path.write_text(json.dumps(m, indent=1))
+
+
+WINDOW = 200_000
+
+
+def stream(a, name: str, rng: random.Random, real: list, sentences: list, vocab: list) -> None:
+    """Write the corpus as it is generated (see `--stream` in the module doc)."""
+    t0 = time.perf_counter()
+    n_planted = int(a.docs * a.planted)
+    n_originals = a.docs - n_planted
+    if n_originals < len(real):
+        real = rng.sample(real, n_originals)
+    rng.shuffle(real)
+    n_template = min(a.templates * a.template_size, max(0, n_originals - len(real)))
+    templates = []
+    for t in range(a.templates):
+        words: list[str] = []
+        while len(words) < 200:
+            words.extend(rng.choice(sentences).split())
+        templates.append(words)
+    t_left = [min(a.template_size, max(0, n_template - t * a.template_size)) for t in range(a.templates)]
+    left = {"real": len(real), "syn": n_originals - len(real) - n_template, "tpl": n_template, "copy": n_planted}
+    kinds = list(left)
+    window: list[tuple[str, str]] = []
+    planted = []
+    template_members = []
+    n_syn = n_copy = 0
+    corpus_path = benchenv.OUT / f"{name}.jsonl.gz"
+    dumps = json.dumps
+    with gzip.open(corpus_path, "wt", encoding="utf-8", compresslevel=a.level) as f:
+        for i in range(a.docs):
+            total = sum(left.values())
+            r = rng.random() * total
+            for kind in kinds:
+                r -= left[kind]
+                if r < 0 and left[kind] > 0:
+                    break
+            else:
+                kind = next(k for k in kinds if left[k] > 0)
+            if kind == "copy" and not window:
+                kind = next(k for k in ("real", "syn", "tpl") if left[k] > 0)
+            left[kind] -= 1
+            if kind == "real":
+                doc_id, text = real[len(real) - left["real"] - 1]
+            elif kind == "syn":
+                doc_id = f"syn:{n_syn}"
+                n_syn += 1
+                text = " ".join(rng.choices(sentences, k=rng.randint(3, 25)))
+            elif kind == "tpl":
+                r = rng.random() * sum(t_left)
+                for t, n in enumerate(t_left):
+                    r -= n
+                    if r < 0 and n > 0:
+                        break
+                m = a.template_size - t_left[t]
+                t_left[t] -= 1
+                w = list(templates[t])
+                w[rng.randrange(len(w))] = f"t{t}u{m}"
+                doc_id, text = f"tpl:{t}:{m}", " ".join(w)
+                template_members.append((doc_id, t))
+            else:
+                rate = RATES[n_copy % len(RATES)]
+                src_id, src = window[rng.randrange(len(window))]
+                doc_id = f"copy:{n_copy}"
+                n_copy += 1
+                if rate == 0.0:
+                    text, n_edits, n_words = src, 0, len(src.split())
+                else:
+                    words = src.split()
+                    new_words, n_edits = edit(words, rate, vocab, rng)
+                    text, n_words = " ".join(new_words), len(words)
+                planted.append((doc_id, src_id, rate, n_edits, n_words))
+            if kind in ("real", "syn"):
+                # Template members are not sources of planted copies: their copies would be members too.
+                if len(window) < WINDOW:
+                    window.append((doc_id, text))
+                else:
+                    window[rng.randrange(WINDOW)] = (doc_id, text)
+            f.write(dumps({"id": doc_id, "text": text}, ensure_ascii=False))
+            f.write("\n")
+            if i and i % 1_000_000 == 0:
+                benchenv.log(f"{i} documents ({time.perf_counter() - t0:.0f} s)")
+    write_truth(name, planted, template_members, a)
+    benchenv.log(
+        f"wrote {benchenv.rel(corpus_path)} ({a.docs} documents, {corpus_path.stat().st_size / 2**20:.0f} MiB), "
+        f"{len(planted)} planted pairs, {len(template_members)} template members in {time.perf_counter() - t0:.1f} s"
+    )
 
 
 def main() -> None:
@@ -87,6 +207,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--planted", type=float, default=0.15, help="fraction of documents that are planted copies")
     ap.add_argument("--level", type=int, default=1, help="gzip level (default 1: fast)")
+    ap.add_argument("--templates", type=int, default=0, help="template clusters to plant (default 0)")
+    ap.add_argument("--template-size", type=int, default=20000, help="documents per template cluster")
+    ap.add_argument("--stream", action="store_true", help="write while generating, in bounded memory (for 3M+)")
     a = ap.parse_args()
     name = a.name or f"gen-{a.docs}"
     benchenv.OUT.mkdir(parents=True, exist_ok=True)
@@ -95,18 +218,37 @@ def main() -> None:
     real, sentences = load_sources()
     vocab = sorted({w for s in sentences[:: max(1, len(sentences) // 200_000)] for w in s.split()})
     benchenv.log(f"{len(real)} real documents, {len(sentences)} sentences, {len(vocab)} vocabulary words ({time.perf_counter() - t0:.1f} s)")
+    if a.stream:
+        stream(a, name, rng, real, sentences, vocab)
+        return
 
     n_planted = int(a.docs * a.planted)
     n_originals = a.docs - n_planted
     if n_originals < len(real):
         real = rng.sample(real, n_originals)
     originals: list[tuple[str, str]] = list(real)
-    for k in range(n_originals - len(real)):
+    template_members: list[tuple[str, int]] = []
+    n_template_docs = min(a.templates * a.template_size, max(0, n_originals - len(real)))
+    for t in range(a.templates):
+        words: list[str] = []
+        while len(words) < 200:
+            words.extend(rng.choice(sentences).split())
+        for m in range(a.template_size):
+            if len(template_members) >= n_template_docs:
+                break
+            w = list(words)
+            w[rng.randrange(len(w))] = f"t{t}u{m}"
+            doc_id = f"tpl:{t}:{m}"
+            originals.append((doc_id, " ".join(w)))
+            template_members.append((doc_id, t))
+    for k in range(n_originals - len(real) - len(template_members)):
         n_sent = rng.randint(3, 25)
         originals.append((f"syn:{k}", " ".join(rng.choices(sentences, k=n_sent))))
     del sentences
 
-    sources = rng.sample(range(len(originals)), min(n_planted, len(originals)))
+    # Template members are not sources of planted copies: their copies would be template members too.
+    candidates = [i for i, (d, _) in enumerate(originals) if not d.startswith("tpl:")]
+    sources = rng.sample(candidates, min(n_planted, len(candidates)))
     planted = []
     copies = []
     for k, src in enumerate(sources):
@@ -132,12 +274,7 @@ def main() -> None:
             f.write(json.dumps({"id": doc_id, "text": text}, ensure_ascii=False))
             f.write("\n")
     truth_path = benchenv.OUT / f"{name}.planted.tsv.gz"
-    with gzip.open(truth_path, "wt", encoding="utf-8") as f:
-        f.write("copy_id\tsource_id\trate\tedits\twords\n")
-        for row in planted:
-            f.write("\t".join(map(str, row)) + "\n")
-    meta_path = benchenv.OUT / f"{name}.meta.json"
-    meta_path.write_text(json.dumps(meta(a.docs, a.seed, a.planted), indent=1))
+    write_truth(name, planted, template_members, a)
     t2 = time.perf_counter()
     benchenv.log(
         f"wrote {benchenv.rel(corpus_path)} ({len(docs)} documents, {corpus_path.stat().st_size / 2**20:.0f} MiB) and "

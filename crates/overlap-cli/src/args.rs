@@ -143,3 +143,38 @@ pub enum SchemeArg {
     Permutations,
     Simhash,
 }
+
+/// Memory budget and spill directory of the corpus commands.
+#[derive(Args, Clone)]
+pub struct SpillArgs {
+    /// Memory budget for the state that grows with the corpus (shingles, band keys, candidate
+    /// pairs, anchors): past it, stages write sorted runs to disk and merge them. Results do not
+    /// depend on it. Units: B, KiB, MiB, GiB (or K, M, G), KB, MB, GB; at least 1MiB.
+    /// Default: a quarter of physical memory, between 256MiB and 4GiB.
+    #[arg(long, value_name = "SIZE", value_parser = parse_memory)]
+    pub memory: Option<overlap::spill::MemoryBudget>,
+
+    /// Folder for spill files (default: inside the output folder). Each run uses its own
+    /// subfolder `overlap-spill-<pid>-<n>`, removed at the end; those of killed runs are removed
+    /// by the next run.
+    #[arg(long, value_name = "DIR")]
+    pub tmp_dir: Option<std::path::PathBuf>,
+}
+
+impl SpillArgs {
+    /// The engine's view of these arguments.
+    pub fn spill_options(&self) -> overlap::spill::SpillOptions {
+        overlap::spill::SpillOptions {
+            budget: self.memory.unwrap_or_default(),
+            tmp_dir: self.tmp_dir.clone(),
+        }
+    }
+}
+
+fn parse_memory(s: &str) -> Result<overlap::spill::MemoryBudget, String> {
+    s.parse().map_err(|e: overlap::Error| {
+        e.to_string()
+            .trim_start_matches("invalid configuration: ")
+            .to_string()
+    })
+}

@@ -1,7 +1,7 @@
 //! `overlap reuse`: passage-level reuse across a corpus.
 
 use crate::align::AlignTuning;
-use crate::args::InputArgs;
+use crate::args::{InputArgs, SpillArgs};
 use crate::progress::Bars;
 use crate::ranges::int;
 use anyhow::Result;
@@ -85,6 +85,9 @@ pub struct ReuseArgs {
     #[command(flatten)]
     same_story: crate::same_story::SameStoryArgs,
 
+    #[command(flatten)]
+    spill: SpillArgs,
+
     /// Also write DIR/report.html: a self-contained HTML report (see `overlap report --help`).
     #[arg(long)]
     report: bool,
@@ -116,6 +119,7 @@ pub fn run(args: ReuseArgs) -> Result<()> {
     let options = ReuseOptions {
         input,
         out_dir: args.out.clone(),
+        spill: args.spill.spill_options(),
     };
     let bars = Bars::new(args.quiet || args.json);
     let model = args.same_story.load()?;

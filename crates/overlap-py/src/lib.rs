@@ -106,6 +106,8 @@ fn dedup(py: Python<'_>, inputs: Vec<String>, out: String, options: &str) -> PyR
         out_dir: out.into(),
         write_deduped,
         output_format: Default::default(),
+        spill: Default::default(),
+        compression_level: None,
     };
     let summary = detached(py, threads, || {
         config.validate()?;
@@ -127,6 +129,7 @@ fn reuse(py: Python<'_>, inputs: Vec<String>, out: String, options: &str) -> PyR
     let job = ReuseOptions {
         input,
         out_dir: out.into(),
+        spill: Default::default(),
     };
     let summary = detached(py, threads, || {
         overlap::reuse::run(&job, &config, &NoProgress)

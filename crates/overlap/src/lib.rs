@@ -33,6 +33,7 @@ pub mod reuse;
 mod robustness_tests;
 pub mod rss;
 pub mod sketch;
+pub mod spill;
 pub mod text;
 
 pub use error::{Error, Problem, ProblemKind, Result};

@@ -14,6 +14,7 @@ mod dedup_outputs;
 mod dedup_recall;
 mod dedup_semantic;
 mod dedup_simhash;
+mod dedup_spill;
 mod embed;
 mod embed_output;
 mod empty_documents;

@@ -12,10 +12,12 @@
 //! groups) are verified here, lazily, against those representatives that are kept.
 //!
 //! Memory: 4 bytes per document for the clusters, 16 bytes per verified edge (indexed by their later
-//! document), the shingle sets already prepared for verification.
+//! document), the shingle sets already prepared for verification (in memory), or none when the
+//! verification spilled: then the sets of a lazily verified pair are read from the store.
 
 use super::linking::{sort_edges, Similarity, Verified};
 use super::{assign_clusters, Assignment, Candidates, Edge, Reason, SketchStore};
+use crate::error::Result;
 
 /// The guarded rule for one document: the first document of `earlier` (candidates earlier in input
 /// order, ascending) that is kept and that the document verifies against; `None` when there is
@@ -48,6 +50,26 @@ pub fn assign_guarded(
     similarity: &Similarity,
     threshold: f64,
 ) -> Guarded {
+    assign_guarded_entries(
+        store,
+        &candidates.first_match,
+        verified,
+        similarity,
+        threshold,
+    )
+    .expect("prepared shingle sets are read without error")
+}
+
+/// [`assign_guarded`] with the groups of `verified` indexing `entries` (the first-match entries,
+/// or those of them the guard still needs: see [`super::VerifiedSet::entries`]); the sets that
+/// `similarity` has not prepared are read from the store, which may fail when it spilled them.
+pub fn assign_guarded_entries(
+    store: &SketchStore,
+    entries: &[(u32, u32)],
+    verified: &mut Verified,
+    similarity: &Similarity,
+    threshold: f64,
+) -> Result<Guarded> {
     let n = store.len();
     // Verified edges by their later document.
     let mut by_later: Vec<(u32, u32)> = verified.edges.iter().map(|e| (e.b, e.a)).collect();
@@ -75,7 +97,7 @@ pub fn assign_guarded(
         if let Some(group) = verified.groups.get(g).filter(|gr| gr.member == d) {
             if let Some(matched) = group.matched {
                 earlier.extend(
-                    candidates.first_match[group.start..group.end]
+                    entries[group.start..group.end]
                         .iter()
                         .filter(|&&(_, rep)| rep > matched)
                         .map(|&(_, rep)| (rep, false)),
@@ -84,13 +106,20 @@ pub fn assign_guarded(
         }
         earlier.sort_unstable_by_key(|&(doc, known)| (doc, !known));
         earlier.dedup_by_key(|x| x.0);
+        let mut failed = None;
         let join = guarded_join(
             earlier.iter().map(|&(doc, _)| doc),
             |doc| cluster[doc as usize] == doc,
             |doc| {
                 let known = earlier[earlier.partition_point(|x| x.0 < doc)].1;
                 known || {
-                    let j = similarity.of(doc, d);
+                    let j = match similarity.try_of(doc, d) {
+                        Ok(j) => j,
+                        Err(e) => {
+                            failed = Some(e);
+                            return true;
+                        }
+                    };
                     let ok = j >= threshold;
                     if ok {
                         added.push(Edge {
@@ -103,6 +132,9 @@ pub fn assign_guarded(
                 }
             },
         );
+        if let Some(e) = failed {
+            return Err(e);
+        }
         if let Some(kept) = join {
             cluster[d as usize] = kept;
         }
@@ -129,10 +161,10 @@ pub fn assign_guarded(
         .iter()
         .filter(|&&r| r == Reason::Unique)
         .count() as u64;
-    Guarded {
+    Ok(Guarded {
         assignment: Assignment { cluster, reason },
         split_off: kept - components_kept,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -202,7 +234,7 @@ mod tests {
         threshold: f64,
     ) -> Vec<u32> {
         let sim = |a: u32, b: u32| {
-            let set = |d: u32| crate::dedup::sketch::sorted_set(store.shingles(d));
+            let set = |d: u32| crate::dedup::sketch::sorted_set(&store.shingles(d).unwrap());
             crate::dedup::jaccard(&set(a), &set(b))
         };
         let n = store.len();
@@ -270,7 +302,7 @@ mod tests {
             // Every removed document is verified against its kept document.
             for (d, &c) in guarded_by_definition(&store, &candidates, threshold).iter().enumerate() {
                 if c != d as u32 {
-                    let set = |x: u32| crate::dedup::sketch::sorted_set(store.shingles(x));
+                    let set = |x: u32| crate::dedup::sketch::sorted_set(&store.shingles(x).unwrap());
                     proptest::prop_assert!(crate::dedup::jaccard(&set(c), &set(d as u32)) >= threshold);
                 }
             }

@@ -1,13 +1,18 @@
 //! The end-to-end dedup job: inputs in, output folder out.
 //!
-//! Memory: the [`SketchStore`] (see its module), one id per document, one batch of raw records in
-//! flight, and the candidate pairs. The kept records are copied by a second pass over the inputs
-//! rather than held.
+//! Memory: the [`SketchStore`] (see its module), one id per document (about 40 bytes plus the id's
+//! length), one batch of raw records in flight, the candidate work and the verified edges (16 bytes
+//! each). The kept records are copied by a second pass over the inputs rather than held. The budget
+//! (`spill.budget`) is shared out: half for shingles in the store, a quarter for band keys, a quarter
+//! for candidate pairs and first-match entries, and later half for the shingle sets of a
+//! verification chunk (the band keys are freed by then). Spill files live in the spill directory
+//! (see [`crate::spill::SpillDir`]). When nothing spilled, verification and clustering run the
+//! in-memory functions ([`verify_candidates`], [`assign_guarded`]) on the candidates.
 
 use super::{
-    assign_clusters, assign_guarded, candidate_pairs, duplicate_pairs, verify_candidates,
-    Assignment, Candidates, ClusterMode, DedupConfig, DuplicatePair, Reason, SketchStore, Sketcher,
-    Verified,
+    assign_clusters, assign_guarded, assign_guarded_entries, duplicate_pairs, find_candidates,
+    verify_candidate_set, verify_candidates, Assignment, CandidateSet, Candidates, ClusterMode,
+    DedupConfig, DuplicatePair, Reason, Similarity, SketchStore, Sketcher, StoreLimits,
 };
 use crate::error::{Error, Problem, ProblemKind, Result};
 use crate::io::output::{create, ms, read_or_write_error, write_error, write_json, write_line};
@@ -17,11 +22,13 @@ use crate::io::{
 };
 use crate::progress::{Progress, Unit};
 use crate::sketch::LshParams;
+use crate::spill::{MemoryReport, SpillDir, SpillOptions, StageMemory};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Where the job reads and writes, and how it treats bad input.
@@ -35,6 +42,11 @@ pub struct JobOptions {
     pub write_deduped: bool,
     /// Also write the result tables as Parquet (default: JSON Lines only).
     pub output_format: super::OutputFormat,
+    /// Memory budget and spill directory.
+    pub spill: SpillOptions,
+    /// Compression level of the deduplicated corpus (`None`: [`Compression::default_level`]); a
+    /// level outside the format's range is clamped to it.
+    pub compression_level: Option<u32>,
 }
 
 impl JobOptions {
@@ -45,6 +57,8 @@ impl JobOptions {
             out_dir: out_dir.into(),
             write_deduped: true,
             output_format: super::OutputFormat::Jsonl,
+            spill: SpillOptions::default(),
+            compression_level: None,
         }
     }
 }
@@ -77,8 +91,9 @@ pub struct Summary {
     pub timings_ms: BTreeMap<&'static str, f64>,
     /// Worker threads used.
     pub threads: usize,
-    /// Memory used (varies between runs, like `timings_ms`).
-    pub memory: crate::rss::Memory,
+    /// Memory budget, measured peak RSS, estimated peaks and spill volume per stage (varies between
+    /// runs, budgets and machines, like `timings_ms`).
+    pub memory: MemoryReport,
 }
 
 /// Document counts. `read = accepted + skipped`: every record is in `clusters.jsonl` or `skipped`.
@@ -238,6 +253,14 @@ fn stage(
 ) -> Result<Summary> {
     let started = Instant::now();
     let mut timings = BTreeMap::new();
+    let budget = options.spill.budget;
+    // Spill files go beside the staging folder (`<out>/.overlap-tmp-spill-*`, removed by the next
+    // run's cleanup after a kill) or under `--tmp-dir`.
+    let dir = Arc::new(SpillDir::for_job(
+        &options.out_dir,
+        options.spill.tmp_dir.as_deref(),
+    ));
+    let mut stages: BTreeMap<&'static str, StageMemory> = BTreeMap::new();
     let sketcher = Sketcher::new(config);
     if options.write_deduped {
         crate::io::parquet::check_same_schema(reader.sources())?;
@@ -263,7 +286,14 @@ fn stage(
     // Stage 1: read, parse and sketch.
     let t = Instant::now();
     let mut state = ReadState {
-        store: SketchStore::new(!config.verify),
+        store: SketchStore::with_limits(
+            !config.verify,
+            StoreLimits {
+                shingle_bytes: budget.share(1, 2),
+                band_bytes: budget.share(1, 4),
+                dir: Arc::clone(&dir),
+            },
+        ),
         docs: Vec::new(),
         skipped: Vec::new(),
         short: 0,
@@ -288,6 +318,7 @@ fn stage(
                 }
                 state.store.push(doc.value);
             }
+            state.store.spill_if_needed()?;
             state.docs.push(DocMeta {
                 id: doc.id,
                 source: doc.source,
@@ -297,53 +328,132 @@ fn stage(
             Ok(())
         },
     )?;
+    state.store.seal()?;
+    stages.insert(
+        "read_sketch",
+        StageMemory {
+            memory_estimate_bytes: state.store.peak_memory_bytes()
+                + state
+                    .docs
+                    .iter()
+                    .map(|d| 40 + d.id.len() as u64)
+                    .sum::<u64>(),
+            spilled_bytes: state.store.shingle_spilled_bytes() + state.store.band_spilled_bytes(),
+            spill_files: state.store.spill_files(),
+            temp_disk_peak_bytes: dir.stage_peak(),
+        },
+    );
     timings.insert("read_sketch", ms(t));
 
-    // Stage 2: candidates.
+    // Stage 2: candidates (merging the band-key runs when the store spilled them).
     let t = Instant::now();
+    let stage_name = if state.store.bands_spilled() {
+        "candidates (merge)"
+    } else {
+        "candidates"
+    };
     progress.start(
-        "candidates",
+        stage_name,
         Some(state.store.bands_per_doc() as u64),
         Unit::Steps,
     );
-    let mut candidates = candidate_pairs(&state.store, progress);
-    // Empty documents share the sketch of the empty text, so LSH pairs them with each other; they
-    // are never compared (the empty-document rule), so such pairs are dropped before verification.
-    if state.empty > 0 {
-        let docs = &state.docs;
-        candidates
-            .pairs
-            .retain(|&(a, b)| !docs[a as usize].empty && !docs[b as usize].empty);
-    }
+    // Empty documents share the sketch of the empty text, so LSH could pair them with each other;
+    // they are never compared (the empty-document rule), so such pairs are dropped before
+    // verification.
+    let empty: Vec<bool> = if state.empty > 0 {
+        state.docs.iter().map(|d| d.empty).collect()
+    } else {
+        Vec::new()
+    };
+    let excluded = |d: u32| empty.get(d as usize).copied().unwrap_or(false);
+    let set = find_candidates(
+        &mut state.store,
+        budget.share(1, 4),
+        &excluded,
+        &dir,
+        progress,
+    )?;
+    drop(empty);
     progress.finish();
+    stages.insert("candidates", set.memory);
+    let (largest_bucket, large_buckets) = (set.largest_bucket, set.large_buckets);
     timings.insert("candidates", ms(t));
 
-    // Stage 3: verification.
-    let t = Instant::now();
-    progress.start("verify", Some(candidates.len() as u64), Unit::Pairs);
-    let (mut verified, similarity) =
-        verify_candidates(&state.store, &candidates, config.threshold, progress);
-    progress.finish();
-    timings.insert("verify", ms(t));
-
-    // Stage 4: clusters.
-    let t = Instant::now();
-    let (assignment, split_off) = match config.clusters {
-        ClusterMode::Components => (assign_clusters(&state.store, &verified.edges), 0),
-        ClusterMode::Guarded => {
-            let g = assign_guarded(
+    // Stages 3 and 4: verification and clusters, in memory when everything fits, else streaming
+    // the candidate work from its runs and the shingles from their spill file.
+    let guarded = config.clusters == ClusterMode::Guarded;
+    let (verified, assignment, split_off, candidate_count) =
+        if set.is_spilled() || state.store.shingles_spilled() {
+            let t = Instant::now();
+            progress.start("verify (spilled)", Some(set.len_bound()), Unit::Pairs);
+            let v = verify_candidate_set(
                 &state.store,
-                &candidates,
-                &mut verified,
-                &similarity,
+                set,
                 config.threshold,
+                budget.share(1, 2),
+                guarded,
+                &dir,
+                progress,
+            )?;
+            progress.finish();
+            stages.insert("verify", v.memory);
+            timings.insert("verify", ms(t));
+            let t = Instant::now();
+            let mut verified = v.verified;
+            let (assignment, split_off) = if guarded {
+                let g = assign_guarded_entries(
+                    &state.store,
+                    &v.entries,
+                    &mut verified,
+                    &Similarity::lazy(&state.store),
+                    config.threshold,
+                )?;
+                (g.assignment, g.split_off)
+            } else {
+                (assign_clusters(&state.store, &verified.edges), 0)
+            };
+            timings.insert("cluster", ms(t));
+            (verified, assignment, split_off, v.candidates)
+        } else {
+            let candidates = in_memory(set);
+            let t = Instant::now();
+            progress.start("verify", Some(candidates.len() as u64), Unit::Pairs);
+            let (mut verified, similarity) =
+                verify_candidates(&state.store, &candidates, config.threshold, progress);
+            progress.finish();
+            stages.insert(
+                "verify",
+                StageMemory {
+                    memory_estimate_bytes: state.store.memory_bytes()
+                        + candidates.len() as u64 * 8
+                        + similarity.memory_bytes()
+                        + verified.edges.len() as u64 * 16,
+                    temp_disk_peak_bytes: dir.disk_now(),
+                    ..StageMemory::default()
+                },
             );
-            (g.assignment, g.split_off)
-        }
-    };
-    drop(similarity);
+            timings.insert("verify", ms(t));
+            let t = Instant::now();
+            let (assignment, split_off) = match config.clusters {
+                ClusterMode::Components => (assign_clusters(&state.store, &verified.edges), 0),
+                ClusterMode::Guarded => {
+                    let g = assign_guarded(
+                        &state.store,
+                        &candidates,
+                        &mut verified,
+                        &similarity,
+                        config.threshold,
+                    );
+                    (g.assignment, g.split_off)
+                }
+            };
+            timings.insert("cluster", ms(t));
+            drop(similarity);
+            (verified, assignment, split_off, candidates.len() as u64)
+        };
+    let t = Instant::now();
     let pairs = duplicate_pairs(&state.store, &verified.edges);
-    timings.insert("cluster", ms(t));
+    *timings.entry("cluster").or_insert(0.0) += ms(t);
 
     // Stage 5: outputs.
     let t = Instant::now();
@@ -370,6 +480,7 @@ fn stage(
             &state.docs,
             &assignment,
             options.input.max_record_bytes,
+            options.compression_level,
         )?);
     }
     progress.finish();
@@ -378,6 +489,15 @@ fn stage(
     timings.insert("total", ms(started));
 
     let lsh = sketcher.lsh();
+    let memory = MemoryReport::new(budget, &dir, stages);
+    drop(dir);
+    let counts = CandidateCounts {
+        candidates: candidate_count,
+        largest_bucket,
+        large_buckets,
+        unmatched_members: verified.unmatched_members,
+        split_off,
+    };
     let summary = build_summary(
         options,
         config,
@@ -386,9 +506,10 @@ fn stage(
         state,
         &assignment,
         &pairs,
-        (&candidates, &verified, split_off),
+        counts,
         outputs,
         timings,
+        memory,
     );
     write_json(&out.join("summary.json"), &summary)?;
     Ok(summary)
@@ -454,6 +575,7 @@ fn write_pairs(
 /// Copy the kept records, unchanged, in input order: JSONL records into one `deduped.jsonl[.gz|.zst]`
 /// (compressed like the inputs when they agree, gzip when they do not), text documents into
 /// `deduped/` under their ids. Returns the names written.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn write_deduped(
     out: &Path,
     sources: &[Source],
@@ -462,6 +584,7 @@ pub(super) fn write_deduped(
     docs: &[DocMeta],
     assignment: &Assignment,
     max_record_bytes: usize,
+    level: Option<u32>,
 ) -> Result<Vec<String>> {
     let mut kept_lines: Vec<Vec<u64>> = vec![Vec::new(); sources.len()];
     for (i, doc) in docs.iter().enumerate() {
@@ -478,7 +601,7 @@ pub(super) fn write_deduped(
         let name = format!("deduped.jsonl{}", compression.extension());
         let path = out.join(&name);
         let io = |e: std::io::Error| write_error(&path, e);
-        let mut w = BlockWriter::new(create(&path)?, compression);
+        let mut w = BlockWriter::with_level(create(&path)?, compression, level);
         for &s in &jsonl {
             let (mut reader, _) = open_again(&sources[s], spools[s].as_deref())?;
             copy_lines(&mut reader, &kept_lines[s], max_record_bytes, &mut w)
@@ -560,9 +683,10 @@ fn build_summary(
     state: ReadState,
     assignment: &Assignment,
     pairs: &[DuplicatePair],
-    (candidates, verified, split_off): (&Candidates, &Verified, u64),
+    counts: CandidateCounts,
     outputs: Vec<String>,
     timings: BTreeMap<&'static str, f64>,
+    memory: MemoryReport,
 ) -> Summary {
     let count = |r: Reason| assignment.reason.iter().filter(|&&x| x == r).count() as u64;
     let mut sizes: BTreeMap<u32, u64> = BTreeMap::new();
@@ -592,10 +716,10 @@ fn build_summary(
             total: sizes.len() as u64,
             with_duplicates: sizes.values().filter(|&&s| s > 1).count() as u64,
             largest: sizes.values().copied().max().unwrap_or(0),
-            split_by_guard: split_off,
+            split_by_guard: counts.split_off,
         },
         pairs: PairCounts {
-            candidates: candidates.len() as u64,
+            candidates: counts.candidates,
             near: pairs
                 .iter()
                 .filter(|p| p.kind == super::PairKind::Near)
@@ -604,9 +728,9 @@ fn build_summary(
                 .iter()
                 .filter(|p| p.kind == super::PairKind::Exact)
                 .count() as u64,
-            largest_bucket: candidates.largest_bucket as u64,
-            large_buckets: candidates.large_buckets as u64,
-            unmatched_members: verified.unmatched_members as u64,
+            largest_bucket: counts.largest_bucket as u64,
+            large_buckets: counts.large_buckets as u64,
+            unmatched_members: counts.unmatched_members as u64,
         },
         parameters: Parameters {
             config: config.clone(),
@@ -642,7 +766,35 @@ fn build_summary(
         outputs,
         timings_ms: timings,
         threads: rayon::current_num_threads(),
-        memory: crate::rss::Memory::now(),
+        memory,
+    }
+}
+
+/// What the candidate, verification and cluster stages counted, for the summary.
+struct CandidateCounts {
+    candidates: u64,
+    largest_bucket: usize,
+    large_buckets: usize,
+    unmatched_members: usize,
+    split_off: u64,
+}
+
+/// The candidate work, all in memory (the caller checked that nothing spilled).
+fn in_memory(set: CandidateSet) -> Candidates {
+    let unpack = |s: crate::spill::Sorted<u64>| -> Vec<(u32, u32)> {
+        match s.try_into_vec() {
+            Ok(v) => v
+                .into_iter()
+                .map(|p| ((p >> 32) as u32, p as u32))
+                .collect(),
+            Err(_) => unreachable!("the candidate work was checked to be in memory"),
+        }
+    };
+    Candidates {
+        pairs: unpack(set.pairs),
+        first_match: unpack(set.first_match),
+        largest_bucket: set.largest_bucket,
+        large_buckets: set.large_buckets,
     }
 }
 

@@ -236,19 +236,31 @@ impl StreamingDedup {
         self.verified += (pairs.len() + groups.iter().map(|g| g.1.len()).sum::<usize>()) as u64;
         let threshold = self.config.threshold;
         let store = &self.store;
-        let similar = |a: u32, b: u32| {
-            let j = jaccard(store.shingles(a), store.shingles(b));
-            (j >= threshold).then_some(Edge { a, b, jaccard: j })
+        // The streaming store never spills, but its reads are fallible like the batch job's.
+        let similar = |a: u32, b: u32| -> crate::Result<Option<Edge>> {
+            let j = jaccard(&store.shingles(a)?, &store.shingles(b)?);
+            Ok((j >= threshold).then_some(Edge { a, b, jaccard: j }))
         };
         let mut new_edges: Vec<Edge> = pairs
             .par_iter()
-            .filter_map(|&(a, b)| similar(a, b))
+            .map(|&(a, b)| similar(a, b))
+            .collect::<crate::Result<Vec<_>>>()?
+            .into_iter()
+            .flatten()
             .collect();
-        new_edges.par_extend(
-            groups
-                .par_iter()
-                .filter_map(|(member, reps)| reps.iter().find_map(|&r| similar(r, *member))),
-        );
+        // A member joins through the first representative it is similar to.
+        let joined = groups
+            .par_iter()
+            .map(|(member, reps)| {
+                for &r in reps {
+                    if let Some(edge) = similar(r, *member)? {
+                        return Ok(Some(edge));
+                    }
+                }
+                Ok(None)
+            })
+            .collect::<crate::Result<Vec<_>>>()?;
+        new_edges.extend(joined.into_iter().flatten());
         let end = self.store.len() as u32;
         self.union.grow(end as usize);
         self.first.extend(start..end);

@@ -39,6 +39,24 @@ impl Compression {
         }
     }
 
+    /// The level outputs are compressed at unless told otherwise: gzip 1 and zstd 1, the fastest
+    /// (see bench/RESULTS.md for what they cost in size against higher levels).
+    pub fn default_level(self) -> u32 {
+        match self {
+            Compression::None => 0,
+            Compression::Gzip | Compression::Zstd => 1,
+        }
+    }
+
+    /// The levels a format accepts.
+    pub fn levels(self) -> std::ops::RangeInclusive<u32> {
+        match self {
+            Compression::None => 0..=0,
+            Compression::Gzip => 0..=9,
+            Compression::Zstd => 1..=19,
+        }
+    }
+
     /// The usual file-name suffix (with its dot), empty for no compression.
     pub fn extension(self) -> &'static str {
         match self {
@@ -167,16 +185,25 @@ enum Encoder<W: Write> {
 }
 
 impl<W: Write> CompressedWriter<W> {
-    /// Wrap `inner`. Levels favour speed (gzip 1, zstd 3): outputs are as large as the input at most,
-    /// and a slow encoder would dominate the run.
+    /// Wrap `inner`. Levels favour speed (see [`Compression::default_level`]): outputs are as large
+    /// as the input at most, and a slow encoder would dominate the run.
     pub fn new(inner: W, compression: Compression) -> io::Result<Self> {
+        Self::with_level(inner, compression, None)
+    }
+
+    /// Wrap `inner`, compressing at `level` (gzip 0-9, zstd 1-19; `None`: the default level).
+    pub fn with_level(inner: W, compression: Compression, level: Option<u32>) -> io::Result<Self> {
+        let level = level.unwrap_or(compression.default_level());
         let inner = match compression {
             Compression::None => Encoder::Plain(inner),
             Compression::Gzip => Encoder::Gzip(flate2::write::GzEncoder::new(
                 inner,
-                flate2::Compression::fast(),
+                flate2::Compression::new(level.min(9)),
             )),
-            Compression::Zstd => Encoder::Zstd(zstd::stream::write::Encoder::new(inner, 3)?),
+            Compression::Zstd => Encoder::Zstd(zstd::stream::write::Encoder::new(
+                inner,
+                level.clamp(1, 19) as i32,
+            )?),
         };
         Ok(CompressedWriter { inner })
     }
@@ -221,6 +248,7 @@ impl<W: Write> Write for CompressedWriter<W> {
 pub struct BlockWriter<W: Write> {
     inner: W,
     compression: Compression,
+    level: Option<u32>,
     block: Vec<u8>,
     pending: Vec<Vec<u8>>,
 }
@@ -231,9 +259,15 @@ const BLOCK: usize = 4 << 20;
 impl<W: Write> BlockWriter<W> {
     /// Wrap `inner`.
     pub fn new(inner: W, compression: Compression) -> Self {
+        Self::with_level(inner, compression, None)
+    }
+
+    /// Wrap `inner`, compressing at `level` (see [`CompressedWriter::with_level`]).
+    pub fn with_level(inner: W, compression: Compression, level: Option<u32>) -> Self {
         BlockWriter {
             inner,
             compression,
+            level,
             block: Vec::new(),
             pending: Vec::new(),
         }
@@ -241,13 +275,16 @@ impl<W: Write> BlockWriter<W> {
 
     fn flush_pending(&mut self) -> io::Result<()> {
         use rayon::prelude::*;
-        let compression = self.compression;
+        let (compression, level) = (self.compression, self.level);
         let compressed: Vec<io::Result<Vec<u8>>> = self
             .pending
             .par_iter()
             .map(|block| {
-                let mut w =
-                    CompressedWriter::new(Vec::with_capacity(block.len() / 3), compression)?;
+                let mut w = CompressedWriter::with_level(
+                    Vec::with_capacity(block.len() / 3),
+                    compression,
+                    level,
+                )?;
                 w.write_all(block)?;
                 w.finish()
             })

@@ -1,9 +1,18 @@
 //! The end-to-end reuse job: inputs in, output folder out.
 //!
-//! Memory: every document's text and anchor n-grams (about 8 bytes per word plus the text), the
-//! index (16 bytes per distinct n-gram per document while it is built), and the related pairs with
-//! their passages. Candidate pairs are aligned in parallel, each document prepared once per group of
-//! pairs that start with it.
+//! Memory: per document its id, source, date and text length (about 60 bytes plus the id), its
+//! template lines (16 bytes each, until their boilerplate is found) and boilerplate spans, and the
+//! corpus-wide document frequency of content words (one map entry per distinct word). Texts and
+//! anchor n-grams (8 bytes per word) are spooled (see [`crate::spill::Spool`]): in memory while each
+//! takes at most a quarter of the budget, else in a spill file read back by offset. The index is
+//! built in memory (16 bytes per distinct n-gram per document, 8 per emitted pair) when that fits a
+//! quarter of the budget, else by external sorting (see [`index::build_spilling`]). Candidate pairs
+//! (12 bytes each) are aligned in chunks: the documents of a chunk are prepared (about 10 bytes per
+//! text byte: the text and 40 bytes per token), their pairs aligned in parallel, then dropped; a
+//! chunk's prepared forms take at most half the budget, so a corpus that fits is one chunk. The
+//! related pairs with their passages stay in memory. Disk, when spilled: the texts, 8 bytes per
+//! anchor n-gram, and during the index 12 bytes per distinct n-gram per document plus 8 per emitted
+//! pair.
 
 use super::{anchors, boilerplate, index, signatures, stories, templates, ReuseConfig};
 use crate::align::{
@@ -14,6 +23,7 @@ use crate::hashing::FastMap;
 use crate::io::output::{create, ms, write_error, write_json, write_line};
 use crate::io::{ingest, CorpusInput, CorpusReader, Mapped, OnError};
 use crate::progress::{Progress, Unit};
+use crate::spill::{u64s_to_bytes, MemoryReport, SpillDir, SpillOptions, Spool, StageMemory};
 use crate::text::tokenize;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -21,6 +31,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Where the reuse job reads and writes.
@@ -30,6 +41,8 @@ pub struct ReuseOptions {
     pub input: CorpusInput,
     /// The output folder (created if missing).
     pub out_dir: PathBuf,
+    /// Memory budget and spill directory.
+    pub spill: SpillOptions,
 }
 
 impl ReuseOptions {
@@ -38,6 +51,7 @@ impl ReuseOptions {
         ReuseOptions {
             input: CorpusInput::new(inputs),
             out_dir: out_dir.into(),
+            spill: SpillOptions::default(),
         }
     }
 }
@@ -76,6 +90,9 @@ pub struct ReuseSummary {
     /// Same-story links by meaning (`reuse --same-story` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub same_story: Option<super::same_story::SameStoryCounts>,
+    /// Memory budget, estimated and measured peaks, spill volume per stage (varies with the budget
+    /// and the machine, like `timings_ms`).
+    pub memory: MemoryReport,
 }
 
 /// The parameters, as used.
@@ -100,10 +117,8 @@ struct Doc {
     id: String,
     source: u32,
     date: Option<[i64; 6]>,
-    text: String,
-    grams: Vec<u64>,
-    /// Distinct soft-match keys of the content words, for corpus-wide word weights.
-    keys: Vec<u64>,
+    /// Bytes of the text (in the text spool).
+    text_len: u32,
     /// No word after normalization: accepted, its own story, in no pair.
     empty: bool,
     /// Lines that may be template boilerplate (see [`templates`]).
@@ -181,6 +196,17 @@ fn stage(
 ) -> Result<ReuseSummary> {
     let started = Instant::now();
     let mut timings = BTreeMap::new();
+    let budget = options.spill.budget;
+    // Spill files go beside the staging folder (`<out>/.overlap-tmp-spill-*`, removed by the next
+    // run's cleanup after a kill) or under `--tmp-dir`.
+    let dir = Arc::new(SpillDir::for_job(
+        &options.out_dir,
+        options.spill.tmp_dir.as_deref(),
+    ));
+    let mut stages: BTreeMap<&'static str, StageMemory> = BTreeMap::new();
+    let mut texts = Spool::new(&dir, "texts", budget.share(1, 4));
+    let mut gram_spool = Spool::new(&dir, "anchors", budget.share(1, 4));
+    let mut df: FastMap<u64, u32> = FastMap::default();
 
     // Stage 1: read, tokenize, anchor n-grams.
     let t = Instant::now();
@@ -222,29 +248,47 @@ fn stage(
                 source_names.push(doc.source_field.clone());
                 next
             });
+            for &k in &doc.value.keys {
+                *df.entry(k).or_default() += 1;
+            }
             docs.push(Doc {
                 id: doc.id,
                 source,
                 date: doc.date.as_deref().and_then(stories::date_key),
-                text: doc.value.text,
-                grams: doc.value.grams,
-                keys: doc.value.keys,
+                text_len: doc.value.text.len() as u32,
                 empty: doc.empty,
                 templates: doc.value.templates,
                 lines: doc.value.lines,
             });
+            texts.push(doc.value.text.into_bytes())?;
+            gram_spool.push(u64s_to_bytes(&doc.value.grams))?;
             Ok(())
         },
     )?;
+    texts.seal()?;
+    gram_spool.seal()?;
+    let doc_bytes = |docs: &[Doc]| {
+        docs.iter()
+            .map(|d| 64 + d.id.len() as u64 + d.templates.capacity() as u64 * 16)
+            .sum::<u64>()
+    };
+    stages.insert(
+        "read",
+        StageMemory {
+            memory_estimate_bytes: doc_bytes(&docs)
+                + texts.memory_bytes()
+                + gram_spool.memory_bytes()
+                + df.capacity() as u64 * 16,
+            spilled_bytes: texts.spilled_bytes() + gram_spool.spilled_bytes(),
+            spill_files: u64::from(texts.is_spilled()) + u64::from(gram_spool.is_spilled()),
+            temp_disk_peak_bytes: dir.stage_peak(),
+        },
+    );
     timings.insert("read", ms(t));
 
     // Stage 2: the n-gram index: boilerplate and candidate pairs.
     let t = Instant::now();
-    progress.start("index", None, Unit::Steps);
-    let distinct: Vec<Vec<u64>> = docs
-        .par_iter()
-        .map(|d| anchors::distinct(&d.grams))
-        .collect();
+    dir.start_stage();
     let source_of: Vec<u32> = docs.iter().map(|d| d.source).collect();
     let mut source_sizes = vec![0usize; source_names.len()];
     for &s in &source_of {
@@ -258,25 +302,81 @@ fn stage(
         boilerplate_cap_docs: config.boilerplate_cap_docs,
         global_boilerplate_docs: config.global_boilerplate_docs,
     };
-    let found = index::build(&distinct, &source_of, &source_sizes, &params);
-    drop(distinct);
+    // 16 bytes per entry, at most one entry per anchor n-gram: the in-memory index fits when that
+    // does.
+    let entry_estimate = gram_spool.spilled_bytes().max(
+        (0..docs.len())
+            .map(|d| gram_spool.get(d).map_or(0, |g| g.len() as u64))
+            .sum(),
+    ) * 2;
+    let in_memory = !gram_spool.is_spilled() && entry_estimate <= budget.share(1, 4) as u64;
+    let distinct_grams = |d: usize| gram_spool.get_u64s(d).map(|g| anchors::distinct(&g));
+    let found = if in_memory {
+        progress.start("index", None, Unit::Steps);
+        let distinct: Vec<Vec<u64>> = (0..docs.len())
+            .into_par_iter()
+            .map(distinct_grams)
+            .collect::<Result<_>>()?;
+        let found = index::build(&distinct, &source_of, &source_sizes, &params);
+        stages.insert(
+            "index",
+            StageMemory {
+                memory_estimate_bytes: entry_estimate
+                    + found.candidates.len() as u64 * 12
+                    + texts.memory_bytes()
+                    + gram_spool.memory_bytes(),
+                ..StageMemory::default()
+            },
+        );
+        found
+    } else {
+        progress.start("index (spilled)", None, Unit::Steps);
+        let (found, spilled, files) = index::build_spilling(
+            docs.len(),
+            distinct_grams,
+            &source_of,
+            &source_sizes,
+            &params,
+            &dir,
+            budget.share(1, 4),
+            budget.share(1, 4),
+        )?;
+        stages.insert(
+            "index",
+            StageMemory {
+                memory_estimate_bytes: budget.share(1, 4) as u64
+                    + found.candidates.len() as u64 * 12
+                    + texts.memory_bytes()
+                    + gram_spool.memory_bytes(),
+                spilled_bytes: spilled,
+                spill_files: files,
+                temp_disk_peak_bytes: dir.stage_peak(),
+            },
+        );
+        found
+    };
     progress.finish();
     timings.insert("index", ms(t));
 
     // Stage 3: boilerplate spans of each document.
     let t = Instant::now();
-    let boiler_spans: Vec<Vec<boilerplate::Span>> = docs
-        .par_iter()
-        .map(|d| {
-            boilerplate::spans(
-                &d.grams,
-                d.source,
-                &found.boilerplate,
-                n,
-                config.boilerplate_min_words,
-            )
-        })
-        .collect();
+    let boiler_spans: Vec<Vec<boilerplate::Span>> = if found.boilerplate.is_empty() {
+        vec![Vec::new(); docs.len()]
+    } else {
+        docs.par_iter()
+            .enumerate()
+            .map(|(i, d)| {
+                Ok(boilerplate::spans(
+                    &gram_spool.get_u64s(i)?,
+                    d.source,
+                    &found.boilerplate,
+                    n,
+                    config.boilerplate_min_words,
+                ))
+            })
+            .collect::<Result<_>>()?
+    };
+    drop(gram_spool);
     let template_spans = template_boilerplate(&docs, &source_sizes, &params);
     let template_lines: u64 = template_spans.iter().map(|s| s.len() as u64).sum();
     let sig_keys = signatures::signature_keys(
@@ -290,71 +390,103 @@ fn stage(
         .par_iter()
         .map(|d| signatures::signature_spans(&d.lines, d.source, &sig_keys))
         .collect();
+    for d in &mut docs {
+        // Found; not needed again.
+        d.templates = Vec::new();
+    }
     timings.insert("boilerplate", ms(t));
 
     // Stage 4: align every candidate pair, with words weighted by their rarity in the corpus.
     let t = Instant::now();
-    let mut df: FastMap<u64, u32> = FastMap::default();
-    for d in &mut docs {
-        for &k in &d.keys {
-            *df.entry(k).or_default() += 1;
-        }
-        // Counted; not needed again.
-        d.keys = Vec::new();
-    }
+    dir.start_stage();
     let weights = KeyWeights::from_document_frequencies(&df, docs.len(), config.rare_word_min_docs);
     drop(df);
-    // Each document in a candidate pair is prepared once, its boilerplate masked.
-    let mut involved = vec![false; docs.len()];
-    for &(a, b, _) in &found.candidates {
-        involved[a as usize] = true;
-        involved[b as usize] = true;
-    }
-    let prepared: Vec<Option<(Prepared, Vec<Bag>)>> = (0..docs.len())
-        .into_par_iter()
-        .map(|d| {
-            involved[d].then(|| {
-                let mut p = Prepared::new(&docs[d].text, &config.align);
-                let spans = &boiler_spans[d];
+    progress.start("align", Some(found.candidates.len() as u64), Unit::Pairs);
+    let done = AtomicU64::new(0);
+    // Chunks of candidate pairs whose documents' prepared forms fit half the budget; each document of
+    // a chunk is prepared once, its boilerplate and template lines masked. Text plus about 40 bytes
+    // per token (prepare.rs) at five to six bytes per token.
+    const PREPARED_PER_TEXT_BYTE: u64 = 10;
+    let chunk_budget = budget.share(1, 2) as u64;
+    let mut related: Vec<(u32, u32, Alignment)> = Vec::new();
+    let mut peak_chunk = 0u64;
+    let mut start = 0;
+    while start < found.candidates.len() {
+        let mut seen: crate::hashing::FastSet<u32> = Default::default();
+        let mut cost = 0u64;
+        let mut end = start;
+        while end < found.candidates.len() && (cost < chunk_budget || end == start) {
+            let (a, b, _) = found.candidates[end];
+            for d in [a, b] {
+                if seen.insert(d) {
+                    cost += (docs[d as usize].text_len as u64 + 64) * PREPARED_PER_TEXT_BYTE;
+                }
+            }
+            end += 1;
+        }
+        peak_chunk = peak_chunk.max(cost);
+        let mut members: Vec<u32> = seen.into_iter().collect();
+        members.sort_unstable();
+        let chunk_texts: Vec<std::borrow::Cow<'_, str>> = members
+            .par_iter()
+            .map(|&d| texts.get_str(d as usize))
+            .collect::<Result<_>>()?;
+        let prepared: Vec<(Prepared, Vec<Bag>)> = members
+            .par_iter()
+            .zip(&chunk_texts)
+            .map(|(&d, text)| {
+                let mut p = Prepared::new(text, &config.align);
+                let spans = &boiler_spans[d as usize];
                 let inline = config.boilerplate_inline_words;
                 let keep: Vec<_> = boilerplate::to_mask(spans, p.text, &p.spans, inline)
                     .map(|s| (s.first, s.end))
                     .collect();
-                for (first, end) in keep.into_iter().chain(sig_spans[d].iter().copied()) {
+                for (first, end) in keep
+                    .into_iter()
+                    .chain(sig_spans[d as usize].iter().copied())
+                {
                     p.mask(first, end);
                 }
-                for &(first, end) in &template_spans[d] {
+                for &(first, end) in &template_spans[d as usize] {
                     p.mask(first, end);
                 }
                 let bags = unit_bags(&p, &weights);
                 (p, bags)
             })
-        })
-        .collect();
-    progress.start("align", Some(found.candidates.len() as u64), Unit::Pairs);
-    let done = AtomicU64::new(0);
-    let related: Vec<(u32, u32, Alignment)> = found
-        .candidates
-        .par_chunks(256)
-        .flat_map_iter(|chunk| {
-            let out: Vec<(u32, u32, Alignment)> = chunk
-                .iter()
-                .filter_map(|&(da, db, _)| {
-                    let (Some((a, bags_a)), Some((b, bags_b))) =
-                        (&prepared[da as usize], &prepared[db as usize])
-                    else {
-                        return None;
-                    };
-                    let al = align_with_bags(a, bags_a, b, bags_b, &weights, &config.align);
-                    al.related.then_some((da, db, al))
+            .collect();
+        let of = |d: u32| &prepared[members.binary_search(&d).expect("a member of the chunk")];
+        related.extend(
+            found.candidates[start..end]
+                .par_chunks(256)
+                .flat_map_iter(|chunk| {
+                    let out: Vec<(u32, u32, Alignment)> = chunk
+                        .iter()
+                        .filter_map(|&(da, db, _)| {
+                            let ((a, bags_a), (b, bags_b)) = (of(da), of(db));
+                            let al = align_with_bags(a, bags_a, b, bags_b, &weights, &config.align);
+                            al.related.then_some((da, db, al))
+                        })
+                        .collect();
+                    let k = chunk.len() as u64;
+                    progress.update(done.fetch_add(k, Ordering::Relaxed) + k);
+                    out
                 })
-                .collect();
-            let k = chunk.len() as u64;
-            progress.update(done.fetch_add(k, Ordering::Relaxed) + k);
-            out
-        })
-        .collect();
-    drop(prepared);
+                .collect::<Vec<_>>(),
+        );
+        start = end;
+    }
+    stages.insert(
+        "align",
+        StageMemory {
+            memory_estimate_bytes: doc_bytes(&docs)
+                + texts.memory_bytes()
+                + peak_chunk
+                + found.candidates.len() as u64 * 12,
+            spilled_bytes: 0,
+            spill_files: 0,
+            temp_disk_peak_bytes: dir.stage_peak(),
+        },
+    );
     progress.finish();
     let align_secs = t.elapsed().as_secs_f64();
     timings.insert("align", ms(t));
@@ -388,6 +520,7 @@ fn stage(
     let boiler_groups = write_boilerplate(
         &out.join("boilerplate.jsonl"),
         &docs,
+        &texts,
         &boiler_spans,
         &source_names,
         &norm,
@@ -395,12 +528,12 @@ fn stage(
     // Hook: same-story links by meaning, apart from the text-reuse outputs (off by default).
     let same_story = match same_story {
         Some(s) => {
-            let view: Vec<_> = docs
-                .iter()
-                .map(|d| (d.id.as_str(), d.text.as_str(), d.empty))
-                .collect();
+            let view: Vec<_> = docs.iter().map(|d| (d.id.as_str(), d.empty)).collect();
             let pairs: Vec<(u32, u32)> = related.iter().map(|(a, b, _)| (*a, *b)).collect();
-            Some(super::same_story::write(out, s, &view, &pairs, progress)?)
+            let text = |d: usize| texts.get_str(d);
+            Some(super::same_story::write(
+                out, s, &view, &text, &pairs, progress,
+            )?)
         }
         None => None,
     };
@@ -503,7 +636,10 @@ fn stage(
         },
         threads: rayon::current_num_threads(),
         same_story,
+        memory: MemoryReport::new(budget, &dir, stages),
     };
+    drop(texts);
+    drop(dir);
     write_json(&out.join("summary.json"), &summary)?;
     Ok(summary)
 }
@@ -583,6 +719,7 @@ const REPORTED_BOILERPLATE_WORDS: usize = 8;
 fn write_boilerplate(
     path: &Path,
     docs: &[Doc],
+    texts: &Spool,
     spans: &[Vec<boilerplate::Span>],
     source_names: &[Option<String>],
     norm: &crate::text::Normalization,
@@ -596,7 +733,8 @@ fn write_boilerplate(
             continue;
         }
         let doc = &docs[d];
-        let tokens = tokenize(&doc.text, norm);
+        let text = texts.get_str(d)?;
+        let tokens = tokenize(&text, norm);
         for span in doc_spans {
             let (first, end) = (span.first, span.end.min(tokens.len()));
             if first >= end || end - first < REPORTED_BOILERPLATE_WORDS {
@@ -611,10 +749,7 @@ fn write_boilerplate(
                 tokens.original_spans[first].0,
                 tokens.original_spans[end - 1].1,
             );
-            let chars = (
-                doc.text[..bs].chars().count(),
-                doc.text[..be].chars().count(),
-            );
+            let chars = (text[..bs].chars().count(), text[..be].chars().count());
             let scope = if span.global {
                 index::GLOBAL
             } else {
@@ -632,7 +767,7 @@ fn write_boilerplate(
     for key in &order {
         let members = &groups[key];
         let (first_doc, (cs, ce)) = members[0];
-        let text = &docs[first_doc as usize].text;
+        let text = texts.get_str(first_doc as usize)?;
         let start = text.char_indices().nth(cs).map_or(text.len(), |(b, _)| b);
         let stop = text.char_indices().nth(ce).map_or(text.len(), |(b, _)| b);
         let mut by_doc: BTreeMap<&str, Vec<(usize, usize)>> = BTreeMap::new();

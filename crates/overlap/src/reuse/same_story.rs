@@ -63,20 +63,27 @@ struct Line<'a> {
     cosine: f64,
 }
 
-/// Embed the documents (`(id, text, empty)` in input order; empty ones take no part), link the
-/// pairs at the threshold, and write those not in `related` (document numbers) to `out/FILE`.
-pub fn write(
+/// Embed the documents (`(id, empty)` in input order, each text read through `text`, so a spooled
+/// corpus is read back one document at a time; empty ones take no part), link the pairs at the
+/// threshold, and write those not in `related` (document numbers) to `out/FILE`. Memory: one vector
+/// (4 bytes per dimension) per document.
+pub fn write<'t>(
     out: &Path,
     job: &SameStory<'_>,
-    docs: &[(&str, &str, bool)],
+    docs: &[(&str, bool)],
+    text: &(dyn Fn(usize) -> Result<std::borrow::Cow<'t, str>> + Sync),
     related: &[(u32, u32)],
     progress: &dyn Progress,
 ) -> Result<SameStoryCounts> {
     progress.start("same story", None, Unit::Steps);
     let vectors: Vec<Option<Vec<f32>>> = docs
         .par_iter()
-        .map(|&(_, t, e)| (!e).then(|| job.model.encode(t)))
-        .collect();
+        .enumerate()
+        .map(|(d, &(_, e))| {
+            (!e).then(|| text(d).map(|t| job.model.encode(&t)))
+                .transpose()
+        })
+        .collect::<Result<_>>()?;
     let mut set = Vectors::new(job.model.dims());
     for (d, v) in vectors.iter().enumerate() {
         if let Some(v) = v {

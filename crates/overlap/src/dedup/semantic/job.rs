@@ -335,6 +335,7 @@ fn stage(
             &docs,
             &assignment,
             options.input.max_record_bytes,
+            options.compression_level,
         )?);
     }
     progress.finish();
