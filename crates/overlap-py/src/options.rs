@@ -260,6 +260,12 @@ impl Opts {
             rare_word_min_docs: self
                 .usize("rare_word_docs")?
                 .unwrap_or(d.rare_word_min_docs),
+            signature_min_docs: self
+                .usize("signature_docs")?
+                .unwrap_or(d.signature_min_docs),
+            boilerplate_inline_words: self
+                .usize("boilerplate_inline_words")?
+                .unwrap_or(d.boilerplate_inline_words),
             ..d
         };
         if config.anchor_ngram == 0 || config.max_df == 0 || config.min_shared_anchors == 0 {

@@ -47,6 +47,17 @@ def test_reuse_equals_the_cli(data, cli, tmp_path):
     assert s["pairs"]["related"] > 0
 
 
+def test_reuse_masking_options_are_the_clis(data, cli, tmp_path):
+    corpus = data / "bbc-news.jsonl.gz"
+    cli("reuse", corpus, "--out", tmp_path / "cli", "--quiet",
+        "--signature-docs", "0", "--boilerplate-inline-words", "0")
+    s = overlap.reuse([corpus], tmp_path / "py", signature_docs=0, boilerplate_inline_words=0)
+    assert stable(s) == stable(json.loads((tmp_path / "cli" / "summary.json").read_text()))
+    same_files(tmp_path / "cli", tmp_path / "py", ["pairs.jsonl", "stories.jsonl", "boilerplate.jsonl"])
+    assert s["parameters"]["signature_min_docs"] == 0
+    assert s["parameters"]["boilerplate_inline_words"] == 0
+
+
 def test_sketch_equals_the_cli(data, cli, tmp_path):
     cli("sketch", data / "bbc-news.jsonl.gz", "--out", tmp_path / "cli.jsonl", "--quiet")
     stats = overlap.sketch(data / "bbc-news.jsonl.gz", tmp_path / "py.jsonl")

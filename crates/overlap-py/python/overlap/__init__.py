@@ -136,6 +136,8 @@ def reuse(
     min_shared_anchors: int = 3,
     max_df: int = 200,
     rare_word_docs: int = 50,
+    signature_docs: int = 3,
+    boilerplate_inline_words: int = 8,
     id_field: str = "id",
     text_field: str = "text",
     format: Optional[str] = None,
@@ -148,6 +150,10 @@ def reuse(
 
     Writes ``pairs.jsonl``, ``stories.jsonl``, ``boilerplate.jsonl`` and ``summary.json`` into
     ``out`` and returns the summary. ``align_options`` are :func:`align`'s tuning options.
+    ``signature_docs`` and ``boilerplate_inline_words`` are ``--signature-docs`` and
+    ``--boilerplate-inline-words``: a short line closing that many posts of one source is a
+    signature line (0: none), and boilerplate shorter than that many words is masked only where it
+    fills its lines (0: everywhere).
 
     Example:
         >>> s = overlap.reuse(["news.jsonl.gz"], "out/news", source_field="source")  # doctest: +SKIP
@@ -164,6 +170,8 @@ def reuse(
             min_shared_anchors=min_shared_anchors,
             max_df=max_df,
             rare_word_docs=rare_word_docs,
+            signature_docs=signature_docs,
+            boilerplate_inline_words=boilerplate_inline_words,
             id_field=id_field,
             text_field=text_field,
             format=format,

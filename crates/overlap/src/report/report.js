@@ -397,7 +397,15 @@
     const a = (k, d) => { const v = get(DATA.summary || {}, 'parameters.align.' + k); return v === undefined ? d : v; };
     return 'score ≥ ' + a('related_score', 0.2) + ' with ' + a('min_related_words', 12) + '+ words in passages, or ' +
       a('min_related_evidence_words', 15) + '+ words of passage evidence, or one verbatim passage of ' +
-      a('min_related_verbatim_words', 12) + '+ words';
+      a('min_related_verbatim_words', 12) + '+ words' + masked();
+  }
+  // What reuse leaves out of the passages before the rule applies (absent from older summaries).
+  function masked() {
+    const sig = get(DATA.summary || {}, 'parameters.signature_min_docs');
+    if (sig === undefined) return '';
+    const parts = ['boilerplate', 'template lines'];
+    if (sig > 0) parts.push('signature lines (short lines closing ' + sig + '+ posts of one source)');
+    return '; ' + parts.join(', ') + ' do not count';
   }
   // The score at or above which a pair is reported: dedup's Jaccard threshold, reuse's related score.
   function threshold() {
