@@ -3,27 +3,12 @@
 //! built: the seed pair keeps its bars, alignment stays symmetric, and --json reports the documents'
 //! semantic similarity.
 
-use crate::common::{data, overlap};
+use crate::common::{data, overlap, real_model};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const A: &str = "seeds/000_9646bb2135868c17.txt";
 const B: &str = "seeds/003_b5dab42e183730da.txt";
-
-fn real_model() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/overlap-minilm-static");
-    if dir.join("config.json").exists() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("OVERLAP_REQUIRE_MODEL").is_none(),
-        "the semantic model is missing: run scripts/make-model.sh"
-    );
-    eprintln!(
-        "semantic model not built: the real-model checks are skipped (scripts/make-model.sh)"
-    );
-    None
-}
 
 /// `align --semantic`: with the real static model, the transformer installed beside it re-scores;
 /// with a tiny model, the static model alone.

@@ -4,25 +4,10 @@
 //! outputs are byte-identical for any thread count. With the tiny model the tests write: bad input,
 //! standard input, usage errors; and a missing model.
 
-use crate::common::{data, overlap, read_jsonl, stable_summary};
+use crate::common::{data, overlap, read_jsonl, real_model, stable_summary};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-
-fn real_model() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/overlap-minilm-static");
-    if dir.join("config.json").exists() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("OVERLAP_REQUIRE_MODEL").is_none(),
-        "the semantic model is missing: run scripts/make-model.sh"
-    );
-    eprintln!(
-        "semantic model not built: the real-model checks are skipped (scripts/make-model.sh)"
-    );
-    None
-}
 
 fn pair_set(out: &Path, kind: &str) -> BTreeSet<(String, String)> {
     read_jsonl(&out.join("pairs.jsonl"))

@@ -2,25 +2,9 @@
 //! and on the distilled model when `scripts/make-model.sh` has built it (set
 //! OVERLAP_REQUIRE_MODEL=1, as scripts/test.sh does, to make its absence a failure).
 
-use crate::common::{data, overlap, read_jsonl};
-use std::path::{Path, PathBuf};
+use crate::common::{data, overlap, read_jsonl, real_model};
 
 /// The distilled model, if built (its config.json is written last).
-fn real_model() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/overlap-minilm-static");
-    if dir.join("config.json").exists() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("OVERLAP_REQUIRE_MODEL").is_none(),
-        "the semantic model is missing: run scripts/make-model.sh"
-    );
-    eprintln!(
-        "semantic model not built: the real-model checks are skipped (scripts/make-model.sh)"
-    );
-    None
-}
-
 fn dot(a: &serde_json::Value, b: &serde_json::Value) -> f64 {
     let (a, b) = (a.as_array().unwrap(), b.as_array().unwrap());
     a.iter()

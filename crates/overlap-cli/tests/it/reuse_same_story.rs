@@ -2,25 +2,10 @@
 //! pairs, on BBC News with the distilled model (skipped when it is not built, unless
 //! OVERLAP_REQUIRE_MODEL is set); off by default; a missing model fails clearly.
 
-use crate::common::{data, overlap, read_jsonl};
+use crate::common::{data, overlap, read_jsonl, real_model};
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-
-fn real_model() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/overlap-minilm-static");
-    if dir.join("config.json").exists() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("OVERLAP_REQUIRE_MODEL").is_none(),
-        "the semantic model is missing: run scripts/make-model.sh"
-    );
-    eprintln!(
-        "semantic model not built: the real-model checks are skipped (scripts/make-model.sh)"
-    );
-    None
-}
+use std::path::Path;
 
 fn reuse(input: &Path, out: &Path, extra: &[&str], model: Option<&Path>) -> Value {
     let mut cmd = overlap();

@@ -161,3 +161,20 @@ pub fn exact_pairs(sets: &[Vec<u64>], t: f64) -> HashMap<(usize, usize), f64> {
     }
     result
 }
+
+/// The distilled semantic model that scripts/make-model.sh links into models/, or None (the
+/// real-model checks are then skipped) unless OVERLAP_REQUIRE_MODEL makes its absence a failure.
+pub fn real_model() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/overlap-minilm-static");
+    if dir.join("config.json").exists() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var_os("OVERLAP_REQUIRE_MODEL").is_none(),
+        "the semantic model is missing: run scripts/make-model.sh"
+    );
+    eprintln!(
+        "semantic model not built: the real-model checks are skipped (scripts/make-model.sh)"
+    );
+    None
+}
