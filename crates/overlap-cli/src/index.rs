@@ -81,6 +81,12 @@ struct CreateArgs {
     /// Store every document's text (needed for `query --passages`).
     #[arg(long)]
     store_text: bool,
+
+    /// New documents' band postings go to a small recent level, merged into the main one once it
+    /// holds more than N documents: larger makes merges rarer and costs about 30 bytes of memory
+    /// per band per document in the writer and in each reader.
+    #[arg(long, default_value_t = overlap::index::DEFAULT_DELTA_LIMIT, value_name = "N")]
+    delta_limit: usize,
 }
 
 /// Add documents: one transaction per batch, durably committed before its answers are written.
@@ -277,7 +283,8 @@ fn create(args: CreateArgs) -> Result<()> {
         // The index keeps union-find clusters, as `dedup`'s default.
         ..DedupConfig::default()
     };
-    let index = Index::create(&args.dir, &config, args.store_text)?;
+    let index =
+        Index::create_with_delta_limit(&args.dir, &config, args.store_text, args.delta_limit)?;
     let p = index.parameters();
     eprintln!(
         "created {} (threshold {}, {}-word shingles, {} permutations, LSH {} bands x {} rows{})",

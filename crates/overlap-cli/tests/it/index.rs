@@ -62,8 +62,10 @@ fn reuters_in_three_batches_equals_one_dedup_run() {
         .assert()
         .success();
     let ix = d.join("ix");
+    // The recent level of postings (about 6,300 new groups per batch) is merged into the main one
+    // after the second batch, and holds the third's at the end: lookups meet both levels.
     overlap()
-        .args(["index", "create"])
+        .args(["index", "create", "--delta-limit", "10000"])
         .arg(&ix)
         .args([
             "--threshold",
@@ -325,6 +327,46 @@ fn the_format_1_fixture_is_read() {
             .stdout,
     );
     assert_eq!(added[0]["duplicate_of"], "e");
+    // Opened for writing, it was migrated to the current format, and reads back whole.
+    let stats: Value = serde_json::from_slice(
+        &overlap()
+            .args(["index", "stats"])
+            .arg(&ix)
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(stats["format_version"], 2);
+    assert_eq!(stats["documents"], 7);
+    assert_eq!(
+        stats["delta_groups"], 0,
+        "g is an exact copy of e: not posted"
+    );
+    overlap()
+        .args(["index", "check"])
+        .arg(&ix)
+        .assert()
+        .success();
+    let answers = stdout_lines(
+        &overlap()
+            .args(["index", "query", "--quiet"])
+            .arg(&ix)
+            .arg(&q)
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(answers[0]["duplicate_of"], "a");
+    let matched: Vec<&str> = answers[0]["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(matched, ["a", "d", "c"]);
 }
 
 #[test]
@@ -445,8 +487,9 @@ fn sigkill_during_add_loses_no_acknowledged_document() {
     const PER_FILE: usize = 400;
     let tmp = tempfile::tempdir().unwrap();
     let ix = tmp.path().join("ix");
+    // Merges of the recent level of postings every few batches, so that kills fall in them too.
     overlap()
-        .args(["index", "create", "--store-text"])
+        .args(["index", "create", "--store-text", "--delta-limit", "100"])
         .arg(&ix)
         .assert()
         .success();
