@@ -214,7 +214,9 @@ struct DirArgs {
 /// Verify every invariant of the index; exit 1 if any is broken.
 ///
 /// Checks: every document is in its id entry and exact group; every exact group's first document is
-/// in each of its band postings and has a sorted shingle set; postings are sorted and name only
+/// posted in exactly one level, in each of its band postings of the main level or in the recent
+/// level (and found there by each band key), and has a sorted shingle set; postings are sorted and
+/// name only
 /// group representatives with that band key; edges are symmetric, between representatives, at or
 /// above the threshold and equal to the Jaccard of the stored sets; stored texts sketch to the stored
 /// keys; counters agree with the tables.
@@ -538,10 +540,11 @@ fn check(args: CheckArgs) -> Result<()> {
         crate::print_out(&(serde_json::to_string_pretty(&report)? + "\n"))?;
     } else {
         eprintln!(
-            "checked {} documents, {} exact groups, {} postings, {} edges, {} texts: {}",
+            "checked {} documents, {} exact groups, {} postings (+{} groups in the recent level), {} edges, {} texts: {}",
             report.documents,
             report.exact_groups,
             report.postings,
+            report.delta,
             report.edges,
             report.texts,
             if report.ok() {
