@@ -688,9 +688,11 @@ impl Index {
             }
         };
         txn.commit()?;
-        // The batch is durable and answered whatever happens next; the merge is its own
-        // transaction, and a failed or killed one leaves the delta as it was.
-        self.merge_if_due()?;
+        // The batch is durable, so it is answered whatever happens next: the merge is its own
+        // transaction, a failed or killed one leaves the delta as it was (a valid state, only
+        // larger than the limit), and the next batch tries it again. A lasting storage failure
+        // fails that batch's own commit, so it is not hidden.
+        let _ = self.merge_if_due();
         Ok(answers)
     }
 
