@@ -81,6 +81,12 @@ struct CreateArgs {
     /// Store every document's text (needed for `query --passages`).
     #[arg(long)]
     store_text: bool,
+
+    /// New documents' band postings go to a small recent level, merged into the main one once it
+    /// holds more than N documents: larger makes merges rarer and costs about 30 bytes of memory
+    /// per band per document in the writer and in each reader.
+    #[arg(long, default_value_t = overlap::index::DEFAULT_DELTA_LIMIT, value_name = "N")]
+    delta_limit: usize,
 }
 
 /// Add documents: one transaction per batch, durably committed before its answers are written.
@@ -208,7 +214,9 @@ struct DirArgs {
 /// Verify every invariant of the index; exit 1 if any is broken.
 ///
 /// Checks: every document is in its id entry and exact group; every exact group's first document is
-/// in each of its band postings and has a sorted shingle set; postings are sorted and name only
+/// posted in exactly one level, in each of its band postings of the main level or in the recent
+/// level (and found there by each band key), and has a sorted shingle set; postings are sorted and
+/// name only
 /// group representatives with that band key; edges are symmetric, between representatives, at or
 /// above the threshold and equal to the Jaccard of the stored sets; stored texts sketch to the stored
 /// keys; counters agree with the tables.
@@ -277,7 +285,8 @@ fn create(args: CreateArgs) -> Result<()> {
         // The index keeps union-find clusters, as `dedup`'s default.
         ..DedupConfig::default()
     };
-    let index = Index::create(&args.dir, &config, args.store_text)?;
+    let index =
+        Index::create_with_delta_limit(&args.dir, &config, args.store_text, args.delta_limit)?;
     let p = index.parameters();
     eprintln!(
         "created {} (threshold {}, {}-word shingles, {} permutations, LSH {} bands x {} rows{})",
@@ -531,10 +540,11 @@ fn check(args: CheckArgs) -> Result<()> {
         crate::print_out(&(serde_json::to_string_pretty(&report)? + "\n"))?;
     } else {
         eprintln!(
-            "checked {} documents, {} exact groups, {} postings, {} edges, {} texts: {}",
+            "checked {} documents, {} exact groups, {} postings (+{} groups in the recent level), {} edges, {} texts: {}",
             report.documents,
             report.exact_groups,
             report.postings,
+            report.delta,
             report.edges,
             report.texts,
             if report.ok() {

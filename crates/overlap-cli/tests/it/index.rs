@@ -62,8 +62,10 @@ fn reuters_in_three_batches_equals_one_dedup_run() {
         .assert()
         .success();
     let ix = d.join("ix");
+    // The recent level of postings (about 6,300 new groups per batch) is merged into the main one
+    // after the second batch, and holds the third's at the end: lookups meet both levels.
     overlap()
-        .args(["index", "create"])
+        .args(["index", "create", "--delta-limit", "10000"])
         .arg(&ix)
         .args([
             "--threshold",
@@ -191,10 +193,14 @@ fn reuters_in_three_batches_equals_one_dedup_run() {
     }
 }
 
-/// A small index written by format version 1, kept in the repository: later versions must read it.
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/index-v1")
+/// A small index written by each format version, kept in the repository: later versions must
+/// read it.
+fn fixture(version: u32) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/index-v{version}"))
 }
+
+/// The current format version, as `index stats` reports it for a new index.
+const CURRENT_FORMAT: u32 = 2;
 
 const FIXTURE_DOCS: [(&str, &str); 6] = [
     ("a", "The committee approved the budget for the new harbour bridge on Monday evening after a long debate."),
@@ -205,14 +211,16 @@ const FIXTURE_DOCS: [(&str, &str); 6] = [
     ("f", "A storm closed the mountain pass and stranded hundreds of drivers overnight near the border town."),
 ];
 
-/// Regenerate the fixture (only when a format change calls for a new one, kept beside the old):
-/// `OVERLAP_WRITE_INDEX_FIXTURE=1 cargo nextest run ... -E 'test(write_index_fixture)'`.
+/// Write the fixture of the current format (only when a format change calls for a new one, kept
+/// beside the old ones): `OVERLAP_WRITE_INDEX_FIXTURE=1 cargo nextest run ... -E
+/// 'test(write_index_fixture)'`. A delta limit of 2 and batches of 2 leave groups in both levels
+/// of postings.
 #[test]
 fn write_index_fixture() {
     if std::env::var_os("OVERLAP_WRITE_INDEX_FIXTURE").is_none() {
         return;
     }
-    let dir = fixture();
+    let dir = fixture(CURRENT_FORMAT);
     let _ = std::fs::remove_dir_all(&dir);
     let docs = tempfile::tempdir().unwrap();
     let input = docs.path().join("docs.jsonl");
@@ -230,12 +238,14 @@ fn write_index_fixture() {
             "--threshold",
             "0.5",
             "--store-text",
+            "--delta-limit",
+            "2",
         ])
         .arg(&dir)
         .assert()
         .success();
     overlap()
-        .args(["index", "add", "--quiet"])
+        .args(["index", "add", "--quiet", "--batch-size", "2"])
         .arg(&dir)
         .arg(&input)
         .assert()
@@ -244,10 +254,21 @@ fn write_index_fixture() {
 
 #[test]
 fn the_format_1_fixture_is_read() {
+    read_fixture(1);
+}
+
+#[test]
+fn the_format_2_fixture_is_read() {
+    read_fixture(2);
+}
+
+/// A fixture of format `version` is checked, read and queried as written, then written to (which
+/// migrates it to the current format) and read again.
+fn read_fixture(version: u32) {
     let tmp = tempfile::tempdir().unwrap();
     let ix = tmp.path().join("ix");
     std::fs::create_dir(&ix).unwrap();
-    std::fs::copy(fixture().join("index.redb"), ix.join("index.redb")).unwrap();
+    std::fs::copy(fixture(version).join("index.redb"), ix.join("index.redb")).unwrap();
     overlap()
         .args(["index", "check"])
         .arg(&ix)
@@ -263,8 +284,12 @@ fn the_format_1_fixture_is_read() {
             .stdout,
     )
     .unwrap();
-    assert_eq!(stats["format_version"], 1);
+    assert_eq!(stats["format_version"], version);
     assert_eq!(stats["documents"], 6);
+    if version >= 2 {
+        assert!(stats["delta_groups"].as_u64().unwrap() > 0, "{stats}");
+        assert!(stats["postings"].as_u64().unwrap() > 0, "{stats}");
+    }
     assert_eq!(stats["parameters"]["ngram"], 3);
     assert_eq!(stats["texts"], 6);
     let clusters = stdout_lines(
@@ -325,6 +350,42 @@ fn the_format_1_fixture_is_read() {
             .stdout,
     );
     assert_eq!(added[0]["duplicate_of"], "e");
+    // Opened for writing, it was migrated to the current format, and reads back whole.
+    let stats: Value = serde_json::from_slice(
+        &overlap()
+            .args(["index", "stats"])
+            .arg(&ix)
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(stats["format_version"], CURRENT_FORMAT);
+    assert_eq!(stats["documents"], 7);
+    overlap()
+        .args(["index", "check"])
+        .arg(&ix)
+        .assert()
+        .success();
+    let answers = stdout_lines(
+        &overlap()
+            .args(["index", "query", "--quiet"])
+            .arg(&ix)
+            .arg(&q)
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(answers[0]["duplicate_of"], "a");
+    let matched: Vec<&str> = answers[0]["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(matched, ["a", "d", "c"]);
 }
 
 #[test]
@@ -445,8 +506,9 @@ fn sigkill_during_add_loses_no_acknowledged_document() {
     const PER_FILE: usize = 400;
     let tmp = tempfile::tempdir().unwrap();
     let ix = tmp.path().join("ix");
+    // Merges of the recent level of postings every few batches, so that kills fall in them too.
     overlap()
-        .args(["index", "create", "--store-text"])
+        .args(["index", "create", "--store-text", "--delta-limit", "100"])
         .arg(&ix)
         .assert()
         .success();

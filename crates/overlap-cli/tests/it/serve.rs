@@ -88,9 +88,11 @@ fn http(
     (status, body)
 }
 
+/// A small delta limit, so that the recent level of postings is merged into the main one many
+/// times during each test, beside queries and under SIGKILL.
 fn create(ix: &Path, store_text: bool) {
     let mut cmd = overlap();
-    cmd.args(["index", "create"]).arg(ix);
+    cmd.args(["index", "create", "--delta-limit", "64"]).arg(ix);
     if store_text {
         cmd.arg("--store-text");
     }

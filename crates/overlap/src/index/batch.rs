@@ -76,6 +76,13 @@ impl Index {
                 committed_postings.insert(key, hits);
             }
         }
+        // The recent level: each representative is in one level only, so the union is what one
+        // table would hold. Ordinals sorted as the main level's multimap gives them.
+        for (key, d) in self.delta_postings(t.generation, Some(&t.delta), &t.docs, &band_keys)? {
+            let hits = committed_postings.entry(key).or_default();
+            hits.push(d);
+            hits.sort_unstable();
+        }
         drop(band_keys);
 
         let mut o = Overlay::default();
@@ -178,13 +185,23 @@ impl Index {
         for (e, set) in shingles {
             t.shingles.insert(e, &encode_set(&set)[..])?;
         }
-        let mut postings: Vec<_> = o.postings.into_iter().collect();
-        postings.sort_unstable_by_key(|p| p.0);
-        for (key, ds) in postings {
-            for d in ds {
-                t.postings.insert(key, d)?;
-            }
-        }
+        // The batch's representatives go to the recent level of postings: ascending ordinals, so
+        // this appends to the last pages of the delta table (see the `delta` module).
+        drop(o.postings);
+        let mut posted: Vec<u64> = o
+            .records
+            .iter()
+            .filter(|(d, r)| {
+                o.members.get(&r.exact).and_then(|g| g.first()) == Some(*d)
+                    && !committed_members.contains_key(&r.exact)
+            })
+            .map(|(&d, _)| d)
+            .collect();
+        posted.sort_unstable();
+        let posted: Vec<(u64, Vec<u64>)> = posted
+            .into_iter()
+            .filter_map(|d| o.records.get(&d).map(|r| (d, r.bands.clone())))
+            .collect();
         let mut members: Vec<_> = o.members.into_iter().collect();
         members.sort_unstable_by_key(|m| m.0);
         for (e, ds) in members {
@@ -212,6 +229,16 @@ impl Index {
         for key in anchors {
             t.anchors.insert(key, ())?;
         }
+        for (d, _) in &posted {
+            t.delta.insert(*d, ())?;
+        }
+        // After the records are written: a hint built here reads them.
+        self.hint_extend(
+            t.generation,
+            &t.delta,
+            &t.docs,
+            posted.iter().map(|(d, bands)| (*d, &bands[..])),
+        )?;
         t.meta.insert(meta::NEXT_ORDINAL, &next.to_le_bytes()[..])?;
         t.meta.insert(meta::DOCUMENTS, &count.to_le_bytes()[..])?;
         Ok(answers)

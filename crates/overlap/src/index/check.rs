@@ -1,13 +1,13 @@
 //! `index check`: every invariant of the stored index, verified from the file.
 //!
-//! Memory: the ordinal, exact key and band keys of every document, and one shingle set at a time
-//! (two per edge check).
+//! Memory: the ordinal, exact key and band keys of every document, the ordinals of the delta, and
+//! one shingle set at a time (two per edge check).
 
 use super::schema::{
     decode_set, meta, DocRecord, ANCHORS, DOCUMENTS, EDGES, EXACT_MEMBERS, IDS, META, POSTINGS,
     SHINGLES, TEXTS,
 };
-use super::{get_u64, Index, Result};
+use super::{delta, get_u64, open_delta, Index, Result};
 use crate::dedup::jaccard;
 use redb::{ReadableMultimapTable, ReadableTable, ReadableTableMetadata};
 use serde::Serialize;
@@ -23,8 +23,10 @@ pub struct CheckReport {
     pub documents: u64,
     /// Exact groups checked.
     pub exact_groups: u64,
-    /// Band postings checked.
+    /// Band postings of the main level checked.
     pub postings: u64,
+    /// Group representatives in the recent level (the delta) checked.
+    pub delta: u64,
     /// Near-duplicate edges checked (each direction once).
     pub edges: u64,
     /// Stored texts re-sketched and compared.
@@ -63,6 +65,14 @@ pub(super) fn check(index: &Index) -> Result<CheckReport> {
     let shingles = txn.open_table(SHINGLES)?;
     let edges = txn.open_table(EDGES)?;
     let texts = txn.open_table(TEXTS)?;
+    let delta_table = open_delta(&txn)?;
+    let generation = delta::generation(&m)?;
+    let mut in_delta: std::collections::BTreeSet<u64> = std::collections::BTreeSet::new();
+    if let Some(t) = &delta_table {
+        for entry in t.iter()? {
+            in_delta.insert(entry?.0.value());
+        }
+    }
 
     // Documents, ids and the counters.
     let count = get_u64(m.get(meta::DOCUMENTS)?.as_ref().map(|v| v.value()));
@@ -154,16 +164,42 @@ pub(super) fn check(index: &Index) -> Result<CheckReport> {
             )),
             None => r.problem(format!("exact group {exact:032x} has no shingle set")),
         }
+        // Posted in exactly one level: every band in the main level, or in the delta (and then
+        // found there by its band keys, through the in-memory hint lookups use).
         if let Some(rec) = records.get(&first) {
+            let recent = in_delta.contains(&first);
             for (band, &key) in rec.bands.iter().enumerate() {
                 let posted = postings
                     .get((band as u32, key))?
                     .any(|v| v.is_ok_and(|v| v.value() == first));
-                if !posted {
+                if recent && posted {
+                    r.problem(format!(
+                        "document {first} ({:?}) is posted in band {band} of both levels",
+                        rec.id
+                    ));
+                }
+                if !recent && !posted {
                     r.problem(format!(
                         "document {first} ({:?}) is missing from its band {band} posting",
                         rec.id
                     ));
+                }
+            }
+            if recent {
+                let keys: Vec<(u32, u64)> = rec
+                    .bands
+                    .iter()
+                    .enumerate()
+                    .map(|(band, &key)| (band as u32, key))
+                    .collect();
+                let found = index.delta_postings(generation, delta_table.as_ref(), &docs, &keys)?;
+                for &key in &keys {
+                    if !found.contains(&(key, first)) {
+                        r.problem(format!(
+                            "document {first} ({:?}) of the delta is not found by its band {} key",
+                            rec.id, key.0
+                        ));
+                    }
                 }
             }
         }
@@ -183,6 +219,19 @@ pub(super) fn check(index: &Index) -> Result<CheckReport> {
         ));
     }
     let is_first = |d: u64, rec: &DocRecord| first_of.get(&rec.exact) == Some(&d);
+
+    // The delta names group representatives only.
+    for &d in &in_delta {
+        r.delta += 1;
+        match records.get(&d) {
+            Some(rec) if is_first(d, rec) => {}
+            Some(rec) => r.problem(format!(
+                "the delta lists document {d} ({:?}), an exact copy",
+                rec.id
+            )),
+            None => r.problem(format!("the delta lists missing document {d}")),
+        }
+    }
 
     // Postings: sorted, each naming a group's first document whose band key it is.
     for entry in postings.iter()? {
@@ -210,12 +259,12 @@ pub(super) fn check(index: &Index) -> Result<CheckReport> {
             }
         }
     }
-    let expected = first_of.len() as u64 * params.bands as u64;
+    let main_groups = (first_of.len() as u64).saturating_sub(r.delta);
+    let expected = main_groups * params.bands as u64;
     if r.postings != expected {
         r.problem(format!(
-            "{} postings, expected {expected} ({} groups x {} bands)",
+            "{} postings in the main level, expected {expected} ({main_groups} groups not in the delta x {} bands)",
             r.postings,
-            first_of.len(),
             params.bands
         ));
     }
@@ -316,7 +365,17 @@ pub(super) fn check(index: &Index) -> Result<CheckReport> {
             r.anchors
         ));
     }
-    drop((m, docs, ids, members, postings, shingles, edges, texts));
+    drop((
+        m,
+        docs,
+        ids,
+        members,
+        postings,
+        shingles,
+        edges,
+        texts,
+        delta_table,
+    ));
     drop(txn);
     // The cluster computation reads the whole graph; it must succeed.
     if let Err(e) = index.clusters() {

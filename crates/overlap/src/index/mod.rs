@@ -20,9 +20,11 @@
 
 mod batch;
 mod check;
+mod delta;
 mod schema;
 
 pub use check::CheckReport;
+pub use delta::DEFAULT_DELTA_LIMIT;
 pub use schema::{FILE_NAME, FORMAT_VERSION};
 
 /// What `query --reuse` returns per match: see [`Index::reuse`].
@@ -40,8 +42,8 @@ use redb::{
     ReadableMultimapTable, ReadableTable, ReadableTableMetadata, Table, WriteTransaction,
 };
 use schema::{
-    decode_set, encode_set, meta, DocRecord, ANCHORS, DOCUMENTS, EDGES, EXACT_MEMBERS, IDS, META,
-    POSTINGS, SHINGLES, TEXTS,
+    decode_set, encode_set, meta, DocRecord, ANCHORS, DELTA, DOCUMENTS, EDGES, EXACT_MEMBERS, IDS,
+    META, OLDEST_FORMAT_VERSION, POSTINGS, SHINGLES, TEXTS,
 };
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -133,6 +135,14 @@ pub struct IndexParameters {
     /// Words per anchor n-gram stored for `query --reuse` (with `store_text`; 0: none stored).
     #[serde(default)]
     pub anchor_ngram: usize,
+    /// Group representatives the recent level of band postings holds before it is merged into
+    /// the main level (see the `delta` module). Indexes made before it existed take the default.
+    #[serde(default = "default_delta_limit")]
+    pub delta_limit: usize,
+}
+
+fn default_delta_limit() -> usize {
+    DEFAULT_DELTA_LIMIT
 }
 
 /// What to do when an added id is already in the index.
@@ -266,8 +276,13 @@ pub struct Stats {
     pub documents: u64,
     /// Exact groups (distinct normalized texts).
     pub exact_groups: u64,
-    /// Band postings (one per band per exact group).
+    /// Band postings in the main level (one per band per exact group not in the delta).
     pub postings: u64,
+    /// Exact groups whose band postings are in the recent level (merged into the main level once
+    /// there are more than `parameters.delta_limit`).
+    pub delta_groups: u64,
+    /// Merges of the delta into the main level so far.
+    pub delta_generation: u64,
     /// Verified near-duplicate pairs of group representatives.
     pub near_pairs: u64,
     /// Stored texts.
@@ -340,6 +355,8 @@ pub struct Index {
     db: Db,
     params: IndexParameters,
     sketcher: Sketcher,
+    /// The delta's postings by band key (see the `delta` module); loaded on first use.
+    hint: std::sync::RwLock<Option<delta::Hint>>,
 }
 
 fn open_error(dir: &Path, e: redb::DatabaseError) -> IndexError {
@@ -357,7 +374,24 @@ impl Index {
     /// Create an index in `dir` (new, or empty) with `config`. The file is built under a temporary
     /// name and renamed into place, so a killed `create` leaves no half-made index.
     pub fn create(dir: &Path, config: &DedupConfig, store_text: bool) -> Result<Index> {
+        Self::create_with_delta_limit(dir, config, store_text, DEFAULT_DELTA_LIMIT)
+    }
+
+    /// [`Index::create`] with the number of group representatives the recent level of postings
+    /// holds before it is merged (at least 1): larger makes merges rarer and the in-memory hint of
+    /// that level larger (about 30 bytes per band per representative).
+    pub fn create_with_delta_limit(
+        dir: &Path,
+        config: &DedupConfig,
+        store_text: bool,
+        delta_limit: usize,
+    ) -> Result<Index> {
         config.validate()?;
+        if delta_limit == 0 {
+            return Err(IndexError::Invalid(
+                "the delta limit must be at least 1".into(),
+            ));
+        }
         if !config.verify {
             return Err(IndexError::Invalid(
                 "the index always verifies candidates by their true Jaccard similarity".into(),
@@ -381,6 +415,7 @@ impl Index {
             } else {
                 0
             },
+            delta_limit,
         };
         let tmp = dir.join(format!(".{FILE_NAME}.tmp-{}", std::process::id()));
         {
@@ -404,6 +439,7 @@ impl Index {
                 txn.open_table(EDGES)?;
                 txn.open_table(TEXTS)?;
                 txn.open_table(ANCHORS)?;
+                txn.open_table(DELTA)?;
             }
             txn.commit()?;
         }
@@ -468,7 +504,7 @@ impl Index {
                 found: version,
             });
         }
-        if version != FORMAT_VERSION {
+        if version < OLDEST_FORMAT_VERSION {
             return Err(corrupt(format!("unknown format version {version}")));
         }
         let params: IndexParameters = m
@@ -490,12 +526,40 @@ impl Index {
         }
         drop(m);
         drop(txn);
+        if version < FORMAT_VERSION {
+            if let Db::ReadWrite(d) = &db {
+                Self::migrate(d)?;
+            }
+        }
         Ok(Index {
             dir: dir.to_path_buf(),
             db,
             params,
             sketcher,
+            hint: std::sync::RwLock::new(None),
         })
+    }
+
+    /// Format 1 to 2: the delta table, empty (every posting of a format-1 index is in the main
+    /// level), and the version. One transaction; a reader of format 1 reads the old file as it is.
+    fn migrate(db: &Database) -> Result<()> {
+        let txn = db.begin_write()?;
+        {
+            txn.open_table(DELTA)?;
+            let mut m = txn.open_table(META)?;
+            m.insert(meta::FORMAT_VERSION, &FORMAT_VERSION.to_le_bytes()[..])?;
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// The format version stored in the file (a format-1 file opened read-only stays 1).
+    pub fn format_version(&self) -> Result<u32> {
+        let txn = self.read()?;
+        let m = txn.open_table(META)?;
+        m.get(meta::FORMAT_VERSION)?
+            .and_then(|v| Some(u32::from_le_bytes(v.value().try_into().ok()?)))
+            .ok_or_else(|| self.corrupt("no format version"))
     }
 
     /// The index folder.
@@ -624,6 +688,11 @@ impl Index {
             }
         };
         txn.commit()?;
+        // The batch is durable, so it is answered whatever happens next: the merge is its own
+        // transaction, a failed or killed one leaves the delta as it was (a valid state, only
+        // larger than the limit), and the next batch tries it again. A lasting storage failure
+        // fails that batch's own commit, so it is not hidden.
+        let _ = self.merge_if_due();
         Ok(answers)
     }
 
@@ -669,6 +738,7 @@ impl Index {
                     &t.docs,
                     &t.members,
                     &t.postings,
+                    (t.generation, Some(&t.delta)),
                     &t.shingles,
                     &doc.sketch,
                     &set,
@@ -677,9 +747,7 @@ impl Index {
                 let answer = self.answer_of(&t.docs, &found)?;
                 if found.exact.is_empty() {
                     t.shingles.insert(doc.sketch.exact, &encode_set(&set)[..])?;
-                    for (band, &key) in doc.sketch.bands.iter().enumerate() {
-                        t.postings.insert((band as u32, key), d)?;
-                    }
+
                     for &(other, j) in &found.near {
                         t.edges.insert((d, other), j)?;
                         t.edges.insert((other, d), j)?;
@@ -693,6 +761,11 @@ impl Index {
                     bands: doc.sketch.bands,
                 };
                 t.docs.insert(d, &record.encode()[..])?;
+                if found.exact.is_empty() {
+                    // After its record: a hint built here reads it.
+                    t.delta.insert(d, ())?;
+                    self.hint_extend(t.generation, &t.delta, &t.docs, [(d, &record.bands[..])])?;
+                }
                 t.ids.insert(doc.id.as_str(), d)?;
                 if let Some(text) = &doc.text {
                     t.texts.insert(d, text.as_str())?;
@@ -753,8 +826,12 @@ impl Index {
         if members.first() != Some(&d) {
             return Ok(());
         }
-        for (band, &key) in record.bands.iter().enumerate() {
-            t.postings.remove((band as u32, key), d)?;
+        // The heir takes the level the representative was in.
+        let in_delta = t.delta.remove(d)?.is_some();
+        if !in_delta {
+            for (band, &key) in record.bands.iter().enumerate() {
+                t.postings.remove((band as u32, key), d)?;
+            }
         }
         let neighbours = self.neighbours(&t.edges, d)?;
         for &(other, _) in &neighbours {
@@ -763,8 +840,13 @@ impl Index {
         }
         match members.get(1) {
             Some(&heir) => {
-                for (band, &key) in record.bands.iter().enumerate() {
-                    t.postings.insert((band as u32, key), heir)?;
+                if in_delta {
+                    t.delta.insert(heir, ())?;
+                    self.hint_extend(t.generation, &t.delta, &t.docs, [(heir, &record.bands[..])])?;
+                } else {
+                    for (band, &key) in record.bands.iter().enumerate() {
+                        t.postings.insert((band as u32, key), heir)?;
+                    }
                 }
                 for &(other, j) in &neighbours {
                     t.edges.insert((heir, other), j)?;
@@ -791,10 +873,13 @@ impl Index {
         let members = txn.open_multimap_table(EXACT_MEMBERS)?;
         let postings = txn.open_multimap_table(POSTINGS)?;
         let shingles = txn.open_table(SHINGLES)?;
+        let generation = delta::generation(&txn.open_table(META)?)?;
+        let delta = open_delta(&txn)?;
         let found = self.find(
             &docs,
             &members,
             &postings,
+            (generation, delta.as_ref()),
             &shingles,
             sketch,
             &sketch.shingle_set(),
@@ -982,6 +1067,12 @@ impl Index {
             .get(meta::CREATED_BY)?
             .map(|v| String::from_utf8_lossy(v.value()).into_owned())
             .unwrap_or_default();
+        let format_version = m
+            .get(meta::FORMAT_VERSION)?
+            .and_then(|v| Some(u32::from_le_bytes(v.value().try_into().ok()?)))
+            .ok_or_else(|| self.corrupt("no format version"))?;
+        let delta_generation = delta::generation(&m)?;
+        let delta = open_delta(&txn)?;
         let file_bytes = std::fs::metadata(self.dir.join(FILE_NAME))
             .map(|m| m.len())
             .unwrap_or(0);
@@ -1007,12 +1098,20 @@ impl Index {
             Err(redb::TableError::TableDoesNotExist(_)) => {}
             Err(e) => return Err(e.into()),
         }
+        if let Some(t) = &delta {
+            tables.insert("delta", t.stats()?.into());
+        }
         Ok(Stats {
-            format_version: FORMAT_VERSION,
+            format_version,
             created_by,
             documents,
             exact_groups: txn.open_table(SHINGLES)?.len()?,
             postings: txn.open_multimap_table(POSTINGS)?.len()?,
+            delta_groups: match &delta {
+                Some(t) => t.len()?,
+                None => 0,
+            },
+            delta_generation,
             near_pairs: txn.open_table(EDGES)?.len()? / 2,
             texts: txn.open_table(TEXTS)?.len()?,
             file_bytes,
@@ -1132,6 +1231,7 @@ impl Index {
         docs: &impl ReadableTable<u64, &'static [u8]>,
         members: &impl ReadableMultimapTable<u128, u64>,
         postings: &impl ReadableMultimapTable<(u32, u64), u64>,
+        (generation, delta): (u64, Option<&impl ReadableTable<u64, ()>>),
         shingles: &impl ReadableTable<u128, &'static [u8]>,
         sketch: &DocSketch,
         set: &[u64],
@@ -1145,10 +1245,19 @@ impl Index {
             });
         }
         let mut candidates = Vec::new();
-        for (band, &key) in sketch.bands.iter().enumerate() {
-            for v in postings.get((band as u32, key))? {
+        let keys: Vec<(u32, u64)> = sketch
+            .bands
+            .iter()
+            .enumerate()
+            .map(|(band, &key)| (band as u32, key))
+            .collect();
+        for &key in &keys {
+            for v in postings.get(key)? {
                 candidates.push(v?.value());
             }
+        }
+        for (_, d) in self.delta_postings(generation, delta, docs, &keys)? {
+            candidates.push(d);
         }
         candidates.sort_unstable();
         candidates.dedup();
@@ -1223,12 +1332,19 @@ struct WriteTables<'txn> {
     texts: Table<'txn, u64, &'static str>,
     /// Created on first write in format-1 indexes made before anchors existed.
     anchors: Table<'txn, (u64, u64), ()>,
+    delta: Table<'txn, u64, ()>,
+    /// The delta generation of the transaction's snapshot (only a merge changes it).
+    generation: u64,
 }
 
 impl<'txn> WriteTables<'txn> {
     fn open(txn: &'txn WriteTransaction) -> Result<Self> {
+        let meta = txn.open_table(META)?;
+        let generation = delta::generation(&meta)?;
         Ok(WriteTables {
-            meta: txn.open_table(META)?,
+            meta,
+            generation,
+            delta: txn.open_table(DELTA)?,
             docs: txn.open_table(DOCUMENTS)?,
             ids: txn.open_table(IDS)?,
             members: txn.open_multimap_table(EXACT_MEMBERS)?,
@@ -1238,6 +1354,15 @@ impl<'txn> WriteTables<'txn> {
             texts: txn.open_table(TEXTS)?,
             anchors: txn.open_table(ANCHORS)?,
         })
+    }
+}
+
+/// The delta table of a read snapshot; `None` in a format-1 file opened read-only (no delta).
+fn open_delta(txn: &ReadTransaction) -> Result<Option<redb::ReadOnlyTable<u64, ()>>> {
+    match txn.open_table(DELTA) {
+        Ok(t) => Ok(Some(t)),
+        Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+        Err(e) => Err(e.into()),
     }
 }
 

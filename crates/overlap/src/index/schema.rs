@@ -6,9 +6,11 @@
 //! - `ids[id] = d`;
 //! - `exact_members[exact] ∋ d`: the exact-duplicate group; its first (smallest) member represents it;
 //! - for the representative of an exact group only (its copies are never compared, as in `dedup`):
-//!   `postings[(band, key)] ∋ d` for each band, and `shingles[exact]`, the sorted distinct shingle
-//!   hashes that verification compares (kept per group, so that removing the representative hands
-//!   them to the next member without a rewrite);
+//!   its band postings, in one of two levels (see [`super::delta`]): either `postings[(band, key)] ∋
+//!   d` for each band (the main level), or `delta[d]` (the recent level: its band keys are those of
+//!   `documents[d]`); and `shingles[exact]`, the sorted distinct shingle hashes that verification
+//!   compares (kept per group, so that removing the representative hands them to the next member
+//!   without a rewrite);
 //! - `edges[(a, b)] = jaccard` (both directions) for each verified near-duplicate pair of group
 //!   representatives: the graph the clusters are computed from;
 //! - `texts[d]`, the original text, and `anchors[(gram, d)]` for each distinct anchor word n-gram
@@ -21,7 +23,15 @@ use redb::{MultimapTableDefinition, TableDefinition};
 /// The layout version this build writes and reads. Bump it on any change of the tables or
 /// encodings, keep a fixture of the old format under `crates/overlap-cli/tests/fixtures/`, and teach
 /// [`super::Index::open`] to read or migrate it.
-pub const FORMAT_VERSION: u32 = 1;
+///
+/// - 1: one level of band postings (`postings` only).
+/// - 2: two levels: `postings` plus `delta` and `meta.delta_generation`. A format-1 file is read as
+///   a format-2 file with an empty delta, and is migrated (the table created, the version set) when
+///   it is opened for writing.
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The oldest layout version this build reads.
+pub const OLDEST_FORMAT_VERSION: u32 = 1;
 
 /// The file inside the index folder.
 pub const FILE_NAME: &str = "index.redb";
@@ -36,6 +46,10 @@ pub const POSTINGS: MultimapTableDefinition<(u32, u64), u64> =
 pub const SHINGLES: TableDefinition<u128, &[u8]> = TableDefinition::new("shingles");
 pub const EDGES: TableDefinition<(u64, u64), f64> = TableDefinition::new("edges");
 pub const TEXTS: TableDefinition<u64, &str> = TableDefinition::new("texts");
+/// The recent level of band postings: the ordinals of the group representatives whose band keys
+/// are not (yet) in `postings`. Keys grow with the ordinals, so appending a batch touches the last
+/// pages only.
+pub const DELTA: TableDefinition<u64, ()> = TableDefinition::new("delta");
 /// `(anchor n-gram, document)`, for each distinct anchor n-gram of each document, with
 /// `--store-text`: the rare-anchor candidates of `query --reuse`, as `reuse` finds them.
 pub const ANCHORS: TableDefinition<(u64, u64), ()> = TableDefinition::new("anchors");
@@ -52,6 +66,8 @@ pub mod meta {
     pub const DOCUMENTS: &str = "documents";
     /// UTF-8: the overlap version that created the index.
     pub const CREATED_BY: &str = "created_by";
+    /// `u64` LE: how many times the delta has been merged into `postings` (absent: 0).
+    pub const DELTA_GENERATION: &str = "delta_generation";
 }
 
 /// What `documents[d]` holds. Encoded as `exact (16 bytes LE) | tokens (u32 LE) | band count (u16

@@ -225,3 +225,145 @@ fn one_batch_answers_as_one_document_at_a_time() {
     assert_eq!(answers[0].duplicate_of.as_deref(), Some("d2"));
     assert!(together.check().unwrap().ok());
 }
+
+/// Many small documents, some exact copies and near copies of earlier ones, for the two levels of
+/// postings: enough for several merges at a small delta limit.
+fn many_texts() -> Vec<String> {
+    let words = [
+        "harbour", "bridge", "council", "budget", "storm", "border", "flour", "bread", "market",
+        "river", "train", "school", "garden", "winter", "summer", "museum",
+    ];
+    let mut out: Vec<String> = Vec::new();
+    for i in 0..60usize {
+        let text = match i % 5 {
+            // An exact copy (other case and punctuation) of an earlier document.
+            3 if i > 5 => out[i - 3 - (i % 2)].to_string().to_uppercase() + "!",
+            // A near copy: one word changed at the end.
+            4 => format!("{} {}", out[i - 1], words[i % words.len()]),
+            _ => {
+                (0..12)
+                    .map(|k| words[(i * 7 + k * (i % 3 + 1)) % words.len()])
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    + &format!(" {i}")
+            }
+        };
+        out.push(text);
+    }
+    out
+}
+
+fn add_texts(index: &Index, texts: &[String], range: std::ops::Range<usize>) -> Vec<AddAnswer> {
+    let batch = range
+        .map(|i| index.prepare(format!("m{i}"), &texts[i]))
+        .collect();
+    index.add(batch, OnExisting::Error).unwrap()
+}
+
+#[test]
+fn the_two_levels_of_postings_answer_as_one() {
+    // Whatever the delta limit (merges after every batch, every few, never), batches of any size
+    // give the answers, clusters and query matches of the same documents added one by one with no
+    // merge, and `check` passes after every step.
+    let texts = many_texts();
+    let refs: Vec<&str> = texts.iter().map(|s| s.as_str()).collect();
+    let (assignment, pairs) = dedup_reference(&config(), &refs);
+    let dir = tempfile::tempdir().unwrap();
+    let reference =
+        Index::create_with_delta_limit(&dir.path().join("r"), &config(), false, 1_000).unwrap();
+    let mut expected = Vec::new();
+    for i in 0..texts.len() {
+        expected.extend(add_texts(&reference, &texts, i..i + 1));
+    }
+    assert_eq!(reference.stats().unwrap().delta_generation, 0);
+    assert!(expected.iter().any(|a| a.kind == AnswerKind::Near));
+    assert!(expected.iter().any(|a| a.kind == AnswerKind::Exact));
+    for (limit, batch) in [(1, 1), (1, 7), (3, 5), (5, 13), (8, 60), (1_000, 9)] {
+        let index = Index::create_with_delta_limit(
+            &dir.path().join(format!("l{limit}-{batch}")),
+            &config(),
+            false,
+            limit,
+        )
+        .unwrap();
+        let mut answers = Vec::new();
+        let mut start = 0;
+        while start < texts.len() {
+            let end = (start + batch).min(texts.len());
+            answers.extend(add_texts(&index, &texts, start..end));
+            let report = index.check().unwrap();
+            assert!(report.ok(), "limit {limit}, batch {batch}: {report:?}");
+            assert!(report.delta <= limit as u64);
+            start = end;
+        }
+        assert_eq!(answers, expected, "limit {limit}, batch {batch}");
+        let stats = index.stats().unwrap();
+        if limit < 8 {
+            assert!(
+                stats.delta_generation > 0,
+                "limit {limit}: no merge happened"
+            );
+        }
+        let clusters = index.clusters().unwrap();
+        assert_eq!(clusters.assignment, assignment);
+        assert_eq!(clusters.pairs, pairs);
+        for t in &texts {
+            assert_eq!(
+                index.query(t, None).unwrap(),
+                reference.query(t, None).unwrap()
+            );
+        }
+        // A second process's view: the delta read back from the file.
+        let path = index.dir().to_path_buf();
+        drop(index);
+        let reader = Index::open_read_only(&path).unwrap();
+        for t in &texts {
+            assert_eq!(
+                reader.query(t, None).unwrap(),
+                reference.query(t, None).unwrap()
+            );
+        }
+        assert!(reader.check().unwrap().ok());
+    }
+}
+
+#[test]
+fn removal_and_replacement_keep_each_representative_in_one_level() {
+    // Representatives in the main level and in the delta, removed with and without an heir, and
+    // replaced: the graph is the one `dedup` gives over what remains, and `check` holds.
+    let texts = many_texts();
+    let dir = tempfile::tempdir().unwrap();
+    let index =
+        Index::create_with_delta_limit(&dir.path().join("ix"), &config(), false, 4).unwrap();
+    add_texts(&index, &texts, 0..40);
+    add_texts(&index, &texts, 40..42);
+    let stats = index.stats().unwrap();
+    assert!(stats.delta_groups > 0 && stats.postings > 0, "{stats:?}");
+    // m0 and m1 are long merged into the main level; m40 and m41 are in the delta.
+    let gone = ["m0", "m1", "m40", "m41", "m8"];
+    index
+        .remove(&gone.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        .unwrap();
+    assert!(index.check().unwrap().ok());
+    add_texts(&index, &texts, 42..60);
+    let replaced = vec![
+        index.prepare("m5".into(), &texts[5]),
+        index.prepare("m44".into(), &texts[44]),
+    ];
+    index.add(replaced, OnExisting::Replace).unwrap();
+    let report = index.check().unwrap();
+    assert!(report.ok(), "{report:?}");
+    // What dedup gives over the remaining documents in the index's order.
+    let clusters = index.clusters().unwrap();
+    let remaining: Vec<&str> = clusters
+        .ids
+        .iter()
+        .map(|id| texts[id[1..].parse::<usize>().unwrap()].as_str())
+        .collect();
+    let (assignment, pairs) = dedup_reference(&config(), &remaining);
+    assert_eq!(clusters.assignment, assignment);
+    assert_eq!(clusters.pairs, pairs);
+    index.merge_delta().unwrap();
+    assert_eq!(index.stats().unwrap().delta_groups, 0);
+    assert!(index.check().unwrap().ok());
+}
