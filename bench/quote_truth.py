@@ -53,7 +53,7 @@ def grams(ws):
 
 
 def build(corpus, out):
-    ids, own_grams, blocks, text_keys = [], [], [], []
+    ids, own_grams, blocks, text_keys, quoted_grams = [], [], [], [], []
     with gzip.open(corpus, "rt", encoding="utf-8") as f:
         for line in f:
             r = json.loads(line)
@@ -62,6 +62,7 @@ def build(corpus, out):
             text_keys.append(hash(" ".join(words(r.get("text") or ""))))
             own_grams.append(grams(own))
             blocks.append([(d, w) for d, w in bl if len(w) >= MIN_WORDS])
+            quoted_grams.append(set().union(*(grams(w) for _, w in bl)))
     index = collections.defaultdict(list)
     for d, gs in enumerate(own_grams):
         for g in gs:
@@ -87,6 +88,14 @@ def build(corpus, out):
                                   "repeated": repeated and (prev is None or prev["repeated"])}
                 elif not repeated:
                     prev["repeated"] = False
+    # A repeated pair is `specific` when the reply also quotes (in a block of any length) a gram of
+    # the source's own text held by fewer than REPEATED_HOLDERS posts of different texts: evidence
+    # that the reply quotes this post, not only the text its author repeats under every post.
+    for key, t in truth.items():
+        if t["repeated"]:
+            src, reply = (key[0], key[1]) if ids[key[0]] == t["source"] else (key[1], key[0])
+            t["specific"] = any(len({text_keys[d] for d in index[g]}) < REPEATED_HOLDERS
+                                for g in quoted_grams[reply] & own_grams[src])
     with open(out, "w") as f:
         for key in sorted(truth):
             f.write(json.dumps(truth[key]) + "\n")
@@ -107,12 +116,15 @@ def evaluate(truth_path, pairs_path):
     for t in truth:
         hit = frozenset((t["source"], t["reply"])) in found
         kind = "repeated" if t.get("repeated") else "one-post"
+        kinds = ["", kind] + (["resolved"] if not t.get("repeated") or t.get("specific") else [])
         for b in ("all", bucket(t["quote_words"])):
-            for k in ("", kind):
+            for k in kinds:
                 by[k, b][0] += hit
                 by[k, b][1] += 1
     for k, label in (("", "all pairs"), ("one-post", "quotes of one post's text"),
-                     ("repeated", "quotes of text repeated in 3+ posts (signatures, FAQs)")):
+                     ("repeated", "quotes of text repeated in 3+ posts (signatures, FAQs)"),
+                     ("resolved", "resolved: one-post quotes and repeated ones whose reply also quotes text "
+                                  "of this source held by under 3 posts (needs a truth built with `specific`)")):
         print(label)
         for b in ("all", "12-24", "25-49", "50+"):
             hit, total = by[k, b]

@@ -18,6 +18,7 @@ test('reuse report states the related rule', { timeout: 300000 }, async (t) => {
   assert.match(card, /score ≥ 0\.2 with 12\+ words in passages, or 15\+ words of passage evidence, or one verbatim passage of 12\+ words/);
   // Signature lines are masked like boilerplate, so the stated rule says so, with the run's value.
   assert.match(card, /boilerplate, template lines, signature lines \(short lines closing 3\+ posts of one source\) do not count/);
+  assert.match(card, /do not count, except a signature that one post quotes with 8\+ words of the other's text/);
   const caption = await page.textContent('#plot-scores');
   assert.match(caption, /related by the length of their passages/);
   assert.doesNotMatch(caption, /dashed line: threshold/);

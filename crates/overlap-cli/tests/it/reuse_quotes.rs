@@ -1,7 +1,8 @@
 //! `overlap reuse` on small subsets of 20 Newsgroups (read from the shared data, built in the test):
 //! short quotes that run through stock phrases are reported, as `overlap align` relates them, and
 //! a poster's signature alone does not make two posts related, for `reuse` and for `align --corpus`
-//! (which aligns a pair as `reuse` does in that corpus).
+//! (which aligns a pair as `reuse` does in that corpus), unless a reply quotes it with text of the
+//! post.
 //!
 //! Each subset keeps the corpus's condition that made the real miss or the real false pair: the
 //! stock phrases of the quotes are in as many of the subset's posts as make them boilerplate, and
@@ -194,4 +195,84 @@ fn a_signature_alone_does_not_relate_two_posts() {
     // Without the signature rule the signature is the pair's shared passage.
     let unmasked = related_pairs(dir.path(), &input, "out-all", &["--signature-docs", "0"]);
     assert!(unmasked.contains(&key(a, b)), "{unmasked:?}");
+}
+
+#[test]
+fn a_quoted_signature_counts_with_the_quote_and_a_shared_one_does_not() {
+    // Theodore Kaldis's posts to talk.politics.misc close with a four-line signature. 178911 quotes
+    // the last sentence of 178669 (11 words, under the 12 that relate a pair alone) with the
+    // signature under it; 176939 is another of his posts, 179049 a reply quoting another of his
+    // posts with its signature. With 100 posts of sci.electronics beside them, the signature is
+    // under fewer posts than a boilerplate n-gram needs, as in the whole corpus.
+    let (post, reply) = (
+        "test/talk.politics.misc/178669",
+        "test/talk.politics.misc/178911",
+    );
+    let (own, elsewhere) = (
+        "train/talk.politics.misc/176939",
+        "test/talk.politics.misc/179049",
+    );
+    let corpus = load_corpus(&data("20newsgroups.jsonl.gz"));
+    let signed = |text: &str| text.contains("Theodore A. Kaldis");
+    let mut others = 0;
+    let docs: Vec<&(String, String)> = corpus
+        .iter()
+        .filter(|(id, text)| {
+            signed(text)
+                || (id.starts_with("20news:20news-bydate-train/sci.electronics/") && {
+                    others += 1;
+                    others <= 100
+                })
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let input = write_subset(dir.path(), "kaldis.jsonl", &docs);
+    let found = related_pairs(dir.path(), &input, "out", &[]);
+    assert!(found.contains(&key(post, reply)), "{found:?}");
+    assert!(!found.contains(&key(post, own)), "a shared signature only");
+    assert!(
+        !found.contains(&key(post, elsewhere)),
+        "a quoted signature only"
+    );
+    let summary: Value = crate::common::read_json(&dir.path().join("out/summary.json"));
+    assert!(
+        summary["pairs"]["related_by_quoted_signature"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+    // `align --corpus` follows the same rule.
+    assert!(align_related(&input, post, reply));
+    assert!(!align_related(&input, post, own));
+    assert!(!align_related(&input, post, elsewhere));
+    // The subset holds the corpus's conditions: without the signature rule the signature relates
+    // the other two pairs, and without its quoted signature the reply's quote is too short.
+    let unmasked = related_pairs(dir.path(), &input, "out-all", &["--signature-docs", "0"]);
+    assert!(unmasked.contains(&key(post, own)) && unmasked.contains(&key(post, elsewhere)));
+    let reply_id = format!("{PREFIX}{reply}");
+    let cut: Vec<(String, String)> = docs
+        .iter()
+        .map(|(id, text)| {
+            let text = if *id == reply_id {
+                let lines: Vec<&str> = text.lines().collect();
+                let sig = lines
+                    .iter()
+                    .position(|l| l.contains("The views expressed herein are"))
+                    .expect("the quoted signature");
+                assert!(lines[sig].starts_with("|>"), "quoted: {}", lines[sig]);
+                lines[..sig]
+                    .iter()
+                    .chain(&lines[sig + 4..])
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            } else {
+                text.clone()
+            };
+            (id.clone(), text)
+        })
+        .collect();
+    let cut_input = write_subset(dir.path(), "cut.jsonl", &cut.iter().collect::<Vec<_>>());
+    let without = related_pairs(dir.path(), &cut_input, "out-cut", &[]);
+    assert!(!without.contains(&key(post, reply)), "{without:?}");
 }

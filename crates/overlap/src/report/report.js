@@ -405,7 +405,9 @@
     if (sig === undefined) return '';
     const parts = ['boilerplate', 'template lines'];
     if (sig > 0) parts.push('signature lines (short lines closing ' + sig + '+ posts of one source)');
-    return '; ' + parts.join(', ') + ' do not count';
+    // The quoted-signature exception (reuse::quoted_signatures) applies wherever signatures do.
+    const quoted = sig > 0 ? ', except a signature that one post quotes with 8+ words of the other\'s text' : '';
+    return '; ' + parts.join(', ') + ' do not count' + quoted;
   }
   // The score at or above which a pair is reported: dedup's Jaccard threshold, reuse's related score.
   function threshold() {

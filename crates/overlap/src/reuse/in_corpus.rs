@@ -8,14 +8,13 @@
 //! n-grams and content-word keys while the corpus statistics are counted (as `reuse`'s read and
 //! index stages), then the two documents prepared.
 
-use super::{anchors, boilerplate, index, signatures, templates, ReuseConfig};
+use super::{anchors, boilerplate, index, quoted_signatures, signatures, templates, ReuseConfig};
 use crate::align::{
     align_with_bags, is_function_word, soft_key, unit_bags, Alignment, KeyWeights, Prepared,
 };
 use crate::hashing::FastMap;
 use crate::text::tokenize;
 use rayon::prelude::*;
-use std::collections::HashMap;
 
 /// A pair aligned within its corpus.
 #[derive(Clone, Debug)]
@@ -74,16 +73,10 @@ pub fn align_in_corpus(texts: &[&str], a: usize, b: usize, config: &ReuseConfig)
     let found = index::build(&distinct, &vec![0; texts.len()], &[texts.len()], &params);
     drop(distinct);
 
-    let mut template_docs: HashMap<u64, usize> = HashMap::new();
-    for d in &stats {
-        let mut keys: Vec<u64> = d.templates.iter().map(|l| l.key).collect();
-        keys.sort_unstable();
-        keys.dedup();
-        for k in keys {
-            *template_docs.entry(k).or_default() += 1;
-        }
-    }
     let template_needed = index::boilerplate_threshold(&params, texts.len());
+    let template_view: Vec<(&[templates::TemplateLine], u32)> =
+        stats.iter().map(|d| (d.templates.as_slice(), 0)).collect();
+    let template_spans = templates::boilerplate_lines(&template_view, |_| template_needed);
     let sig_keys = signatures::signature_keys(
         &stats.iter().map(|d| (&d.lines, 0)).collect::<Vec<_>>(),
         config.signature_min_docs,
@@ -97,7 +90,8 @@ pub fn align_in_corpus(texts: &[&str], a: usize, b: usize, config: &ReuseConfig)
     let weights =
         KeyWeights::from_document_frequencies(&df, texts.len(), config.rare_word_min_docs);
 
-    let prepare = |d: usize| {
+    // As `reuse` prepares it: boilerplate, template and signature lines masked, less `unmask`.
+    let prepare = |d: usize, unmask: &[(usize, usize)]| {
         let mut p = Prepared::new(texts[d], &config.align);
         let s = &stats[d];
         let spans = boilerplate::spans(
@@ -111,27 +105,44 @@ pub fn align_in_corpus(texts: &[&str], a: usize, b: usize, config: &ReuseConfig)
             boilerplate::to_mask(&spans, p.text, &p.spans, config.boilerplate_inline_words)
                 .map(|s| (s.first, s.end))
                 .collect();
-        masks.extend(signatures::signature_spans(&s.lines, 0, &sig_keys));
-        masks.extend(
-            s.templates
-                .iter()
-                .filter(|l| template_docs[&l.key] >= template_needed)
-                .map(|l| (l.first as usize, l.end as usize)),
-        );
+        let sigs = signatures::signature_spans(&s.lines, 0, &sig_keys);
+        masks.extend(quoted_signatures::without(&sigs, unmask));
+        masks.extend(template_spans[d].iter().copied());
         for (first, end) in masks {
             p.mask(first, end);
         }
         p
     };
-    let (pa, pb) = (prepare(a), prepare(b));
-    let alignment = align_with_bags(
-        &pa,
-        &unit_bags(&pa, &weights),
-        &pb,
-        &unit_bags(&pb, &weights),
-        &weights,
-        &config.align,
-    );
+    let align_pair = |pa: &Prepared, pb: &Prepared| {
+        align_with_bags(
+            pa,
+            &unit_bags(pa, &weights),
+            pb,
+            &unit_bags(pb, &weights),
+            &weights,
+            &config.align,
+        )
+    };
+    let (pa, pb) = (prepare(a, &[]), prepare(b, &[]));
+    let masked = align_pair(&pa, &pb);
+    let side = |d: usize, doc| quoted_signatures::Side {
+        doc,
+        lines: &stats[d].lines,
+        source: 0,
+    };
+    let mut unmasked = None;
+    let (alignment, _) =
+        quoted_signatures::relate(masked, &side(a, &pa), &side(b, &pb), &sig_keys, |unmask| {
+            let again = (prepare(a, &unmask[0]), prepare(b, &unmask[1]));
+            let al = align_pair(&again.0, &again.1);
+            unmasked = Some(again);
+            al
+        });
+    // What was masked for the alignment that stands.
+    let (pa, pb) = match unmasked {
+        Some(again) if alignment.related => again,
+        _ => (pa, pb),
+    };
     PairInCorpus {
         alignment,
         boilerplate_a: masked_char_spans(&pa),

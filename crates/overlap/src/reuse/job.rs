@@ -14,7 +14,9 @@
 //! anchor n-gram, and during the index 12 bytes per distinct n-gram per document plus 8 per emitted
 //! pair.
 
-use super::{anchors, boilerplate, index, signatures, stories, templates, ReuseConfig};
+use super::{
+    anchors, boilerplate, index, quoted_signatures, signatures, stories, templates, ReuseConfig,
+};
 use crate::align::{
     align_with_bags, is_function_word, soft_key, unit_bags, Alignment, Bag, KeyWeights, Prepared,
 };
@@ -403,6 +405,7 @@ fn stage(
     drop(df);
     progress.start("align", Some(found.candidates.len() as u64), Unit::Pairs);
     let done = AtomicU64::new(0);
+    let quoted_sig_pairs = AtomicU64::new(0);
     // Chunks of candidate pairs whose documents' prepared forms fit half the budget; each document of
     // a chunk is prepared once, its boilerplate and template lines masked. Text plus about 40 bytes
     // per token (prepare.rs) at five to six bytes per token.
@@ -431,29 +434,27 @@ fn stage(
             .par_iter()
             .map(|&d| texts.get_str(d as usize))
             .collect::<Result<_>>()?;
-        let prepared: Vec<(Prepared, Vec<Bag>)> = members
-            .par_iter()
-            .zip(&chunk_texts)
-            .map(|(&d, text)| {
-                let mut p = Prepared::new(text, &config.align);
-                let spans = &boiler_spans[d as usize];
-                let inline = config.boilerplate_inline_words;
-                let keep: Vec<_> = boilerplate::to_mask(spans, p.text, &p.spans, inline)
-                    .map(|s| (s.first, s.end))
-                    .collect();
-                for (first, end) in keep
-                    .into_iter()
-                    .chain(sig_spans[d as usize].iter().copied())
-                {
-                    p.mask(first, end);
-                }
-                for &(first, end) in &template_spans[d as usize] {
-                    p.mask(first, end);
-                }
-                let bags = unit_bags(&p, &weights);
-                (p, bags)
-            })
-            .collect();
+        let text_of = |d: u32| &chunk_texts[members.binary_search(&d).expect("a member")];
+        // Each document with its boilerplate, template and signature lines masked, less `unmask`.
+        let prepare = |d: u32, unmask: &[(usize, usize)]| {
+            let mut p = Prepared::new(text_of(d), &config.align);
+            let spans = &boiler_spans[d as usize];
+            let inline = config.boilerplate_inline_words;
+            let keep: Vec<_> = boilerplate::to_mask(spans, p.text, &p.spans, inline)
+                .map(|s| (s.first, s.end))
+                .collect();
+            let sigs = quoted_signatures::without(&sig_spans[d as usize], unmask);
+            for (first, end) in keep.into_iter().chain(sigs) {
+                p.mask(first, end);
+            }
+            for &(first, end) in &template_spans[d as usize] {
+                p.mask(first, end);
+            }
+            let bags = unit_bags(&p, &weights);
+            (p, bags)
+        };
+        let prepared: Vec<(Prepared, Vec<Bag>)> =
+            members.par_iter().map(|&d| prepare(d, &[])).collect();
         let of = |d: u32| &prepared[members.binary_search(&d).expect("a member of the chunk")];
         related.extend(
             found.candidates[start..end]
@@ -464,6 +465,34 @@ fn stage(
                         .filter_map(|&(da, db, _)| {
                             let ((a, bags_a), (b, bags_b)) = (of(da), of(db));
                             let al = align_with_bags(a, bags_a, b, bags_b, &weights, &config.align);
+                            // Hook: a signature quoted with text of its post counts (see
+                            // quoted_signatures).
+                            let side = |d: u32, doc| quoted_signatures::Side {
+                                doc,
+                                lines: &docs[d as usize].lines,
+                                source: docs[d as usize].source,
+                            };
+                            let (al, by_quote) = quoted_signatures::relate(
+                                al,
+                                &side(da, a),
+                                &side(db, b),
+                                &sig_keys,
+                                |unmask| {
+                                    let ((a, bags_a), (b, bags_b)) =
+                                        (prepare(da, &unmask[0]), prepare(db, &unmask[1]));
+                                    align_with_bags(
+                                        &a,
+                                        &bags_a,
+                                        &b,
+                                        &bags_b,
+                                        &weights,
+                                        &config.align,
+                                    )
+                                },
+                            );
+                            if by_quote {
+                                quoted_sig_pairs.fetch_add(1, Ordering::Relaxed);
+                            }
                             al.related.then_some((da, db, al))
                         })
                         .collect();
@@ -577,6 +606,10 @@ fn stage(
         pairs: BTreeMap::from([
             ("candidates", found.candidates.len() as u64),
             ("related", related.len() as u64),
+            (
+                "related_by_quoted_signature",
+                quoted_sig_pairs.load(Ordering::Relaxed),
+            ),
         ]),
         stories: BTreeMap::from([
             ("total", story_sizes.len() as u64),
@@ -804,23 +837,11 @@ fn template_boilerplate(
     source_sizes: &[usize],
     params: &index::IndexParams,
 ) -> Vec<Vec<(usize, usize)>> {
-    let mut counts: HashMap<(u64, u32), usize> = HashMap::new();
-    for d in docs {
-        let mut keys: Vec<u64> = d.templates.iter().map(|l| l.key).collect();
-        keys.sort_unstable();
-        keys.dedup();
-        for k in keys {
-            *counts.entry((k, d.source)).or_default() += 1;
-        }
-    }
-    docs.iter()
-        .map(|d| {
-            let needed = index::boilerplate_threshold(params, source_sizes[d.source as usize]);
-            d.templates
-                .iter()
-                .filter(|l| counts[&(l.key, d.source)] >= needed)
-                .map(|l| (l.first as usize, l.end as usize))
-                .collect()
-        })
-        .collect()
+    let view: Vec<(&[templates::TemplateLine], u32)> = docs
+        .iter()
+        .map(|d| (d.templates.as_slice(), d.source))
+        .collect();
+    templates::boilerplate_lines(&view, |s| {
+        index::boilerplate_threshold(params, source_sizes[s as usize])
+    })
 }

@@ -13,6 +13,7 @@ pub mod boilerplate;
 pub mod in_corpus;
 pub mod index;
 mod job;
+pub mod quoted_signatures;
 pub mod same_story;
 pub mod signatures;
 pub mod stories;

@@ -95,7 +95,7 @@ pub fn doc_lines(text: &str, tokens: &Tokens) -> DocLines {
 
 /// True for a line quoted from another message: `>` first (after spaces), or `|` or `:` then `>`,
 /// or `:` in the first column.
-fn is_quoted(line: &str) -> bool {
+pub(crate) fn is_quoted(line: &str) -> bool {
     let trimmed = line.trim_start();
     if trimmed.starts_with('>') || line.starts_with(':') {
         return true;

@@ -13,6 +13,7 @@
 //! Memory: one key (8 bytes) and a token range per candidate line of every document.
 
 use crate::text::Tokens;
+use std::collections::HashMap;
 
 /// Longest line, in words, that can be a template line.
 const MAX_LINE_WORDS: usize = 25;
@@ -61,6 +62,34 @@ pub fn template_lines(text: &str, tokens: &Tokens) -> Vec<TemplateLine> {
         line_start = line_end;
     }
     out
+}
+
+/// The token ranges of each document's template lines whose key is boilerplate of its source:
+/// held by at least `needed(source)` of the source's documents (a document counts once however
+/// many such lines it has). `docs` pairs each document's candidate lines with its source number.
+pub fn boilerplate_lines(
+    docs: &[(&[TemplateLine], u32)],
+    needed: impl Fn(u32) -> usize,
+) -> Vec<Vec<(usize, usize)>> {
+    let mut counts: HashMap<(u64, u32), usize> = HashMap::new();
+    for &(lines, source) in docs {
+        let mut keys: Vec<u64> = lines.iter().map(|l| l.key).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for k in keys {
+            *counts.entry((k, source)).or_default() += 1;
+        }
+    }
+    docs.iter()
+        .map(|&(lines, source)| {
+            let needed = needed(source);
+            lines
+                .iter()
+                .filter(|l| counts[&(l.key, source)] >= needed)
+                .map(|l| (l.first as usize, l.end as usize))
+                .collect()
+        })
+        .collect()
 }
 
 struct Label {
@@ -151,5 +180,30 @@ mod tests {
         );
         let long = format!("Note: {}\n", "word ".repeat(40));
         assert!(keys(&long).is_empty(), "long lines are text, not templates");
+    }
+
+    #[test]
+    fn a_label_held_by_enough_documents_of_a_source_is_boilerplate() {
+        let lines = |text: &str| template_lines(text, &tokenize(text, &Normalization::default()));
+        let docs: Vec<Vec<TemplateLine>> = [
+            "Read more: Peru to Sell 40 State Firms\nbody\n",
+            "Read more: Russia cautions West\nother\nRead more: Grain exports\n",
+            "Read more: Talks resume\nthird\n",
+        ]
+        .iter()
+        .map(|t| lines(t))
+        .collect();
+        let view = |sources: [u32; 3]| -> Vec<(&[TemplateLine], u32)> {
+            docs.iter().map(Vec::as_slice).zip(sources).collect()
+        };
+        // Three documents hold the label (the second twice, counted once).
+        let found = boilerplate_lines(&view([0, 0, 0]), |_| 3);
+        assert_eq!(found.iter().map(Vec::len).collect::<Vec<_>>(), [1, 2, 1]);
+        assert!(boilerplate_lines(&view([0, 0, 0]), |_| 4)
+            .iter()
+            .all(Vec::is_empty));
+        // Of different sources, each source holds it once or twice.
+        let found = boilerplate_lines(&view([0, 1, 0]), |s| if s == 0 { 2 } else { 3 });
+        assert_eq!(found.iter().map(Vec::len).collect::<Vec<_>>(), [1, 0, 1]);
     }
 }
