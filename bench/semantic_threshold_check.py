@@ -6,7 +6,8 @@
 
 For each threshold: documents removed (exact / semantic near), clusters with duplicates, the largest
 cluster, and `--sample` removed near duplicates drawn at random (seeded), each shown beside the
-document of its listed pair (the earlier document of its first `pairs.jsonl` line as `b`) with the
+document of its listed pair (the earlier document of its first `pairs.jsonl` line as `b`, else the
+later one of its first line as `a`: in a chain of components that may be all it has) with the
 cosine and the word 5-gram Jaccard, texts cut to `--chars`. The verdicts are written by hand in
 bench/RESULTS.md. Needs only the standard library and target/release/overlap with the model built.
 """
@@ -51,12 +52,14 @@ def main():
                                   "--semantic", "--semantic-threshold", str(t), "--clusters", a.clusters,
                                   "--model", str(MODEL)], check=True, capture_output=True, text=True)
             s = json.loads(out.stdout)
-            first_pair = {}
+            first_pair, later_pair = {}, {}
             with open(Path(tmp) / "pairs.jsonl") as f:
                 for line in f:
                     p = json.loads(line)
                     if p["kind"] == "near":
                         first_pair.setdefault(p["b"], (p["a"], p["cosine"]))
+                        # In a chain a removed document may be only the earlier one of its pairs.
+                        later_pair.setdefault(p["a"], (p["b"], p["cosine"]))
             removed = []
             with open(Path(tmp) / "clusters.jsonl") as f:
                 for line in f:
@@ -69,7 +72,7 @@ def main():
               f"with duplicates, largest {c['largest']}; split_by_guard {c['split_by_guard']}")
         rng = random.Random(a.seed)
         for i, b in enumerate(sorted(rng.sample(removed, min(a.sample, len(removed))))):
-            other, cos = first_pair[b]
+            other, cos = first_pair.get(b) or later_pair[b]
             j = shingles(texts[other]), shingles(texts[b])
             jac = len(j[0] & j[1]) / max(1, len(j[0] | j[1]))
             cut = lambda x: " ".join(x.split())[:a.chars]
