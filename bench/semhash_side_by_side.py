@@ -10,10 +10,14 @@ cosine here (`--semantic-raw`, semhash's definition); overlap's default (centred
 for its figures.
 
 Reports wall time (semhash: model load + index + self_deduplicate; overlap: the whole command, reading
-and writing included), documents removed, and agreement of the removed sets.
+and writing included), peak RSS (semhash: the Python process, the corpus's texts included, read
+before its timer starts; overlap: its summary.json), documents removed, and agreement of the removed
+sets. `--clusters guarded` runs overlap with the chain guard (a removed document is kept out for a
+kept one it matches directly, as semhash does).
 """
 import argparse
 import gzip
+import resource
 import json
 import os
 import subprocess
@@ -50,12 +54,12 @@ def load(path):
     return ids, texts
 
 
-def overlap_run(corpus, threshold, extra, threads):
+def overlap_run(corpus, threshold, extra, threads, clusters):
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
         out = subprocess.run([str(OVERLAP), "dedup", str(corpus), "--out", tmp, "--no-deduped", "--json",
                               "--semantic", "--semantic-threshold", str(threshold), "--threads", str(threads),
-                              "--model", str(MODEL), *extra], check=True, capture_output=True, text=True)
+                              "--model", str(MODEL), "--clusters", clusters, *extra], check=True, capture_output=True, text=True)
         wall = time.perf_counter() - t
         summary = json.loads(out.stdout)
         removed, cluster = set(), {}
@@ -73,6 +77,7 @@ def main():
     ap.add_argument("corpus")
     ap.add_argument("--threshold", type=float, default=0.9)
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--clusters", choices=["components", "guarded"], default="components")
     a = ap.parse_args()
     ensure_venv()
     os.environ["HF_HUB_OFFLINE"] = "1"
@@ -87,20 +92,24 @@ def main():
     sh = SemHash.from_records(records=records, columns=["text"], model=model)
     res = sh.self_deduplicate(threshold=a.threshold)
     sem_wall = time.perf_counter() - t
+    sem_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     sem_removed = {d.record["id"] for d in res.filtered}
     sem_exact = sum(1 for d in res.filtered if d.exact)
 
-    raw_wall, raw_sum, raw_removed, raw_cluster = overlap_run(a.corpus, a.threshold, ["--semantic-raw"], a.threads)
-    cen_wall, cen_sum, cen_removed, _ = overlap_run(a.corpus, a.threshold, [], a.threads)
+    raw_wall, raw_sum, raw_removed, raw_cluster = overlap_run(a.corpus, a.threshold, ["--semantic-raw"], a.threads, a.clusters)
+    cen_wall, cen_sum, cen_removed, _ = overlap_run(a.corpus, a.threshold, [], a.threads, a.clusters)
     n = len(ids)
     both = raw_removed & sem_removed
     print(f"corpus {a.corpus}: {n} documents; threshold {a.threshold}; semhash {semhash.__version__ if hasattr(semhash, '__version__') else '0.5.0'}")
-    print("| tool | wall s | documents/s | removed (exact) |")
-    print("|---|---|---|---|")
-    print(f"| semhash 0.5.0 (usearch index, raw cosine) | {sem_wall:.2f} | {n / sem_wall:,.0f} | {len(sem_removed)} ({sem_exact}) |")
-    print(f"| overlap `--semantic --semantic-raw` | {raw_wall:.2f} | {n / raw_wall:,.0f} | "
+    rss = lambda s: s.get("memory", {}).get("peak_rss_bytes", 0) / 2**20
+    print(f"overlap --clusters {a.clusters}")
+    print("| tool | wall s | documents/s | peak RSS MiB | removed (exact) |")
+    print("|---|---|---|---|---|")
+    print(f"| semhash 0.5.0 (usearch index, raw cosine) | {sem_wall:.2f} | {n / sem_wall:,.0f} | {sem_rss:,.0f} | "
+          f"{len(sem_removed)} ({sem_exact}) |")
+    print(f"| overlap `--semantic --semantic-raw` | {raw_wall:.2f} | {n / raw_wall:,.0f} | {rss(raw_sum):,.0f} | "
           f"{len(raw_removed)} ({raw_sum['documents']['removed_exact']}) |")
-    print(f"| overlap `--semantic` (centred, default) | {cen_wall:.2f} | {n / cen_wall:,.0f} | "
+    print(f"| overlap `--semantic` (centred, default) | {cen_wall:.2f} | {n / cen_wall:,.0f} | {rss(cen_sum):,.0f} | "
           f"{len(cen_removed)} ({cen_sum['documents']['removed_exact']}) |")
     union = raw_removed | sem_removed
     print(f"agreement (raw cosine): removed by both {len(both)}, only semhash {len(sem_removed - raw_removed)}, "

@@ -105,6 +105,15 @@ enum Clusters {
     Guarded,
 }
 
+impl From<Clusters> for ClusterMode {
+    fn from(c: Clusters) -> Self {
+        match c {
+            Clusters::Components => ClusterMode::Components,
+            Clusters::Guarded => ClusterMode::Guarded,
+        }
+    }
+}
+
 pub fn run(args: DedupArgs) -> Result<()> {
     if args.semantic.semantic {
         let common = crate::dedup_semantic::Common {
@@ -114,6 +123,9 @@ pub fn run(args: DedupArgs) -> Result<()> {
             write_deduped: !args.no_deduped,
             json: args.json,
             quiet: args.quiet,
+            clusters: args.clusters.into(),
+            report: args.report,
+            spill: args.spill.spill_options(),
         };
         return crate::dedup_semantic::run(&args.semantic, common);
     }
@@ -131,10 +143,7 @@ pub fn run(args: DedupArgs) -> Result<()> {
             .map(|(bands, rows)| LshParams { bands, rows }),
         fn_weight: args.fn_weight,
         normalization: args.shingles.normalization(),
-        clusters: match args.clusters {
-            Clusters::Components => ClusterMode::Components,
-            Clusters::Guarded => ClusterMode::Guarded,
-        },
+        clusters: args.clusters.into(),
         fix_encoding: args.shingles.fix_encoding,
     };
     config.validate()?;

@@ -19,12 +19,14 @@ pub struct SemanticDedupArgs {
     /// Semantic near-duplicates instead of MinHash: documents whose embeddings (the static model
     /// distilled from all-MiniLM-L6-v2, centred on the corpus mean) have cosine >=
     /// --semantic-threshold, found by random-hyperplane LSH. Exact duplicates are found as without
-    /// it. Needs the model (scripts/make-model.sh). The MinHash options (--threshold, --ngram,
-    /// --num-perm, --scheme, --bands, --rows, --no-verify, --fn-weight, --clusters,
-    /// --output-format, --report) do not apply.
+    /// it. Needs the model (scripts/make-model.sh). --clusters applies as without it (guarded:
+    /// every removed document has cosine >= the threshold with the one kept for it), and so does
+    /// --report (the page lists pairs by cosine). The MinHash
+    /// options (--threshold, --ngram, --num-perm, --scheme, --bands, --rows, --no-verify,
+    /// --fn-weight, --output-format) do not apply.
     #[arg(long, conflicts_with_all = [
         "threshold", "ngram", "num_perm", "scheme", "bands", "rows", "no_verify", "fn_weight",
-        "clusters", "output_format", "report",
+        "output_format",
     ])]
     pub semantic: bool,
 
@@ -78,6 +80,9 @@ pub struct Common<'a> {
     pub write_deduped: bool,
     pub json: bool,
     pub quiet: bool,
+    pub clusters: overlap::dedup::ClusterMode,
+    pub report: bool,
+    pub spill: overlap::spill::SpillOptions,
 }
 
 pub fn run(args: &SemanticDedupArgs, common: Common<'_>) -> Result<()> {
@@ -94,12 +99,14 @@ pub fn run(args: &SemanticDedupArgs, common: Common<'_>) -> Result<()> {
         raw: args.semantic_raw,
         normalization: common.shingles.normalization(),
         fix_encoding: common.shingles.fix_encoding,
+        clusters: common.clusters,
     };
     config.validate()?;
     let model = StaticModel::load(&model_dir(args.model.as_deref()))?;
     let mut options = JobOptions::new(Vec::new(), common.out);
     options.input = common.input.corpus_input();
     options.write_deduped = common.write_deduped;
+    options.spill = common.spill;
     let talk = !common.quiet && !common.json;
     let mut bars = Bars::new(common.quiet || common.json);
     if talk && config.search == CandidateSearch::Lsh {
@@ -119,7 +126,14 @@ pub fn run(args: &SemanticDedupArgs, common: Common<'_>) -> Result<()> {
         config: &config,
         model: &model,
     };
-    let summary = run_semantic(job, &bars, |_| Ok::<_, overlap::Error>(Vec::new()))?;
+    let summary = run_semantic(job, &bars, |staging| {
+        if common.report {
+            // Built from the staged outputs and committed with them, as lexical dedup does.
+            crate::report::write_staged(staging, &options.out_dir, !talk)
+        } else {
+            Ok(Vec::new())
+        }
+    })?;
     if common.json {
         crate::print_out(&(serde_json::to_string_pretty(&summary)? + "\n"))?;
     } else if talk {
@@ -155,6 +169,15 @@ fn print_summary(s: &SemanticSummary, options: &JobOptions) {
         "pairs: {} candidates, {} near pairs at cosine >= {}, {} exact copies",
         s.pairs.candidates, s.pairs.near, s.parameters.config.threshold, s.pairs.exact
     );
+    let m = &s.memory;
+    if m.spilled_bytes > 0 {
+        eprintln!(
+            "memory budget {}: spilled {} of candidate work to disk (peak {} at once)",
+            overlap::spill::format_size(m.budget_bytes),
+            overlap::spill::format_size(m.spilled_bytes),
+            overlap::spill::format_size(m.temp_disk_peak_bytes)
+        );
+    }
     let total = s.timings_ms.get("total").copied().unwrap_or_default() / 1000.0;
     eprintln!(
         "wrote {} to {} in {total:.2} s",

@@ -2,7 +2,9 @@
 //! distilled model (skipped when it is not built, unless OVERLAP_REQUIRE_MODEL is set): the exact
 //! copies and MinHash's near duplicates are found, and so is a same-story rewrite MinHash misses;
 //! outputs are byte-identical for any thread count. With the tiny model the tests write: bad input,
-//! standard input, usage errors; and a missing model.
+//! standard input, usage errors, the report; and a missing model. On Reuters, `--clusters guarded`
+//! cuts the chains of templated notices and keeps every removed document verified against the one
+//! kept for it.
 
 use crate::common::{data, overlap, read_jsonl, real_model, stable_summary};
 use serde_json::Value;
@@ -267,8 +269,7 @@ fn semantic_dedup_refuses_bad_options_and_a_missing_model() {
         &["--semantic", "--semantic-threshold", "0"],
         &["--semantic", "--semantic-threshold", "1.5"],
         &["--semantic-threshold", "0.9"],
-        &["--semantic", "--clusters", "guarded"],
-        &["--semantic", "--report"],
+        &["--semantic", "--output-format", "parquet"],
         &["--semantic", "--semantic-rows", "65"],
     ] {
         let r = overlap()
@@ -294,4 +295,201 @@ fn semantic_dedup_refuses_bad_options_and_a_missing_model() {
     let err = String::from_utf8_lossy(&r.stderr);
     assert!(err.contains("scripts/make-model.sh"), "{err}");
     assert!(!out.exists());
+}
+
+#[test]
+fn semantic_guarded_clusters_verify_every_removed_document_against_its_kept_one() {
+    let Some(model) = real_model() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let reuters = data("reuters21578.jsonl.gz");
+    let run = |name: &str, extra: &[&str]| {
+        let out = tmp.path().join(name);
+        let s = run_ok(
+            &[
+                &["dedup", "--json", "--semantic", "--no-deduped"][..],
+                extra,
+            ]
+            .concat(),
+            &[
+                &reuters,
+                Path::new("--out"),
+                &out,
+                Path::new("--model"),
+                &model,
+            ],
+        );
+        (out, s)
+    };
+    let (comp, sc) = run("components", &[]);
+    let (guard, sg) = run("guarded", &["--clusters", "guarded"]);
+    let (guard1, _) = run("guarded1", &["--clusters", "guarded", "--threads", "1"]);
+    assert_eq!(sg["parameters"]["clusters"], "guarded");
+    assert_eq!(sc["parameters"]["clusters"], "components");
+    for name in ["clusters.jsonl", "pairs.jsonl"] {
+        assert!(
+            std::fs::read(guard.join(name)).unwrap() == std::fs::read(guard1.join(name)).unwrap(),
+            "{name} depends on the thread count"
+        );
+    }
+
+    // The templated notices chain into clusters of hundreds; the guard keeps more documents, and
+    // says how many more.
+    let kept = |s: &Value| s["documents"]["kept"].as_u64().unwrap();
+    assert!(kept(&sg) > kept(&sc), "{} vs {}", kept(&sg), kept(&sc));
+    assert_eq!(
+        sg["clusters"]["split_by_guard"].as_u64(),
+        Some(kept(&sg) - kept(&sc))
+    );
+    assert_eq!(sc["clusters"]["split_by_guard"].as_u64(), Some(0));
+    assert!(sg["clusters"]["largest"].as_u64() < sc["clusters"]["largest"].as_u64());
+    assert_eq!(
+        sg["documents"]["removed_exact"],
+        sc["documents"]["removed_exact"]
+    );
+    assert_eq!(pair_set(&guard, "exact"), pair_set(&comp, "exact"));
+
+    // Every removed near duplicate is in the cluster of a kept document, and their pair is listed
+    // at or above the threshold.
+    let threshold = sg["parameters"]["threshold"].as_f64().unwrap();
+    let cosine: std::collections::HashMap<(String, String), f64> =
+        read_jsonl(&guard.join("pairs.jsonl"))
+            .iter()
+            .map(|p| {
+                let id = |k: &str| p[k].as_str().unwrap().to_string();
+                ((id("a"), id("b")), p["cosine"].as_f64().unwrap())
+            })
+            .collect();
+    let clusters = read_jsonl(&guard.join("clusters.jsonl"));
+    let kept_ids: BTreeSet<&str> = clusters
+        .iter()
+        .filter(|c| c["kept"] == true)
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    let mut near = 0;
+    for c in &clusters {
+        let (id, rep) = (c["id"].as_str().unwrap(), c["cluster"].as_str().unwrap());
+        assert!(kept_ids.contains(rep), "{c}");
+        if c["reason"] == "near" {
+            near += 1;
+            let cos = cosine
+                .get(&(rep.to_string(), id.to_string()))
+                .unwrap_or_else(|| panic!("no pair for {c}"));
+            assert!(*cos >= threshold, "{c}: {cos}");
+        }
+    }
+    assert_eq!(Some(near), sg["documents"]["removed_near"].as_u64());
+}
+
+#[test]
+fn semantic_dedup_writes_a_report_scored_by_cosine() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tiny_model(tmp.path());
+    let corpus = tmp.path().join("c.jsonl");
+    // a and b have the same tokens in another order: not exact copies, but equal vectors.
+    std::fs::write(
+        &corpus,
+        concat!(
+            "{\"id\":\"a\",\"text\":\"The grain exports resumed.\"}\n",
+            "{\"id\":\"b\",\"text\":\"Resumed the grain exports.\"}\n",
+            "{\"id\":\"c\",\"text\":\"The minister's cafe.\"}\n",
+        ),
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let s = run_ok(
+        &["dedup", "--json", "--semantic", "--report"],
+        &[
+            &corpus,
+            Path::new("--out"),
+            &out,
+            Path::new("--model"),
+            &model,
+        ],
+    );
+    assert_eq!(s["documents"]["removed_near"], 1);
+    let outputs: Vec<&str> = s["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outputs,
+        [
+            "clusters.jsonl",
+            "pairs.jsonl",
+            "deduped.jsonl",
+            "report.html",
+            "summary.json"
+        ]
+    );
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.contains("\"score_name\":\"cosine\""));
+    // The texts of the paired documents are embedded.
+    assert!(page.contains("Resumed the grain exports."));
+    // `overlap report` makes the same page of the folder afterwards.
+    let again = tmp.path().join("again.html");
+    overlap()
+        .args(["report", "--quiet"])
+        .arg(&out)
+        .arg("--out")
+        .arg(&again)
+        .assert()
+        .success();
+    assert!(std::fs::read_to_string(&again)
+        .unwrap()
+        .contains("\"score_name\":\"cosine\""));
+}
+
+#[test]
+fn semantic_dedup_spills_its_candidate_work_within_the_budget_and_gives_the_same_outputs() {
+    let Some(model) = real_model() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let reuters = data("reuters21578.jsonl.gz");
+    let mut outs = Vec::new();
+    for (name, memory, clusters) in [
+        ("default", None, "guarded"),
+        ("small", Some("1MiB"), "guarded"),
+    ] {
+        let out = tmp.path().join(name);
+        let mut args = vec![
+            "dedup",
+            "--json",
+            "--semantic",
+            "--no-deduped",
+            "--clusters",
+            clusters,
+        ];
+        if let Some(m) = memory {
+            args.extend(["--memory", m]);
+        }
+        let s = run_ok(
+            &args,
+            &[
+                &reuters,
+                Path::new("--out"),
+                &out,
+                Path::new("--model"),
+                &model,
+            ],
+        );
+        let spilled = s["memory"]["spilled_bytes"].as_u64().unwrap();
+        assert_eq!(spilled > 0, memory.is_some(), "{name}: spilled {spilled}");
+        outs.push((out, s));
+    }
+    for name in ["clusters.jsonl", "pairs.jsonl"] {
+        assert!(
+            std::fs::read(outs[0].0.join(name)).unwrap()
+                == std::fs::read(outs[1].0.join(name)).unwrap(),
+            "{name} depends on --memory"
+        );
+    }
+    assert_eq!(outs[0].1["pairs"], outs[1].1["pairs"]);
+    // No spill files are left behind.
+    let left: Vec<_> = std::fs::read_dir(&outs[1].0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".overlap-tmp"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }

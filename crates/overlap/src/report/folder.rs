@@ -60,6 +60,8 @@ struct PairLine {
     #[serde(default)]
     score: Option<f64>,
     #[serde(default)]
+    cosine: Option<f64>,
+    #[serde(default)]
     kind: Option<String>,
     #[serde(default)]
     estimated: bool,
@@ -170,7 +172,11 @@ pub(crate) fn read_folder(dir: &Path) -> Result<Folder, ReportError> {
     super::validate::check_folder(dir, &summary_path, &summary, &command)?;
 
     let mut docs = DocTable::default();
-    let (pairs, passages) = read_pairs(&dir.join("pairs.jsonl"), &command, &mut docs)?;
+    let (mut pairs, passages) = read_pairs(&dir.join("pairs.jsonl"), &command, &mut docs)?;
+    // `dedup --semantic` scores its pairs by the cosine of their embeddings.
+    if summary.get("mode").and_then(|m| m.as_str()) == Some("semantic") {
+        pairs.score_name = "cosine".into();
+    }
     let groups = if command == "dedup" {
         read_clusters(&dir.join("clusters.jsonl"), &mut docs)?
     } else {
@@ -311,7 +317,8 @@ fn read_pairs(
         let score = pair
             .jaccard
             .or(pair.score)
-            .ok_or_else(|| "a pair without \"jaccard\" or \"score\"".to_string())?;
+            .or(pair.cosine)
+            .ok_or_else(|| "a pair without \"jaccard\", \"cosine\" or \"score\"".to_string())?;
         columns.a.push(docs.intern(pair.a));
         columns.b.push(docs.intern(pair.b));
         columns.score.push(score);

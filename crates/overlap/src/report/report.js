@@ -350,7 +350,9 @@
     if (thr !== undefined && IS_DEDUP) cards.appendChild(card('threshold', 'Threshold', thr, P.score_name));
     // Reuse has no single threshold: a pair is related by any of three rules (README, `align`).
     if (thr !== undefined && !IS_DEDUP) cards.appendChild(card('threshold', 'Related when', thr, relatedRule()));
-    const bands = get(S, 'parameters.bands'), rows = get(S, 'parameters.rows');
+    // MinHash bands (dedup --semantic's sign-bit bands have no permutations and another S-curve).
+    const minhash = get(S, 'parameters.num_perm') !== undefined;
+    const bands = minhash ? get(S, 'parameters.bands') : undefined, rows = get(S, 'parameters.rows');
     if (bands !== undefined && rows !== undefined) {
       cards.appendChild(card('lsh', 'LSH bands × rows', bands + ' × ' + rows, fmtInt(get(S, 'parameters.num_perm')) + ' permutations'));
     }
@@ -487,7 +489,7 @@
   }
   function scoreHistogram() {
     const thr = threshold();
-    const name = P.score_name === 'jaccard' ? 'Jaccard similarity' : 'score';
+    const name = P.score_name === 'jaccard' ? 'Jaccard similarity' : P.score_name === 'cosine' ? 'cosine similarity' : 'score';
     const [box, s] = plotBox('Pair ' + name, fmtInt(NPAIRS) + ' pairs' + (thr !== undefined ? (IS_DEDUP ? '; dashed line: threshold ' + thr
       : '; dashed line: score ' + thr + ' (pairs below it are related by the length of their passages: ' + relatedRule() + ')') : ''), 'plot-scores');
     let lo = Infinity, hi = -Infinity;

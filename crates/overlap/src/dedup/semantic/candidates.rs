@@ -7,16 +7,26 @@
 //! documents all fall in one bucket costs linear work. `exact` instead compares every pair.
 //!
 //! Memory: `bands x rows / 8` bytes of fingerprint per vector during the candidate stage, 16 bytes
-//! per vector per band being sorted (one band per thread), 8 bytes per candidate pair or group
-//! entry, 16 bytes per verified edge.
+//! per vector per band being sorted (one band per thread), and 8 bytes per candidate pair or group
+//! entry up to the pair budget of [`find_candidates`]; past it, both are written as sorted runs of
+//! 8-byte records (`a << 32 | b`, `member << 32 | representative`) in the spill directory, and
+//! [`verify_set`] merges them (deduplicating across bands) and verifies them a chunk of
+//! [`VERIFY_CHUNK`] records at a time. Then 16 bytes per verified edge, and with `keep_first_match`
+//! 8 bytes per distinct first-match entry (for the guard). Disk: 8 bytes per candidate pair or entry
+//! per band it was found in, once per merge pass. A corpus of random directions has about
+//! `n^2 / 2 x bands x 2^-rows` candidate pairs by chance (4 x 10^8 at a million documents with the
+//! default 53 x 16), so at that scale the candidate work, not the vectors, is what needs the budget.
 
 use super::vectors::Vectors;
 use super::SemanticConfig;
 use crate::dedup::BucketWork;
+use crate::error::Result;
 use crate::progress::Progress;
 use crate::sketch::Hyperplanes;
+use crate::spill::{ExternalSorter, Sorted, SpillDir, StageMemory};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// A verified semantic pair, by vector position (see [`Vectors`]) until the job maps it to documents.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -84,12 +94,57 @@ fn bits(fp: &[u64], start: usize, len: usize) -> u64 {
     out
 }
 
-/// LSH candidate work over `vectors`.
+/// LSH candidate work over `vectors`, all in memory (for small sets: `reuse --same-story`, tests).
 pub fn candidate_work(
     vectors: &Vectors,
     config: &SemanticConfig,
     progress: &dyn Progress,
 ) -> CandidateWork {
+    let dir = Arc::new(SpillDir::for_job(&std::env::temp_dir(), None));
+    let set = find_candidates(vectors, config, usize::MAX / 4, &dir, progress)
+        .expect("nothing spills with an unbounded budget");
+    let unpack = |s: Sorted<u64>| -> Vec<(u32, u32)> {
+        match s.try_into_vec() {
+            Ok(v) => v.into_iter().map(unpack).collect(),
+            Err(_) => unreachable!("nothing spills with an unbounded budget"),
+        }
+    };
+    CandidateWork {
+        pairs: unpack(set.pairs),
+        first_match: unpack(set.first_match),
+        largest_bucket: set.largest_bucket,
+        large_buckets: set.large_buckets,
+    }
+}
+
+fn unpack(p: u64) -> (u32, u32) {
+    ((p >> 32) as u32, p as u32)
+}
+
+/// The LSH candidate work as sorted records, in memory or partly in runs on disk.
+pub struct CandidateSet {
+    /// Candidate pairs `a << 32 | b`, `a < b` (deduplicated when merged).
+    pub pairs: Sorted<u64>,
+    /// First-match entries `member << 32 | representative`.
+    pub first_match: Sorted<u64>,
+    /// Largest bucket.
+    pub largest_bucket: usize,
+    /// Buckets over [`crate::dedup::ALL_PAIRS_LIMIT`].
+    pub large_buckets: usize,
+    /// What the stage held and spilled.
+    pub memory: StageMemory,
+}
+
+/// LSH candidate work over `vectors`, holding at most about `pair_bytes` of it in memory and
+/// writing the rest as sorted runs into `dir`. The records are the same whatever the budget.
+pub fn find_candidates(
+    vectors: &Vectors,
+    config: &SemanticConfig,
+    pair_bytes: usize,
+    dir: &Arc<SpillDir>,
+    progress: &dyn Progress,
+) -> Result<CandidateSet> {
+    dir.start_stage();
     let (bands, rows) = (config.lsh_bands(), config.rows);
     let planes = Hyperplanes::new(vectors.dims(), config.fingerprint_bits(), config.seed);
     let fingerprints: Vec<Vec<u64>> = (0..vectors.len())
@@ -97,7 +152,9 @@ pub fn candidate_work(
         .map(|i| planes.fingerprint(vectors.get(i)))
         .collect();
     let done = AtomicU64::new(0);
-    let per_band: Vec<BucketWork> = (0..bands)
+    // Half of a band's share for its pairs, half for its first-match entries.
+    let per_sorter = (pair_bytes / bands.max(1) / 2).max(8 << 10);
+    let per_band: Vec<(Sorted<u64>, Sorted<u64>, BucketWork, u64)> = (0..bands)
         .into_par_iter()
         .map(|band| {
             let mut entries: Vec<(u64, u32)> = fingerprints
@@ -107,63 +164,168 @@ pub fn candidate_work(
                 .collect();
             entries.sort_unstable();
             let mut work = BucketWork::default();
+            let mut pairs = ExternalSorter::new(dir, "semantic-pairs", per_sorter, true);
+            let mut first = ExternalSorter::new(dir, "semantic-first-match", per_sorter, true);
             let mut members = Vec::new();
             for run in entries.chunk_by(|x, y| x.0 == y.0) {
                 members.clear();
                 members.extend(run.iter().map(|&(_, i)| i));
                 work.add_bucket(&members);
+                for p in work.pairs.drain(..) {
+                    pairs.push(p)?;
+                }
+                for e in work.first_match.drain(..) {
+                    first.push(e)?;
+                }
             }
+            let buffered = ((pairs.buffered() + first.buffered()) * 8) as u64;
             progress.update(done.fetch_add(1, Ordering::Relaxed) + 1);
-            work
+            Ok((pairs.finish()?, first.finish()?, work, buffered))
         })
-        .collect();
+        .collect::<Result<_>>()?;
+    let fingerprint_bytes = fingerprints.len() as u64 * config.fingerprint_bits() as u64 / 8;
     drop(fingerprints);
-    let largest_bucket = per_band.iter().map(|w| w.largest_bucket).max().unwrap_or(0);
-    let large_buckets = per_band.iter().map(|w| w.large_buckets).sum();
-    let mut pairs: Vec<u64> = Vec::with_capacity(per_band.iter().map(|w| w.pairs.len()).sum());
-    let mut first: Vec<u64> = Vec::new();
-    for w in per_band {
-        pairs.extend(w.pairs);
-        first.extend(w.first_match);
+    let largest_bucket = per_band
+        .iter()
+        .map(|w| w.2.largest_bucket)
+        .max()
+        .unwrap_or(0);
+    let large_buckets = per_band.iter().map(|w| w.2.large_buckets).sum();
+    let buffered: u64 = per_band.iter().map(|w| w.3).sum();
+    let (mut pairs, mut first) = (Vec::with_capacity(bands), Vec::with_capacity(bands));
+    for (p, f, _, _) in per_band {
+        pairs.push(p);
+        first.push(f);
     }
-    let unpack = |mut v: Vec<u64>| -> Vec<(u32, u32)> {
-        v.par_sort_unstable();
-        v.dedup();
-        v.into_iter()
-            .map(|p| ((p >> 32) as u32, p as u32))
-            .collect()
+    let (pairs, first_match) = (Sorted::concat(pairs), Sorted::concat(first));
+    let threads = rayon::current_num_threads() as u64;
+    let memory = StageMemory {
+        memory_estimate_bytes: fingerprint_bytes + threads * vectors.len() as u64 * 16 + buffered,
+        spilled_bytes: pairs.spilled_bytes() + first_match.spilled_bytes(),
+        spill_files: (pairs.runs() + first_match.runs()) as u64,
+        temp_disk_peak_bytes: dir.stage_peak(),
     };
-    CandidateWork {
-        pairs: unpack(pairs),
-        first_match: unpack(first),
+    Ok(CandidateSet {
+        pairs,
+        first_match,
         largest_bucket,
         large_buckets,
-    }
+        memory,
+    })
 }
 
-/// Verify LSH candidate work: each pair on its own, and each first-match group's representatives in
-/// input order until one reaches the threshold.
-pub fn verify_work(
+/// Records of candidate work verified at once by [`verify_set`].
+pub const VERIFY_CHUNK: usize = 1 << 20;
+
+/// What [`verify_set`] found.
+pub struct VerifiedSet {
+    /// As [`verify_work`] finds it on the same work.
+    pub verified: SemanticVerified,
+    /// The distinct first-match entries, sorted, when asked for (the guard needs them).
+    pub first_match: Vec<(u32, u32)>,
+    /// Distinct candidate records read: pairs plus first-match entries.
+    pub candidates: u64,
+}
+
+/// Verify a [`CandidateSet`] as [`verify_work`] verifies the same work in memory, reading it in
+/// chunks of [`VERIFY_CHUNK`] records (a first-match group is never cut).
+pub fn verify_set(
     vectors: &Vectors,
-    work: &CandidateWork,
+    set: CandidateSet,
     threshold: f64,
+    keep_first_match: bool,
+    dir: &Arc<SpillDir>,
     progress: &dyn Progress,
-) -> SemanticVerified {
-    const CHUNK: usize = 4096;
+) -> Result<VerifiedSet> {
+    dir.start_stage();
+    let mut candidates = 0u64;
     let done = AtomicU64::new(0);
-    let mut edges: Vec<SemanticEdge> = work
-        .pairs
-        .par_chunks(CHUNK)
-        .flat_map_iter(|chunk| {
-            let n = chunk.len() as u64;
+    let mut out = SemanticVerified::default();
+    let mut chunk: Vec<(u32, u32)> = Vec::with_capacity(VERIFY_CHUNK.min(1 << 16));
+    let mut merger = set.pairs.merge(dir)?;
+    loop {
+        let next = merger.next_record()?;
+        if let Some(p) = next {
+            chunk.push(unpack(p));
+            candidates += 1;
+        }
+        if chunk.len() >= VERIFY_CHUNK || (next.is_none() && !chunk.is_empty()) {
+            out.edges
+                .extend(verify_pairs(vectors, &chunk, threshold, &done, progress));
+            out.compared += chunk.len() as u64;
+            chunk.clear();
+        }
+        if next.is_none() {
+            break;
+        }
+    }
+    drop(merger);
+    let mut kept = Vec::new();
+    let mut merger = set.first_match.merge(dir)?;
+    loop {
+        let next = merger.next_record()?.map(unpack);
+        // A chunk ends only between groups, so that each group is tried in one piece.
+        let boundary = next.is_none_or(|(m, _)| chunk.last().is_none_or(|l| l.0 != m));
+        if boundary && (chunk.len() >= VERIFY_CHUNK || next.is_none()) && !chunk.is_empty() {
+            let (edges, compared, unmatched) =
+                verify_groups(vectors, &chunk, threshold, &done, progress);
+            out.edges.extend(edges);
+            out.compared += compared;
+            out.unmatched_members += unmatched;
+            if keep_first_match {
+                kept.extend_from_slice(&chunk);
+            }
+            chunk.clear();
+        }
+        match next {
+            Some(e) => {
+                chunk.push(e);
+                candidates += 1;
+            }
+            None => break,
+        }
+    }
+    out.edges.par_sort_unstable_by_key(|e| (e.a, e.b));
+    out.edges.dedup_by_key(|e| (e.a, e.b));
+    Ok(VerifiedSet {
+        verified: out,
+        first_match: kept,
+        candidates,
+    })
+}
+
+/// The pairs of `chunk` at or above the threshold, in order.
+fn verify_pairs(
+    vectors: &Vectors,
+    chunk: &[(u32, u32)],
+    threshold: f64,
+    done: &AtomicU64,
+    progress: &dyn Progress,
+) -> Vec<SemanticEdge> {
+    const PART: usize = 4096;
+    chunk
+        .par_chunks(PART)
+        .flat_map_iter(|part| {
+            let n = part.len() as u64;
             progress.update(done.fetch_add(n, Ordering::Relaxed) + n);
-            chunk.iter().filter_map(|&(a, b)| {
+            part.iter().filter_map(|&(a, b)| {
                 let cosine = vectors.cosine(a as usize, b as usize);
                 (cosine >= threshold).then_some(SemanticEdge { a, b, cosine })
             })
         })
-        .collect();
-    let groups: Vec<&[(u32, u32)]> = work.first_match.chunk_by(|x, y| x.0 == y.0).collect();
+        .collect()
+}
+
+/// Each first-match group of `entries` (sorted, whole groups) linked to its first representative
+/// at or above the threshold: the edges, the cosines computed and the members that matched none.
+fn verify_groups(
+    vectors: &Vectors,
+    entries: &[(u32, u32)],
+    threshold: f64,
+    done: &AtomicU64,
+    progress: &dyn Progress,
+) -> (Vec<SemanticEdge>, u64, usize) {
+    let groups: Vec<&[(u32, u32)]> = entries.chunk_by(|x, y| x.0 == y.0).collect();
     let matched: Vec<(Option<SemanticEdge>, u64)> = groups
         .par_iter()
         .map(|g| {
@@ -187,14 +349,33 @@ pub fn verify_work(
             (found, tried)
         })
         .collect();
-    let unmatched_members = matched.iter().filter(|m| m.0.is_none()).count();
-    let compared = work.pairs.len() as u64 + matched.iter().map(|m| m.1).sum::<u64>();
-    edges.extend(matched.into_iter().filter_map(|m| m.0));
+    let unmatched = matched.iter().filter(|m| m.0.is_none()).count();
+    let compared = matched.iter().map(|m| m.1).sum();
+    (
+        matched.into_iter().filter_map(|m| m.0).collect(),
+        compared,
+        unmatched,
+    )
+}
+
+/// Verify LSH candidate work: each pair on its own, and each first-match group's representatives in
+/// input order until one reaches the threshold.
+pub fn verify_work(
+    vectors: &Vectors,
+    work: &CandidateWork,
+    threshold: f64,
+    progress: &dyn Progress,
+) -> SemanticVerified {
+    let done = AtomicU64::new(0);
+    let mut edges = verify_pairs(vectors, &work.pairs, threshold, &done, progress);
+    let (matched, tried, unmatched_members) =
+        verify_groups(vectors, &work.first_match, threshold, &done, progress);
+    edges.extend(matched);
     edges.par_sort_unstable_by_key(|e| (e.a, e.b));
     edges.dedup_by_key(|e| (e.a, e.b));
     SemanticVerified {
         edges,
-        compared,
+        compared: work.pairs.len() as u64 + tried,
         unmatched_members,
     }
 }
@@ -278,5 +459,43 @@ mod tests {
         assert_eq!(lsh.edges, exact.edges);
         // Far fewer comparisons than brute force.
         assert!(lsh.compared * 20 < exact.compared, "{}", lsh.compared);
+    }
+
+    #[test]
+    fn spilled_candidate_work_verifies_as_in_memory() {
+        // Wide buckets (2 sign bits per band) so that each band's pairs overflow a sorter of the
+        // smallest size and go to runs on disk; clumps so that large buckets give first-match
+        // groups.
+        let dims = 16;
+        let mut rng = SplitMix64(3);
+        let mut vectors = Vectors::new(dims);
+        let centres: Vec<Vec<f32>> = (0..4).map(|_| random_unit(&mut rng, dims)).collect();
+        for i in 0..400u32 {
+            let noise = random_unit(&mut rng, dims);
+            let w: Vec<f32> = centres[i as usize % 4]
+                .iter()
+                .zip(&noise)
+                .map(|(x, e)| x + 0.3 * e)
+                .collect();
+            let n = w.iter().map(|x| x * x).sum::<f32>().sqrt();
+            vectors.push(i, &w.into_iter().map(|x| x / n).collect::<Vec<f32>>());
+        }
+        let config = SemanticConfig {
+            threshold: 0.9,
+            rows: 2,
+            bands: Some(8),
+            ..SemanticConfig::default()
+        };
+        let work = candidate_work(&vectors, &config, &NoProgress);
+        assert!(!work.first_match.is_empty());
+        let memory = verify_work(&vectors, &work, config.threshold, &NoProgress);
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = Arc::new(SpillDir::for_job(tmp.path(), None));
+        let set = find_candidates(&vectors, &config, 0, &dir, &NoProgress).unwrap();
+        assert!(set.pairs.is_spilled() && set.memory.spilled_bytes > 0);
+        let spilled = verify_set(&vectors, set, config.threshold, true, &dir, &NoProgress).unwrap();
+        assert_eq!(spilled.verified, memory);
+        assert_eq!(spilled.first_match, work.first_match);
+        assert_eq!(spilled.candidates, work.len() as u64);
     }
 }

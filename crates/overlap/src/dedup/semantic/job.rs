@@ -2,29 +2,39 @@
 //! `pairs.jsonl` with a `cosine` field, the deduplicated corpus, `summary.json`), committed with the
 //! same protocol ([`crate::io::commit::run_committed`]).
 //!
-//! Memory: one id and 32 bytes per document, one vector per comparable document (see
-//! [`super::vectors`]), an exact-key table (24 bytes per distinct text), one batch of raw records in
-//! flight, the candidate work and the edges. The kept records are copied by a second pass over the
-//! inputs, as `dedup` does.
+//! Memory: one id and 32 bytes per document, one vector per compared document (`dims x 4` bytes, 1
+//! KiB with the 256-dimension model; see [`super::vectors`]), an exact-key table (about 40 bytes per
+//! distinct text, freed after reading), one batch of raw records in flight, the LSH fingerprints
+//! during the candidate stage (112 bytes per vector at the default threshold), the candidate work
+//! and the verified edges (16 bytes each). The budget (`spill.budget`, `--memory`) bounds the
+//! candidate work, the one part that grows faster than the corpus (by chance collisions, about
+//! `n^2` pairs): half the budget holds it, the rest goes to sorted runs in the spill directory
+//! (see [`super::candidates`]), merged by verification. The vectors and ids do not spill: they are
+//! a stated cost of about 1.1 KiB per document on top of the budget (1.1 GiB at a million
+//! documents). With `exact` search nothing is held but the vectors and the edges. The kept records
+//! are copied by a second pass over the inputs, as `dedup` does.
 
-use super::candidates::{candidate_work, exact_pairs, verify_work};
+use super::candidates::{exact_pairs, find_candidates, verify_set};
+use super::guarded::guarded_positions;
 use super::vectors::Vectors;
 use super::{CandidateSearch, SemanticConfig};
 use crate::cluster::UnionFind;
 use crate::dedup::job::{
     write_clusters, write_deduped, ClusterCounts, DocMeta, InputSummary, RemoveOnDrop,
 };
-use crate::dedup::{Assignment, JobOptions, PairKind, Reason};
+use crate::dedup::{Assignment, ClusterMode, JobOptions, PairKind, Reason};
 use crate::embed::StaticModel;
 use crate::error::{Error, Problem, ProblemKind, Result};
 use crate::io::output::{create, ms, write_error, write_json, write_line};
 use crate::io::{ingest, CorpusReader, Location, Mapped, OnError};
 use crate::progress::{Progress, Unit};
+use crate::spill::{MemoryReport, SpillDir, StageMemory};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// What the job needs besides the parameters.
@@ -49,7 +59,8 @@ pub struct SemanticSummary {
     pub version: &'static str,
     /// Document counts.
     pub documents: SemanticDocumentCounts,
-    /// Cluster counts (`split_by_guard` is always 0).
+    /// Cluster counts (`split_by_guard`: with `--clusters guarded`, the documents the guard kept
+    /// that union-find over the same edges would have removed).
     pub clusters: ClusterCounts,
     /// Pair counts.
     pub pairs: SemanticPairCounts,
@@ -67,8 +78,8 @@ pub struct SemanticSummary {
     pub timings_ms: BTreeMap<&'static str, f64>,
     /// Worker threads used.
     pub threads: usize,
-    /// Memory used.
-    pub memory: crate::rss::Memory,
+    /// Memory budget, peak RSS, estimated peaks and spill volume per stage (as in `dedup`).
+    pub memory: MemoryReport,
 }
 
 /// Document counts. `read = accepted + skipped`.
@@ -187,6 +198,14 @@ fn stage(
     let (options, config, model) = (job.options, job.config, job.model);
     let started = Instant::now();
     let mut timings = BTreeMap::new();
+    let budget = options.spill.budget;
+    // Spill files go beside the staging folder (removed by the next run's cleanup after a kill) or
+    // under `--tmp-dir`, as in `dedup`.
+    let dir = Arc::new(SpillDir::for_job(
+        &options.out_dir,
+        options.spill.tmp_dir.as_deref(),
+    ));
+    let mut stages: BTreeMap<&'static str, StageMemory> = BTreeMap::new();
     if options.write_deduped {
         crate::io::parquet::check_same_schema(reader.sources())?;
     }
@@ -263,31 +282,63 @@ fn stage(
             Ok(())
         },
     )?;
+    let distinct = groups.len() as u64;
     drop(groups);
     timings.insert("read_embed", ms(t));
+    stages.insert(
+        "read_embed",
+        StageMemory {
+            memory_estimate_bytes: vectors.len() as u64 * (model.dims() as u64 * 4 + 4)
+                + docs.len() as u64 * 36
+                + distinct * 40,
+            ..StageMemory::default()
+        },
+    );
 
     // Stage 2: candidates (after centring, which needs every vector).
     let t = Instant::now();
     if !config.raw {
         vectors.centre();
     }
-    let (verified, candidates, largest_bucket, large_buckets) = match config.search {
+    let guarded = config.clusters == ClusterMode::Guarded;
+    let (mut verified, first_match, candidates, largest_bucket, large_buckets) = match config.search
+    {
         CandidateSearch::Lsh => {
             progress.start("candidates", Some(config.lsh_bands() as u64), Unit::Steps);
-            let work = candidate_work(&vectors, config, progress);
+            let set = find_candidates(&vectors, config, budget.share(1, 2), &dir, progress)?;
             progress.finish();
             timings.insert("candidates", ms(t));
+            stages.insert("candidates", set.memory);
+            let (largest, large) = (set.largest_bucket, set.large_buckets);
             let t = Instant::now();
-            progress.start("verify", Some(work.len() as u64), Unit::Pairs);
-            let v = verify_work(&vectors, &work, config.threshold, progress);
+            let spilled = set.pairs.is_spilled() || set.first_match.is_spilled();
+            let bound = set.pairs.len_bound() + set.first_match.len_bound();
+            progress.start(
+                if spilled {
+                    "verify (spilled)"
+                } else {
+                    "verify"
+                },
+                Some(bound),
+                Unit::Pairs,
+            );
+            // The guard verifies the representatives of first-match groups lazily.
+            let v = verify_set(&vectors, set, config.threshold, guarded, &dir, progress)?;
             progress.finish();
             timings.insert("verify", ms(t));
-            (
-                v,
-                work.len() as u64,
-                work.largest_bucket,
-                work.large_buckets,
-            )
+            stages.insert(
+                "verify",
+                StageMemory {
+                    memory_estimate_bytes: (super::VERIFY_CHUNK * 8
+                        + v.verified.edges.len() * 24
+                        + v.first_match.len() * 8)
+                        as u64,
+                    temp_disk_peak_bytes: dir.stage_peak(),
+                    ..StageMemory::default()
+                },
+            );
+            // Distinct candidate comparisons (pairs plus first-match entries), as without spilling.
+            (v.verified, v.first_match, v.candidates, largest, large)
         }
         CandidateSearch::Exact => {
             let n = vectors.len() as u64;
@@ -297,12 +348,15 @@ fn stage(
             timings.insert("candidates", 0.0);
             timings.insert("verify", ms(t));
             let c = v.compared;
-            (v, c, 0, 0)
+            (v, Vec::new(), c, 0, 0)
         }
     };
 
     // Stage 3: clusters.
     let t = Instant::now();
+    let guarded_clusters =
+        guarded.then(|| guarded_positions(&vectors, &first_match, &mut verified, config.threshold));
+    drop(first_match);
     let edges: Vec<(u32, u32, f64)> = verified
         .edges
         .iter()
@@ -315,8 +369,17 @@ fn stage(
         })
         .collect();
     let compared_docs = vectors.len() as u64;
+    let components = assign(&exact_first, &edges);
+    let (assignment, split_off) = match guarded_clusters {
+        None => (components, 0),
+        Some(positions) => {
+            let a = assign_guarded(&exact_first, &vectors, &positions);
+            let kept = |x: &Assignment| x.reason.iter().filter(|&&r| r == Reason::Unique).count();
+            let split_off = (kept(&a) - kept(&components)) as u64;
+            (a, split_off)
+        }
+    };
     drop(vectors);
-    let assignment = assign(&exact_first, &edges);
     let pairs = pair_lines(&exact_first, &edges);
     timings.insert("cluster", ms(t));
 
@@ -373,7 +436,7 @@ fn stage(
             total: sizes.len() as u64,
             with_duplicates: sizes.values().filter(|&&s| s > 1).count() as u64,
             largest: sizes.values().copied().max().unwrap_or(0),
-            split_by_guard: 0,
+            split_by_guard: split_off,
         },
         pairs: SemanticPairCounts {
             candidates,
@@ -418,7 +481,7 @@ fn stage(
         outputs,
         timings_ms: timings,
         threads: rayon::current_num_threads(),
-        memory: crate::rss::Memory::now(),
+        memory: MemoryReport::new(budget, &dir, stages),
     };
     drop(spool_guards);
     write_json(&out.join("summary.json"), &summary)?;
@@ -448,6 +511,34 @@ fn assign(exact_first: &[u32], edges: &[(u32, u32, f64)]) -> Assignment {
             }
         })
         .collect();
+    Assignment { cluster, reason }
+}
+
+/// The guarded clusters of every document from those of the compared vectors (`positions`, see
+/// [`guarded_positions`]): an exact copy follows the first document of its group, a document
+/// without a vector is kept alone, and a compared one is in the cluster of the kept document its
+/// vector joined.
+fn assign_guarded(exact_first: &[u32], vectors: &Vectors, positions: &[u32]) -> Assignment {
+    let n = exact_first.len();
+    let mut cluster: Vec<u32> = (0..n as u32).collect();
+    let mut reason = vec![Reason::Unique; n];
+    let mut next = 0;
+    for d in 0..n {
+        let first = exact_first[d] as usize;
+        if first != d {
+            cluster[d] = cluster[first];
+            reason[d] = Reason::Exact;
+            continue;
+        }
+        if next < vectors.len() && vectors.doc(next) as usize == d {
+            let kept = vectors.doc(positions[next] as usize);
+            cluster[d] = kept;
+            if kept as usize != d {
+                reason[d] = Reason::Near;
+            }
+            next += 1;
+        }
+    }
     Assignment { cluster, reason }
 }
 

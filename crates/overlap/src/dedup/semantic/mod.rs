@@ -7,8 +7,9 @@
 //! ([`vectors::Vectors`]); candidates by random-hyperplane LSH over them ([`candidates`]: `bands`
 //! blocks of `rows` sign bits, [`crate::sketch::Hyperplanes`] with [`crate::sketch::HammingBands`],
 //! buckets turned into work as `dedup` does, [`super::BucketWork`]) or, with `exact`, every pair;
-//! verification by cosine at `threshold`; union-find clusters with the first document of each
-//! cluster kept, as `dedup`'s `components`.
+//! verification by cosine at `threshold`; clusters as `dedup` makes them: union-find components with
+//! the first document of each cluster kept, or with `clusters: guarded` the chain guard
+//! ([`guarded`], the rule of [`crate::dedup::guarded_join`]).
 //!
 //! Why centred: the static model's document vectors of one corpus share a large common direction (on
 //! Reuters the median cosine of two random documents is 0.70 and a quarter of a percent of all pairs
@@ -20,18 +21,22 @@
 //! output byte is the same for any thread count.
 
 mod candidates;
+mod guarded;
 mod job;
 mod vectors;
 
 pub use candidates::{
-    candidate_work, exact_pairs, verify_work, CandidateWork, SemanticEdge, SemanticVerified,
+    candidate_work, exact_pairs, find_candidates, verify_set, verify_work, CandidateSet,
+    CandidateWork, SemanticEdge, SemanticVerified, VerifiedSet, VERIFY_CHUNK,
 };
+pub use guarded::guarded_positions;
 pub use job::{
     run_semantic, SemanticDocumentCounts, SemanticJob, SemanticPairCounts, SemanticParameters,
     SemanticSummary,
 };
 pub use vectors::{dot, Vectors};
 
+use crate::dedup::ClusterMode;
 use crate::error::{Error, Result};
 use crate::text::Normalization;
 use serde::{Deserialize, Serialize};
@@ -72,10 +77,15 @@ pub struct SemanticConfig {
     /// Repair doubly encoded UTF-8 before embedding and normalizing.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub fix_encoding: bool,
+    /// How verified pairs become clusters: union-find components (default) or the chain guard.
+    #[serde(default)]
+    pub clusters: ClusterMode,
 }
 
-/// Default cosine threshold (of centred vectors); `bench/RESULTS.md` shows how it was chosen.
-pub const DEFAULT_THRESHOLD: f64 = 0.9;
+/// Default cosine threshold (of centred vectors). 0.93 rather than semhash's 0.9 (which is on raw
+/// cosine, another scale): on BBC News the pairs between 0.9 and 0.93 are mostly other stories on
+/// one topic, those above it duplicates (`bench/RESULTS.md` 8.6).
+pub const DEFAULT_THRESHOLD: f64 = 0.93;
 
 /// Default sign bits per LSH band: two random documents share a 16-bit band with probability about
 /// 2^-16, so buckets stay small while pairs at the threshold share some band of enough bands.
@@ -95,6 +105,7 @@ impl Default for SemanticConfig {
             raw: false,
             normalization: Normalization::default(),
             fix_encoding: false,
+            clusters: ClusterMode::default(),
         }
     }
 }

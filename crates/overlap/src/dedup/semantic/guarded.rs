@@ -1,0 +1,218 @@
+//! Guarded clusters for `dedup --semantic --clusters guarded`: the chain guard of lexical dedup
+//! ([`crate::dedup::guarded_join`], the one function that holds the rule) over cosine instead of
+//! Jaccard.
+//!
+//! Compared vectors are taken in input order; a vector joins the cluster of the earliest *kept*
+//! vector it verifies against at cosine >= the threshold, otherwise it is kept and starts a cluster.
+//! Its candidates are its verified edges (known to pass) and the representatives of its first-match
+//! groups (large LSH buckets), which verification only tried up to the first match: those are
+//! verified here, lazily, when they are kept, and an edge found that way is added to the verified
+//! edges so that `pairs.jsonl` lists the pair each removed document was kept out for. Exact copies
+//! follow the first document of their group, as in lexical dedup.
+//!
+//! Memory: 4 bytes per compared vector for the clusters, 8 bytes per verified edge (indexed by its
+//! later vector), and one document's candidates at a time; the vectors are the job's.
+
+use super::candidates::{SemanticEdge, SemanticVerified};
+use super::vectors::Vectors;
+use crate::dedup::guarded_join;
+
+/// The guarded clusters of the compared vectors, by vector position: for each vector, the position
+/// of the kept vector whose cluster it is in (itself when kept). Edges found by the lazy
+/// verification are added to `verified.edges`, which stays sorted by `(a, b)`.
+pub fn guarded_positions(
+    vectors: &Vectors,
+    first_match: &[(u32, u32)],
+    verified: &mut SemanticVerified,
+    threshold: f64,
+) -> Vec<u32> {
+    let n = vectors.len();
+    let mut by_later: Vec<(u32, u32)> = verified.edges.iter().map(|e| (e.b, e.a)).collect();
+    by_later.sort_unstable();
+    let mut cluster: Vec<u32> = (0..n as u32).collect();
+    let mut added = Vec::new();
+    let (mut e, mut g) = (0, 0);
+    let mut earlier: Vec<(u32, bool)> = Vec::new();
+    for d in 0..n as u32 {
+        earlier.clear();
+        while e < by_later.len() && by_later[e].0 == d {
+            earlier.push((by_later[e].1, true));
+            e += 1;
+        }
+        while g < first_match.len() && first_match[g].0 < d {
+            g += 1;
+        }
+        while g < first_match.len() && first_match[g].0 == d {
+            earlier.push((first_match[g].1, false));
+            g += 1;
+        }
+        // A representative that is also a verified edge is known to pass.
+        earlier.sort_unstable_by_key(|&(doc, known)| (doc, !known));
+        earlier.dedup_by_key(|x| x.0);
+        let join = guarded_join(
+            earlier.iter().map(|&(doc, _)| doc),
+            |doc| cluster[doc as usize] == doc,
+            |doc| {
+                let known = earlier[earlier.partition_point(|x| x.0 < doc)].1;
+                known || {
+                    let cosine = vectors.cosine(doc as usize, d as usize);
+                    let ok = cosine >= threshold;
+                    if ok {
+                        added.push(SemanticEdge {
+                            a: doc,
+                            b: d,
+                            cosine,
+                        });
+                    }
+                    ok
+                }
+            },
+        );
+        if let Some(kept) = join {
+            cluster[d as usize] = kept;
+        }
+    }
+    if !added.is_empty() {
+        verified.edges.extend(added);
+        verified.edges.sort_unstable_by_key(|x| (x.a, x.b));
+        verified.edges.dedup_by_key(|x| (x.a, x.b));
+    }
+    cluster
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dedup::semantic::candidates::{candidate_work, exact_pairs, verify_work};
+    use crate::dedup::semantic::SemanticConfig;
+    use crate::progress::NoProgress;
+    use crate::sketch::SplitMix64;
+
+    fn unit(v: &[f32]) -> Vec<f32> {
+        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        v.iter().map(|x| x / n).collect()
+    }
+
+    fn vectors_of(rows: &[Vec<f32>]) -> Vectors {
+        let mut v = Vectors::new(rows[0].len());
+        for (i, r) in rows.iter().enumerate() {
+            assert!(v.push(i as u32, &unit(r)));
+        }
+        v
+    }
+
+    #[test]
+    fn a_chain_is_cut_where_the_kept_vector_no_longer_matches() {
+        // 0 ~ 1 and 1 ~ 2 at cosine about 0.95; 0 and 2 at about 0.81.
+        let t: f32 = 0.32;
+        let rows = vec![
+            vec![1.0, 0.0],
+            vec![t.cos(), t.sin()],
+            vec![(2.0 * t).cos(), (2.0 * t).sin()],
+        ];
+        let v = vectors_of(&rows);
+        let mut verified = exact_pairs(&v, 0.9, &NoProgress);
+        assert_eq!(verified.edges.len(), 2);
+        assert_eq!(guarded_positions(&v, &[], &mut verified, 0.9), [0, 0, 2]);
+    }
+
+    #[test]
+    fn first_match_representatives_are_verified_when_kept() {
+        // 1 is near 0, so removed. 2 has a verified edge with 1 and an untested first-match
+        // representative 0 (verification stops at a group's first match): the guard verifies it
+        // with 0, the earliest kept candidate, and lists that pair.
+        let rows = vec![
+            vec![1.0, 0.0, 0.0],
+            vec![1.0, 0.1, 0.0],
+            vec![1.0, 0.2, 0.0],
+            vec![0.0, 0.0, 1.0],
+        ];
+        let v = vectors_of(&rows);
+        let mut verified = SemanticVerified {
+            edges: vec![
+                SemanticEdge {
+                    a: 0,
+                    b: 1,
+                    cosine: v.cosine(0, 1),
+                },
+                SemanticEdge {
+                    a: 1,
+                    b: 2,
+                    cosine: v.cosine(1, 2),
+                },
+            ],
+            compared: 2,
+            unmatched_members: 0,
+        };
+        let first_match = [(2, 0), (2, 1), (3, 0)];
+        let c = guarded_positions(&v, &first_match, &mut verified, 0.9);
+        assert_eq!(c, [0, 0, 0, 3]);
+        // The lazily verified pair (0, 2) is now listed; (0, 3) failed and is not.
+        let listed: Vec<(u32, u32)> = verified.edges.iter().map(|e| (e.a, e.b)).collect();
+        assert_eq!(listed, [(0, 1), (0, 2), (1, 2)]);
+    }
+
+    /// The rule by its definition: every candidate's cosine up front, then each vector joins the
+    /// earliest kept candidate at or above the threshold.
+    fn by_definition(v: &Vectors, candidates: &[(u32, u32)], threshold: f64) -> Vec<u32> {
+        let n = v.len();
+        let mut matches: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for &(a, b) in candidates {
+            if v.cosine(a as usize, b as usize) >= threshold {
+                matches[b as usize].push(a);
+            }
+        }
+        let mut cluster: Vec<u32> = (0..n as u32).collect();
+        for d in 0..n {
+            matches[d].sort_unstable();
+            if let Some(&e) = matches[d].iter().find(|&&e| cluster[e as usize] == e) {
+                cluster[d] = e;
+            }
+        }
+        cluster
+    }
+
+    #[test]
+    fn lsh_work_gives_the_rule_and_every_removed_vector_verifies_against_its_kept_one() {
+        // Clumps of near directions (chains within them), so that LSH buckets overflow the
+        // 64-member limit and first-match groups are used.
+        let dims = 16;
+        let mut rng = SplitMix64(9);
+        let mut r = || (rng.next_u64() >> 11) as f32 / (1u64 << 53) as f32 - 0.5;
+        let centres: Vec<Vec<f32>> = (0..3).map(|_| (0..dims).map(|_| r()).collect()).collect();
+        let rows: Vec<Vec<f32>> = (0..300)
+            .map(|i| {
+                let c = &centres[i % 3];
+                c.iter().map(|x| x + 0.12 * r()).collect()
+            })
+            .collect();
+        let v = vectors_of(&rows);
+        let config = SemanticConfig {
+            threshold: 0.95,
+            rows: 4,
+            bands: Some(6),
+            ..SemanticConfig::default()
+        };
+        let work = candidate_work(&v, &config, &NoProgress);
+        assert!(work.large_buckets > 0 && !work.first_match.is_empty());
+        let mut verified = verify_work(&v, &work, config.threshold, &NoProgress);
+        let c = guarded_positions(&v, &work.first_match, &mut verified, config.threshold);
+        let all: Vec<(u32, u32)> = work
+            .pairs
+            .iter()
+            .copied()
+            .chain(work.first_match.iter().map(|&(m, rep)| (rep, m)))
+            .collect();
+        assert_eq!(c, by_definition(&v, &all, config.threshold));
+        let listed: std::collections::BTreeSet<(u32, u32)> =
+            verified.edges.iter().map(|e| (e.a, e.b)).collect();
+        for (d, &k) in c.iter().enumerate() {
+            if k != d as u32 {
+                assert_eq!(c[k as usize], k, "joined a kept vector");
+                assert!(v.cosine(k as usize, d) >= config.threshold);
+                assert!(listed.contains(&(k, d as u32)), "its pair is listed");
+            }
+        }
+        assert!(c.iter().enumerate().any(|(d, &k)| k != d as u32));
+    }
+}
