@@ -77,12 +77,38 @@ def _input_format(path: str, forced: Optional[str]) -> str:
     return "parquet" if base.endswith(".parquet") or base.endswith(".parq") else "jsonl"
 
 
-def _compression(path: str) -> str:
+def _compression(path: str, fmt: str = "jsonl") -> str:
+    """An input's compression as the CLI lists it: told by the magic bytes of a local file, by the
+    name of a remote one; a Parquet file's is "none" (its pages carry their own)."""
+    if fmt == "parquet":
+        return "none"
+    if path.startswith("file:"):
+        try:
+            with open(_local(path), "rb") as f:
+                return _native.compression_of(f.read(8))
+        except OSError:
+            pass
     if path.endswith(".gz"):
         return "gzip"
     if path.endswith(".zst"):
         return "zstd"
     return "none"
+
+
+def _check_compression_name(name: str, path: str) -> None:
+    """Spark decompresses JSON Lines by their names (Hadoop's codecs), the CLI by their magic bytes:
+    refuse a local file whose name says otherwise than its bytes, rather than read it garbled."""
+    by_name = _compression(path)
+    with open(path, "rb") as f:
+        by_bytes = _native.compression_of(f.read(8))
+    if by_name != by_bytes:
+        ext = {"gzip": ".gz", "zstd": ".zst", "none": "no compression suffix"}[by_bytes]
+        raise InputError(
+            f"{name}: the file is {by_bytes}-compressed but its name says {by_name}; Spark tells "
+            f"compression by the name, so rename it ({ext}) for the Spark job",
+            file=name,
+            reason="unsupported_format",
+        )
 
 
 def _walk_key(relative: str) -> List[str]:
@@ -112,6 +138,8 @@ def dedup(
     on_error: str = "fail",
     max_record_bytes: int = 64 << 20,
     write_deduped: bool = True,
+    clusters: str = "components",
+    output_format: str = "jsonl",
 ) -> Dict[str, Any]:
     """Deduplicate ``inputs`` with ``spark`` (a ``SparkSession``) into ``out``; returns the summary.
 
@@ -126,8 +154,13 @@ def dedup(
     F, T = _spark_imports()
     started = time.perf_counter()
     timings: Dict[str, float] = {}
+    # Finer than the stages: the time up to each Spark action (where the lazy work runs), for
+    # summary.json's "spark" section and the benchmarks.
+    steps = _Steps()
     if on_error not in ("fail", "skip"):
         raise ValueError(f"on_error must be 'fail' or 'skip', got {on_error!r}")
+    if output_format not in ("jsonl", "parquet"):
+        raise ValueError(f"output_format must be 'jsonl' or 'parquet', got {output_format!r}")
     if format not in (None, "jsonl", "parquet", "text"):
         raise ValueError(f"format must be 'jsonl', 'parquet' or 'text', got {format!r}")
     sketch_opts = dict(
@@ -151,6 +184,7 @@ def dedup(
                 text_field=text_field,
                 on_error=on_error,
                 max_record_bytes=max_record_bytes,
+                clusters=clusters,
             )
         )
     )
@@ -171,6 +205,8 @@ def dedup(
             found = _native.discover_sources([path], format)
             by_format: Dict[str, List[str]] = {}
             for rank, (name, file, fmt, text_id) in enumerate(found):
+                if fmt == "jsonl":
+                    _check_compression_name(name, file)
                 local[(i, os.path.abspath(file))] = (rank, name, fmt, text_id)
                 by_format.setdefault(fmt, []).append(os.path.abspath(file))
             formats.append(found[0][2] if len({f[2] for f in found}) == 1 else "mixed")
@@ -218,6 +254,7 @@ def dedup(
         .agg(F.min("mono").alias("first_mono"), F.count(F.lit(1)).alias("n"))
         .collect()
     )
+    steps("read: splits")
     if not splits:
         raise InputError("no input documents: the inputs hold no records", reason="no_input")
     names: Dict[Tuple[int, str], str] = {}
@@ -417,6 +454,7 @@ def dedup(
         F.when(F.col("rid").isNull(), F.col("base")).otherwise(F.regexp_replace("rid", "#[0-9]+$", "")),
     )
     decided = _generated_ids(spark, recs.where(good), F)
+    steps("parse+sketch, generated ids")
     recs = recs.join(decided, "ord", "left") if decided is not None else (
         recs.withColumn("fid", F.lit(None).cast("string"))
         .withColumn("freason", F.lit(None).cast("string"))
@@ -463,9 +501,11 @@ def dedup(
         skipped: List[Dict[str, Any]] = []
     else:
         skipped = [_problem(r) for r in problems.toLocalIterator()]
+    steps("bad records, duplicate ids")
     inputs_summary = _inputs_summary(records, names, file_rank, file_fmt, F)
+    steps("inputs summary")
     docs = recs.where(F.col("reason").isNull()).select(
-        "ord", "id", "text", "exact", "words", "bands", "raw", "file", "line"
+        "ord", "id", "text", "exact", "words", "bands", "raw", "input", "file", "line"
     ).persist()
     # Empty documents share the empty text's key but are not copies of each other: each is its own
     # exact group, and none takes part in the band join.
@@ -499,6 +539,7 @@ def dedup(
     )
     # Every accepted record is an exact-group representative or a copy of one; the CLI's buckets
     # include empty documents, each alone in its buckets.
+    steps("exact groups, buckets")
     largest_bucket = max(stats["largest"] or 0, 1 if docs.limit(1).count() else 0)
     large_buckets = stats["large"] or 0
     paired = ranked.where((F.col("size") <= limit) | (F.col("pos") <= n_reps))
@@ -519,6 +560,7 @@ def dedup(
         .persist()
     )
     n_candidates = candidates.count() + first_match.count()
+    steps("candidate pairs")
     ranked.unpersist()
     timings["candidates"] = _ms(t)
 
@@ -558,25 +600,40 @@ def dedup(
         matches.withColumn("k", F.row_number().over(first_rep)).where(F.col("k") == 1).drop("k")
     )
     near = pair_edges.unionByName(group_edges).dropDuplicates(["a", "b"]).persist()
-    n_near = near.count()
     unmatched_members = first_match.select("b").distinct().count() - matches.select("b").distinct().count()
+    steps("verify")
     candidates.unpersist()
     first_match.unpersist()
-    matches.unpersist()
     timings["verify"] = _ms(t)
 
-    # Stage 5: connected components of exact links and near pairs; label = first in input order.
+    # Stage 5: clusters; label = the document kept for it. Components: connected components of the
+    # exact links and near pairs, labelled by their first document in input order. Guarded: each
+    # representative, in input order, joins the earliest kept document it verified against.
     t = time.perf_counter()
     exact_links = docs.where(F.col("ord") != F.col("first")).select(F.col("first").alias("a"), F.col("ord").alias("b"))
-    edges = exact_links.unionByName(near.select("a", "b"))
-    labels = connected_components(edges)
-    assigned = (
-        docs.join(labels, "ord", "left")
-        .withColumn("label", F.coalesce(F.col("label"), F.col("ord")))
-        .persist()
-    )
+    split_by_guard = 0
+    if clusters == "guarded":
+        near, joins, split_by_guard = _guarded(spark, F, near, matches)
+        matches.unpersist()
+        assigned = (
+            docs.join(joins.select(F.col("b").alias("first"), F.col("a").alias("joined")), "first", "left")
+            .withColumn("label", F.coalesce(F.col("joined"), F.col("first")))
+            .drop("joined")
+            .persist()
+        )
+    else:
+        matches.unpersist()
+        edges = exact_links.unionByName(near.select("a", "b"))
+        labels = connected_components(edges, steps=steps)
+        assigned = (
+            docs.join(labels, "ord", "left")
+            .withColumn("label", F.coalesce(F.col("label"), F.col("ord")))
+            .persist()
+        )
+    n_near = near.count()
+    steps("labels")
     ids = docs.select(F.col("ord").alias("label"), F.col("id").alias("cluster_id"))
-    clusters = assigned.join(ids, "label").select(
+    cluster_rows = assigned.join(ids, "label").select(
         "ord",
         "id",
         "cluster_id",
@@ -587,6 +644,7 @@ def dedup(
         .alias("reason"),
         "empty",
         "raw",
+        "input",
         "file",
         "line",
     ).persist()
@@ -596,11 +654,12 @@ def dedup(
         F.sum(F.when(F.col("size") > 1, 1).otherwise(0)).alias("with_duplicates"),
         F.max("size").alias("largest"),
     ).collect()[0]
-    counts = clusters.groupBy("reason").count().collect()
+    counts = cluster_rows.groupBy("reason").count().collect()
     by_reason = {r["reason"]: r["count"] for r in counts}
     short = docs.where((F.col("words") < ngram) & ~F.col("empty")).count()
     empty = docs.where(F.col("empty")).count()
     accepted = docs.count()
+    steps("cluster counts")
     timings["cluster"] = _ms(t)
 
     # Stage 6: outputs, streamed in input order into a staging folder, then renamed into place.
@@ -627,20 +686,29 @@ def dedup(
             deduped_name = "deduped.jsonl" + {"none": "", "gzip": ".gz", "zstd": ".zst"}[kind]
             path = os.path.join(staging, deduped_name)
             deduped_file = gzip.open(path, "wb", compresslevel=6) if kind == "gzip" else open(path, "wb")
-        kept_rows: Dict[str, List[int]] = {}
-        kept_texts: List[Tuple[str, str]] = []
+        # Kept Parquet rows by input and file: one file given twice is two inputs, each its own rows.
+        kept_rows: Dict[Tuple[int, str], List[int]] = {}
+        kept_texts: List[Tuple[str, str, str]] = []
         block: List[bytes] = []
         block_bytes = 0
+        tables = output_format == "parquet"
+        cluster_table = (
+            _TableWriter(os.path.join(staging, "clusters.parquet"),
+                         [("id", "string"), ("cluster", "string"), ("kept", "bool"), ("reason", "string")])
+            if tables else None
+        )
         with open(os.path.join(staging, "clusters.jsonl"), "w", encoding="utf-8") as w:
             # The driver pulls one range of input order at a time: ranges small enough (about
             # 20,000 records, with their raw lines) that a task's result stays in memory.
             parts = max(int(spark.conf.get("spark.sql.shuffle.partitions")), -(-accepted // 20_000))
-            in_order = clusters.repartitionByRange(parts, "ord").sortWithinPartitions("ord")
+            in_order = cluster_rows.repartitionByRange(parts, "ord").sortWithinPartitions("ord")
             for r in in_order.toLocalIterator():
                 line = {"id": r["id"], "cluster": r["cluster_id"], "kept": r["kept"], "reason": r["reason"]}
                 if r["empty"]:
                     line["empty"] = True
                 w.write(_line(line))
+                if cluster_table is not None:
+                    cluster_table.add(r["id"], r["cluster_id"], r["kept"], r["reason"])
                 if not (write_deduped and r["kept"]):
                     continue
                 if r["raw"] is not None and deduped_file is not None:
@@ -654,24 +722,39 @@ def dedup(
                     else:
                         deduped_file.write(r["raw"] + b"\n")
                 elif file_format.get(r["file"]) == "parquet":
-                    kept_rows.setdefault(r["file"], []).append(r["line"])
+                    kept_rows.setdefault((r["input"], r["file"]), []).append(r["line"])
                 elif file_format.get(r["file"]) == "text":
-                    kept_texts.append((r["id"], r["file"]))
+                    kept_texts.append((r["id"], r["file"], names[(r["input"], r["file"])]))
+        steps("write clusters.jsonl, deduped")
+        if cluster_table is not None:
+            cluster_table.close()
         if deduped_file is not None:
             if block:
                 deduped_file.write(_native.compress_block(b"".join(block), "zstd"))
             deduped_file.close()
             outputs.append(deduped_name)
         if write_deduped and any(fmt == "parquet" for fmt in file_fmt.values()):
-            ordered = [f for (i, f) in sorted(names, key=lambda k: (k[0], file_rank[k])) if file_format[f] == "parquet"]
+            ordered = [k for k in sorted(names, key=lambda k: (k[0], file_rank[k])) if file_format[k[1]] == "parquet"]
             _write_kept_parquet(os.path.join(staging, "deduped.parquet"), ordered, kept_rows)
             outputs.append("deduped.parquet")
         if kept_texts:
-            # Kept text documents are copied, unchanged, under deduped/ at their ids' paths.
-            for doc_id, f in kept_texts:
+            # Kept text documents are copied under deduped/ at their ids' paths, decompressed.
+            for doc_id, f, name in kept_texts:
                 target = os.path.join(staging, "deduped", _native.id_to_relative_path(doc_id))
                 os.makedirs(os.path.dirname(target), exist_ok=True)
-                shutil.copyfile(_local(f), target)
+                source = _local(f)
+                with open(source, "rb") as src:
+                    compressed = _native.compression_of(src.read(8)) != "none"
+                if not compressed:
+                    shutil.copyfile(source, target)
+                    continue
+                # A compressed text document is written decompressed, as the CLI writes it.
+                with open(source, "rb") as src:
+                    text, _, message = _native.text_document(src.read(), name, max_record_bytes)
+                if text is None:
+                    raise InputError(f"{f}: reading it again for deduped/ failed ({message}); did it change during the run?", file=f)
+                with open(target, "wb") as dst:
+                    dst.write(text.encode("utf-8"))
             outputs.append("deduped/")
         id_a = docs.select(F.col("ord").alias("a"), F.col("id").alias("ida"))
         id_b = docs.select(F.col("ord").alias("b"), F.col("id").alias("idb"))
@@ -683,10 +766,22 @@ def dedup(
             .orderBy("a", "b")
         )
         n_exact = 0
+        pair_table = (
+            _TableWriter(os.path.join(staging, "pairs.parquet"),
+                         [("a", "string"), ("b", "string"), ("jaccard", "double"), ("kind", "string")])
+            if tables else None
+        )
         with open(os.path.join(staging, "pairs.jsonl"), "w", encoding="utf-8") as w:
             for r in pairs.toLocalIterator():
                 n_exact += r["kind"] == "exact"
                 w.write(_line({"a": r["ida"], "b": r["idb"], "jaccard": float(r["jaccard"]), "kind": r["kind"]}))
+                if pair_table is not None:
+                    pair_table.add(r["ida"], r["idb"], float(r["jaccard"]), r["kind"])
+        steps("write pairs.jsonl")
+        if pair_table is not None:
+            pair_table.close()
+            # The CLI's order: the result tables right after their JSON Lines files.
+            outputs[2:2] = ["clusters.parquet", "pairs.parquet"]
         outputs.append("summary.json")
         timings["write"] = _ms(t)
         timings["total"] = _ms(started)
@@ -710,8 +805,7 @@ def dedup(
                 "total": cluster_stats["total"],
                 "with_duplicates": cluster_stats["with_duplicates"] or 0,
                 "largest": cluster_stats["largest"] or 0,
-                # Components only: the chain guard (`--clusters guarded`) is not run here.
-                "split_by_guard": 0,
+                "split_by_guard": split_by_guard,
             },
             "pairs": {
                 "candidates": n_candidates,
@@ -728,7 +822,12 @@ def dedup(
             "outputs": outputs,
             "timings_ms": dict(sorted(timings.items())),
             "threads": spark.sparkContext.defaultParallelism,
-            "spark": {"version": spark.version, "master": spark.sparkContext.master},
+            "spark": {
+                "version": spark.version,
+                "master": spark.sparkContext.master,
+                "steps_ms": steps.ms,
+                "components_rounds": steps.calls.get("components: round", 0),
+            },
         }
         with open(os.path.join(staging, "summary.json"), "w", encoding="utf-8") as w:
             w.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
@@ -739,9 +838,93 @@ def dedup(
             os.replace(os.path.join(staging, name), os.path.join(out, name))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-        for df in (docs, near, assigned, clusters):
+        for df in (docs, near, assigned, cluster_rows):
             df.unpersist()
     return summary
+
+
+def _guarded(spark: Any, F: Any, near: Any, matches: Any) -> Tuple[Any, Any, int]:
+    """``--clusters guarded`` on the verified edges: ``near`` (the pairs and each first-match
+    member's first match, what components list) and ``matches`` (every representative of its group a
+    first-match member verifies against). The rule is order-dependent (a document joins the earliest
+    *kept* document it verified against), so it runs on the driver, in the engine
+    (:func:`overlap._native.guarded_joins`), over the edges sorted by their later document: memory
+    for the edges and the removed documents, not for the corpus.
+
+    Returns the edges ``pairs.jsonl`` lists (``near`` and each join the CLI's lazy verification adds),
+    the joins ``(b, a)`` (representative ``b`` joins kept ``a``) and the documents the guard keeps that
+    union-find over the same edges removes (``split_by_guard``).
+    """
+    tagged = near.select("a", "b", "jaccard", F.lit(True).alias("in_near")).unionByName(
+        matches.select("a", "b", "jaccard", F.lit(False).alias("in_near"))
+    )
+    edges = (
+        tagged.groupBy("a", "b")
+        .agg(F.max("in_near").alias("in_near"), F.max("jaccard").alias("jaccard"))
+        .persist()
+    )
+    table = edges.select("a", "b", "in_near").orderBy("b", "a").toArrow()
+    joins, merged = _native.guarded_joins(
+        table.column("a").to_numpy().tolist(),
+        table.column("b").to_numpy().tolist(),
+        table.column("in_near").to_pylist(),
+    )
+    del table
+    joined = spark.createDataFrame(joins or [], "b long, a long")
+    added = joined.join(edges.where(~F.col("in_near")), ["a", "b"]).select("a", "b", "jaccard")
+    listed = near.unionByName(added).persist()
+    listed.count()
+    edges.unpersist()
+    return listed, joined, merged - len(joins)
+
+
+class _TableWriter:
+    """A result table (``clusters.parquet``, ``pairs.parquet``) written as the CLI writes it: the JSONL
+    file's fields, none nullable, zstd, in batches of 65,536 rows."""
+
+    CHUNK = 1 << 16
+
+    def __init__(self, path: str, fields: List[Tuple[str, str]]) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        types = {"string": pa.string(), "bool": pa.bool_(), "double": pa.float64()}
+        self.pa = pa
+        self.schema = pa.schema([pa.field(n, types[t], nullable=False) for n, t in fields])
+        self.writer = pq.ParquetWriter(path, self.schema, compression="zstd")
+        self.columns: List[List[Any]] = [[] for _ in fields]
+
+    def add(self, *values: Any) -> None:
+        for column, v in zip(self.columns, values):
+            column.append(v)
+        if len(self.columns[0]) >= self.CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.columns[0]:
+            self.writer.write_batch(self.pa.RecordBatch.from_arrays(
+                [self.pa.array(c, f.type) for c, f in zip(self.columns, self.schema)], schema=self.schema
+            ))
+            self.columns = [[] for _ in self.columns]
+
+    def close(self) -> None:
+        self.flush()
+        self.writer.close()
+
+
+class _Steps:
+    """Wall time between calls, by name (names called again add up, with a count)."""
+
+    def __init__(self) -> None:
+        self.ms: Dict[str, float] = {}
+        self.calls: Dict[str, int] = {}
+        self.last = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.ms[name] = round(self.ms.get(name, 0.0) + (now - self.last) * 1000.0, 1)
+        self.calls[name] = self.calls.get(name, 0) + 1
+        self.last = now
 
 
 def _problem(r: Any) -> Dict[str, Any]:
@@ -850,18 +1033,20 @@ def _parquet_schemas_agree(spark: Any, paths: List[str]) -> None:
             )
 
 
-def _write_kept_parquet(path: str, files: List[str], kept_rows: Dict[str, List[int]]) -> None:
-    """The kept rows (1-based row numbers) of the Parquet inputs, every column as read, in input
-    order, one row group per input row group that keeps rows, as the CLI writes deduped.parquet.
-    Runs on the driver, one input row group at a time."""
+def _write_kept_parquet(
+    path: str, sources: List[Tuple[int, str]], kept_rows: Dict[Tuple[int, str], List[int]]
+) -> None:
+    """The kept rows (1-based row numbers) of the Parquet sources (``(input, file)``, in input
+    order), every column as read, one row group per input row group that keeps rows, as the CLI
+    writes deduped.parquet. Runs on the driver, one input row group at a time."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    opened = [_open_parquet(f) for f in files]
+    opened = [_open_parquet(f) for _, f in sources]
     writer = pq.ParquetWriter(path, opened[0].schema_arrow, compression=_parquet_codec(opened))
     try:
-        for f, pf in zip(files, opened):
-            wanted = sorted(kept_rows.get(f, []))
+        for key, pf in zip(sources, opened):
+            wanted = sorted(kept_rows.get(key, []))
             at, first_row = 0, 1
             for g in range(pf.metadata.num_row_groups):
                 rows = pf.metadata.row_group(g).num_rows
@@ -971,7 +1156,7 @@ def _inputs_summary(records: Any, names: Dict[Tuple[int, str], str], file_rank: 
             {
                 "path": name,
                 "format": file_fmt[(i, f)],
-                "compression": _compression(f),
+                "compression": _compression(f, file_fmt[(i, f)]),
                 "records": records_n,
                 "blank_lines": blank,
             }
@@ -979,7 +1164,7 @@ def _inputs_summary(records: Any, names: Dict[Tuple[int, str], str], file_rank: 
     return out
 
 
-def connected_components(edges: Any, max_rounds: int = 100) -> Any:
+def connected_components(edges: Any, max_rounds: int = 100, steps: Optional["_Steps"] = None) -> Any:
     """Connected components of an undirected graph, by alternating large-star and small-star
     (Kiveris, Lattanzi, Mirrokni, Rastogi, Vassilvitskii: "Connected Components in MapReduce and
     Beyond", SoCC 2014), in DataFrame operations.
@@ -1017,6 +1202,8 @@ def connected_components(edges: Any, max_rounds: int = 100) -> Any:
             .localCheckpoint()
         )
         new_size = small.count()
+        if steps is not None:
+            steps("components: round")
         if new_size == size and small.exceptAll(e).isEmpty():
             e = small
             break
@@ -1060,6 +1247,10 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--on-error", choices=["fail", "skip"], default="fail")
     d.add_argument("--max-record-bytes", type=int, default=64 << 20)
     d.add_argument("--no-deduped", action="store_true", help="do not write the deduplicated corpus")
+    d.add_argument("--clusters", choices=["components", "guarded"], default="components",
+                   help="components: union-find over verified pairs; guarded: each document joins the earliest kept document it verifies against (as overlap dedup)")
+    d.add_argument("--output-format", choices=["jsonl", "parquet"], default="jsonl",
+                   help="parquet: also clusters.parquet and pairs.parquet (as overlap dedup)")
     d.add_argument("--master", help="Spark master when not run by spark-submit (default: local[*])")
     d.add_argument("--shuffle-partitions", type=int, help="spark.sql.shuffle.partitions (default: 4 per core in local mode)")
     d.add_argument("--json", action="store_true", help="print summary.json on standard output")
@@ -1111,6 +1302,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             on_error=args.on_error,
             max_record_bytes=args.max_record_bytes,
             write_deduped=not args.no_deduped,
+            clusters=args.clusters,
+            output_format=args.output_format,
         )
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
