@@ -406,3 +406,36 @@ def test_compressed_text_and_jsonl_inputs(spark, cli, corpora, tmp_path):
         overlap.spark.dedup(spark, [str(hidden)], str(tmp_path / "refused"))
     assert e.value.reason == "unsupported_format" and "rename" in str(e.value)
     assert not (tmp_path / "refused" / "summary.json").exists()
+
+
+def test_connected_components_of_random_graphs(spark):
+    """Large-star / small-star, stopped when the edges are stars, gives union-find's components on
+    graphs that need several rounds (long chains, shuffled labels) and none (stars already)."""
+    import random
+
+    import overlap.spark
+
+    r = random.Random(7)
+    graphs = [[(i, i + 1) for i in range(40)], [(0, i) for i in range(1, 30)]]
+    for _ in range(4):
+        n = r.randint(20, 120)
+        graphs.append([(r.randrange(n), r.randrange(n)) for _ in range(r.randint(5, 2 * n))])
+    nodes = list(range(200))
+    r.shuffle(nodes)
+    graphs.append([(nodes[i], nodes[i + 1]) for i in range(0, 150)])
+    for edges in graphs:
+        parent = {}
+
+        def find(x):
+            while parent.setdefault(x, x) != x:
+                x = parent[x]
+            return x
+
+        for a, b in edges:
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+        want = {x: find(x) for a, b in edges for x in (a, b) if a != b}
+        df = spark.createDataFrame(edges, "a long, b long")
+        got = {r["ord"]: r["label"] for r in overlap.spark.connected_components(df).collect()}
+        assert got == want

@@ -437,6 +437,11 @@ def dedup(
                 ),
             )
 
+    # A gzip file is one split: spread its records over the cores before the engine's work (the
+    # records keep their input positions, so the order of rows does not matter from here on).
+    parallelism = spark.sparkContext.defaultParallelism
+    if placed.rdd.getNumPartitions() < parallelism:
+        placed = placed.repartition(parallelism, "ord")
     records = placed.mapInArrow(parse_and_sketch, schema).persist()
     lines.unpersist()
 
@@ -455,24 +460,33 @@ def dedup(
     )
     decided = _generated_ids(spark, recs.where(good), F)
     steps("parse+sketch, generated ids")
-    recs = recs.join(decided, "ord", "left") if decided is not None else (
+    # The driver-settled ids are few (ids that meet generated ones): broadcast, so that the records
+    # (texts, raw lines) are not shuffled for them.
+    recs = recs.join(F.broadcast(decided), "ord", "left") if decided is not None else (
         recs.withColumn("fid", F.lit(None).cast("string"))
         .withColumn("freason", F.lit(None).cast("string"))
         .withColumn("fmessage", F.lit(None).cast("string"))
     )
     recs = recs.withColumn("id", F.coalesce(F.col("fid"), F.col("rid"), F.col("base")))
-    # An id is taken by the first accepted record that has it: bad records come last in the window.
-    # Records whose ids were settled on the driver (above) share no id with the others.
-    first_use = Window.partitionBy("id").orderBy(F.col("reason").isNotNull(), "ord")
-    recs = recs.withColumn(
-        "id_rank", F.when(good & F.col("fid").isNull(), F.row_number().over(first_use))
+    # An id is taken by the first accepted record that has it; later ones are duplicate_id. Records
+    # whose ids were settled on the driver (above) share no id with the others. Only the ids held
+    # twice are ranked (on (ord, id) alone), and the few records they reject are broadcast back.
+    held = recs.where(good & F.col("fid").isNull()).select("ord", "id")
+    twice = held.groupBy("id").agg(F.count(F.lit(1)).alias("n")).where(F.col("n") > 1).select("id")
+    first_use = Window.partitionBy("id").orderBy("ord")
+    rejected = (
+        held.join(twice, "id")
+        .withColumn("id_rank", F.row_number().over(first_use))
+        .where(F.col("id_rank") > 1)
+        .select("ord", F.lit(True).alias("reused"))
     )
+    recs = recs.join(F.broadcast(rejected), "ord", "left")
     recs = recs.withColumn(
         "reason",
         F.when(F.col("freason").isNotNull(), F.col("freason"))
-        .when(F.col("id_rank") > 1, F.lit("duplicate_id"))
+        .when(F.col("reused"), F.lit("duplicate_id"))
         .otherwise(F.col("reason")),
-    ).withColumn("message", F.coalesce(F.col("fmessage"), F.col("message"))).persist()
+    ).withColumn("message", F.coalesce(F.col("fmessage"), F.col("message")))
 
     problems = (
         recs.where(F.col("reason").isNotNull())
@@ -506,16 +520,33 @@ def dedup(
     steps("inputs summary")
     docs = recs.where(F.col("reason").isNull()).select(
         "ord", "id", "text", "exact", "words", "bands", "raw", "input", "file", "line"
-    ).persist()
+    )
     # Empty documents share the empty text's key but are not copies of each other: each is its own
     # exact group, and none takes part in the band join.
     docs = docs.withColumn("empty", F.col("words") == 0).withColumn(
         "exact", F.when(F.col("empty"), F.concat(F.lit("empty:"), F.col("ord").cast("string"))).otherwise(F.col("exact").cast("string"))
     )
-    exact_first = docs.groupBy("exact").agg(F.min("ord").alias("first"))
-    docs = docs.join(exact_first, "exact").persist()
-    recs.unpersist()
+    # Each document's exact group by its first member: only the copies (first != ord) are joined
+    # back, broadcast when they are few, so that the documents are not shuffled for them.
+    keys = docs.select("ord", "exact")
+    groups = keys.groupBy("exact").agg(F.min("ord").alias("first"), F.count(F.lit(1)).alias("n"))
+    copies = (
+        keys.join(groups.where(F.col("n") > 1), "exact")
+        .where(F.col("ord") != F.col("first"))
+        .select("ord", "first")
+        .persist()
+    )
+    hint = F.broadcast(copies) if copies.count() <= 2_000_000 else copies
+    docs = (
+        docs.join(hint, "ord", "left")
+        .withColumn("first", F.coalesce(F.col("first"), F.col("ord")))
+        .localCheckpoint()
+    )
+    # Checkpointed (materialized, its lineage cut) before the records are let go: computing it again
+    # would parse and sketch again, and every later plan that reads it would carry the whole read.
+    steps("exact groups")
     records.unpersist()
+    copies.unpersist()
     timings["read_sketch"] = _ms(t)
 
     # Stage 3: candidates, by a shuffle on (band, key) among exact-group representatives, with the
@@ -526,48 +557,65 @@ def dedup(
     limit, n_reps = _native.bucket_limits()
     reps = docs.where((F.col("ord") == F.col("first")) & ~F.col("empty"))
     entries = reps.select("ord", F.posexplode("bands").alias("band", "key"))
-    bucket = Window.partitionBy("band", "key")
-    ranked = (
-        entries.withColumn("size", F.count(F.lit(1)).over(bucket))
-        .withColumn("pos", F.row_number().over(bucket.orderBy("ord")))
+    # One aggregation per bucket (a hash shuffle, no sort of the entries); only buckets of two or
+    # more documents go on, their members in input order. Pairs are made in SQL (no Python).
+    buckets = (
+        entries.groupBy("band", "key")
+        .agg(F.count(F.lit(1)).alias("size"), F.array_sort(F.collect_list("ord")).alias("m"))
+        .where(F.col("size") > 1)
         .persist()
     )
-    stats = (
-        ranked.where(F.col("pos") == 1)
-        .agg(F.max("size").alias("largest"), F.sum(F.when(F.col("size") > limit, 1).otherwise(0)).alias("large"))
-        .collect()[0]
-    )
+    stats = buckets.agg(
+        F.max("size").alias("largest"), F.sum(F.when(F.col("size") > limit, 1).otherwise(0)).alias("large")
+    ).collect()[0]
     # Every accepted record is an exact-group representative or a copy of one; the CLI's buckets
-    # include empty documents, each alone in its buckets.
-    steps("exact groups, buckets")
+    # include empty documents and singletons, each alone in its buckets.
+    steps("buckets")
     largest_bucket = max(stats["largest"] or 0, 1 if docs.limit(1).count() else 0)
     large_buckets = stats["large"] or 0
-    paired = ranked.where((F.col("size") <= limit) | (F.col("pos") <= n_reps))
-    x, y = paired.alias("x"), paired.alias("y")
-    candidates = (
-        x.join(y, (F.col("x.band") == F.col("y.band")) & (F.col("x.key") == F.col("y.key")) & (F.col("x.ord") < F.col("y.ord")))
-        .select(F.col("x.ord").alias("a"), F.col("y.ord").alias("b"))
-        .distinct()
-        .persist()
+    # All pairs of a bucket of at most `limit`; of a larger one, the pairs of its first `n_reps`.
+    paired = F.when(F.col("size") <= limit, F.col("m")).otherwise(F.slice("m", 1, n_reps))
+    all_pairs = F.expr(
+        "flatten(transform(sequence(1, size(r) - 1), i -> "
+        "transform(sequence(0, i - 1), j -> named_struct('a', r[j], 'b', r[i]))))"
     )
-    big = ranked.where(F.col("size") > limit)
-    members = big.where(F.col("pos") > n_reps).alias("m")
-    firsts = big.where(F.col("pos") <= n_reps).alias("r")
-    first_match = (
-        members.join(firsts, (F.col("m.band") == F.col("r.band")) & (F.col("m.key") == F.col("r.key")))
-        .select(F.col("r.ord").alias("a"), F.col("m.ord").alias("b"))
+    candidates = (
+        buckets.select(paired.alias("r"))
+        .select(F.explode(all_pairs).alias("p"))
+        .select("p.a", "p.b")
         .distinct()
-        .persist()
+        .localCheckpoint()
+    )
+    # Each later member of a large bucket, with the bucket's first `n_reps`: its first-match group.
+    group = F.expr(
+        f"flatten(transform(slice(m, {n_reps + 1}, size(m) - {n_reps}), x -> "
+        f"transform(slice(m, 1, {n_reps}), r -> named_struct('a', r, 'b', x))))"
+    )
+    first_match = (
+        buckets.where(F.col("size") > limit)
+        .select(F.explode(group).alias("p"))
+        .select("p.a", "p.b")
+        .distinct()
+        .localCheckpoint()
     )
     n_candidates = candidates.count() + first_match.count()
     steps("candidate pairs")
-    ranked.unpersist()
+    buckets.unpersist()
     timings["candidates"] = _ms(t)
 
     # Stage 4: verification by true Jaccard, on the executors: each pair on its own; each
     # first-match member linked to the first representative (in input order) it verifies against.
     t = time.perf_counter()
-    texts = docs.select("ord", "text")
+    # Only the texts of documents in a candidate pair travel to the pairs (most documents are in
+    # none): the documents are filtered by a broadcast of those, not shuffled.
+    involved = (
+        candidates.select(F.col("a").alias("ord"))
+        .unionByName(candidates.select(F.col("b").alias("ord")))
+        .unionByName(first_match.select(F.col("a").alias("ord")))
+        .unionByName(first_match.select(F.col("b").alias("ord")))
+        .distinct()
+    )
+    texts = docs.select("ord", "text").join(F.broadcast(involved), "ord", "left_semi")
     jaccard_json = _options(ngram=ngram, nfkc=nfkc, case_fold=case_fold, threads=1)
 
     def verify(batches: Iterator[Any]) -> Iterator[Any]:
@@ -599,8 +647,9 @@ def dedup(
     group_edges = (
         matches.withColumn("k", F.row_number().over(first_rep)).where(F.col("k") == 1).drop("k")
     )
-    near = pair_edges.unionByName(group_edges).dropDuplicates(["a", "b"]).persist()
+    near = pair_edges.unionByName(group_edges).dropDuplicates(["a", "b"]).localCheckpoint()
     unmatched_members = first_match.select("b").distinct().count() - matches.select("b").distinct().count()
+    n_near = near.count()
     steps("verify")
     candidates.unpersist()
     first_match.unpersist()
@@ -612,11 +661,18 @@ def dedup(
     t = time.perf_counter()
     exact_links = docs.where(F.col("ord") != F.col("first")).select(F.col("first").alias("a"), F.col("ord").alias("b"))
     split_by_guard = 0
+    # What the clusters and the outputs need of each document: no text or band keys, and the raw
+    # line only when deduped.jsonl is written.
+    jsonl_deduped = write_deduped and any(fmt == "jsonl" for fmt in file_fmt.values())
+    meta = docs.select(
+        "ord", "id", "first", "empty", "words", "input", "file", "line",
+        (F.col("raw") if jsonl_deduped else F.lit(None).cast("binary")).alias("raw"),
+    )
     if clusters == "guarded":
         near, joins, split_by_guard = _guarded(spark, F, near, matches)
         matches.unpersist()
         assigned = (
-            docs.join(joins.select(F.col("b").alias("first"), F.col("a").alias("joined")), "first", "left")
+            meta.join(joins.select(F.col("b").alias("first"), F.col("a").alias("joined")), "first", "left")
             .withColumn("label", F.coalesce(F.col("joined"), F.col("first")))
             .drop("joined")
             .persist()
@@ -626,11 +682,12 @@ def dedup(
         edges = exact_links.unionByName(near.select("a", "b"))
         labels = connected_components(edges, steps=steps)
         assigned = (
-            docs.join(labels, "ord", "left")
+            meta.join(labels, "ord", "left")
             .withColumn("label", F.coalesce(F.col("label"), F.col("ord")))
             .persist()
         )
-    n_near = near.count()
+    if clusters == "guarded":
+        n_near = near.count()
     steps("labels")
     ids = docs.select(F.col("ord").alias("label"), F.col("id").alias("cluster_id"))
     cluster_rows = assigned.join(ids, "label").select(
@@ -654,11 +711,17 @@ def dedup(
         F.sum(F.when(F.col("size") > 1, 1).otherwise(0)).alias("with_duplicates"),
         F.max("size").alias("largest"),
     ).collect()[0]
-    counts = cluster_rows.groupBy("reason").count().collect()
-    by_reason = {r["reason"]: r["count"] for r in counts}
-    short = docs.where((F.col("words") < ngram) & ~F.col("empty")).count()
-    empty = docs.where(F.col("empty")).count()
-    accepted = docs.count()
+    # The document counts in one pass: reasons as clusters.jsonl gives them.
+    doc_counts = assigned.agg(
+        F.count(F.lit(1)).alias("accepted"),
+        F.sum(F.when(F.col("empty"), 1).otherwise(0)).alias("empty"),
+        F.sum(F.when((F.col("words") < ngram) & ~F.col("empty"), 1).otherwise(0)).alias("short"),
+        F.sum(F.when(F.col("label") == F.col("ord"), 1).otherwise(0)).alias("unique"),
+        F.sum(F.when((F.col("label") != F.col("ord")) & (F.col("first") != F.col("ord")), 1).otherwise(0)).alias("exact"),
+    ).collect()[0]
+    accepted, empty, short = doc_counts["accepted"], doc_counts["empty"] or 0, doc_counts["short"] or 0
+    by_reason = {"unique": doc_counts["unique"] or 0, "exact": doc_counts["exact"] or 0}
+    by_reason["near"] = accepted - by_reason["unique"] - by_reason["exact"]
     steps("cluster counts")
     timings["cluster"] = _ms(t)
 
@@ -1164,6 +1227,20 @@ def _inputs_summary(records: Any, names: Dict[Tuple[int, str], str], file_rank: 
     return out
 
 
+def _is_star_forest(e: Any, F: Any) -> bool:
+    """Whether the edges ``(u, v)`` (``u < v``, distinct) are stars: no node is both a centre and a
+    leaf, and every leaf has one centre. One Spark job."""
+    ends = e.select(F.col("v").alias("n"), F.lit(1).alias("leaf")).unionByName(
+        e.select(F.col("u").alias("n"), F.lit(0).alias("leaf"))
+    )
+    bad = (
+        ends.groupBy("n")
+        .agg(F.sum("leaf").alias("leaf"), F.count(F.lit(1)).alias("ends"))
+        .where((F.col("leaf") > 1) | ((F.col("leaf") == 1) & (F.col("ends") > 1)))
+    )
+    return bad.limit(1).count() == 0
+
+
 def connected_components(edges: Any, max_rounds: int = 100, steps: Optional["_Steps"] = None) -> Any:
     """Connected components of an undirected graph, by alternating large-star and small-star
     (Kiveris, Lattanzi, Mirrokni, Rastogi, Vassilvitskii: "Connected Components in MapReduce and
@@ -1179,8 +1256,11 @@ def connected_components(edges: Any, max_rounds: int = 100, steps: Optional["_St
         .distinct()
         .localCheckpoint()
     )
-    size = e.count()
     for _ in range(max_rounds):
+        # The fixed point of the two steps is a forest of stars around each component's smallest
+        # node; dedup graphs (copies and near pairs of a first document) often start as one.
+        if _is_star_forest(e, F):
+            break
         # Large star: every node links its larger neighbours to the smallest of its neighbourhood.
         sym = e.unionByName(e.select(F.col("v").alias("u"), F.col("u").alias("v")))
         m = sym.groupBy("u").agg(F.least(F.min("v"), F.col("u")).alias("m"))
@@ -1192,7 +1272,7 @@ def connected_components(edges: Any, max_rounds: int = 100, steps: Optional["_St
         )
         # Small star: every node links itself and its smaller neighbours to the smallest of them.
         m2 = large.groupBy("v").agg(F.min("u").alias("m"))
-        small = (
+        e = (
             large.join(m2, "v")
             .select(F.col("u").alias("x"), F.col("m"))
             .unionByName(m2.select(F.col("v").alias("x"), F.col("m")))
@@ -1201,13 +1281,8 @@ def connected_components(edges: Any, max_rounds: int = 100, steps: Optional["_St
             .distinct()
             .localCheckpoint()
         )
-        new_size = small.count()
         if steps is not None:
             steps("components: round")
-        if new_size == size and small.exceptAll(e).isEmpty():
-            e = small
-            break
-        e, size = small, new_size
     else:  # pragma: no cover - the algorithm converges in O(log^2 n) rounds
         raise RuntimeError("connected components did not converge")
     # A converged graph is a set of stars around each component's smallest node.
