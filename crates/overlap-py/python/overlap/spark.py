@@ -13,31 +13,39 @@ The stages, and where each runs:
 2. **parse + sketch** (``mapInArrow``, on the executors): the engine parses each JSON line (or reads
    each text file), applies the CLI's bad-record rules (malformed JSON, missing or mistyped fields,
    size limit, UTF-8), and computes the exact key and the LSH band keys with the CLI's parameters
-   (:func:`overlap.band_keys`). Empty documents are accepted and flagged. Duplicate ids are found by
-   a window over ids; generated ids (``FILE:LINE``) that meet another id get the CLI's ``#2``
+   (:func:`overlap.band_keys`); a gzip input (one split) is spread over the cores first. Empty
+   documents are accepted and flagged. Duplicate ids are found by ranking, on ``(ord, id)`` alone,
+   the ids held twice; generated ids (``FILE:LINE``) that meet another id get the CLI's ``#2``
    suffixes on the driver (only the records whose ids can meet travel there).
-3. **candidates**: a shuffle on ``(band, key)`` with the CLI's bound on giant buckets
-   (:func:`overlap._native.bucket_limits`): every pair of exact-group representatives in a bucket of
-   at most 64, and in a larger bucket the pairs of its first 8 members (in input order) plus a
-   first-match group for every later member.
-4. **verify** (``mapInArrow``): the true Jaccard of each candidate pair's shingle sets, by the engine;
-   a first-match member is linked to the first representative it reaches the threshold with.
+3. **candidates**: one aggregation per ``(band, key)`` bucket (its members in input order), with the
+   CLI's bound on giant buckets (:func:`overlap._native.bucket_limits`): every pair of exact-group
+   representatives in a bucket of at most 64, and in a larger bucket the pairs of its first 8
+   members plus a first-match group for every later member, made by SQL array functions.
+4. **verify** (``mapInArrow``): the true Jaccard of each candidate pair's shingle sets, by the engine
+   (only the texts of documents in a pair are joined to the pairs); a first-match member is linked
+   to the first representative it reaches the threshold with.
 5. **clusters**: connected components of the exact links and verified pairs, by the alternating
-   large-star / small-star algorithm (Kiveris et al., 2014) in DataFrame operations; each cluster's
-   label is its first document in input order, the CLI's representative.
-6. **write** (on the driver, streamed in input order): ``clusters.jsonl``, ``pairs.jsonl``,
+   large-star / small-star algorithm (Kiveris et al., 2014) in DataFrame operations, stopped when the
+   edges are stars (often at once: a dedup graph is mostly stars around first documents); each
+   cluster's label is its first document in input order, the CLI's representative. With
+   ``clusters="guarded"``, the engine's order-dependent rule runs on the driver over the verified
+   edges sorted by their later document (:func:`overlap._native.guarded_joins`).
+6. **write** (on the driver, streamed in input order): ``clusters.jsonl``, ``pairs.jsonl`` (and
+   ``clusters.parquet``, ``pairs.parquet`` with ``output_format="parquet"``),
    the deduplicated corpus (``deduped.jsonl[.gz|.zst]`` of JSON Lines inputs, ``deduped.parquet`` of
    Parquet inputs, with their schema, read again row group by row group) and ``summary.json``, staged in
    ``DIR/.overlap-tmp-staging-*`` and renamed into place, ``summary.json`` last.
 
 Memory: executors hold one Arrow batch of records at a time; the driver holds the list of input
-splits and streams the outputs; the shuffles are Spark's (they spill to disk as Spark does).
+splits and streams the outputs, and for guarded clusters the verified edges; the shuffles are
+Spark's (they spill to disk as Spark does). Broadcast: the ids settled on the driver, the records
+rejected for a reused id, the exact copies (at most 2M) and the documents in candidate pairs (at
+most 4M).
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import shutil
@@ -245,7 +253,8 @@ def dedup(
     lines = frames[0]
     for f in frames[1:]:
         lines = lines.unionByName(f)
-    lines = lines.persist()
+    # Not cached: the splits below read the inputs once for their counts, the parse reads them again
+    # (decompressing twice costs less than caching every raw line for one count).
 
     # The splits, in input order: each split's first line number in its file and first position in
     # the corpus. One row per split, small enough for the driver.
@@ -443,7 +452,6 @@ def dedup(
     if placed.rdd.getNumPartitions() < parallelism:
         placed = placed.repartition(parallelism, "ord")
     records = placed.mapInArrow(parse_and_sketch, schema).persist()
-    lines.unpersist()
 
     # Ids as the CLI gives them, then the bad-record rules in the CLI's order: parse problems,
     # then ids already used by an earlier accepted record. A record without an id gets `FILE:LINE`;
@@ -615,7 +623,10 @@ def dedup(
         .unionByName(first_match.select(F.col("b").alias("ord")))
         .distinct()
     )
-    texts = docs.select("ord", "text").join(F.broadcast(involved), "ord", "left_semi")
+    # (At most two documents per pair: past 4M of them a plain join instead.)
+    if 2 * n_candidates <= 4_000_000:
+        involved = F.broadcast(involved)
+    texts = docs.select("ord", "text").join(involved, "ord", "left_semi")
     jaccard_json = _options(ngram=ngram, nfkc=nfkc, case_fold=case_fold, threads=1)
 
     def verify(batches: Iterator[Any]) -> Iterator[Any]:
@@ -668,6 +679,7 @@ def dedup(
         "ord", "id", "first", "empty", "words", "input", "file", "line",
         (F.col("raw") if jsonl_deduped else F.lit(None).cast("binary")).alias("raw"),
     )
+    raw_if_kept = F.when(F.col("label") == F.col("ord"), F.col("raw")).alias("raw")
     if clusters == "guarded":
         near, joins, split_by_guard = _guarded(spark, F, near, matches)
         matches.unpersist()
@@ -700,7 +712,7 @@ def dedup(
         .otherwise(F.lit("near"))
         .alias("reason"),
         "empty",
-        "raw",
+        raw_if_kept,
         "input",
         "file",
         "line",
@@ -748,7 +760,7 @@ def dedup(
             kind = kinds.pop() if len(kinds) == 1 else "gzip"
             deduped_name = "deduped.jsonl" + {"none": "", "gzip": ".gz", "zstd": ".zst"}[kind]
             path = os.path.join(staging, deduped_name)
-            deduped_file = gzip.open(path, "wb", compresslevel=6) if kind == "gzip" else open(path, "wb")
+            deduped_file = open(path, "wb")
         # Kept Parquet rows by input and file: one file given twice is two inputs, each its own rows.
         kept_rows: Dict[Tuple[int, str], List[int]] = {}
         kept_texts: List[Tuple[str, str, str]] = []
@@ -775,12 +787,13 @@ def dedup(
                 if not (write_deduped and r["kept"]):
                     continue
                 if r["raw"] is not None and deduped_file is not None:
-                    if kind == "zstd":
-                        # One zstd frame per block: a multi-frame file, as the CLI writes it.
+                    if kind != "none":
+                        # One gzip member or zstd frame per block, compressed by the engine at the
+                        # CLI's level (without the GIL): a multi-member file, as the CLI writes it.
                         block.append(r["raw"] + b"\n")
                         block_bytes += len(r["raw"]) + 1
                         if block_bytes >= 1 << 20:
-                            deduped_file.write(_native.compress_block(b"".join(block), "zstd"))
+                            deduped_file.write(_native.compress_block(b"".join(block), kind))
                             block, block_bytes = [], 0
                     else:
                         deduped_file.write(r["raw"] + b"\n")
@@ -793,7 +806,7 @@ def dedup(
             cluster_table.close()
         if deduped_file is not None:
             if block:
-                deduped_file.write(_native.compress_block(b"".join(block), "zstd"))
+                deduped_file.write(_native.compress_block(b"".join(block), kind))
             deduped_file.close()
             outputs.append(deduped_name)
         if write_deduped and any(fmt == "parquet" for fmt in file_fmt.values()):
