@@ -152,7 +152,9 @@ def dedup(
     """Deduplicate ``inputs`` with ``spark`` (a ``SparkSession``) into ``out``; returns the summary.
 
     The options and outputs are :func:`overlap.dedup`'s: ``clusters.jsonl`` and ``pairs.jsonl``
-    have exactly the CLI's lines for the same inputs and options.
+    have exactly the CLI's lines for the same inputs and options. ``clusters="guarded"`` is
+    ``--clusters guarded``; ``output_format="parquet"`` also writes ``clusters.parquet`` and
+    ``pairs.parquet``, as ``--output-format parquet`` does.
 
     Example:
         >>> from pyspark.sql import SparkSession  # doctest: +SKIP
