@@ -149,6 +149,90 @@ fn id_to_relative_path(id: &str) -> String {
         .into_owned()
 }
 
+/// `--clusters guarded` over the verified edges `(a, b)` of exact-group representatives (`a < b`,
+/// input positions), sorted by `(b, a)`: the engine's rule ([`overlap::dedup::guarded_join`]), each
+/// document in input order joining the earliest kept document it verified against. `in_near` marks
+/// the edges that `pairs.jsonl` lists under components (the pairs, and each first-match member's
+/// first match). Returns the joins `(b, kept a)` in input order and how many documents union-find
+/// over the listed edges (those and the joins) removes, so that the guard's splits can be counted.
+///
+/// Memory: the removed documents (a hash set) and a union-find over the documents of the edges.
+#[pyfunction]
+fn guarded_joins(
+    py: Python<'_>,
+    a: Vec<i64>,
+    b: Vec<i64>,
+    in_near: Vec<bool>,
+) -> PyResult<(Vec<(i64, i64)>, u64)> {
+    use overlap::cluster::UnionFind;
+    use std::collections::{HashMap, HashSet};
+    if a.len() != b.len() || a.len() != in_near.len() {
+        return Err(PyValueError::new_err("a, b and in_near differ in length"));
+    }
+    py.detach(|| {
+        let mut removed: HashSet<i64> = HashSet::new();
+        let mut joins = Vec::new();
+        let mut dense: HashMap<i64, u32> = HashMap::new();
+        let mut uf = UnionFind::new(0);
+        let mut node = |x: i64, uf: &mut UnionFind| -> u32 {
+            let next = dense.len() as u32;
+            let id = *dense.entry(x).or_insert(next);
+            if id as usize >= uf.len() {
+                uf.grow(id as usize + 1);
+            }
+            id
+        };
+        let mut merged = 0u64;
+        let mut start = 0;
+        while start < b.len() {
+            let d = b[start];
+            let mut end = start;
+            while end < b.len() && b[end] == d {
+                if a[end] >= d || (end > start && a[end] <= a[end - 1]) {
+                    return Err(PyValueError::new_err(
+                        "edges must have a < b and be sorted by (b, a) without repeats",
+                    ));
+                }
+                end += 1;
+            }
+            if start > 0 && b[start - 1] > d {
+                return Err(PyValueError::new_err("edges must be sorted by (b, a)"));
+            }
+            // Every edge here is verified: the rule takes the earliest candidate still kept.
+            let group = &a[start..end];
+            let join = overlap::dedup::guarded_join(
+                0..group.len() as u32,
+                |k| !removed.contains(&group[k as usize]),
+                |_| true,
+            )
+            .map(|k| start + k as usize);
+            for e in start..end {
+                if in_near[e] || Some(e) == join {
+                    let (x, y) = (node(a[e], &mut uf), node(d, &mut uf));
+                    merged += uf.union(x, y) as u64;
+                }
+            }
+            if let Some(e) = join {
+                removed.insert(d);
+                joins.push((d, a[e]));
+            }
+            start = end;
+        }
+        Ok((joins, merged))
+    })
+}
+
+/// The compression a file's first bytes announce, as the CLI tells it (and lists it in
+/// `summary.json`): "gzip", "zstd" or "none".
+#[pyfunction]
+fn compression_of(head: &[u8]) -> &'static str {
+    match Compression::from_magic(head) {
+        Compression::None => "none",
+        Compression::Gzip => "gzip",
+        Compression::Zstd => "zstd",
+    }
+}
+
 /// Add the Spark helpers to the native module.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(bucket_limits, m)?)?;
@@ -156,5 +240,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(discover_sources, m)?)?;
     m.add_function(wrap_pyfunction!(text_document, m)?)?;
     m.add_function(wrap_pyfunction!(id_to_relative_path, m)?)?;
+    m.add_function(wrap_pyfunction!(guarded_joins, m)?)?;
+    m.add_function(wrap_pyfunction!(compression_of, m)?)?;
     Ok(())
 }

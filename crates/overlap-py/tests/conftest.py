@@ -104,3 +104,40 @@ def template_corpus(path: Path, n: int = 300, seed: int = 1) -> List[Dict[str, A
         for d in docs:
             f.write(json.dumps(d) + "\n")
     return docs
+
+
+def twice_parquet(path: Path) -> None:
+    """A Parquet file without ids that, given twice as input, keeps rows of both inputs: its empty and
+    null texts are each their own document (never exact copies of each other), so the second input's
+    copies of them are kept beside the first input's rows. Several row groups, an extra column."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    texts = [
+        "alpha beta gamma delta epsilon zeta eta theta",
+        "",
+        None,
+        "one two three four five six seven eight nine",
+        "alpha beta gamma delta epsilon zeta eta theta iota",
+        "",
+        "a text of its own that nothing else in the file repeats at all",
+    ]
+    pq.write_table(pa.table({"text": texts, "n": list(range(len(texts)))}), path, row_group_size=2)
+
+
+def kept_rows_by_clusters(out: Path, path: Path, inputs: int) -> List[Dict[str, Any]]:
+    """What deduped.parquet must hold for `inputs` copies of the Parquet file `path` given as input:
+    the rows that clusters.jsonl says are kept, input by input, in input order (ids are FILE:ROW with
+    the CLI's #2, #3, ... suffixes for the later copies)."""
+    import pyarrow.parquet as pq
+
+    rows = pq.read_table(path).to_pylist()
+    kept = []
+    for line in (out / "clusters.jsonl").open():
+        c = json.loads(line)
+        if c["kept"]:
+            stem, _, suffix = c["id"].partition("#")
+            copy = int(suffix) - 1 if suffix else 0
+            kept.append((copy, int(stem.rsplit(":", 1)[1])))
+    assert sorted(kept) == kept and {c for c, _ in kept} == set(range(inputs))
+    return [rows[r - 1] for _, r in kept]

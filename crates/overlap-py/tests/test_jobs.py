@@ -171,3 +171,22 @@ def test_doctests_of_the_package():
 
     failures, tried = doctest.testmod(overlap, optionflags=doctest.ELLIPSIS, extraglobs={"overlap": overlap})
     assert tried > 5 and failures == 0
+
+
+def test_the_same_parquet_file_twice_keeps_each_inputs_rows_in_order(cli, tmp_path):
+    """Each input is its own source: deduped.parquet holds the first input's kept rows, then the
+    second's, as the CLI writes them (and as JSON Lines inputs give deduped.jsonl)."""
+    import pyarrow.parquet as pq
+
+    from conftest import kept_rows_by_clusters, twice_parquet
+
+    path = tmp_path / "a.parquet"
+    twice_parquet(path)
+    cli("dedup", path, path, "--out", tmp_path / "cli", "--quiet")
+    s = overlap.dedup([path, path], tmp_path / "py")
+    assert stable(s) == stable(json.loads((tmp_path / "cli" / "summary.json").read_text()))
+    same_files(tmp_path / "cli", tmp_path / "py", ["clusters.jsonl", "pairs.jsonl"])
+    want = kept_rows_by_clusters(tmp_path / "cli", path, 2)
+    assert pq.read_table(tmp_path / "cli" / "deduped.parquet").to_pylist() == want
+    assert pq.read_table(tmp_path / "py" / "deduped.parquet").to_pylist() == want
+    assert s["documents"]["accepted"] == 2 * pq.read_metadata(path).num_rows

@@ -300,3 +300,142 @@ def test_text_files_and_folders_as_the_cli(spark, cli, corpora, tmp_path):
     for f in cli_files:
         assert (cli_out / "deduped" / f).read_bytes() == (spark_out / "deduped" / f).read_bytes()
     assert (cli_out / "deduped.jsonl").read_bytes() == (spark_out / "deduped.jsonl").read_bytes()
+
+
+def test_the_same_parquet_file_twice_keeps_each_inputs_rows_in_order(spark, cli, tmp_path):
+    """Each input is its own source even when two name one file: deduped.parquet holds the first
+    input's kept rows, then the second's, every record accounted for, as the CLI writes it."""
+    import pyarrow.parquet as pq
+
+    from conftest import kept_rows_by_clusters, twice_parquet
+
+    path = tmp_path / "a.parquet"
+    twice_parquet(path)
+    cli_out, spark_out = spark_and_cli(spark, cli, [path, path], tmp_path)
+    want = assert_same_lines_and_summary(cli_out, spark_out)
+    assert want["documents"]["accepted"] == 2 * pq.read_metadata(path).num_rows
+    rows = kept_rows_by_clusters(cli_out, path, 2)
+    assert pq.read_table(cli_out / "deduped.parquet").to_pylist() == rows
+    assert pq.read_table(spark_out / "deduped.parquet").to_pylist() == rows
+
+
+def test_guarded_clusters_are_the_clis(spark, cli, data, tmp_path):
+    """--clusters guarded: the CLI's order-dependent rule (each document joins the earliest kept
+    document it verifies against), on Reuters (chains the guard cuts) and on giant buckets (members
+    joined lazily to later representatives)."""
+    from conftest import template_corpus
+
+    corpus = tmp_path / "template.jsonl"
+    template_corpus(corpus)
+    for name, inputs in (("template", [corpus]), ("reuters", [data / "reuters21578.jsonl.gz"])):
+        cli_out, spark_out = spark_and_cli(
+            spark, cli, inputs, tmp_path / name, "--clusters", "guarded", "--no-deduped",
+            clusters="guarded", write_deduped=False,
+        )
+        want = assert_same_lines_and_summary(cli_out, spark_out)
+        assert want["parameters"]["clusters"] == "guarded"
+        assert want["clusters"]["split_by_guard"] > 0, name
+
+
+def test_result_tables_as_parquet(spark, cli, tmp_path):
+    """--output-format parquet: clusters.parquet and pairs.parquet with the CLI's schema and rows."""
+    import pyarrow.parquet as pq
+
+    from conftest import template_corpus
+
+    corpus = tmp_path / "template.jsonl"
+    template_corpus(corpus)
+    cli_out, spark_out = spark_and_cli(
+        spark, cli, [corpus], tmp_path, "--output-format", "parquet", output_format="parquet"
+    )
+    want = assert_same_lines_and_summary(cli_out, spark_out)
+    assert want["outputs"][:4] == ["clusters.jsonl", "pairs.jsonl", "clusters.parquet", "pairs.parquet"]
+    for name in ("clusters", "pairs"):
+        a, b = pq.read_table(cli_out / f"{name}.parquet"), pq.read_table(spark_out / f"{name}.parquet")
+        assert b.schema.equals(a.schema), name
+        assert b.to_pylist() == a.to_pylist(), name
+        jsonl = [json.loads(line) for line in (cli_out / f"{name}.jsonl").open()]
+        assert len(jsonl) == b.num_rows > 0
+    assert pq.ParquetFile(spark_out / "pairs.parquet").metadata.row_group(0).column(0).compression == "ZSTD"
+
+
+def test_compressed_text_and_jsonl_inputs(spark, cli, corpora, tmp_path):
+    """Text documents and JSON Lines compressed with gzip or zstd, told by their magic bytes as the
+    CLI tells them, in a folder: the same clusters, pairs and deduplicated corpus as the CLI."""
+    import pyarrow as pa
+
+    def zstd(data: bytes) -> bytes:
+        sink = pa.BufferOutputStream()
+        with pa.CompressedOutputStream(sink, "zstd") as w:
+            w.write(data)
+        return sink.getvalue().to_pybytes()
+
+    docs = corpora["bbc-news"][:60]
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for k, d in enumerate(docs[:20]):
+        body = d["text"].encode()
+        if k % 3 == 0:
+            (folder / f"doc{k:02d}.txt.gz").write_bytes(gzip.compress(body))
+        elif k % 3 == 1:
+            (folder / f"doc{k:02d}.txt.zst").write_bytes(zstd(body))
+        else:
+            (folder / f"doc{k:02d}.txt").write_bytes(body)
+    # A gzip text without the .gz name: the magic bytes say it is compressed.
+    (folder / "copy-of-3").write_bytes(gzip.compress(docs[3]["text"].encode()))
+    lines = "".join(json.dumps(d) + "\n" for d in docs[10:60]).encode()
+    (folder / "more.jsonl.gz").write_bytes(gzip.compress(lines))
+    (folder / "zmore.jsonl.zst").write_bytes(zstd(lines.replace(b'"id": "', b'"id": "z-')))
+    cli_out, spark_out = spark_and_cli(spark, cli, [folder], tmp_path)
+    want = assert_same_lines_and_summary(cli_out, spark_out)
+    assert want["documents"]["removed_exact"] >= 50
+    assert {i["compression"] for i in want["inputs"]} >= {"gzip", "zstd"}
+    with gzip.open(cli_out / "deduped.jsonl.gz") as a, gzip.open(spark_out / "deduped.jsonl.gz") as b:
+        assert a.read() == b.read()
+    cli_files = sorted(p.relative_to(cli_out / "deduped") for p in (cli_out / "deduped").rglob("*") if p.is_file())
+    assert cli_files == sorted(p.relative_to(spark_out / "deduped") for p in (spark_out / "deduped").rglob("*") if p.is_file())
+    for f in cli_files:
+        assert (cli_out / "deduped" / f).read_bytes() == (spark_out / "deduped" / f).read_bytes()
+    # Spark tells a JSON Lines file's compression by its name: a name that says otherwise is refused.
+    hidden = tmp_path / "hidden.jsonl"
+    hidden.write_bytes(gzip.compress(lines))
+    import overlap
+    import overlap.spark
+
+    with pytest.raises(overlap.InputError) as e:
+        overlap.spark.dedup(spark, [str(hidden)], str(tmp_path / "refused"))
+    assert e.value.reason == "unsupported_format" and "rename" in str(e.value)
+    assert not (tmp_path / "refused" / "summary.json").exists()
+
+
+def test_connected_components_of_random_graphs(spark):
+    """Large-star / small-star, stopped when the edges are stars, gives union-find's components on
+    graphs that need several rounds (long chains, shuffled labels) and none (stars already)."""
+    import random
+
+    import overlap.spark
+
+    r = random.Random(7)
+    graphs = [[(i, i + 1) for i in range(40)], [(0, i) for i in range(1, 30)]]
+    for _ in range(4):
+        n = r.randint(20, 120)
+        graphs.append([(r.randrange(n), r.randrange(n)) for _ in range(r.randint(5, 2 * n))])
+    nodes = list(range(200))
+    r.shuffle(nodes)
+    graphs.append([(nodes[i], nodes[i + 1]) for i in range(0, 150)])
+    for edges in graphs:
+        parent = {}
+
+        def find(x):
+            while parent.setdefault(x, x) != x:
+                x = parent[x]
+            return x
+
+        for a, b in edges:
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+        want = {x: find(x) for a, b in edges for x in (a, b) if a != b}
+        df = spark.createDataFrame(edges, "a long, b long")
+        got = {r["ord"]: r["label"] for r in overlap.spark.connected_components(df).collect()}
+        assert got == want

@@ -13,31 +13,39 @@ The stages, and where each runs:
 2. **parse + sketch** (``mapInArrow``, on the executors): the engine parses each JSON line (or reads
    each text file), applies the CLI's bad-record rules (malformed JSON, missing or mistyped fields,
    size limit, UTF-8), and computes the exact key and the LSH band keys with the CLI's parameters
-   (:func:`overlap.band_keys`). Empty documents are accepted and flagged. Duplicate ids are found by
-   a window over ids; generated ids (``FILE:LINE``) that meet another id get the CLI's ``#2``
+   (:func:`overlap.band_keys`); a gzip input (one split) is spread over the cores first. Empty
+   documents are accepted and flagged. Duplicate ids are found by ranking, on ``(ord, id)`` alone,
+   the ids held twice; generated ids (``FILE:LINE``) that meet another id get the CLI's ``#2``
    suffixes on the driver (only the records whose ids can meet travel there).
-3. **candidates**: a shuffle on ``(band, key)`` with the CLI's bound on giant buckets
-   (:func:`overlap._native.bucket_limits`): every pair of exact-group representatives in a bucket of
-   at most 64, and in a larger bucket the pairs of its first 8 members (in input order) plus a
-   first-match group for every later member.
-4. **verify** (``mapInArrow``): the true Jaccard of each candidate pair's shingle sets, by the engine;
-   a first-match member is linked to the first representative it reaches the threshold with.
+3. **candidates**: one aggregation per ``(band, key)`` bucket (its members in input order), with the
+   CLI's bound on giant buckets (:func:`overlap._native.bucket_limits`): every pair of exact-group
+   representatives in a bucket of at most 64, and in a larger bucket the pairs of its first 8
+   members plus a first-match group for every later member, made by SQL array functions.
+4. **verify** (``mapInArrow``): the true Jaccard of each candidate pair's shingle sets, by the engine
+   (only the texts of documents in a pair are joined to the pairs); a first-match member is linked
+   to the first representative it reaches the threshold with.
 5. **clusters**: connected components of the exact links and verified pairs, by the alternating
-   large-star / small-star algorithm (Kiveris et al., 2014) in DataFrame operations; each cluster's
-   label is its first document in input order, the CLI's representative.
-6. **write** (on the driver, streamed in input order): ``clusters.jsonl``, ``pairs.jsonl``,
+   large-star / small-star algorithm (Kiveris et al., 2014) in DataFrame operations, stopped when the
+   edges are stars (often at once: a dedup graph is mostly stars around first documents); each
+   cluster's label is its first document in input order, the CLI's representative. With
+   ``clusters="guarded"``, the engine's order-dependent rule runs on the driver over the verified
+   edges sorted by their later document (:func:`overlap._native.guarded_joins`).
+6. **write** (on the driver, streamed in input order): ``clusters.jsonl``, ``pairs.jsonl`` (and
+   ``clusters.parquet``, ``pairs.parquet`` with ``output_format="parquet"``),
    the deduplicated corpus (``deduped.jsonl[.gz|.zst]`` of JSON Lines inputs, ``deduped.parquet`` of
    Parquet inputs, with their schema, read again row group by row group) and ``summary.json``, staged in
    ``DIR/.overlap-tmp-staging-*`` and renamed into place, ``summary.json`` last.
 
 Memory: executors hold one Arrow batch of records at a time; the driver holds the list of input
-splits and streams the outputs; the shuffles are Spark's (they spill to disk as Spark does).
+splits and streams the outputs, and for guarded clusters the verified edges; the shuffles are
+Spark's (they spill to disk as Spark does). Broadcast: the ids settled on the driver, the records
+rejected for a reused id, the exact copies (at most 2M) and the documents in candidate pairs (at
+most 4M).
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import shutil
@@ -77,12 +85,38 @@ def _input_format(path: str, forced: Optional[str]) -> str:
     return "parquet" if base.endswith(".parquet") or base.endswith(".parq") else "jsonl"
 
 
-def _compression(path: str) -> str:
+def _compression(path: str, fmt: str = "jsonl") -> str:
+    """An input's compression as the CLI lists it: told by the magic bytes of a local file, by the
+    name of a remote one; a Parquet file's is "none" (its pages carry their own)."""
+    if fmt == "parquet":
+        return "none"
+    if path.startswith("file:"):
+        try:
+            with open(_local(path), "rb") as f:
+                return _native.compression_of(f.read(8))
+        except OSError:
+            pass
     if path.endswith(".gz"):
         return "gzip"
     if path.endswith(".zst"):
         return "zstd"
     return "none"
+
+
+def _check_compression_name(name: str, path: str) -> None:
+    """Spark decompresses JSON Lines by their names (Hadoop's codecs), the CLI by their magic bytes:
+    refuse a local file whose name says otherwise than its bytes, rather than read it garbled."""
+    by_name = _compression(path)
+    with open(path, "rb") as f:
+        by_bytes = _native.compression_of(f.read(8))
+    if by_name != by_bytes:
+        ext = {"gzip": ".gz", "zstd": ".zst", "none": "no compression suffix"}[by_bytes]
+        raise InputError(
+            f"{name}: the file is {by_bytes}-compressed but its name says {by_name}; Spark tells "
+            f"compression by the name, so rename it ({ext}) for the Spark job",
+            file=name,
+            reason="unsupported_format",
+        )
 
 
 def _walk_key(relative: str) -> List[str]:
@@ -112,11 +146,15 @@ def dedup(
     on_error: str = "fail",
     max_record_bytes: int = 64 << 20,
     write_deduped: bool = True,
+    clusters: str = "components",
+    output_format: str = "jsonl",
 ) -> Dict[str, Any]:
     """Deduplicate ``inputs`` with ``spark`` (a ``SparkSession``) into ``out``; returns the summary.
 
     The options and outputs are :func:`overlap.dedup`'s: ``clusters.jsonl`` and ``pairs.jsonl``
-    have exactly the CLI's lines for the same inputs and options.
+    have exactly the CLI's lines for the same inputs and options. ``clusters="guarded"`` is
+    ``--clusters guarded``; ``output_format="parquet"`` also writes ``clusters.parquet`` and
+    ``pairs.parquet``, as ``--output-format parquet`` does.
 
     Example:
         >>> from pyspark.sql import SparkSession  # doctest: +SKIP
@@ -126,8 +164,13 @@ def dedup(
     F, T = _spark_imports()
     started = time.perf_counter()
     timings: Dict[str, float] = {}
+    # Finer than the stages: the time up to each Spark action (where the lazy work runs), for
+    # summary.json's "spark" section and the benchmarks.
+    steps = _Steps()
     if on_error not in ("fail", "skip"):
         raise ValueError(f"on_error must be 'fail' or 'skip', got {on_error!r}")
+    if output_format not in ("jsonl", "parquet"):
+        raise ValueError(f"output_format must be 'jsonl' or 'parquet', got {output_format!r}")
     if format not in (None, "jsonl", "parquet", "text"):
         raise ValueError(f"format must be 'jsonl', 'parquet' or 'text', got {format!r}")
     sketch_opts = dict(
@@ -151,6 +194,7 @@ def dedup(
                 text_field=text_field,
                 on_error=on_error,
                 max_record_bytes=max_record_bytes,
+                clusters=clusters,
             )
         )
     )
@@ -171,6 +215,8 @@ def dedup(
             found = _native.discover_sources([path], format)
             by_format: Dict[str, List[str]] = {}
             for rank, (name, file, fmt, text_id) in enumerate(found):
+                if fmt == "jsonl":
+                    _check_compression_name(name, file)
                 local[(i, os.path.abspath(file))] = (rank, name, fmt, text_id)
                 by_format.setdefault(fmt, []).append(os.path.abspath(file))
             formats.append(found[0][2] if len({f[2] for f in found}) == 1 else "mixed")
@@ -209,7 +255,8 @@ def dedup(
     lines = frames[0]
     for f in frames[1:]:
         lines = lines.unionByName(f)
-    lines = lines.persist()
+    # Not cached: the splits below read the inputs once for their counts, the parse reads them again
+    # (decompressing twice costs less than caching every raw line for one count).
 
     # The splits, in input order: each split's first line number in its file and first position in
     # the corpus. One row per split, small enough for the driver.
@@ -218,6 +265,7 @@ def dedup(
         .agg(F.min("mono").alias("first_mono"), F.count(F.lit(1)).alias("n"))
         .collect()
     )
+    steps("read: splits")
     if not splits:
         raise InputError("no input documents: the inputs hold no records", reason="no_input")
     names: Dict[Tuple[int, str], str] = {}
@@ -400,8 +448,12 @@ def dedup(
                 ),
             )
 
+    # A gzip file is one split: spread its records over the cores before the engine's work (the
+    # records keep their input positions, so the order of rows does not matter from here on).
+    parallelism = spark.sparkContext.defaultParallelism
+    if placed.rdd.getNumPartitions() < parallelism:
+        placed = placed.repartition(parallelism, "ord")
     records = placed.mapInArrow(parse_and_sketch, schema).persist()
-    lines.unpersist()
 
     # Ids as the CLI gives them, then the bad-record rules in the CLI's order: parse problems,
     # then ids already used by an earlier accepted record. A record without an id gets `FILE:LINE`;
@@ -417,24 +469,34 @@ def dedup(
         F.when(F.col("rid").isNull(), F.col("base")).otherwise(F.regexp_replace("rid", "#[0-9]+$", "")),
     )
     decided = _generated_ids(spark, recs.where(good), F)
-    recs = recs.join(decided, "ord", "left") if decided is not None else (
+    steps("parse+sketch, generated ids")
+    # The driver-settled ids are few (ids that meet generated ones): broadcast, so that the records
+    # (texts, raw lines) are not shuffled for them.
+    recs = recs.join(F.broadcast(decided), "ord", "left") if decided is not None else (
         recs.withColumn("fid", F.lit(None).cast("string"))
         .withColumn("freason", F.lit(None).cast("string"))
         .withColumn("fmessage", F.lit(None).cast("string"))
     )
     recs = recs.withColumn("id", F.coalesce(F.col("fid"), F.col("rid"), F.col("base")))
-    # An id is taken by the first accepted record that has it: bad records come last in the window.
-    # Records whose ids were settled on the driver (above) share no id with the others.
-    first_use = Window.partitionBy("id").orderBy(F.col("reason").isNotNull(), "ord")
-    recs = recs.withColumn(
-        "id_rank", F.when(good & F.col("fid").isNull(), F.row_number().over(first_use))
+    # An id is taken by the first accepted record that has it; later ones are duplicate_id. Records
+    # whose ids were settled on the driver (above) share no id with the others. Only the ids held
+    # twice are ranked (on (ord, id) alone), and the few records they reject are broadcast back.
+    held = recs.where(good & F.col("fid").isNull()).select("ord", "id")
+    twice = held.groupBy("id").agg(F.count(F.lit(1)).alias("n")).where(F.col("n") > 1).select("id")
+    first_use = Window.partitionBy("id").orderBy("ord")
+    rejected = (
+        held.join(twice, "id")
+        .withColumn("id_rank", F.row_number().over(first_use))
+        .where(F.col("id_rank") > 1)
+        .select("ord", F.lit(True).alias("reused"))
     )
+    recs = recs.join(F.broadcast(rejected), "ord", "left")
     recs = recs.withColumn(
         "reason",
         F.when(F.col("freason").isNotNull(), F.col("freason"))
-        .when(F.col("id_rank") > 1, F.lit("duplicate_id"))
+        .when(F.col("reused"), F.lit("duplicate_id"))
         .otherwise(F.col("reason")),
-    ).withColumn("message", F.coalesce(F.col("fmessage"), F.col("message"))).persist()
+    ).withColumn("message", F.coalesce(F.col("fmessage"), F.col("message")))
 
     problems = (
         recs.where(F.col("reason").isNotNull())
@@ -463,19 +525,38 @@ def dedup(
         skipped: List[Dict[str, Any]] = []
     else:
         skipped = [_problem(r) for r in problems.toLocalIterator()]
+    steps("bad records, duplicate ids")
     inputs_summary = _inputs_summary(records, names, file_rank, file_fmt, F)
+    steps("inputs summary")
     docs = recs.where(F.col("reason").isNull()).select(
-        "ord", "id", "text", "exact", "words", "bands", "raw", "file", "line"
-    ).persist()
+        "ord", "id", "text", "exact", "words", "bands", "raw", "input", "file", "line"
+    )
     # Empty documents share the empty text's key but are not copies of each other: each is its own
     # exact group, and none takes part in the band join.
     docs = docs.withColumn("empty", F.col("words") == 0).withColumn(
         "exact", F.when(F.col("empty"), F.concat(F.lit("empty:"), F.col("ord").cast("string"))).otherwise(F.col("exact").cast("string"))
     )
-    exact_first = docs.groupBy("exact").agg(F.min("ord").alias("first"))
-    docs = docs.join(exact_first, "exact").persist()
-    recs.unpersist()
+    # Each document's exact group by its first member: only the copies (first != ord) are joined
+    # back, broadcast when they are few, so that the documents are not shuffled for them.
+    keys = docs.select("ord", "exact")
+    groups = keys.groupBy("exact").agg(F.min("ord").alias("first"), F.count(F.lit(1)).alias("n"))
+    copies = (
+        keys.join(groups.where(F.col("n") > 1), "exact")
+        .where(F.col("ord") != F.col("first"))
+        .select("ord", "first")
+        .persist()
+    )
+    hint = F.broadcast(copies) if copies.count() <= 2_000_000 else copies
+    docs = (
+        docs.join(hint, "ord", "left")
+        .withColumn("first", F.coalesce(F.col("first"), F.col("ord")))
+        .localCheckpoint()
+    )
+    # Checkpointed (materialized, its lineage cut) before the records are let go: computing it again
+    # would parse and sketch again, and every later plan that reads it would carry the whole read.
+    steps("exact groups")
     records.unpersist()
+    copies.unpersist()
     timings["read_sketch"] = _ms(t)
 
     # Stage 3: candidates, by a shuffle on (band, key) among exact-group representatives, with the
@@ -486,46 +567,68 @@ def dedup(
     limit, n_reps = _native.bucket_limits()
     reps = docs.where((F.col("ord") == F.col("first")) & ~F.col("empty"))
     entries = reps.select("ord", F.posexplode("bands").alias("band", "key"))
-    bucket = Window.partitionBy("band", "key")
-    ranked = (
-        entries.withColumn("size", F.count(F.lit(1)).over(bucket))
-        .withColumn("pos", F.row_number().over(bucket.orderBy("ord")))
+    # One aggregation per bucket (a hash shuffle, no sort of the entries); only buckets of two or
+    # more documents go on, their members in input order. Pairs are made in SQL (no Python).
+    buckets = (
+        entries.groupBy("band", "key")
+        .agg(F.count(F.lit(1)).alias("size"), F.array_sort(F.collect_list("ord")).alias("m"))
+        .where(F.col("size") > 1)
         .persist()
     )
-    stats = (
-        ranked.where(F.col("pos") == 1)
-        .agg(F.max("size").alias("largest"), F.sum(F.when(F.col("size") > limit, 1).otherwise(0)).alias("large"))
-        .collect()[0]
-    )
+    stats = buckets.agg(
+        F.max("size").alias("largest"), F.sum(F.when(F.col("size") > limit, 1).otherwise(0)).alias("large")
+    ).collect()[0]
     # Every accepted record is an exact-group representative or a copy of one; the CLI's buckets
-    # include empty documents, each alone in its buckets.
+    # include empty documents and singletons, each alone in its buckets.
+    steps("buckets")
     largest_bucket = max(stats["largest"] or 0, 1 if docs.limit(1).count() else 0)
     large_buckets = stats["large"] or 0
-    paired = ranked.where((F.col("size") <= limit) | (F.col("pos") <= n_reps))
-    x, y = paired.alias("x"), paired.alias("y")
-    candidates = (
-        x.join(y, (F.col("x.band") == F.col("y.band")) & (F.col("x.key") == F.col("y.key")) & (F.col("x.ord") < F.col("y.ord")))
-        .select(F.col("x.ord").alias("a"), F.col("y.ord").alias("b"))
-        .distinct()
-        .persist()
+    # All pairs of a bucket of at most `limit`; of a larger one, the pairs of its first `n_reps`.
+    paired = F.when(F.col("size") <= limit, F.col("m")).otherwise(F.slice("m", 1, n_reps))
+    all_pairs = F.expr(
+        "flatten(transform(sequence(1, size(r) - 1), i -> "
+        "transform(sequence(0, i - 1), j -> named_struct('a', r[j], 'b', r[i]))))"
     )
-    big = ranked.where(F.col("size") > limit)
-    members = big.where(F.col("pos") > n_reps).alias("m")
-    firsts = big.where(F.col("pos") <= n_reps).alias("r")
-    first_match = (
-        members.join(firsts, (F.col("m.band") == F.col("r.band")) & (F.col("m.key") == F.col("r.key")))
-        .select(F.col("r.ord").alias("a"), F.col("m.ord").alias("b"))
+    candidates = (
+        buckets.select(paired.alias("r"))
+        .select(F.explode(all_pairs).alias("p"))
+        .select("p.a", "p.b")
         .distinct()
-        .persist()
+        .localCheckpoint()
+    )
+    # Each later member of a large bucket, with the bucket's first `n_reps`: its first-match group.
+    group = F.expr(
+        f"flatten(transform(slice(m, {n_reps + 1}, size(m) - {n_reps}), x -> "
+        f"transform(slice(m, 1, {n_reps}), r -> named_struct('a', r, 'b', x))))"
+    )
+    first_match = (
+        buckets.where(F.col("size") > limit)
+        .select(F.explode(group).alias("p"))
+        .select("p.a", "p.b")
+        .distinct()
+        .localCheckpoint()
     )
     n_candidates = candidates.count() + first_match.count()
-    ranked.unpersist()
+    steps("candidate pairs")
+    buckets.unpersist()
     timings["candidates"] = _ms(t)
 
     # Stage 4: verification by true Jaccard, on the executors: each pair on its own; each
     # first-match member linked to the first representative (in input order) it verifies against.
     t = time.perf_counter()
-    texts = docs.select("ord", "text")
+    # Only the texts of documents in a candidate pair travel to the pairs (most documents are in
+    # none): the documents are filtered by a broadcast of those, not shuffled.
+    involved = (
+        candidates.select(F.col("a").alias("ord"))
+        .unionByName(candidates.select(F.col("b").alias("ord")))
+        .unionByName(first_match.select(F.col("a").alias("ord")))
+        .unionByName(first_match.select(F.col("b").alias("ord")))
+        .distinct()
+    )
+    # (At most two documents per pair: past 4M of them a plain join instead.)
+    if 2 * n_candidates <= 4_000_000:
+        involved = F.broadcast(involved)
+    texts = docs.select("ord", "text").join(involved, "ord", "left_semi")
     jaccard_json = _options(ngram=ngram, nfkc=nfkc, case_fold=case_fold, threads=1)
 
     def verify(batches: Iterator[Any]) -> Iterator[Any]:
@@ -557,26 +660,51 @@ def dedup(
     group_edges = (
         matches.withColumn("k", F.row_number().over(first_rep)).where(F.col("k") == 1).drop("k")
     )
-    near = pair_edges.unionByName(group_edges).dropDuplicates(["a", "b"]).persist()
-    n_near = near.count()
+    near = pair_edges.unionByName(group_edges).dropDuplicates(["a", "b"]).localCheckpoint()
     unmatched_members = first_match.select("b").distinct().count() - matches.select("b").distinct().count()
+    n_near = near.count()
+    steps("verify")
     candidates.unpersist()
     first_match.unpersist()
-    matches.unpersist()
     timings["verify"] = _ms(t)
 
-    # Stage 5: connected components of exact links and near pairs; label = first in input order.
+    # Stage 5: clusters; label = the document kept for it. Components: connected components of the
+    # exact links and near pairs, labelled by their first document in input order. Guarded: each
+    # representative, in input order, joins the earliest kept document it verified against.
     t = time.perf_counter()
     exact_links = docs.where(F.col("ord") != F.col("first")).select(F.col("first").alias("a"), F.col("ord").alias("b"))
-    edges = exact_links.unionByName(near.select("a", "b"))
-    labels = connected_components(edges)
-    assigned = (
-        docs.join(labels, "ord", "left")
-        .withColumn("label", F.coalesce(F.col("label"), F.col("ord")))
-        .persist()
+    split_by_guard = 0
+    # What the clusters and the outputs need of each document: no text or band keys, and the raw
+    # line only when deduped.jsonl is written.
+    jsonl_deduped = write_deduped and any(fmt == "jsonl" for fmt in file_fmt.values())
+    meta = docs.select(
+        "ord", "id", "first", "empty", "words", "input", "file", "line",
+        (F.col("raw") if jsonl_deduped else F.lit(None).cast("binary")).alias("raw"),
     )
+    raw_if_kept = F.when(F.col("label") == F.col("ord"), F.col("raw")).alias("raw")
+    if clusters == "guarded":
+        near, joins, split_by_guard = _guarded(spark, F, near, matches)
+        matches.unpersist()
+        assigned = (
+            meta.join(joins.select(F.col("b").alias("first"), F.col("a").alias("joined")), "first", "left")
+            .withColumn("label", F.coalesce(F.col("joined"), F.col("first")))
+            .drop("joined")
+            .persist()
+        )
+    else:
+        matches.unpersist()
+        edges = exact_links.unionByName(near.select("a", "b"))
+        labels = connected_components(edges, steps=steps)
+        assigned = (
+            meta.join(labels, "ord", "left")
+            .withColumn("label", F.coalesce(F.col("label"), F.col("ord")))
+            .persist()
+        )
+    if clusters == "guarded":
+        n_near = near.count()
+    steps("labels")
     ids = docs.select(F.col("ord").alias("label"), F.col("id").alias("cluster_id"))
-    clusters = assigned.join(ids, "label").select(
+    cluster_rows = assigned.join(ids, "label").select(
         "ord",
         "id",
         "cluster_id",
@@ -586,7 +714,8 @@ def dedup(
         .otherwise(F.lit("near"))
         .alias("reason"),
         "empty",
-        "raw",
+        raw_if_kept,
+        "input",
         "file",
         "line",
     ).persist()
@@ -596,11 +725,18 @@ def dedup(
         F.sum(F.when(F.col("size") > 1, 1).otherwise(0)).alias("with_duplicates"),
         F.max("size").alias("largest"),
     ).collect()[0]
-    counts = clusters.groupBy("reason").count().collect()
-    by_reason = {r["reason"]: r["count"] for r in counts}
-    short = docs.where((F.col("words") < ngram) & ~F.col("empty")).count()
-    empty = docs.where(F.col("empty")).count()
-    accepted = docs.count()
+    # The document counts in one pass: reasons as clusters.jsonl gives them.
+    doc_counts = assigned.agg(
+        F.count(F.lit(1)).alias("accepted"),
+        F.sum(F.when(F.col("empty"), 1).otherwise(0)).alias("empty"),
+        F.sum(F.when((F.col("words") < ngram) & ~F.col("empty"), 1).otherwise(0)).alias("short"),
+        F.sum(F.when(F.col("label") == F.col("ord"), 1).otherwise(0)).alias("unique"),
+        F.sum(F.when((F.col("label") != F.col("ord")) & (F.col("first") != F.col("ord")), 1).otherwise(0)).alias("exact"),
+    ).collect()[0]
+    accepted, empty, short = doc_counts["accepted"], doc_counts["empty"] or 0, doc_counts["short"] or 0
+    by_reason = {"unique": doc_counts["unique"] or 0, "exact": doc_counts["exact"] or 0}
+    by_reason["near"] = accepted - by_reason["unique"] - by_reason["exact"]
+    steps("cluster counts")
     timings["cluster"] = _ms(t)
 
     # Stage 6: outputs, streamed in input order into a staging folder, then renamed into place.
@@ -626,52 +762,77 @@ def dedup(
             kind = kinds.pop() if len(kinds) == 1 else "gzip"
             deduped_name = "deduped.jsonl" + {"none": "", "gzip": ".gz", "zstd": ".zst"}[kind]
             path = os.path.join(staging, deduped_name)
-            deduped_file = gzip.open(path, "wb", compresslevel=6) if kind == "gzip" else open(path, "wb")
-        kept_rows: Dict[str, List[int]] = {}
-        kept_texts: List[Tuple[str, str]] = []
+            deduped_file = open(path, "wb")
+        # Kept Parquet rows by input and file: one file given twice is two inputs, each its own rows.
+        kept_rows: Dict[Tuple[int, str], List[int]] = {}
+        kept_texts: List[Tuple[str, str, str]] = []
         block: List[bytes] = []
         block_bytes = 0
+        tables = output_format == "parquet"
+        cluster_table = (
+            _TableWriter(os.path.join(staging, "clusters.parquet"),
+                         [("id", "string"), ("cluster", "string"), ("kept", "bool"), ("reason", "string")])
+            if tables else None
+        )
         with open(os.path.join(staging, "clusters.jsonl"), "w", encoding="utf-8") as w:
             # The driver pulls one range of input order at a time: ranges small enough (about
             # 20,000 records, with their raw lines) that a task's result stays in memory.
             parts = max(int(spark.conf.get("spark.sql.shuffle.partitions")), -(-accepted // 20_000))
-            in_order = clusters.repartitionByRange(parts, "ord").sortWithinPartitions("ord")
+            in_order = cluster_rows.repartitionByRange(parts, "ord").sortWithinPartitions("ord")
             for r in in_order.toLocalIterator():
                 line = {"id": r["id"], "cluster": r["cluster_id"], "kept": r["kept"], "reason": r["reason"]}
                 if r["empty"]:
                     line["empty"] = True
                 w.write(_line(line))
+                if cluster_table is not None:
+                    cluster_table.add(r["id"], r["cluster_id"], r["kept"], r["reason"])
                 if not (write_deduped and r["kept"]):
                     continue
                 if r["raw"] is not None and deduped_file is not None:
-                    if kind == "zstd":
-                        # One zstd frame per block: a multi-frame file, as the CLI writes it.
+                    if kind != "none":
+                        # One gzip member or zstd frame per block, compressed by the engine at the
+                        # CLI's level (without the GIL): a multi-member file, as the CLI writes it.
                         block.append(r["raw"] + b"\n")
                         block_bytes += len(r["raw"]) + 1
                         if block_bytes >= 1 << 20:
-                            deduped_file.write(_native.compress_block(b"".join(block), "zstd"))
+                            deduped_file.write(_native.compress_block(b"".join(block), kind))
                             block, block_bytes = [], 0
                     else:
                         deduped_file.write(r["raw"] + b"\n")
                 elif file_format.get(r["file"]) == "parquet":
-                    kept_rows.setdefault(r["file"], []).append(r["line"])
+                    kept_rows.setdefault((r["input"], r["file"]), []).append(r["line"])
                 elif file_format.get(r["file"]) == "text":
-                    kept_texts.append((r["id"], r["file"]))
+                    kept_texts.append((r["id"], r["file"], names[(r["input"], r["file"])]))
+        steps("write clusters.jsonl, deduped")
+        if cluster_table is not None:
+            cluster_table.close()
         if deduped_file is not None:
             if block:
-                deduped_file.write(_native.compress_block(b"".join(block), "zstd"))
+                deduped_file.write(_native.compress_block(b"".join(block), kind))
             deduped_file.close()
             outputs.append(deduped_name)
         if write_deduped and any(fmt == "parquet" for fmt in file_fmt.values()):
-            ordered = [f for (i, f) in sorted(names, key=lambda k: (k[0], file_rank[k])) if file_format[f] == "parquet"]
+            ordered = [k for k in sorted(names, key=lambda k: (k[0], file_rank[k])) if file_format[k[1]] == "parquet"]
             _write_kept_parquet(os.path.join(staging, "deduped.parquet"), ordered, kept_rows)
             outputs.append("deduped.parquet")
         if kept_texts:
-            # Kept text documents are copied, unchanged, under deduped/ at their ids' paths.
-            for doc_id, f in kept_texts:
+            # Kept text documents are copied under deduped/ at their ids' paths, decompressed.
+            for doc_id, f, name in kept_texts:
                 target = os.path.join(staging, "deduped", _native.id_to_relative_path(doc_id))
                 os.makedirs(os.path.dirname(target), exist_ok=True)
-                shutil.copyfile(_local(f), target)
+                source = _local(f)
+                with open(source, "rb") as src:
+                    compressed = _native.compression_of(src.read(8)) != "none"
+                if not compressed:
+                    shutil.copyfile(source, target)
+                    continue
+                # A compressed text document is written decompressed, as the CLI writes it.
+                with open(source, "rb") as src:
+                    text, _, message = _native.text_document(src.read(), name, max_record_bytes)
+                if text is None:
+                    raise InputError(f"{f}: reading it again for deduped/ failed ({message}); did it change during the run?", file=f)
+                with open(target, "wb") as dst:
+                    dst.write(text.encode("utf-8"))
             outputs.append("deduped/")
         id_a = docs.select(F.col("ord").alias("a"), F.col("id").alias("ida"))
         id_b = docs.select(F.col("ord").alias("b"), F.col("id").alias("idb"))
@@ -683,10 +844,22 @@ def dedup(
             .orderBy("a", "b")
         )
         n_exact = 0
+        pair_table = (
+            _TableWriter(os.path.join(staging, "pairs.parquet"),
+                         [("a", "string"), ("b", "string"), ("jaccard", "double"), ("kind", "string")])
+            if tables else None
+        )
         with open(os.path.join(staging, "pairs.jsonl"), "w", encoding="utf-8") as w:
             for r in pairs.toLocalIterator():
                 n_exact += r["kind"] == "exact"
                 w.write(_line({"a": r["ida"], "b": r["idb"], "jaccard": float(r["jaccard"]), "kind": r["kind"]}))
+                if pair_table is not None:
+                    pair_table.add(r["ida"], r["idb"], float(r["jaccard"]), r["kind"])
+        steps("write pairs.jsonl")
+        if pair_table is not None:
+            pair_table.close()
+            # The CLI's order: the result tables right after their JSON Lines files.
+            outputs[2:2] = ["clusters.parquet", "pairs.parquet"]
         outputs.append("summary.json")
         timings["write"] = _ms(t)
         timings["total"] = _ms(started)
@@ -710,8 +883,7 @@ def dedup(
                 "total": cluster_stats["total"],
                 "with_duplicates": cluster_stats["with_duplicates"] or 0,
                 "largest": cluster_stats["largest"] or 0,
-                # Components only: the chain guard (`--clusters guarded`) is not run here.
-                "split_by_guard": 0,
+                "split_by_guard": split_by_guard,
             },
             "pairs": {
                 "candidates": n_candidates,
@@ -728,7 +900,12 @@ def dedup(
             "outputs": outputs,
             "timings_ms": dict(sorted(timings.items())),
             "threads": spark.sparkContext.defaultParallelism,
-            "spark": {"version": spark.version, "master": spark.sparkContext.master},
+            "spark": {
+                "version": spark.version,
+                "master": spark.sparkContext.master,
+                "steps_ms": steps.ms,
+                "components_rounds": steps.calls.get("components: round", 0),
+            },
         }
         with open(os.path.join(staging, "summary.json"), "w", encoding="utf-8") as w:
             w.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
@@ -739,9 +916,93 @@ def dedup(
             os.replace(os.path.join(staging, name), os.path.join(out, name))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-        for df in (docs, near, assigned, clusters):
+        for df in (docs, near, assigned, cluster_rows):
             df.unpersist()
     return summary
+
+
+def _guarded(spark: Any, F: Any, near: Any, matches: Any) -> Tuple[Any, Any, int]:
+    """``--clusters guarded`` on the verified edges: ``near`` (the pairs and each first-match
+    member's first match, what components list) and ``matches`` (every representative of its group a
+    first-match member verifies against). The rule is order-dependent (a document joins the earliest
+    *kept* document it verified against), so it runs on the driver, in the engine
+    (:func:`overlap._native.guarded_joins`), over the edges sorted by their later document: memory
+    for the edges and the removed documents, not for the corpus.
+
+    Returns the edges ``pairs.jsonl`` lists (``near`` and each join the CLI's lazy verification adds),
+    the joins ``(b, a)`` (representative ``b`` joins kept ``a``) and the documents the guard keeps that
+    union-find over the same edges removes (``split_by_guard``).
+    """
+    tagged = near.select("a", "b", "jaccard", F.lit(True).alias("in_near")).unionByName(
+        matches.select("a", "b", "jaccard", F.lit(False).alias("in_near"))
+    )
+    edges = (
+        tagged.groupBy("a", "b")
+        .agg(F.max("in_near").alias("in_near"), F.max("jaccard").alias("jaccard"))
+        .persist()
+    )
+    table = edges.select("a", "b", "in_near").orderBy("b", "a").toArrow()
+    joins, merged = _native.guarded_joins(
+        table.column("a").to_numpy().tolist(),
+        table.column("b").to_numpy().tolist(),
+        table.column("in_near").to_pylist(),
+    )
+    del table
+    joined = spark.createDataFrame(joins or [], "b long, a long")
+    added = joined.join(edges.where(~F.col("in_near")), ["a", "b"]).select("a", "b", "jaccard")
+    listed = near.unionByName(added).persist()
+    listed.count()
+    edges.unpersist()
+    return listed, joined, merged - len(joins)
+
+
+class _TableWriter:
+    """A result table (``clusters.parquet``, ``pairs.parquet``) written as the CLI writes it: the JSONL
+    file's fields, none nullable, zstd, in batches of 65,536 rows."""
+
+    CHUNK = 1 << 16
+
+    def __init__(self, path: str, fields: List[Tuple[str, str]]) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        types = {"string": pa.string(), "bool": pa.bool_(), "double": pa.float64()}
+        self.pa = pa
+        self.schema = pa.schema([pa.field(n, types[t], nullable=False) for n, t in fields])
+        self.writer = pq.ParquetWriter(path, self.schema, compression="zstd")
+        self.columns: List[List[Any]] = [[] for _ in fields]
+
+    def add(self, *values: Any) -> None:
+        for column, v in zip(self.columns, values):
+            column.append(v)
+        if len(self.columns[0]) >= self.CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.columns[0]:
+            self.writer.write_batch(self.pa.RecordBatch.from_arrays(
+                [self.pa.array(c, f.type) for c, f in zip(self.columns, self.schema)], schema=self.schema
+            ))
+            self.columns = [[] for _ in self.columns]
+
+    def close(self) -> None:
+        self.flush()
+        self.writer.close()
+
+
+class _Steps:
+    """Wall time between calls, by name (names called again add up, with a count)."""
+
+    def __init__(self) -> None:
+        self.ms: Dict[str, float] = {}
+        self.calls: Dict[str, int] = {}
+        self.last = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.ms[name] = round(self.ms.get(name, 0.0) + (now - self.last) * 1000.0, 1)
+        self.calls[name] = self.calls.get(name, 0) + 1
+        self.last = now
 
 
 def _problem(r: Any) -> Dict[str, Any]:
@@ -850,18 +1111,20 @@ def _parquet_schemas_agree(spark: Any, paths: List[str]) -> None:
             )
 
 
-def _write_kept_parquet(path: str, files: List[str], kept_rows: Dict[str, List[int]]) -> None:
-    """The kept rows (1-based row numbers) of the Parquet inputs, every column as read, in input
-    order, one row group per input row group that keeps rows, as the CLI writes deduped.parquet.
-    Runs on the driver, one input row group at a time."""
+def _write_kept_parquet(
+    path: str, sources: List[Tuple[int, str]], kept_rows: Dict[Tuple[int, str], List[int]]
+) -> None:
+    """The kept rows (1-based row numbers) of the Parquet sources (``(input, file)``, in input
+    order), every column as read, one row group per input row group that keeps rows, as the CLI
+    writes deduped.parquet. Runs on the driver, one input row group at a time."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    opened = [_open_parquet(f) for f in files]
+    opened = [_open_parquet(f) for _, f in sources]
     writer = pq.ParquetWriter(path, opened[0].schema_arrow, compression=_parquet_codec(opened))
     try:
-        for f, pf in zip(files, opened):
-            wanted = sorted(kept_rows.get(f, []))
+        for key, pf in zip(sources, opened):
+            wanted = sorted(kept_rows.get(key, []))
             at, first_row = 0, 1
             for g in range(pf.metadata.num_row_groups):
                 rows = pf.metadata.row_group(g).num_rows
@@ -971,7 +1234,7 @@ def _inputs_summary(records: Any, names: Dict[Tuple[int, str], str], file_rank: 
             {
                 "path": name,
                 "format": file_fmt[(i, f)],
-                "compression": _compression(f),
+                "compression": _compression(f, file_fmt[(i, f)]),
                 "records": records_n,
                 "blank_lines": blank,
             }
@@ -979,7 +1242,21 @@ def _inputs_summary(records: Any, names: Dict[Tuple[int, str], str], file_rank: 
     return out
 
 
-def connected_components(edges: Any, max_rounds: int = 100) -> Any:
+def _is_star_forest(e: Any, F: Any) -> bool:
+    """Whether the edges ``(u, v)`` (``u < v``, distinct) are stars: no node is both a centre and a
+    leaf, and every leaf has one centre. One Spark job."""
+    ends = e.select(F.col("v").alias("n"), F.lit(1).alias("leaf")).unionByName(
+        e.select(F.col("u").alias("n"), F.lit(0).alias("leaf"))
+    )
+    bad = (
+        ends.groupBy("n")
+        .agg(F.sum("leaf").alias("leaf"), F.count(F.lit(1)).alias("ends"))
+        .where((F.col("leaf") > 1) | ((F.col("leaf") == 1) & (F.col("ends") > 1)))
+    )
+    return bad.limit(1).count() == 0
+
+
+def connected_components(edges: Any, max_rounds: int = 100, steps: Optional["_Steps"] = None) -> Any:
     """Connected components of an undirected graph, by alternating large-star and small-star
     (Kiveris, Lattanzi, Mirrokni, Rastogi, Vassilvitskii: "Connected Components in MapReduce and
     Beyond", SoCC 2014), in DataFrame operations.
@@ -994,8 +1271,11 @@ def connected_components(edges: Any, max_rounds: int = 100) -> Any:
         .distinct()
         .localCheckpoint()
     )
-    size = e.count()
     for _ in range(max_rounds):
+        # The fixed point of the two steps is a forest of stars around each component's smallest
+        # node; dedup graphs (copies and near pairs of a first document) often start as one.
+        if _is_star_forest(e, F):
+            break
         # Large star: every node links its larger neighbours to the smallest of its neighbourhood.
         sym = e.unionByName(e.select(F.col("v").alias("u"), F.col("u").alias("v")))
         m = sym.groupBy("u").agg(F.least(F.min("v"), F.col("u")).alias("m"))
@@ -1007,7 +1287,7 @@ def connected_components(edges: Any, max_rounds: int = 100) -> Any:
         )
         # Small star: every node links itself and its smaller neighbours to the smallest of them.
         m2 = large.groupBy("v").agg(F.min("u").alias("m"))
-        small = (
+        e = (
             large.join(m2, "v")
             .select(F.col("u").alias("x"), F.col("m"))
             .unionByName(m2.select(F.col("v").alias("x"), F.col("m")))
@@ -1016,11 +1296,8 @@ def connected_components(edges: Any, max_rounds: int = 100) -> Any:
             .distinct()
             .localCheckpoint()
         )
-        new_size = small.count()
-        if new_size == size and small.exceptAll(e).isEmpty():
-            e = small
-            break
-        e, size = small, new_size
+        if steps is not None:
+            steps("components: round")
     else:  # pragma: no cover - the algorithm converges in O(log^2 n) rounds
         raise RuntimeError("connected components did not converge")
     # A converged graph is a set of stars around each component's smallest node.
@@ -1060,6 +1337,10 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--on-error", choices=["fail", "skip"], default="fail")
     d.add_argument("--max-record-bytes", type=int, default=64 << 20)
     d.add_argument("--no-deduped", action="store_true", help="do not write the deduplicated corpus")
+    d.add_argument("--clusters", choices=["components", "guarded"], default="components",
+                   help="components: union-find over verified pairs; guarded: each document joins the earliest kept document it verifies against (as overlap dedup)")
+    d.add_argument("--output-format", choices=["jsonl", "parquet"], default="jsonl",
+                   help="parquet: also clusters.parquet and pairs.parquet (as overlap dedup)")
     d.add_argument("--master", help="Spark master when not run by spark-submit (default: local[*])")
     d.add_argument("--shuffle-partitions", type=int, help="spark.sql.shuffle.partitions (default: 4 per core in local mode)")
     d.add_argument("--json", action="store_true", help="print summary.json on standard output")
@@ -1111,6 +1392,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             on_error=args.on_error,
             max_record_bytes=args.max_record_bytes,
             write_deduped=not args.no_deduped,
+            clusters=args.clusters,
+            output_format=args.output_format,
         )
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
