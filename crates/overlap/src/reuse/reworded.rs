@@ -274,16 +274,10 @@ impl Rescore for PairJudge<'_> {
 /// `min_passage_words` words (and is not related) cannot be related by meaning, and the transformer
 /// is not asked about it at all.
 #[derive(Debug, Default)]
-struct Optimist {
-    asked: Mutex<Vec<(usize, usize)>>,
-}
+struct Optimist;
 
 impl Rescore for Optimist {
-    fn cosine(&self, u: usize, v: usize) -> f64 {
-        self.asked
-            .lock()
-            .expect("no panic holds the lock")
-            .push((u, v));
+    fn cosine(&self, _: usize, _: usize) -> f64 {
         1.0
     }
 }
@@ -458,7 +452,7 @@ pub fn find<'t>(
                     let (((a, bags_a), va), ((b, bags_b), vb)) = (&docs[ma], &docs[mb]);
                     let k = done.fetch_add(1, Ordering::Relaxed) + 1;
                     progress.update(k);
-                    let optimist = Optimist::default();
+                    let optimist = Optimist;
                     let screen = Semantic {
                         a: va,
                         b: vb,
@@ -474,17 +468,13 @@ pub fn find<'t>(
                         Some(&screen),
                         align,
                     );
-                    let asked = optimist
-                        .asked
-                        .into_inner()
-                        .expect("no panic holds the lock");
                     let hopeful = al
                         .passages
                         .iter()
                         .filter(|p| p.a_words.min(p.b_words) >= config.min_passage_words)
                         .filter(|p| hopeful(p, a, b, job.model, config.static_from))
                         .count();
-                    if asked.is_empty() || !(al.related || hopeful >= config.min_passages) {
+                    if !(al.related || hopeful >= config.min_passages) {
                         return None;
                     }
                     screened.fetch_add(1, Ordering::Relaxed);
@@ -513,16 +503,12 @@ pub fn find<'t>(
                     );
                     let asked = *judge.asked.lock().expect("no panic holds the lock");
                     rescored.fetch_add(asked, Ordering::Relaxed);
-                    // Only a pair the transformer was asked about can be related by meaning here:
-                    // without that, the alignment is the lexical one, which did not relate it.
-                    (asked > 0
-                        && (al.related
-                            || said_twice(&al, a, b, &vectors, (ma, mb), job.model, config)))
-                    .then(|| {
-                        let mut al = al;
-                        al.related = true;
-                        (da, db, al)
-                    })
+                    (al.related || said_twice(&al, a, b, &vectors, (ma, mb), job.model, config))
+                        .then(|| {
+                            let mut al = al;
+                            al.related = true;
+                            (da, db, al)
+                        })
                 })
                 .collect::<Vec<_>>(),
         );
