@@ -155,6 +155,9 @@ pub struct RewordedCounts {
     pub texts_encoded: u64,
 }
 
+/// A pair related by this pass: its document numbers and alignment.
+pub type RelatedPair = (u32, u32, Alignment);
+
 /// A document prepared for alignment, masked as the job masks it, with its sentences' bags.
 pub type PreparedDoc<'t> = (Prepared<'t>, Vec<Bag>);
 
@@ -369,7 +372,7 @@ pub fn find<'t>(
     weights: &KeyWeights,
     align: &AlignConfig,
     progress: &dyn Progress,
-) -> Result<(Vec<(u32, u32, Alignment)>, RewordedCounts)> {
+) -> Result<(Vec<RelatedPair>, RewordedCounts)> {
     let config = job.config;
     config.validate()?;
     progress.start(
@@ -404,7 +407,7 @@ pub fn find<'t>(
     let encoded = AtomicU64::new(0);
     let rescored = AtomicU64::new(0);
     let screened = AtomicU64::new(0);
-    let mut found: Vec<(u32, u32, Alignment)> = Vec::new();
+    let mut found: Vec<RelatedPair> = Vec::new();
     progress.start("semantic align", Some(pairs.len() as u64), Unit::Pairs);
     let done = AtomicU64::new(0);
     let mut start = 0;
