@@ -202,3 +202,44 @@ fn semantic_reuse_without_the_transformer_names_the_command_that_installs_it() {
     assert!(err.contains("make-model.sh"), "{err}");
     assert!(!tmp.path().join("out").join("pairs.jsonl").exists());
 }
+
+#[test]
+fn align_semantic_json_reports_the_same_story_similarity_with_the_transformer() {
+    let Some(model) = real_model() else { return };
+    let transformer = model.with_file_name("all-minilm-l6-v2");
+    let seeds = data("seeds");
+    let (a, b) = (
+        seeds.join("000_9646bb2135868c17.txt"),
+        seeds.join("003_b5dab42e183730da.txt"),
+    );
+    let run = |extra: &[&str]| -> Value {
+        let r = overlap()
+            .arg("align")
+            .arg(&a)
+            .arg(&b)
+            .arg("--json")
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        serde_json::from_slice(&r.stdout).unwrap()
+    };
+    let (m, t) = (model.to_str().unwrap(), transformer.to_str().unwrap());
+    let al = run(&["--semantic", "--model", m, "--transformer-model", t]);
+    let (semantic, score) = (
+        al["semantic"].as_f64().unwrap(),
+        al["score"].as_f64().unwrap(),
+    );
+    let same = al["same_story"].as_f64().unwrap();
+    assert_eq!(same, overlap::align::same_story(semantic, score));
+    assert!((same - (0.85 * semantic + 0.15 * score)).abs() < 1e-12);
+    assert!(
+        score < same && same < semantic,
+        "{same} between {score} and {semantic}"
+    );
+    // The weights were fitted on the transformer's cosine: not given for the static model alone,
+    // nor without --semantic.
+    let fast = run(&["--semantic", "--static-only", "--model", m]);
+    assert!(fast.get("same_story").is_none());
+    assert!(run(&[]).get("same_story").is_none());
+}
