@@ -172,7 +172,12 @@ pub fn run(args: AlignArgs) -> Result<()> {
         match (&transformer, &rescorer) {
             (Some(t), Some(r)) => {
                 let v = t.encode_many(&[&text_a, &text_b]);
-                semantic_fields.insert("semantic".into(), json(cosine(&v[0], &v[1])));
+                let semantic = cosine(&v[0], &v[1]);
+                semantic_fields.insert("semantic".into(), json(semantic));
+                semantic_fields.insert(
+                    "same_story".into(),
+                    json(overlap::align::same_story(semantic, alignment.score)),
+                );
                 semantic_fields.insert("semantic_static".into(), json(static_cosine));
                 semantic_fields.insert(
                     "rescored_sentence_pairs".into(),

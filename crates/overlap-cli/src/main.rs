@@ -13,6 +13,7 @@ mod progress;
 mod ranges;
 mod report;
 mod reuse;
+mod reuse_semantic;
 mod same_story;
 #[cfg(feature = "serve")]
 mod serve;

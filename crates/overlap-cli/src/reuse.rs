@@ -86,6 +86,9 @@ pub struct ReuseArgs {
     same_story: crate::same_story::SameStoryArgs,
 
     #[command(flatten)]
+    semantic: crate::reuse_semantic::ReuseSemanticArgs,
+
+    #[command(flatten)]
     spill: SpillArgs,
 
     /// Also write DIR/report.html: a self-contained HTML report (see `overlap report --help`).
@@ -122,23 +125,44 @@ pub fn run(args: ReuseArgs) -> Result<()> {
         spill: args.spill.spill_options(),
     };
     let bars = Bars::new(args.quiet || args.json);
-    let model = args.same_story.load()?;
+    let model = args.same_story.load(args.semantic.semantic)?;
     let same_story = model
         .as_ref()
+        .filter(|_| args.same_story.same_story)
         .map(|model| overlap::reuse::same_story::SameStory {
             model,
             threshold: args.same_story.same_story_threshold,
         });
+    // --semantic: both models (a missing one is an error naming the command that installs it).
+    let transformer = match args.semantic.semantic {
+        true => Some(args.semantic.transformer.load()?),
+        false => None,
+    };
+    let reworded_config = args.semantic.config();
+    let reworded = model
+        .as_ref()
+        .zip(transformer.as_ref())
+        .map(|(model, transformer)| overlap::reuse::reworded::Reworded {
+            model,
+            transformer,
+            config: &reworded_config,
+        });
     let quiet = args.quiet || args.json;
     // The report is built from the staged outputs and committed with them.
-    let summary =
-        overlap::reuse::run_same_story(&options, &config, same_story.as_ref(), &bars, |staging| {
+    let summary = overlap::reuse::run_semantic(
+        &options,
+        &config,
+        same_story.as_ref(),
+        reworded.as_ref(),
+        &bars,
+        |staging| {
             if args.report {
                 crate::report::write_staged(staging, &args.out, quiet)
             } else {
                 Ok(Vec::new())
             }
-        })?;
+        },
+    )?;
     if args.json {
         crate::print_out(&(serde_json::to_string_pretty(&summary)? + "\n"))?;
     } else if !args.quiet {
@@ -186,6 +210,12 @@ fn print_summary(s: &ReuseSummary, out: &std::path::Path) {
         eprintln!(
             "same story by meaning: {} pairs at cosine >= {} ({} also related by shared text)",
             ss.pairs, ss.threshold, ss.also_related
+        );
+    }
+    if let Some(sem) = &s.semantic {
+        eprintln!(
+            "related by meaning: {} more pairs of {} semantic candidates ({} sentence pairs judged by the transformer)",
+            sem.related, sem.candidates, sem.sentence_pairs_rescored
         );
     }
     let total = s.timings_ms.get("total").copied().unwrap_or_default() / 1000.0;

@@ -21,17 +21,17 @@ pub struct SameStoryArgs {
           value_parser = real(Bound::Open(0.0), Bound::Closed(1.0)))]
     pub same_story_threshold: f64,
 
-    /// With --same-story: folder of the static embedding model (default: $OVERLAP_MODEL, else
-    /// models/overlap-minilm-static, which scripts/make-model.sh builds).
-    #[arg(long, requires = "same_story", value_name = "DIR")]
+    /// With --same-story or --semantic: folder of the static embedding model (default:
+    /// $OVERLAP_MODEL, else models/overlap-minilm-static, which scripts/make-model.sh builds).
+    #[arg(long, value_name = "DIR")]
     pub model: Option<PathBuf>,
 }
 
 impl SameStoryArgs {
-    /// The model, when --same-story asks for it (a missing one is an error naming the command that
+    /// The model, when --same-story or --semantic (`semantic`) asks for it (a missing one is an error naming the command that
     /// builds it).
-    pub fn load(&self) -> anyhow::Result<Option<overlap::embed::StaticModel>> {
-        if !self.same_story {
+    pub fn load(&self, semantic: bool) -> anyhow::Result<Option<overlap::embed::StaticModel>> {
+        if !self.same_story && !semantic {
             return Ok(None);
         }
         let dir = overlap::embed::model_dir(self.model.as_deref());

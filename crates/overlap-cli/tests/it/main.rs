@@ -26,6 +26,7 @@ mod report_checks;
 mod reuse;
 mod reuse_quotes;
 mod reuse_same_story;
+mod reuse_semantic;
 mod serve;
 mod sketch;
 mod transformer;

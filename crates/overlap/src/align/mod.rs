@@ -28,7 +28,9 @@ mod units;
 
 pub use prepare::{is_function_word, soft_key, Prepared};
 pub use runs::{verbatim_runs, verbatim_runs_masked, Run};
-pub use semantic::{cosine, Rescore, Semantic, SemanticConfig};
+pub use semantic::{
+    cosine, same_story, Rescore, Semantic, SemanticConfig, SAME_STORY_SEMANTIC_WEIGHT,
+};
 pub use similarity::{Bag, KeyWeights};
 pub use units::{units, Unit};
 

@@ -126,6 +126,17 @@ impl Semantic<'_> {
     }
 }
 
+/// Weight of the transformer's document cosine in [`same_story`]: the linear combination with the
+/// pair score chosen on STS news train+dev (test Spearman 0.827 against 0.823 for the cosine alone;
+/// bench/RESULTS.md 8.4).
+pub const SAME_STORY_SEMANTIC_WEIGHT: f64 = 0.85;
+
+/// The same-story similarity of two documents: `0.85 * semantic + 0.15 * score`, from the
+/// transformer's document cosine and `align`'s pair score.
+pub fn same_story(semantic: f64, score: f64) -> f64 {
+    SAME_STORY_SEMANTIC_WEIGHT * semantic + (1.0 - SAME_STORY_SEMANTIC_WEIGHT) * score
+}
+
 /// Cosine similarity of two vectors, accumulated in `f64` in index order (0 when either is zero).
 pub fn cosine(a: &[f32], b: &[f32]) -> f64 {
     let (mut ab, mut aa, mut bb) = (0f64, 0f64, 0f64);

@@ -92,6 +92,9 @@ pub struct ReuseSummary {
     /// Same-story links by meaning (`reuse --same-story` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub same_story: Option<super::same_story::SameStoryCounts>,
+    /// Pairs related by meaning (`reuse --semantic` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub semantic: Option<super::reworded::RewordedCounts>,
     /// Memory budget, estimated and measured peaks, spill volume per stage (varies with the budget
     /// and the machine, like `timings_ms`).
     pub memory: MemoryReport,
@@ -168,6 +171,30 @@ pub fn run_with<E: From<Error>>(
     run_same_story(options, config, None, progress, extra)
 }
 
+/// [`run_same_story`], and with `reworded` also the pairs related by meaning (`reuse --semantic`,
+/// see [`super::reworded`]).
+pub fn run_semantic<E: From<Error>>(
+    options: &ReuseOptions,
+    config: &ReuseConfig,
+    same_story: Option<&super::same_story::SameStory<'_>>,
+    reworded: Option<&super::reworded::Reworded<'_>>,
+    progress: &dyn Progress,
+    extra: impl FnOnce(&Path) -> Result<Vec<String>, E>,
+) -> Result<ReuseSummary, E> {
+    config.validate()?;
+    crate::io::commit::run_committed(
+        &options.input,
+        &options.out_dir,
+        |reader, staging| {
+            stage(
+                options, config, same_story, reworded, progress, reader, staging,
+            )
+        },
+        |s: &mut ReuseSummary| &mut s.outputs,
+        extra,
+    )
+}
+
 /// [`run_with`], and with `same_story` also the same-story links by meaning (`same_story.jsonl`,
 /// see [`super::same_story`]).
 pub fn run_same_story<E: From<Error>>(
@@ -177,14 +204,7 @@ pub fn run_same_story<E: From<Error>>(
     progress: &dyn Progress,
     extra: impl FnOnce(&Path) -> Result<Vec<String>, E>,
 ) -> Result<ReuseSummary, E> {
-    config.validate()?;
-    crate::io::commit::run_committed(
-        &options.input,
-        &options.out_dir,
-        |reader, staging| stage(options, config, same_story, progress, reader, staging),
-        |s: &mut ReuseSummary| &mut s.outputs,
-        extra,
-    )
+    run_semantic(options, config, same_story, None, progress, extra)
 }
 
 /// The job, writing every output into `out` (the staging folder).
@@ -192,6 +212,7 @@ fn stage(
     options: &ReuseOptions,
     config: &ReuseConfig,
     same_story: Option<&super::same_story::SameStory<'_>>,
+    reworded: Option<&super::reworded::Reworded<'_>>,
     progress: &dyn Progress,
     mut reader: CorpusReader,
     out: &Path,
@@ -411,6 +432,11 @@ fn stage(
     // per token (prepare.rs) at five to six bytes per token.
     const PREPARED_PER_TEXT_BYTE: u64 = 10;
     let chunk_budget = budget.share(1, 2) as u64;
+    let masks = Masks {
+        boiler: &boiler_spans,
+        signatures: &sig_spans,
+        templates: &template_spans,
+    };
     let mut related: Vec<(u32, u32, Alignment)> = Vec::new();
     let mut peak_chunk = 0u64;
     let mut start = 0;
@@ -437,21 +463,7 @@ fn stage(
         let text_of = |d: u32| &chunk_texts[members.binary_search(&d).expect("a member")];
         // Each document with its boilerplate, template and signature lines masked, less `unmask`.
         let prepare = |d: u32, unmask: &[(usize, usize)]| {
-            let mut p = Prepared::new(text_of(d), &config.align);
-            let spans = &boiler_spans[d as usize];
-            let inline = config.boilerplate_inline_words;
-            let keep: Vec<_> = boilerplate::to_mask(spans, p.text, &p.spans, inline)
-                .map(|s| (s.first, s.end))
-                .collect();
-            let sigs = quoted_signatures::without(&sig_spans[d as usize], unmask);
-            for (first, end) in keep.into_iter().chain(sigs) {
-                p.mask(first, end);
-            }
-            for &(first, end) in &template_spans[d as usize] {
-                p.mask(first, end);
-            }
-            let bags = unit_bags(&p, &weights);
-            (p, bags)
+            masks.prepare(d, text_of(d), unmask, config, &weights)
         };
         let prepared: Vec<(Prepared, Vec<Bag>)> =
             members.par_iter().map(|&d| prepare(d, &[])).collect();
@@ -519,6 +531,33 @@ fn stage(
     progress.finish();
     let align_secs = t.elapsed().as_secs_f64();
     timings.insert("align", ms(t));
+
+    // Hook: pairs related by meaning (`--semantic`, off by default; see `reworded`).
+    let t = Instant::now();
+    let reworded = match reworded {
+        Some(r) => {
+            let empty: Vec<bool> = docs.iter().map(|d| d.empty).collect();
+            let known: Vec<(u32, u32)> = related.iter().map(|(a, b, _)| (*a, *b)).collect();
+            let cost = |d: u32| (docs[d as usize].text_len as u64 + 64) * PREPARED_PER_TEXT_BYTE;
+            let (more, counts) = super::reworded::find(
+                r,
+                &empty,
+                &|d| texts.get_str(d),
+                &|d, text| masks.prepare(d, text, &[], config, &weights),
+                &cost,
+                chunk_budget,
+                &known,
+                &weights,
+                &config.align,
+                progress,
+            )?;
+            related.extend(more);
+            related.sort_unstable_by_key(|(a, b, _)| (*a, *b));
+            timings.insert("semantic", ms(t));
+            Some(counts)
+        }
+        None => None,
+    };
 
     // Stage 5: stories and origins.
     let t = Instant::now();
@@ -669,6 +708,7 @@ fn stage(
         },
         threads: rayon::current_num_threads(),
         same_story,
+        semantic: reworded,
         memory: MemoryReport::new(budget, &dir, stages),
     };
     drop(texts);
@@ -844,4 +884,41 @@ fn template_boilerplate(
     templates::boilerplate_lines(&view, |s| {
         index::boilerplate_threshold(params, source_sizes[s as usize])
     })
+}
+
+/// What the job masks in each document before alignment: boilerplate, signature and template
+/// lines.
+struct Masks<'m> {
+    boiler: &'m [Vec<boilerplate::Span>],
+    signatures: &'m [Vec<(usize, usize)>],
+    templates: &'m [Vec<(usize, usize)>],
+}
+
+impl Masks<'_> {
+    /// Document `d` prepared for alignment, masked (its signature lines less `unmask`, see
+    /// `quoted_signatures`), with its sentences' bags.
+    fn prepare<'t>(
+        &self,
+        d: u32,
+        text: &'t str,
+        unmask: &[(usize, usize)],
+        config: &ReuseConfig,
+        weights: &KeyWeights,
+    ) -> (Prepared<'t>, Vec<Bag>) {
+        let d = d as usize;
+        let mut p = Prepared::new(text, &config.align);
+        let inline = config.boilerplate_inline_words;
+        let keep: Vec<_> = boilerplate::to_mask(&self.boiler[d], p.text, &p.spans, inline)
+            .map(|s| (s.first, s.end))
+            .collect();
+        let sigs = quoted_signatures::without(&self.signatures[d], unmask);
+        for (first, end) in keep.into_iter().chain(sigs) {
+            p.mask(first, end);
+        }
+        for &(first, end) in &self.templates[d] {
+            p.mask(first, end);
+        }
+        let bags = unit_bags(&p, weights);
+        (p, bags)
+    }
 }

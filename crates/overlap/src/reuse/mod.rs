@@ -14,12 +14,13 @@ pub mod in_corpus;
 pub mod index;
 mod job;
 pub mod quoted_signatures;
+pub mod reworded;
 pub mod same_story;
 pub mod signatures;
 pub mod stories;
 pub mod templates;
 
-pub use job::{run, run_same_story, run_with, ReuseOptions, ReuseSummary};
+pub use job::{run, run_same_story, run_semantic, run_with, ReuseOptions, ReuseSummary};
 
 use crate::align::AlignConfig;
 use serde::{Deserialize, Serialize};

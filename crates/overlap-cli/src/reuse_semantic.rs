@@ -1,0 +1,50 @@
+//! `overlap reuse --semantic`: documents that share a few passages rewritten in other words.
+
+use crate::ranges::{real, Bound};
+use clap::Args;
+use overlap::reuse::reworded::RewordedConfig;
+
+/// The options of `reuse --semantic`.
+#[derive(Args, Clone)]
+pub struct ReuseSemanticArgs {
+    /// Also relate documents that share a few passages said in other words (human paraphrases
+    /// inside otherwise unrelated texts): documents whose sentences share pairs of rare words are
+    /// aligned with sentence embeddings, the static model screening and the full transformer
+    /// deciding, and two passages said twice (transformer cosine >= --semantic-cosine) relate
+    /// them. Off by default: slower, and shared text stays the definition of related. Needs both
+    /// models (scripts/make-model.sh); --model and --transformer-model name other folders.
+    #[arg(long)]
+    pub semantic: bool,
+
+    /// With --semantic: transformer cosine at or above which two sentences (or passages) are said
+    /// twice.
+    #[arg(long, requires = "semantic", default_value_t = RewordedConfig::default().pair_cosine,
+          value_name = "C", value_parser = real(Bound::Closed(-1.0), Bound::Closed(1.0)))]
+    pub semantic_cosine: f64,
+
+    /// With --semantic: fewest passages said twice that relate two documents.
+    #[arg(long, requires = "semantic", default_value_t = RewordedConfig::default().min_passages,
+          value_name = "N", value_parser = crate::ranges::int(1, u32::MAX as u64))]
+    pub semantic_passages: usize,
+
+    /// With --semantic: static-model cosine from which the transformer is asked about a sentence
+    /// pair (the cheap screen: lower asks the transformer more often).
+    #[arg(long, requires = "semantic", default_value_t = RewordedConfig::default().static_from,
+          value_name = "C", value_parser = real(Bound::Closed(-1.0), Bound::Closed(1.0)))]
+    pub semantic_screen: f64,
+
+    #[command(flatten)]
+    pub transformer: crate::embed::TransformerArgs,
+}
+
+impl ReuseSemanticArgs {
+    /// The parameters of the pass.
+    pub fn config(&self) -> RewordedConfig {
+        RewordedConfig {
+            pair_cosine: self.semantic_cosine,
+            min_passages: self.semantic_passages,
+            static_from: self.semantic_screen,
+            ..RewordedConfig::default()
+        }
+    }
+}
