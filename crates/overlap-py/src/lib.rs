@@ -99,15 +99,34 @@ fn dedup(py: Python<'_>, inputs: Vec<String>, out: String, options: &str) -> PyR
     let config = o.dedup_config(true)?;
     let input = o.corpus_input(inputs)?;
     let write_deduped = o.bool("write_deduped")?.unwrap_or(true);
+    let output_format = match o.string("output_format")?.as_deref() {
+        None | Some("jsonl") => overlap::dedup::OutputFormat::Jsonl,
+        Some("parquet") => overlap::dedup::OutputFormat::Parquet,
+        Some(other) => {
+            return Err(PyValueError::new_err(format!(
+                "output_format must be 'jsonl' or 'parquet', got {other:?}"
+            )))
+        }
+    };
+    // As the CLI's range: gzip 0-9, zstd 1-19, clamped to the output's format.
+    let compression_level = match o.u32("compression_level")? {
+        Some(l) if l > 19 => {
+            return Err(PyValueError::new_err(format!(
+                "compression_level must be in 0..=19, got {l}"
+            )))
+        }
+        l => l,
+    };
+    let spill = o.spill()?;
     let threads = o.threads()?;
     o.finish()?;
     let job = JobOptions {
         input,
         out_dir: out.into(),
         write_deduped,
-        output_format: Default::default(),
-        spill: Default::default(),
-        compression_level: None,
+        output_format,
+        spill,
+        compression_level,
     };
     let summary = detached(py, threads, || {
         config.validate()?;
@@ -124,12 +143,13 @@ fn reuse(py: Python<'_>, inputs: Vec<String>, out: String, options: &str) -> PyR
     let mut input = o.corpus_input(inputs)?;
     input.fields.source = o.string("source_field")?;
     input.fields.date = o.string("date_field")?;
+    let spill = o.spill()?;
     let threads = o.threads()?;
     o.finish()?;
     let job = ReuseOptions {
         input,
         out_dir: out.into(),
-        spill: Default::default(),
+        spill,
     };
     let summary = detached(py, threads, || {
         overlap::reuse::run(&job, &config, &NoProgress)

@@ -90,6 +90,20 @@ impl Opts {
         }
     }
 
+    /// `memory` (a size such as "512MiB", as the CLI's `--memory`) and `tmp_dir`.
+    pub fn spill(&mut self) -> PyResult<overlap::spill::SpillOptions> {
+        let budget = match self.string("memory")? {
+            None => Default::default(),
+            Some(m) => m
+                .parse()
+                .map_err(|e: overlap::Error| PyValueError::new_err(e.to_string()))?,
+        };
+        Ok(overlap::spill::SpillOptions {
+            budget,
+            tmp_dir: self.string("tmp_dir")?.map(Into::into),
+        })
+    }
+
     pub fn threads(&mut self) -> PyResult<Option<usize>> {
         match self.usize("threads")? {
             Some(n) if n > MAX_THREADS => Err(PyValueError::new_err(format!(

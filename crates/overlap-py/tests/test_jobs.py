@@ -38,6 +38,30 @@ def test_dedup_options_are_the_clis(data, cli, tmp_path):
     assert s["threads"] == 1
 
 
+def test_dedup_clusters_output_and_memory_options_are_the_clis(data, cli, tmp_path):
+    corpus = data / "reuters21578.jsonl.gz"
+    flags = ["--clusters", "guarded", "--output-format", "parquet", "--compression-level", "3",
+             "--fix-encoding", "--memory", "1MiB"]
+    cli("dedup", corpus, "--out", tmp_path / "cli", "--quiet", *flags)
+    s = overlap.dedup(corpus, tmp_path / "py", clusters="guarded", output_format="parquet",
+                      compression_level=3, fix_encoding=True, memory="1MiB", tmp_dir=tmp_path / "spill")
+    want = json.loads((tmp_path / "cli" / "summary.json").read_text())
+    assert stable(s) == stable(want)
+    assert s["parameters"]["clusters"] == "guarded"
+    same_files(tmp_path / "cli", tmp_path / "py",
+               ["clusters.jsonl", "pairs.jsonl", "clusters.parquet", "pairs.parquet"])
+    with gzip.open(tmp_path / "cli" / "deduped.jsonl.gz") as a, \
+            gzip.open(tmp_path / "py" / "deduped.jsonl.gz") as b:
+        assert a.read() == b.read()
+    # The budget was the one given, it made the run spill, and the spill folder is gone.
+    assert s["memory"]["budget_bytes"] == 1 << 20 and s["memory"]["spilled_bytes"] > 0
+    assert not any((tmp_path / "spill").glob("*"))
+    for bad in ({"clusters": "stars"}, {"output_format": "csv"}, {"memory": "lots"},
+                {"compression_level": 20}):
+        with pytest.raises(ValueError):
+            overlap.dedup(corpus, tmp_path / "bad", **bad)
+
+
 def test_reuse_equals_the_cli(data, cli, tmp_path):
     corpus = data / "bbc-news.jsonl.gz"
     cli("reuse", corpus, "--out", tmp_path / "cli", "--quiet")
@@ -50,8 +74,10 @@ def test_reuse_equals_the_cli(data, cli, tmp_path):
 def test_reuse_masking_options_are_the_clis(data, cli, tmp_path):
     corpus = data / "bbc-news.jsonl.gz"
     cli("reuse", corpus, "--out", tmp_path / "cli", "--quiet",
-        "--signature-docs", "0", "--boilerplate-inline-words", "0")
-    s = overlap.reuse([corpus], tmp_path / "py", signature_docs=0, boilerplate_inline_words=0)
+        "--signature-docs", "0", "--boilerplate-inline-words", "0", "--memory", "8MiB")
+    s = overlap.reuse([corpus], tmp_path / "py", signature_docs=0, boilerplate_inline_words=0,
+                      memory="8MiB", tmp_dir=tmp_path / "spill")
+    assert s["memory"]["budget_bytes"] == 8 << 20
     assert stable(s) == stable(json.loads((tmp_path / "cli" / "summary.json").read_text()))
     same_files(tmp_path / "cli", tmp_path / "py", ["pairs.jsonl", "stories.jsonl", "boilerplate.jsonl"])
     assert s["parameters"]["signature_min_docs"] == 0

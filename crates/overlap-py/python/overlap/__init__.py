@@ -81,14 +81,21 @@ def dedup(
     on_error: str = "fail",
     max_record_bytes: int = 64 << 20,
     write_deduped: bool = True,
+    clusters: str = "components",
+    output_format: str = "jsonl",
+    compression_level: Optional[int] = None,
+    fix_encoding: bool = False,
+    memory: Optional[str] = None,
+    tmp_dir: Optional[PathLike] = None,
     threads: Optional[int] = None,
 ) -> Dict[str, Any]:
     """Remove exact and near-duplicate documents from a corpus, as ``overlap dedup`` does.
 
-    Reads the inputs (JSON Lines, optionally .gz/.zst, text files, directories), writes
+    Reads the inputs (JSON Lines, optionally .gz/.zst, Parquet, text files, directories), writes
     ``clusters.jsonl``, ``pairs.jsonl``, the deduplicated corpus and ``summary.json`` into ``out``,
-    and returns the summary. Every option is the CLI's of the same name; ``threads=None`` uses one
-    worker per core (results do not depend on it).
+    and returns the summary. Every option is the CLI's of the same name (``--clusters guarded``,
+    ``--output-format parquet``, ``--memory 512MiB``, ...); ``threads=None`` uses one worker per
+    core, ``memory=None`` the CLI's default budget (results depend on neither).
 
     Raises:
         InputError: a bad record (with ``on_error="fail"``) or a missing input.
@@ -120,6 +127,12 @@ def dedup(
             on_error=on_error,
             max_record_bytes=max_record_bytes,
             write_deduped=write_deduped,
+            clusters=clusters,
+            output_format=output_format,
+            compression_level=compression_level,
+            fix_encoding=fix_encoding,
+            memory=memory,
+            tmp_dir=None if tmp_dir is None else os.fspath(tmp_dir),
             threads=threads,
         ),
     )
@@ -143,6 +156,8 @@ def reuse(
     format: Optional[str] = None,
     on_error: str = "fail",
     max_record_bytes: int = 64 << 20,
+    memory: Optional[str] = None,
+    tmp_dir: Optional[PathLike] = None,
     threads: Optional[int] = None,
     **align_options: Any,
 ) -> Dict[str, Any]:
@@ -177,6 +192,8 @@ def reuse(
             format=format,
             on_error=on_error,
             max_record_bytes=max_record_bytes,
+            memory=memory,
+            tmp_dir=None if tmp_dir is None else os.fspath(tmp_dir),
             threads=threads,
             **align_options,
         ),
