@@ -7,7 +7,8 @@
 //! The rule, per pair: when the masked alignment is not related, a signature line held by both
 //! documents is quoted (a `>` line) in one of them, and that document also quotes text of the other
 //! outside the signatures (a verbatim passage of at least `min_passage_words` words lying in its
-//! quoted lines), the quoted signature lines are unmasked in both and the pair aligned again; the
+//! quoted lines, and outside what follows a `--` delimiter or lies in PGP armour in either
+//! document), the quoted signature lines are unmasked in both and the pair aligned again; the
 //! second alignment stands when it is related. Two posts of one author share the signature unquoted
 //! in both, so they never qualify; nor does a reply quoting a post's signature alone, or one that
 //! quotes another post of the same author (its quoted body is not in this document).
