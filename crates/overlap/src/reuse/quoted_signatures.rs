@@ -7,7 +7,8 @@
 //! The rule, per pair: when the masked alignment is not related, a signature line held by both
 //! documents is quoted (a `>` line) in one of them, and that document also quotes text of the other
 //! outside the signatures (a verbatim passage of at least `min_passage_words` words lying in its
-//! quoted lines), the quoted signature lines are unmasked in both and the pair aligned again; the
+//! quoted lines, and outside what follows a `--` delimiter or lies in PGP armour in either
+//! document), the quoted signature lines are unmasked in both and the pair aligned again; the
 //! second alignment stands when it is related. Two posts of one author share the signature unquoted
 //! in both, so they never qualify; nor does a reply quoting a post's signature alone, or one that
 //! quotes another post of the same author (its quoted body is not in this document).
@@ -95,11 +96,65 @@ fn in_quoted_lines(text: &str, (start, end): (usize, usize)) -> bool {
         .all(|line| line.trim().is_empty() || is_quoted(line))
 }
 
+/// The line with its quote marks (`>`, `|`, `:` and the spaces between them) taken off.
+fn unquoted(line: &str) -> &str {
+    line.trim_start_matches(|c: char| matches!(c, '>' | '|' | ':') || c.is_whitespace())
+}
+
+/// Character ranges `[start, end)` of `text` that are signature matter even where no line of
+/// them is a signature line: from a delimiter line (`--`, `-- `, quoted or not) to the end of
+/// its block (the last line of the same quoting before a line of the other quoting, blank lines
+/// going with either), and PGP armour (`-----BEGIN PGP` to `-----END PGP`). A motto or a key
+/// block under the delimiter varies between an author's posts, so it never becomes a signature
+/// line, yet it is no text of the post's own.
+fn signature_matter(text: &str) -> Vec<(usize, usize)> {
+    // (start char, end char, quoted, blank, unquoted text) of each line.
+    let mut lines = Vec::new();
+    let mut at = 0;
+    for line in text.split('\n') {
+        let n = line.chars().count();
+        let blank = line.trim().is_empty();
+        lines.push((
+            at,
+            at + n + 1,
+            is_quoted(line),
+            blank,
+            unquoted(line).trim_end(),
+        ));
+        at += n + 1;
+    }
+    let mut ranges = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let (start, _, quoted, _, body) = lines[i];
+        let pgp = body.starts_with("-----BEGIN PGP");
+        if body == "--" || pgp {
+            let mut j = i + 1;
+            while j < lines.len() {
+                let (_, _, q, blank, b) = lines[j];
+                if pgp && b.starts_with("-----END PGP") {
+                    j += 1;
+                    break;
+                }
+                if !pgp && !blank && q != quoted {
+                    break;
+                }
+                j += 1;
+            }
+            ranges.push((start, lines[j - 1].1));
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    ranges
+}
+
 /// Whether `masked` holds verbatim passages of [`MIN_QUOTED_WORDS`] words in all that lie in
 /// quoted lines of a side that quotes the signature, before the first quoted signature line of
-/// each side: that side quotes text of the other, and the text is not the rest of a signature
-/// (a motto or a key block that varies between the author's posts, so never became a signature
-/// line).
+/// each side and outside the [`signature_matter`] of both: that side quotes text of the other,
+/// and the text is not the rest of a signature (a motto or a key block that varies between the
+/// author's posts, so never became a signature line).
 fn quotes_text(masked: &Alignment, sides: [&Side; 2], unmask: &Unmask, quoting: [bool; 2]) -> bool {
     let sig_start = |i: usize| {
         let doc = sides[i].doc;
@@ -110,13 +165,19 @@ fn quotes_text(masked: &Alignment, sides: [&Side; 2], unmask: &Unmask, quoting: 
             .unwrap_or(usize::MAX)
     };
     let starts = [sig_start(0), sig_start(1)];
+    let matter = [
+        signature_matter(sides[0].doc.text),
+        signature_matter(sides[1].doc.text),
+    ];
+    let outside =
+        |i: usize, (s, e): (usize, usize)| matter[i].iter().all(|&(f, t)| e <= f || s >= t);
     let words: usize = masked
         .passages
         .iter()
         .filter(|p| {
             let spans = [p.a, p.b];
             p.kind == PassageKind::Verbatim
-                && (0..2).all(|i| spans[i].1 <= starts[i])
+                && (0..2).all(|i| spans[i].1 <= starts[i] && outside(i, spans[i]))
                 && (0..2).any(|i| quoting[i] && in_quoted_lines(sides[i].doc.text, spans[i]))
         })
         .map(|p| p.a_words.min(p.b_words))
@@ -252,6 +313,78 @@ mod tests {
         // Without signature keys nothing is masked: the pair is related without the rule.
         let (al, used) = reuse_align(&post, reply, &HashSet::new());
         assert!(al.related && !used);
+    }
+
+    /// The shape of talk.politics.guns/55108 against 54736: a reply quotes another post of the
+    /// author with its whole signature block, whose motto line (varying, so no signature line)
+    /// lies after the `--` delimiter (the PGP key block under it, left out here, would relate the
+    /// pair masked; [`signature_matter`] is checked on one below).
+    #[test]
+    fn a_motto_and_a_key_block_under_the_delimiter_are_no_quoted_text() {
+        const DOD: &str = "  DoD #202 / loki@acca.nmsu.edu / liberty or death\n                 Send me something even YOU can't read...\n";
+        const PGP: &str = "-----BEGIN PGP PUBLIC KEY BLOCK-----\nVersion: 2.2\n\nmQCNAitfksQAAAEEAKceEjWI9f5KMJyKP0LOgC5dGHRpbMY2xhOo8kpEHMDyuf8a\ntCREYW5pZWwgRiBUYXlsb3IgPExva2lAYWNjYS5ubXN1LmVkdT4=\n=S5ib\n-----END PGP PUBLIC KEY BLOCK-----\n";
+        let motto = "Spooksmoke: Revolution, Assasination, Thorium, Cobalt-60, Clintin, CIA\n";
+        let posts: Vec<DocLines> = [
+            "The launch slipped again.\n",
+            "Orbital mechanics.\n",
+            "Fund probes.\n",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, p)| lines(&format!("{p}\n--\nMotto number {i} here\n{DOD}")))
+        .collect();
+        let keys = signature_keys(&posts.iter().map(|d| (d, 0)).collect::<Vec<_>>(), 3);
+        let post = format!(
+            "A long study of the statistics quoted by the journal on defence.\n\nD.F. Taylor\n\n--\n{motto}{DOD}"
+        );
+        let quote = |t: &str| -> String { t.lines().map(|l| format!(">{l}\n")).collect() };
+        let reply = format!(
+            "In article someone writes:\n>The Denver Post will no longer accept any advertisement.\n>\n>--Dan\n>--\n{}\n\nI have seen lots of notes like these in the classifieds.\n",
+            quote(&format!("{motto}{DOD}")),
+        );
+        // The rule's other conditions hold: the signature is quoted, and unmasked the pair is
+        // related; only the motto and the key block count as quoted text.
+        let (la, lb) = (lines(&post), lines(&reply));
+        let cfg = AlignConfig::default();
+        let (pa, pb) = (Prepared::new(&post, &cfg), Prepared::new(&reply, &cfg));
+        let side = |doc, lines| Side {
+            doc,
+            lines,
+            source: 0,
+        };
+        let (unmask, quoting) = quoted_between(&side(&pa, &la), &side(&pb, &lb), &keys);
+        assert_eq!((unmask[0].len(), unmask[1].len()), (2, 2));
+        assert_eq!(quoting, [false, true]);
+        let unmasked = align_prepared_with(&pa, &pb, &KeyWeights::for_pair(&pa, &pb), &cfg);
+        assert!(unmasked.related, "{unmasked:?}");
+        let mask = |text, lines| {
+            let mut p = Prepared::new(text, &cfg);
+            for (f, e) in signature_spans(lines, 0, &keys) {
+                p.mask(f, e);
+            }
+            p
+        };
+        let (ma, mb) = (mask(&post, &la), mask(&reply, &lb));
+        let masked = align_prepared_with(&ma, &mb, &KeyWeights::for_pair(&ma, &mb), &cfg);
+        assert!(!masked.related && !masked.passages.is_empty(), "{masked:?}");
+        // The motto alone is quoted text as the rule counted it before.
+        let words: usize = masked.passages.iter().map(|p| p.a_words).sum();
+        assert!(words >= MIN_QUOTED_WORDS, "{masked:?}");
+        let (al, used) = reuse_align(&post, &reply, &keys);
+        assert!(!al.related && !used, "{al:?}");
+        // The motto counts when it is the post's own text above the delimiter.
+        let ranges = signature_matter(&post);
+        let at = |s: &str| post[..post.find(s).unwrap()].chars().count();
+        assert_eq!(ranges, [(at("--\n"), post.chars().count() + 1)]);
+        let ranges = signature_matter(&reply);
+        let at = |s: &str| reply[..reply.find(s).unwrap()].chars().count();
+        assert_eq!(ranges.len(), 1);
+        assert_eq!(ranges[0].0, at(">--\n"));
+        assert_eq!(ranges[0].1, at("I have seen"));
+        // PGP armour alone, not under a delimiter, is signature matter too.
+        let armour = format!("Text.\n{}After.\n", quote(PGP));
+        let r = signature_matter(&armour);
+        assert_eq!(r, [(6, armour.find("After").unwrap())]);
     }
 
     #[test]
