@@ -5,7 +5,7 @@ use crate::progress::Bars;
 use crate::ranges::{int, real, share, Bound};
 use anyhow::Result;
 use clap::Args;
-use overlap::dedup::{ClusterMode, DedupConfig, JobOptions, OutputFormat, Summary};
+use overlap::dedup::{ClusterMode, DedupConfig, InputSummary, JobOptions, OutputFormat, Summary};
 use overlap::sketch::LshParams;
 use std::path::PathBuf;
 
@@ -191,24 +191,26 @@ pub fn run(args: DedupArgs) -> Result<()> {
     Ok(())
 }
 
-fn print_summary(s: &Summary, options: &JobOptions) {
-    for input in &s.inputs {
+/// The inputs' warnings and the line of records read, as both kinds of dedup print them.
+pub(crate) fn print_read(inputs: &[InputSummary], read: u64, accepted: u64, skipped: u64) {
+    for input in inputs {
         for w in &input.warnings {
             eprintln!("warning: {}: {w}", input.path);
         }
     }
-    let d = &s.documents;
     eprintln!(
-        "read {} records: {} deduplicated, {} skipped{}",
-        d.read,
-        d.accepted,
-        d.skipped,
-        if d.skipped > 0 {
+        "read {read} records: {accepted} deduplicated, {skipped} skipped{}",
+        if skipped > 0 {
             " (listed in summary.json)"
         } else {
             ""
         }
     );
+}
+
+fn print_summary(s: &Summary, options: &JobOptions) {
+    let d = &s.documents;
+    print_read(&s.inputs, d.read, d.accepted, d.skipped);
     eprintln!(
         "kept {} documents; removed {} exact and {} near duplicates ({} clusters with duplicates, largest {})",
         d.kept, d.removed_exact, d.removed_near, s.clusters.with_duplicates, s.clusters.largest

@@ -143,23 +143,8 @@ pub fn run(args: &SemanticDedupArgs, common: Common<'_>) -> Result<()> {
 }
 
 fn print_summary(s: &SemanticSummary, options: &JobOptions) {
-    for input in &s.inputs {
-        for w in &input.warnings {
-            eprintln!("warning: {}: {w}", input.path);
-        }
-    }
     let d = &s.documents;
-    eprintln!(
-        "read {} records: {} deduplicated, {} skipped{}",
-        d.read,
-        d.accepted,
-        d.skipped,
-        if d.skipped > 0 {
-            " (listed in summary.json)"
-        } else {
-            ""
-        }
-    );
+    crate::dedup::print_read(&s.inputs, d.read, d.accepted, d.skipped);
     eprintln!(
         "kept {} documents; removed {} exact and {} semantic near duplicates ({} clusters with \
          duplicates, largest {})",
