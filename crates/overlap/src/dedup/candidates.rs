@@ -76,9 +76,26 @@ impl CandidateSet {
     pub fn len_bound(&self) -> u64 {
         self.pairs.len_bound() + self.first_match.len_bound()
     }
+
+    /// The work as vectors, for a set found with an unbounded budget (nothing spilled).
+    pub(crate) fn into_memory(self) -> Candidates {
+        let in_memory = |s: Sorted<u64>| -> Vec<(u32, u32)> {
+            match s.try_into_vec() {
+                Ok(v) => v.into_iter().map(unpack).collect(),
+                Err(_) => unreachable!("nothing spills with an unbounded budget"),
+            }
+        };
+        Candidates {
+            pairs: in_memory(self.pairs),
+            first_match: in_memory(self.first_match),
+            largest_bucket: self.largest_bucket,
+            large_buckets: self.large_buckets,
+        }
+    }
 }
 
-fn unpack(p: u64) -> (u32, u32) {
+/// `a << 32 | b` as `(a, b)`.
+pub(crate) fn unpack(p: u64) -> (u32, u32) {
     ((p >> 32) as u32, p as u32)
 }
 
@@ -98,18 +115,7 @@ pub fn candidate_pairs(store: &SketchStore, progress: &dyn Progress) -> Candidat
         progress,
     )
     .expect("nothing spills with an unbounded budget");
-    let in_memory = |s: Sorted<u64>| -> Vec<(u32, u32)> {
-        match s.try_into_vec() {
-            Ok(v) => v.into_iter().map(unpack).collect(),
-            Err(_) => unreachable!("nothing spills with an unbounded budget"),
-        }
-    };
-    Candidates {
-        pairs: in_memory(set.pairs),
-        first_match: in_memory(set.first_match),
-        largest_bucket: set.largest_bucket,
-        large_buckets: set.large_buckets,
-    }
+    set.into_memory()
 }
 
 /// Find every pair of exact-group representatives that share a band key, spilling the candidate

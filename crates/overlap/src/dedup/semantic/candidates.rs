@@ -19,6 +19,7 @@
 
 use super::vectors::Vectors;
 use super::SemanticConfig;
+use crate::dedup::candidates::unpack;
 use crate::dedup::BucketWork;
 use crate::error::Result;
 use crate::progress::Progress;
@@ -39,30 +40,9 @@ pub struct SemanticEdge {
     pub cosine: f64,
 }
 
-/// The candidate work of LSH, by vector position.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct CandidateWork {
-    /// Distinct pairs `(a, b)`, `a < b`, sorted.
-    pub pairs: Vec<(u32, u32)>,
-    /// Distinct first-match entries `(member, representative)`, sorted.
-    pub first_match: Vec<(u32, u32)>,
-    /// Largest bucket.
-    pub largest_bucket: usize,
-    /// Buckets over [`crate::dedup::ALL_PAIRS_LIMIT`].
-    pub large_buckets: usize,
-}
-
-impl CandidateWork {
-    /// Candidate comparisons in all.
-    pub fn len(&self) -> usize {
-        self.pairs.len() + self.first_match.len()
-    }
-
-    /// True when there is nothing to verify.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
+/// The candidate work of LSH, by vector position: the lexical stage's own types (pairs and
+/// first-match entries, in memory or as sorted runs).
+pub use crate::dedup::{CandidateSet, Candidates as CandidateWork};
 
 /// What verification found.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -103,36 +83,7 @@ pub fn candidate_work(
     let dir = Arc::new(SpillDir::for_job(&std::env::temp_dir(), None));
     let set = find_candidates(vectors, config, usize::MAX / 4, &dir, progress)
         .expect("nothing spills with an unbounded budget");
-    let unpack = |s: Sorted<u64>| -> Vec<(u32, u32)> {
-        match s.try_into_vec() {
-            Ok(v) => v.into_iter().map(unpack).collect(),
-            Err(_) => unreachable!("nothing spills with an unbounded budget"),
-        }
-    };
-    CandidateWork {
-        pairs: unpack(set.pairs),
-        first_match: unpack(set.first_match),
-        largest_bucket: set.largest_bucket,
-        large_buckets: set.large_buckets,
-    }
-}
-
-fn unpack(p: u64) -> (u32, u32) {
-    ((p >> 32) as u32, p as u32)
-}
-
-/// The LSH candidate work as sorted records, in memory or partly in runs on disk.
-pub struct CandidateSet {
-    /// Candidate pairs `a << 32 | b`, `a < b` (deduplicated when merged).
-    pub pairs: Sorted<u64>,
-    /// First-match entries `member << 32 | representative`.
-    pub first_match: Sorted<u64>,
-    /// Largest bucket.
-    pub largest_bucket: usize,
-    /// Buckets over [`crate::dedup::ALL_PAIRS_LIMIT`].
-    pub large_buckets: usize,
-    /// What the stage held and spilled.
-    pub memory: StageMemory,
+    set.into_memory()
 }
 
 /// LSH candidate work over `vectors`, holding at most about `pair_bytes` of it in memory and
