@@ -167,24 +167,11 @@ mod tests {
         assert_eq!(listed, [(0, 1), (0, 2), (1, 2)]);
     }
 
-    /// The rule by its definition: every candidate's cosine up front, then each vector joins the
-    /// earliest kept candidate at or above the threshold.
+    /// The rule by its definition, over cosine.
     fn by_definition(v: &Vectors, candidates: &[(u32, u32)], threshold: f64) -> Vec<u32> {
-        let n = v.len();
-        let mut matches: Vec<Vec<u32>> = vec![Vec::new(); n];
-        for &(a, b) in candidates {
-            if v.cosine(a as usize, b as usize).unwrap() >= threshold {
-                matches[b as usize].push(a);
-            }
-        }
-        let mut cluster: Vec<u32> = (0..n as u32).collect();
-        for d in 0..n {
-            matches[d].sort_unstable();
-            if let Some(&e) = matches[d].iter().find(|&&e| cluster[e as usize] == e) {
-                cluster[d] = e;
-            }
-        }
-        cluster
+        crate::dedup::guard::rule_by_definition(v.len(), candidates.iter().copied(), |a, b| {
+            v.cosine(a as usize, b as usize).unwrap() >= threshold
+        })
     }
 
     #[test]

@@ -33,20 +33,20 @@ use super::vectors::Vectors;
 use super::{CandidateSearch, SemanticConfig};
 use crate::cluster::UnionFind;
 use crate::dedup::job::{
-    write_clusters, write_deduped, ClusterCounts, DocMeta, InputSummary, RemoveOnDrop,
+    skipped_by_reason, spool_once_read_inputs, write_clusters, write_deduped, ClusterCounts,
+    DocMeta, InputSummary,
 };
 use crate::dedup::{Assignment, ClusterMode, JobOptions, PairKind, Reason};
 use crate::embed::StaticModel;
 use crate::error::{Error, Problem, ProblemKind, Result};
 use crate::io::output::{create, ms, write_error, write_json, write_line};
-use crate::io::{ingest, CorpusReader, Location, Mapped, OnError};
+use crate::io::{ingest, CorpusReader, Mapped, OnError};
 use crate::progress::{Progress, Unit};
 use crate::spill::{MemoryReport, SpillDir, StageMemory};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -223,21 +223,7 @@ fn stage(
         crate::io::parquet::check_same_schema(reader.sources())?;
     }
     // Inputs that cannot be read twice are spooled for the second pass, as in `dedup`.
-    let mut spools: Vec<Option<PathBuf>> = vec![None; reader.sources().len()];
-    let mut spool_guards = Vec::new();
-    if options.write_deduped {
-        let once: Vec<usize> = (0..spools.len())
-            .filter(|&i| !reader.sources()[i].can_be_read_again())
-            .collect();
-        for i in once {
-            let name = format!(".overlap-tmp-spool-{}-{i}", std::process::id());
-            let path = out.join(name);
-            let spool = File::create(&path).map_err(|e| Error::output("creating", &path, e))?;
-            spool_guards.push(RemoveOnDrop(path.clone()));
-            reader.spool_to(i, Box::new(BufWriter::new(spool)));
-            spools[i] = Some(path);
-        }
-    }
+    let (spools, spool_guards) = spool_once_read_inputs(&mut reader, out, options.write_deduped)?;
 
     // Stage 1: read, normalize (exact key) and embed.
     let t = Instant::now();
@@ -434,14 +420,6 @@ fn stage(
     timings.insert("total", ms(started));
 
     let count = |r: Reason| assignment.reason.iter().filter(|&&x| x == r).count() as u64;
-    let mut sizes: BTreeMap<u32, u64> = BTreeMap::new();
-    for &c in &assignment.cluster {
-        *sizes.entry(c).or_default() += 1;
-    }
-    let mut skipped_by_reason = BTreeMap::new();
-    for p in &skipped {
-        *skipped_by_reason.entry(p.reason).or_default() += 1;
-    }
     let accepted = docs.len() as u64;
     let kind_count = |k: PairKind| pairs.iter().filter(|p| p.3 == k).count() as u64;
     let summary = SemanticSummary {
@@ -459,12 +437,7 @@ fn stage(
             without_known_tokens: unknown,
             compared: compared_docs,
         },
-        clusters: ClusterCounts {
-            total: sizes.len() as u64,
-            with_duplicates: sizes.values().filter(|&&s| s > 1).count() as u64,
-            largest: sizes.values().copied().max().unwrap_or(0),
-            split_by_guard: split_off,
-        },
+        clusters: ClusterCounts::of(&assignment, split_off),
         pairs: SemanticPairCounts {
             candidates,
             compared: verified.compared,
@@ -486,24 +459,8 @@ fn stage(
             on_error: options.input.on_error,
             max_record_bytes: options.input.max_record_bytes,
         },
-        inputs: reader
-            .sources()
-            .iter()
-            .zip(reader.stats())
-            .map(|(s, st)| InputSummary {
-                path: s.name.clone(),
-                format: s.format,
-                compression: st.compression,
-                records: st.records,
-                blank_lines: st.blank_lines,
-                warnings: st.warnings.clone(),
-                from_out: match &s.location {
-                    Location::Path(p) => crate::io::relative_from(&options.out_dir, p),
-                    Location::Stdin => None,
-                },
-            })
-            .collect(),
-        skipped_by_reason,
+        inputs: InputSummary::of(&reader, &options.out_dir),
+        skipped_by_reason: skipped_by_reason(&skipped),
         skipped,
         outputs,
         timings_ms: timings,
