@@ -3,7 +3,8 @@
 
     python3 bench/semhash_profile.py bench/out/sem-100k.jsonl.gz --limit 20000 [--threshold 0.9]
 
-Runs in bench/.venv (made by bench/semhash_side_by_side.py). Calls semhash 0.5.0's own steps in the
+Installs bench/requirements-semhash.txt into bench/.venv (PyPI only, as
+bench/semhash_side_by_side.py does) and re-runs itself there. Calls semhash 0.5.0's own steps in the
 order `SemHash.from_records` + `self_deduplicate` call them (exact grouping, `featurize`, the usearch
 index, `query_threshold`, `select_canonicals`), timing each, and prints how many queries hit the
 first neighbour limit (100) and the second (1,000), after which semhash compares a record with every
@@ -13,12 +14,24 @@ import argparse
 import gzip
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 MODEL = BENCH.parent / "models" / "overlap-minilm-static"
+VENV_PY = BENCH / ".venv" / "bin" / "python"
+
+
+def ensure_venv():
+    if Path(sys.prefix).resolve() == (BENCH / ".venv").resolve():
+        return
+    if not VENV_PY.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(BENCH / ".venv")], check=True)
+    subprocess.run([str(VENV_PY), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                    "-r", str(BENCH / "requirements-semhash.txt")], check=True)
+    os.execv(str(VENV_PY), [str(VENV_PY), __file__] + sys.argv[1:])
 
 
 def main():
@@ -28,6 +41,7 @@ def main():
     ap.add_argument("--threshold", type=float, default=0.9)
     ap.add_argument("--check", action="store_true", help="also run self_deduplicate and compare")
     a = ap.parse_args()
+    ensure_venv()
     os.environ["HF_HUB_OFFLINE"] = "1"
     import numpy as np
     from model2vec import StaticModel
