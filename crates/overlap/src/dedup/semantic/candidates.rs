@@ -6,16 +6,18 @@
 //! bucket of up to 64 members, representatives and first-match groups beyond), so one topic whose
 //! documents all fall in one bucket costs linear work. `exact` instead compares every pair.
 //!
-//! Memory: `bands x rows / 8` bytes of fingerprint per vector during the candidate stage, 16 bytes
-//! per vector per band being sorted (one band per thread), and 8 bytes per candidate pair or group
-//! entry up to the pair budget of [`find_candidates`]; past it, both are written as sorted runs of
-//! 8-byte records (`a << 32 | b`, `member << 32 | representative`) in the spill directory, and
-//! [`verify_set`] merges them (deduplicating across bands) and verifies them a chunk of
-//! [`VERIFY_CHUNK`] records at a time. Then 16 bytes per verified edge, and with `keep_first_match`
-//! 8 bytes per distinct first-match entry (for the guard). Disk: 8 bytes per candidate pair or entry
-//! per band it was found in, once per merge pass. A corpus of random directions has about
-//! `n^2 / 2 x bands x 2^-rows` candidate pairs by chance (4 x 10^8 at a million documents with the
-//! default 53 x 16), so at that scale the candidate work, not the vectors, is what needs the budget.
+//! Memory: no fingerprint is kept. The band keys are computed from the vectors (a block of rows
+//! at a time when they are on disk) for a group of bands at once, 16 bytes per vector per band of
+//! the group, as many bands as the key budget of [`find_candidates`] holds (at least one); then 8
+//! bytes per candidate pair or group entry up to its pair budget. Past it, both are written as
+//! sorted runs of 8-byte records (`a << 32 | b`, `member << 32 | representative`) in the spill
+//! directory, and [`verify_set`] merges them (deduplicating across bands) and verifies them a
+//! chunk of [`VERIFY_CHUNK`] records at a time (fewer with the vectors on disk: [`verify_chunk`]).
+//! Then 16 bytes per verified edge, and with `keep_first_match` 8 bytes per distinct first-match
+//! entry (for the guard). Disk: 8 bytes per candidate pair or entry per band it was found in, once
+//! per merge pass. A corpus of random directions has about `n^2 / 2 x bands x 2^-rows` candidate
+//! pairs by chance (4 x 10^8 at a million documents with 53 x 16, the bands at 0.9), so at that
+//! scale the candidate work is the largest part of the budget.
 
 use super::vectors::{dot, Vectors};
 use super::SemanticConfig;
