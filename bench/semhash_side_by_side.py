@@ -13,7 +13,14 @@ Reports wall time (semhash: model load + index + self_deduplicate; overlap: the 
 and writing included), peak RSS (semhash: the Python process, the corpus's texts included, read
 before its timer starts; overlap: its summary.json), documents removed, and agreement of the removed
 sets. `--clusters guarded` runs overlap with the chain guard (a removed document is kept out for a
-kept one it matches directly, as semhash does).
+kept one it matches directly, as semhash does). CPU seconds (user + system, the process and its
+children) are reported beside wall time: the machine is shared, and semhash's threads and worker
+processes suffer more from a loaded machine than wall time shows.
+
+`--centred T` also runs semhash on overlap's default job: the same model's vectors centred on the
+corpus mean (as overlap does: the mean of the distinct texts' non-zero vectors, in float64, then
+unit length), given to semhash through its own `SemHash.from_embeddings`, at cosine T (overlap's
+default is 0.93), beside overlap's default run at the same threshold.
 """
 import argparse
 import gzip
@@ -54,14 +61,22 @@ def load(path):
     return ids, texts
 
 
+def cpu_seconds():
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def overlap_run(corpus, threshold, extra, threads, clusters):
     with tempfile.TemporaryDirectory() as tmp:
+        c = cpu_seconds()
         t = time.perf_counter()
         out = subprocess.run([str(OVERLAP), "dedup", str(corpus), "--out", tmp, "--no-deduped", "--json",
                               "--semantic", "--semantic-threshold", str(threshold), "--threads", str(threads),
                               "--model", str(MODEL), "--clusters", clusters, *extra], check=True, capture_output=True, text=True)
         wall = time.perf_counter() - t
         summary = json.loads(out.stdout)
+        summary["cpu_s"] = cpu_seconds() - c
         removed, cluster = set(), {}
         with open(Path(tmp) / "clusters.jsonl") as f:
             for line in f:
@@ -78,6 +93,9 @@ def main():
     ap.add_argument("--threshold", type=float, default=0.9)
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--clusters", choices=["components", "guarded"], default="components")
+    ap.add_argument("--centred", type=float, metavar="T",
+                    help="also run semhash on centred vectors (from_embeddings) at cosine T, beside overlap's default")
+    ap.add_argument("--skip-raw", action="store_true", help="leave out the raw-cosine semhash run")
     a = ap.parse_args()
     ensure_venv()
     os.environ["HF_HUB_OFFLINE"] = "1"
@@ -86,31 +104,37 @@ def main():
     from semhash import SemHash
 
     ids, texts = load(a.corpus)
+    records = [{"id": i, "text": x} for i, x in zip(ids, texts)]
+    n = len(ids)
+    if a.centred is not None:
+        centred_side_by_side(a, records, StaticModel, SemHash)
+    if a.skip_raw:
+        return
+    c = cpu_seconds()
     t = time.perf_counter()
     model = StaticModel.from_pretrained(str(MODEL))
-    records = [{"id": i, "text": x} for i, x in zip(ids, texts)]
     sh = SemHash.from_records(records=records, columns=["text"], model=model)
     res = sh.self_deduplicate(threshold=a.threshold)
     sem_wall = time.perf_counter() - t
+    sem_cpu = cpu_seconds() - c
     sem_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     sem_removed = {d.record["id"] for d in res.filtered}
     sem_exact = sum(1 for d in res.filtered if d.exact)
 
     raw_wall, raw_sum, raw_removed, raw_cluster = overlap_run(a.corpus, a.threshold, ["--semantic-raw"], a.threads, a.clusters)
     cen_wall, cen_sum, cen_removed, _ = overlap_run(a.corpus, a.threshold, [], a.threads, a.clusters)
-    n = len(ids)
     both = raw_removed & sem_removed
     print(f"corpus {a.corpus}: {n} documents; threshold {a.threshold}; semhash {semhash.__version__ if hasattr(semhash, '__version__') else '0.5.0'}")
     rss = lambda s: s.get("memory", {}).get("peak_rss_bytes", 0) / 2**20
     print(f"overlap --clusters {a.clusters}")
-    print("| tool | wall s | documents/s | peak RSS MiB | removed (exact) |")
-    print("|---|---|---|---|---|")
-    print(f"| semhash 0.5.0 (usearch index, raw cosine) | {sem_wall:.2f} | {n / sem_wall:,.0f} | {sem_rss:,.0f} | "
-          f"{len(sem_removed)} ({sem_exact}) |")
-    print(f"| overlap `--semantic --semantic-raw` | {raw_wall:.2f} | {n / raw_wall:,.0f} | {rss(raw_sum):,.0f} | "
-          f"{len(raw_removed)} ({raw_sum['documents']['removed_exact']}) |")
-    print(f"| overlap `--semantic` (centred, default) | {cen_wall:.2f} | {n / cen_wall:,.0f} | {rss(cen_sum):,.0f} | "
-          f"{len(cen_removed)} ({cen_sum['documents']['removed_exact']}) |")
+    print("| tool | wall s | CPU s | documents/s (wall) | peak RSS MiB | removed (exact) |")
+    print("|---|---|---|---|---|---|")
+    print(f"| semhash 0.5.0 (usearch index, raw cosine) | {sem_wall:.2f} | {sem_cpu:.1f} | {n / sem_wall:,.0f} | "
+          f"{sem_rss:,.0f} | {len(sem_removed)} ({sem_exact}) |")
+    print(f"| overlap `--semantic --semantic-raw` | {raw_wall:.2f} | {raw_sum['cpu_s']:.1f} | {n / raw_wall:,.0f} | "
+          f"{rss(raw_sum):,.0f} | {len(raw_removed)} ({raw_sum['documents']['removed_exact']}) |")
+    print(f"| overlap `--semantic` (centred) | {cen_wall:.2f} | {cen_sum['cpu_s']:.1f} | {n / cen_wall:,.0f} | "
+          f"{rss(cen_sum):,.0f} | {len(cen_removed)} ({cen_sum['documents']['removed_exact']}) |")
     union = raw_removed | sem_removed
     print(f"agreement (raw cosine): removed by both {len(both)}, only semhash {len(sem_removed - raw_removed)}, "
           f"only overlap {len(raw_removed - sem_removed)}; Jaccard of the removed sets "
@@ -121,6 +145,49 @@ def main():
     print(f"overlap raw: {raw_sum['pairs']['candidates']} candidates, {raw_sum['pairs']['near']} near pairs, "
           f"largest cluster {raw_sum['clusters']['largest']}; timings {raw_sum['timings_ms']}")
     print(f"overlap centred: {cen_sum['pairs']['candidates']} candidates, timings {cen_sum['timings_ms']}")
+
+
+def centred_side_by_side(a, records, StaticModel, SemHash):
+    """semhash and overlap on the same centred vectors at cosine a.centred."""
+    import numpy as np
+    n = len(records)
+    c = cpu_seconds()
+    t = time.perf_counter()
+    model = StaticModel.from_pretrained(str(MODEL))
+    first, key = {}, []
+    for r in records:
+        key.append(first.setdefault(r["text"], len(first)))
+    distinct = [None] * len(first)
+    for r, k in zip(records, key):
+        if distinct[k] is None:
+            distinct[k] = r["text"]
+    emb = np.asarray(model.encode(distinct), dtype=np.float64)
+    nonzero = np.linalg.norm(emb, axis=1) > 0
+    emb[nonzero] -= emb[nonzero].mean(axis=0)
+    norms = np.linalg.norm(emb, axis=1, keepdims=True)
+    emb = (emb / np.where(norms > 1e-12, norms, 1.0)).astype(np.float32)
+    sh = SemHash.from_embeddings(embeddings=emb[np.asarray(key)], records=records, model=model, columns=["text"])
+    res = sh.self_deduplicate(threshold=a.centred)
+    wall = time.perf_counter() - t
+    cpu = cpu_seconds() - c
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    removed = {d.record["id"] for d in res.filtered}
+    exact = sum(1 for d in res.filtered if d.exact)
+    results = []
+    for clusters in ["components", "guarded"]:
+        results.append((clusters, overlap_run(a.corpus, a.centred, [], a.threads, clusters)))
+    print(f"corpus {a.corpus}: {n} documents; centred vectors at cosine {a.centred}")
+    print("| tool | wall s | CPU s | documents/s (wall) | peak RSS MiB | removed (exact) | removed by both / only semhash / only overlap | Jaccard |")
+    print("|---|---|---|---|---|---|---|---|")
+    print(f"| semhash 0.5.0 (`from_embeddings`, centred) | {wall:.2f} | {cpu:.1f} | {n / wall:,.0f} | {rss:,.0f} | "
+          f"{len(removed)} ({exact}) | | |")
+    for clusters, (w, s, rem, _) in results:
+        both = rem & removed
+        print(f"| overlap `--semantic --clusters {clusters}` | {w:.2f} | {s['cpu_s']:.1f} | {n / w:,.0f} | "
+              f"{s.get('memory', {}).get('peak_rss_bytes', 0) / 2**20:,.0f} | {len(rem)} "
+              f"({s['documents']['removed_exact']}) | {len(both)} / {len(removed - rem)} / {len(rem - removed)} | "
+              f"{len(both) / max(1, len(rem | removed)):.3f} |")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

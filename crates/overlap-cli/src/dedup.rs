@@ -219,7 +219,17 @@ fn print_summary(s: &Summary, options: &JobOptions) {
         "pairs: {} LSH candidates, {} near duplicates verified, {} exact copies",
         s.pairs.candidates, s.pairs.near, s.pairs.exact
     );
-    let m = &s.memory;
+    print_spill_and_outputs(&s.memory, &s.timings_ms, &s.outputs, &options.out_dir);
+}
+
+/// The spill line (when anything spilled) and the line of the files written, as both kinds of
+/// dedup print them.
+pub(crate) fn print_spill_and_outputs(
+    m: &overlap::spill::MemoryReport,
+    timings_ms: &std::collections::BTreeMap<&'static str, f64>,
+    outputs: &[String],
+    out_dir: &std::path::Path,
+) {
     if m.spilled_bytes > 0 {
         eprintln!(
             "memory budget {}: spilled {} to disk (peak {} at once)",
@@ -228,11 +238,11 @@ fn print_summary(s: &Summary, options: &JobOptions) {
             overlap::spill::format_size(m.temp_disk_peak_bytes)
         );
     }
-    let total = s.timings_ms.get("total").copied().unwrap_or_default() / 1000.0;
+    let total = timings_ms.get("total").copied().unwrap_or_default() / 1000.0;
     eprintln!(
         "wrote {} to {} in {total:.2} s",
-        s.outputs.join(", "),
-        options.out_dir.display()
+        outputs.join(", "),
+        out_dir.display()
     );
 }
 

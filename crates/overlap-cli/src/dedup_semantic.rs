@@ -154,19 +154,5 @@ fn print_summary(s: &SemanticSummary, options: &JobOptions) {
         "pairs: {} candidates, {} near pairs at cosine >= {}, {} exact copies",
         s.pairs.candidates, s.pairs.near, s.parameters.config.threshold, s.pairs.exact
     );
-    let m = &s.memory;
-    if m.spilled_bytes > 0 {
-        eprintln!(
-            "memory budget {}: spilled {} of candidate work to disk (peak {} at once)",
-            overlap::spill::format_size(m.budget_bytes),
-            overlap::spill::format_size(m.spilled_bytes),
-            overlap::spill::format_size(m.temp_disk_peak_bytes)
-        );
-    }
-    let total = s.timings_ms.get("total").copied().unwrap_or_default() / 1000.0;
-    eprintln!(
-        "wrote {} to {} in {total:.2} s",
-        s.outputs.join(", "),
-        options.out_dir.display()
-    );
+    crate::dedup::print_spill_and_outputs(&s.memory, &s.timings_ms, &s.outputs, &options.out_dir);
 }

@@ -441,55 +441,104 @@ fn semantic_dedup_writes_a_report_scored_by_cosine() {
         .contains("\"score_name\":\"cosine\""));
 }
 
+/// One `dedup --semantic` run of `corpus` into `out`, its summary.
+fn semantic_run(corpus: &Path, out: &Path, model: &Path, extra: &[&str]) -> Value {
+    let mut args = vec!["dedup", "--json", "--semantic", "--no-deduped"];
+    args.extend_from_slice(extra);
+    run_ok(
+        &args,
+        &[corpus, Path::new("--out"), out, Path::new("--model"), model],
+    )
+}
+
+/// The summary without what may vary with the budget, the threads or the folder.
+fn budget_free_summary(out: &Path) -> Value {
+    let mut s = stable_summary(&out.join("summary.json"));
+    s.as_object_mut().unwrap().remove("inputs"); // from_out differs between folders
+    s
+}
+
 #[test]
-fn semantic_dedup_spills_its_candidate_work_within_the_budget_and_gives_the_same_outputs() {
+fn semantic_dedup_spills_its_vectors_and_candidate_work_within_the_budget_and_gives_the_same_outputs(
+) {
     let Some(model) = real_model() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let reuters = data("reuters21578.jsonl.gz");
-    let mut outs = Vec::new();
-    for (name, memory, clusters) in [
-        ("default", None, "guarded"),
-        ("small", Some("1MiB"), "guarded"),
-    ] {
-        let out = tmp.path().join(name);
-        let mut args = vec![
-            "dedup",
-            "--json",
-            "--semantic",
-            "--no-deduped",
-            "--clusters",
-            clusters,
-        ];
-        if let Some(m) = memory {
-            args.extend(["--memory", m]);
+    for clusters in ["components", "guarded"] {
+        let mut outs = Vec::new();
+        for (memory, threads) in [(None, "2"), (Some("1MiB"), "1"), (Some("1MiB"), "2")] {
+            let out = tmp.path().join(format!("{clusters}-{memory:?}-{threads}"));
+            let mut extra = vec!["--clusters", clusters, "--threads", threads];
+            if let Some(m) = memory {
+                extra.extend(["--memory", m]);
+            }
+            let s = semantic_run(&reuters, &out, &model, &extra);
+            let m = &s["memory"];
+            let spilled = m["spilled_bytes"].as_u64().unwrap();
+            assert_eq!(spilled > 0, memory.is_some(), "{out:?}: spilled {spilled}");
+            // At 1 MiB the vectors (19 MB) are on disk too, not only the candidate work.
+            let vectors = m["stages"]["read_embed"]["spilled_bytes"].as_u64().unwrap();
+            assert_eq!(vectors > 0, memory.is_some(), "{out:?}: vectors {vectors}");
+            outs.push(out);
         }
-        let s = run_ok(
-            &args,
-            &[
-                &reuters,
-                Path::new("--out"),
-                &out,
-                Path::new("--model"),
-                &model,
-            ],
-        );
-        let spilled = s["memory"]["spilled_bytes"].as_u64().unwrap();
-        assert_eq!(spilled > 0, memory.is_some(), "{name}: spilled {spilled}");
-        outs.push((out, s));
+        for name in ["clusters.jsonl", "pairs.jsonl"] {
+            let first = std::fs::read(outs[0].join(name)).unwrap();
+            for o in &outs[1..] {
+                assert!(
+                    std::fs::read(o.join(name)).unwrap() == first,
+                    "{name} depends on --memory or --threads ({o:?})"
+                );
+            }
+        }
+        // Every count of the work (candidates, cosines, buckets) is the same at any budget.
+        for o in &outs[1..] {
+            assert_eq!(
+                budget_free_summary(o),
+                budget_free_summary(&outs[0]),
+                "{o:?}"
+            );
+        }
+        // No spill files are left behind.
+        for o in &outs {
+            let left: Vec<_> = std::fs::read_dir(o)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with(".overlap-tmp"))
+                .collect();
+            assert!(left.is_empty(), "{left:?}");
+        }
+    }
+}
+
+#[test]
+fn semantic_brute_force_reads_its_vectors_from_disk_block_by_block_with_the_same_outputs() {
+    let Some(model) = real_model() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let bbc = data("bbc-news.jsonl.gz");
+    let spill = tmp.path().join("spill");
+    std::fs::create_dir(&spill).unwrap();
+    let mut outs = Vec::new();
+    for memory in [None, Some("1MiB")] {
+        let out = tmp.path().join(format!("{memory:?}"));
+        let mut extra = vec!["--semantic-search", "exact", "--semantic-threshold", "0.9"];
+        if let Some(m) = memory {
+            extra.extend(["--memory", m, "--tmp-dir", spill.to_str().unwrap()]);
+        }
+        let s = semantic_run(&bbc, &out, &model, &extra);
+        let vectors = s["memory"]["stages"]["read_embed"]["spilled_bytes"]
+            .as_u64()
+            .unwrap();
+        assert_eq!(vectors > 0, memory.is_some(), "vectors {vectors}");
+        outs.push(out);
     }
     for name in ["clusters.jsonl", "pairs.jsonl"] {
         assert!(
-            std::fs::read(outs[0].0.join(name)).unwrap()
-                == std::fs::read(outs[1].0.join(name)).unwrap(),
+            std::fs::read(outs[0].join(name)).unwrap()
+                == std::fs::read(outs[1].join(name)).unwrap(),
             "{name} depends on --memory"
         );
     }
-    assert_eq!(outs[0].1["pairs"], outs[1].1["pairs"]);
-    // No spill files are left behind.
-    let left: Vec<_> = std::fs::read_dir(&outs[1].0)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".overlap-tmp"))
-        .collect();
-    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(budget_free_summary(&outs[0]), budget_free_summary(&outs[1]));
+    // The spill directory under --tmp-dir is removed at the end.
+    assert_eq!(std::fs::read_dir(&spill).unwrap().count(), 0);
 }

@@ -127,14 +127,25 @@ fn semantic_reuse_relates_articles_sharing_only_paraphrased_sentences() {
         transformer.to_str().unwrap(),
     ];
     let (one, two) = (tmp.path().join("one"), tmp.path().join("two"));
+    let small = tmp.path().join("small");
     let s1 = reuse(&corpus, &one, &[&models[..], &["--threads", "1"]].concat());
-    reuse(&corpus, &two, &[&models[..], &["--threads", "2"]].concat());
+    let s2 = reuse(&corpus, &two, &[&models[..], &["--threads", "2"]].concat());
+    // A small budget cuts the candidates into more chunks; the counts stay those of the work.
+    let s3 = reuse(
+        &corpus,
+        &small,
+        &[&models[..], &["--threads", "2", "--memory", "1MiB"]].concat(),
+    );
     for f in ["pairs.jsonl", "stories.jsonl"] {
-        assert!(
-            std::fs::read(one.join(f)).unwrap() == std::fs::read(two.join(f)).unwrap(),
-            "{f} differs between one and two threads"
-        );
+        for other in [&two, &small] {
+            assert!(
+                std::fs::read(one.join(f)).unwrap() == std::fs::read(other.join(f)).unwrap(),
+                "{f} differs between one and two threads or with --memory ({other:?})"
+            );
+        }
     }
+    assert_eq!(s1["semantic"], s2["semantic"]);
+    assert_eq!(s1["semantic"], s3["semantic"], "counts depend on --memory");
     let found = pairs(&one);
     let sem = keys(&found);
     assert!(lex.is_subset(&sem), "every lexical pair stays");

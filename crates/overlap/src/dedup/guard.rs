@@ -167,6 +167,31 @@ pub fn assign_guarded_entries(
     })
 }
 
+/// The guarded rule by its definition, for tests of its implementations: every candidate
+/// `(earlier, later)` of `n` documents verified up front with `verifies`, then each document, in
+/// order, joins the earliest kept candidate it verified against.
+#[cfg(test)]
+pub(crate) fn rule_by_definition(
+    n: usize,
+    candidates: impl IntoIterator<Item = (u32, u32)>,
+    verifies: impl Fn(u32, u32) -> bool,
+) -> Vec<u32> {
+    let mut matches: Vec<Vec<u32>> = vec![Vec::new(); n];
+    for (a, b) in candidates {
+        if verifies(a, b) {
+            matches[b as usize].push(a);
+        }
+    }
+    let mut cluster: Vec<u32> = (0..n as u32).collect();
+    for d in 0..n {
+        matches[d].sort_unstable();
+        if let Some(&e) = matches[d].iter().find(|&&e| cluster[e as usize] == e) {
+            cluster[d] = e;
+        }
+    }
+    cluster
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,26 +262,12 @@ mod tests {
             let set = |d: u32| crate::dedup::sketch::sorted_set(&store.shingles(d).unwrap());
             crate::dedup::jaccard(&set(a), &set(b))
         };
-        let n = store.len();
-        let mut matches: Vec<Vec<u32>> = vec![Vec::new(); n];
-        for &(a, b) in &candidates.pairs {
-            if sim(a, b) >= threshold {
-                matches[b as usize].push(a);
-            }
-        }
-        for &(member, rep) in &candidates.first_match {
-            if sim(rep, member) >= threshold {
-                matches[member as usize].push(rep);
-            }
-        }
-        let mut cluster: Vec<u32> = (0..n as u32).collect();
-        for d in 0..n {
-            matches[d].sort_unstable();
-            if let Some(&e) = matches[d].iter().find(|&&e| cluster[e as usize] == e) {
-                cluster[d] = e;
-            }
-        }
-        cluster
+        let pairs = candidates
+            .pairs
+            .iter()
+            .copied()
+            .chain(candidates.first_match.iter().map(|&(m, rep)| (rep, m)));
+        rule_by_definition(store.len(), pairs, |a, b| sim(a, b) >= threshold)
     }
 
     proptest::proptest! {

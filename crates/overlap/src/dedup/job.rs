@@ -265,23 +265,7 @@ fn stage(
     if options.write_deduped {
         crate::io::parquet::check_same_schema(reader.sources())?;
     }
-    // Inputs that cannot be read twice (stdin, FIFOs, `<(...)`) are copied during the first pass
-    // for the second one, which writes the kept records. The copies live in the staging folder.
-    let mut spools: Vec<Option<PathBuf>> = vec![None; reader.sources().len()];
-    let mut spool_guards = Vec::new();
-    if options.write_deduped {
-        let once: Vec<usize> = (0..spools.len())
-            .filter(|&i| !reader.sources()[i].can_be_read_again())
-            .collect();
-        for i in once {
-            let name = format!(".overlap-tmp-spool-{}-{i}", std::process::id());
-            let path = out.join(name);
-            let spool = File::create(&path).map_err(|e| Error::output("creating", &path, e))?;
-            spool_guards.push(RemoveOnDrop(path.clone()));
-            reader.spool_to(i, Box::new(BufWriter::new(spool)));
-            spools[i] = Some(path);
-        }
-    }
+    let (spools, _spool_guards) = spool_once_read_inputs(&mut reader, out, options.write_deduped)?;
 
     // Stage 1: read, parse and sketch.
     let t = Instant::now();
@@ -689,14 +673,6 @@ fn build_summary(
     memory: MemoryReport,
 ) -> Summary {
     let count = |r: Reason| assignment.reason.iter().filter(|&&x| x == r).count() as u64;
-    let mut sizes: BTreeMap<u32, u64> = BTreeMap::new();
-    for &c in &assignment.cluster {
-        *sizes.entry(c).or_default() += 1;
-    }
-    let mut skipped_by_reason = BTreeMap::new();
-    for p in &state.skipped {
-        *skipped_by_reason.entry(p.reason).or_default() += 1;
-    }
     let accepted = state.docs.len() as u64;
     let skipped = state.skipped.len() as u64;
     Summary {
@@ -712,12 +688,7 @@ fn build_summary(
             shorter_than_ngram: state.short,
             empty: state.empty,
         },
-        clusters: ClusterCounts {
-            total: sizes.len() as u64,
-            with_duplicates: sizes.values().filter(|&&s| s > 1).count() as u64,
-            largest: sizes.values().copied().max().unwrap_or(0),
-            split_by_guard: counts.split_off,
-        },
+        clusters: ClusterCounts::of(assignment, counts.split_off),
         pairs: PairCounts {
             candidates: counts.candidates,
             near: pairs
@@ -744,7 +715,36 @@ fn build_summary(
             on_error: options.input.on_error,
             max_record_bytes: options.input.max_record_bytes,
         },
-        inputs: reader
+        inputs: InputSummary::of(reader, &options.out_dir),
+        skipped_by_reason: skipped_by_reason(&state.skipped),
+        skipped: state.skipped,
+        outputs,
+        timings_ms: timings,
+        threads: rayon::current_num_threads(),
+        memory,
+    }
+}
+
+impl ClusterCounts {
+    /// The counts of `assignment`'s clusters; `split_by_guard` as the guard counted it.
+    pub(super) fn of(assignment: &Assignment, split_by_guard: u64) -> Self {
+        let mut sizes: BTreeMap<u32, u64> = BTreeMap::new();
+        for &c in &assignment.cluster {
+            *sizes.entry(c).or_default() += 1;
+        }
+        ClusterCounts {
+            total: sizes.len() as u64,
+            with_duplicates: sizes.values().filter(|&&s| s > 1).count() as u64,
+            largest: sizes.values().copied().max().unwrap_or(0),
+            split_by_guard,
+        }
+    }
+}
+
+impl InputSummary {
+    /// One entry per source of `reader`, with its path relative to `out_dir`.
+    pub(super) fn of(reader: &CorpusReader, out_dir: &Path) -> Vec<Self> {
+        reader
             .sources()
             .iter()
             .zip(reader.stats())
@@ -756,18 +756,47 @@ fn build_summary(
                 blank_lines: st.blank_lines,
                 warnings: st.warnings.clone(),
                 from_out: match &s.location {
-                    Location::Path(p) => crate::io::relative_from(&options.out_dir, p),
+                    Location::Path(p) => crate::io::relative_from(out_dir, p),
                     Location::Stdin => None,
                 },
             })
-            .collect(),
-        skipped_by_reason,
-        skipped: state.skipped,
-        outputs,
-        timings_ms: timings,
-        threads: rayon::current_num_threads(),
-        memory,
+            .collect()
     }
+}
+
+/// Number of skipped records per reason.
+pub(super) fn skipped_by_reason(skipped: &[Problem]) -> BTreeMap<ProblemKind, u64> {
+    let mut by = BTreeMap::new();
+    for p in skipped {
+        *by.entry(p.reason).or_default() += 1;
+    }
+    by
+}
+
+/// Inputs that cannot be read twice (stdin, FIFOs, `<(...)`) are copied during the first pass for
+/// the second one, which writes the kept records (when `write_deduped`). The copies live in the
+/// staging folder `out`, removed when the guards drop. Returns each source's copy, if any.
+pub(super) fn spool_once_read_inputs(
+    reader: &mut CorpusReader,
+    out: &Path,
+    write_deduped: bool,
+) -> Result<(Vec<Option<PathBuf>>, Vec<RemoveOnDrop>)> {
+    let mut spools: Vec<Option<PathBuf>> = vec![None; reader.sources().len()];
+    let mut guards = Vec::new();
+    if write_deduped {
+        let once: Vec<usize> = (0..spools.len())
+            .filter(|&i| !reader.sources()[i].can_be_read_again())
+            .collect();
+        for i in once {
+            let name = format!(".overlap-tmp-spool-{}-{i}", std::process::id());
+            let path = out.join(name);
+            let spool = File::create(&path).map_err(|e| Error::output("creating", &path, e))?;
+            guards.push(RemoveOnDrop(path.clone()));
+            reader.spool_to(i, Box::new(BufWriter::new(spool)));
+            spools[i] = Some(path);
+        }
+    }
+    Ok((spools, guards))
 }
 
 /// What the candidate, verification and cluster stages counted, for the summary.

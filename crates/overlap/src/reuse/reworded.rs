@@ -32,7 +32,8 @@
 //! Memory: the rare word pairs of every document (8 bytes each) and their sorted `(pair, document)`
 //! entries (16 bytes each) while the candidates are found, in memory (this pass does not spill);
 //! then per chunk of candidates the documents' prepared forms (as in `reuse`), one static vector
-//! per sentence (1 KB) and one transformer vector per sentence encoded (1.5 KB).
+//! per sentence (1 KB) and one transformer vector per sentence encoded (1.5 KB); and 8 bytes (plus
+//! the hash set's slack) per distinct sentence encoded, for the count.
 
 use crate::align::{
     align_with_bags_semantic, cosine, AlignConfig, Alignment, Bag, KeyWeights, Passage,
@@ -151,7 +152,9 @@ pub struct RewordedCounts {
     pub related: u64,
     /// Sentence pairs the transformer judged.
     pub sentence_pairs_rescored: u64,
-    /// Sentences and passages the transformer encoded.
+    /// Texts the transformer encoded: each distinct sentence once (even when two chunks of
+    /// candidates, whose size follows `--memory`, each encode it) and each passage judged, so that
+    /// the count is the same at any budget.
     pub texts_encoded: u64,
 }
 
@@ -226,13 +229,13 @@ pub fn candidates(grams: &[Vec<u64>], min_shared: usize, max_df: usize) -> Vec<(
 struct Vectors<'c> {
     transformer: &'c Transformer,
     units: Vec<Vec<OnceLock<Vec<f32>>>>,
+    /// Passages encoded (sentences are counted from `units` after each chunk).
     encoded: &'c AtomicU64,
 }
 
 impl Vectors<'_> {
     fn unit(&self, m: usize, doc: &Prepared, u: usize) -> &[f32] {
         self.units[m][u].get_or_init(|| {
-            self.encoded.fetch_add(1, Ordering::Relaxed);
             let unit = &doc.units[u];
             self.transformer
                 .encode(&doc.text[unit.start_byte..unit.end_byte])
@@ -405,6 +408,8 @@ pub fn find<'t>(
 
     let semantic_config = config.semantic();
     let encoded = AtomicU64::new(0);
+    // (document, sentence) of every sentence encoded, for a count that does not follow the chunks.
+    let mut sentences_encoded: FastSet<(u32, u32)> = FastSet::default();
     let rescored = AtomicU64::new(0);
     let screened = AtomicU64::new(0);
     let mut found: Vec<RelatedPair> = Vec::new();
@@ -515,6 +520,13 @@ pub fn find<'t>(
                 })
                 .collect::<Vec<_>>(),
         );
+        for (m, cells) in vectors.units.iter().enumerate() {
+            for (u, cell) in cells.iter().enumerate() {
+                if cell.get().is_some() {
+                    sentences_encoded.insert((members[m], u as u32));
+                }
+            }
+        }
         start = end;
     }
     progress.finish();
@@ -524,7 +536,7 @@ pub fn find<'t>(
         judged: screened.load(Ordering::Relaxed),
         related: found.len() as u64,
         sentence_pairs_rescored: rescored.load(Ordering::Relaxed),
-        texts_encoded: encoded.load(Ordering::Relaxed),
+        texts_encoded: encoded.load(Ordering::Relaxed) + sentences_encoded.len() as u64,
     };
     Ok((found, counts))
 }

@@ -87,18 +87,18 @@ pub fn write<'t>(
     let mut set = Vectors::new(job.model.dims());
     for (d, v) in vectors.iter().enumerate() {
         if let Some(v) = v {
-            set.push(d as u32, v);
+            set.push(d as u32, v)?;
         }
     }
     drop(vectors);
-    set.centre();
+    set.centre()?;
     let config = SemanticConfig {
         threshold: job.threshold,
         ..SemanticConfig::default()
     };
     config.validate()?;
-    let work = candidate_work(&set, &config, &crate::progress::NoProgress);
-    let verified = verify_work(&set, &work, config.threshold, &crate::progress::NoProgress);
+    let work = candidate_work(&set, &config, &crate::progress::NoProgress)?;
+    let verified = verify_work(&set, &work, config.threshold, &crate::progress::NoProgress)?;
     progress.finish();
     let related: HashSet<(u32, u32)> = related.iter().map(|&(a, b)| (a.min(b), a.max(b))).collect();
     let path = out.join(FILE);

@@ -130,6 +130,21 @@ impl Hyperplanes {
         }
         out
     }
+
+    /// Bits `start..start + len` (`len <= 64`) of [`Hyperplanes::fingerprint`] of `v`, as a number
+    /// (bit `k` is fingerprint bit `start + k`), computing only those projections.
+    pub fn key(&self, v: &[f32], start: usize, len: usize) -> u64 {
+        assert_eq!(v.len(), self.dims, "vector of {} dimensions", v.len());
+        assert!(len <= 64 && start + len <= self.bits);
+        let mut out = 0u64;
+        for k in 0..len {
+            let row = &self.signs[(start + k) * self.dims..][..self.dims];
+            if lane_dot(row, v) > 0.0 {
+                out |= 1 << k;
+            }
+        }
+        out
+    }
 }
 
 /// Dot product of two vectors of equal length in eight `f32` lanes, combined in a fixed order: the

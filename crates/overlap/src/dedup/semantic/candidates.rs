@@ -6,18 +6,20 @@
 //! bucket of up to 64 members, representatives and first-match groups beyond), so one topic whose
 //! documents all fall in one bucket costs linear work. `exact` instead compares every pair.
 //!
-//! Memory: `bands x rows / 8` bytes of fingerprint per vector during the candidate stage, 16 bytes
-//! per vector per band being sorted (one band per thread), and 8 bytes per candidate pair or group
-//! entry up to the pair budget of [`find_candidates`]; past it, both are written as sorted runs of
-//! 8-byte records (`a << 32 | b`, `member << 32 | representative`) in the spill directory, and
-//! [`verify_set`] merges them (deduplicating across bands) and verifies them a chunk of
-//! [`VERIFY_CHUNK`] records at a time. Then 16 bytes per verified edge, and with `keep_first_match`
-//! 8 bytes per distinct first-match entry (for the guard). Disk: 8 bytes per candidate pair or entry
-//! per band it was found in, once per merge pass. A corpus of random directions has about
-//! `n^2 / 2 x bands x 2^-rows` candidate pairs by chance (4 x 10^8 at a million documents with the
-//! default 53 x 16), so at that scale the candidate work, not the vectors, is what needs the budget.
+//! Memory: no fingerprint is kept. The band keys are computed from the vectors (a block of rows
+//! at a time when they are on disk) for a group of bands at once, 16 bytes per vector per band of
+//! the group, as many bands as the key budget of [`find_candidates`] holds (at least one); then 8
+//! bytes per candidate pair or group entry up to its pair budget. Past it, both are written as
+//! sorted runs of 8-byte records (`a << 32 | b`, `member << 32 | representative`) in the spill
+//! directory, and [`verify_set`] merges them (deduplicating across bands) and verifies them a
+//! chunk of [`VERIFY_CHUNK`] records at a time (fewer with the vectors on disk: [`verify_chunk`]).
+//! Then 16 bytes per verified edge, and with `keep_first_match` 8 bytes per distinct first-match
+//! entry (for the guard). Disk: 8 bytes per candidate pair or entry per band it was found in, once
+//! per merge pass. A corpus of random directions has about `n^2 / 2 x bands x 2^-rows` candidate
+//! pairs by chance (4 x 10^8 at a million documents with 53 x 16, the bands at 0.9), so at that
+//! scale the candidate work is the largest part of the budget.
 
-use super::vectors::Vectors;
+use super::vectors::{dot, Vectors};
 use super::SemanticConfig;
 use crate::dedup::candidates::unpack;
 use crate::dedup::BucketWork;
@@ -56,6 +58,7 @@ pub struct SemanticVerified {
 }
 
 /// Bits `start..start + len` (`len <= 64`) of a fingerprint, as a number.
+#[cfg(test)]
 fn bits(fp: &[u64], start: usize, len: usize) -> u64 {
     let mut out = 0u64;
     let mut got = 0;
@@ -79,63 +82,93 @@ pub fn candidate_work(
     vectors: &Vectors,
     config: &SemanticConfig,
     progress: &dyn Progress,
-) -> CandidateWork {
+) -> Result<CandidateWork> {
     let dir = Arc::new(SpillDir::for_job(&std::env::temp_dir(), None));
-    let set = find_candidates(vectors, config, usize::MAX / 4, &dir, progress)
-        .expect("nothing spills with an unbounded budget");
-    set.into_memory()
+    let set = find_candidates(
+        vectors,
+        config,
+        usize::MAX / 4,
+        usize::MAX / 4,
+        &dir,
+        progress,
+    )?;
+    Ok(set.into_memory())
 }
 
+/// Bytes per vector of one band's sort entries (key and position, padded).
+const ENTRY_BYTES: usize = 16;
+
 /// LSH candidate work over `vectors`, holding at most about `pair_bytes` of it in memory and
-/// writing the rest as sorted runs into `dir`. The records are the same whatever the budget.
+/// writing the rest as sorted runs into `dir`. The band keys are computed for a group of bands at a
+/// time, as many as fit in `key_bytes` (16 bytes per vector per band; at least one band), from one
+/// pass over the vectors each. The records are the same whatever the budgets.
 pub fn find_candidates(
     vectors: &Vectors,
     config: &SemanticConfig,
     pair_bytes: usize,
+    key_bytes: usize,
     dir: &Arc<SpillDir>,
     progress: &dyn Progress,
 ) -> Result<CandidateSet> {
     dir.start_stage();
     let (bands, rows) = (config.lsh_bands(), config.rows);
+    let n = vectors.len();
     let planes = Hyperplanes::new(vectors.dims(), config.fingerprint_bits(), config.seed);
-    let fingerprints: Vec<Vec<u64>> = (0..vectors.len())
-        .into_par_iter()
-        .map(|i| planes.fingerprint(vectors.get(i)))
-        .collect();
+    let group = (key_bytes / (n * ENTRY_BYTES).max(1)).clamp(1, bands.max(1));
+    let block = vectors.block_rows().min(1 << 14);
     let done = AtomicU64::new(0);
     // Half of a band's share for its pairs, half for its first-match entries.
     let per_sorter = (pair_bytes / bands.max(1) / 2).max(8 << 10);
-    let per_band: Vec<(Sorted<u64>, Sorted<u64>, BucketWork, u64)> = (0..bands)
-        .into_par_iter()
-        .map(|band| {
-            let mut entries: Vec<(u64, u32)> = fingerprints
-                .iter()
-                .enumerate()
-                .map(|(i, fp)| (bits(fp, band * rows, rows), i as u32))
+    let mut per_band: Vec<(Sorted<u64>, Sorted<u64>, BucketWork, u64)> = Vec::with_capacity(bands);
+    for first_band in (0..bands).step_by(group) {
+        let these = first_band..(first_band + group).min(bands);
+        let mut entries: Vec<Vec<(u64, u32)>> =
+            these.clone().map(|_| Vec::with_capacity(n)).collect();
+        for start in (0..n).step_by(block) {
+            let end = (start + block).min(n);
+            let block_rows = vectors.range(start, end)?;
+            let keys: Vec<u64> = (start..end)
+                .into_par_iter()
+                .flat_map_iter(|i| {
+                    let v = block_rows.get(i);
+                    these
+                        .clone()
+                        .map(|band| planes.key(v, band * rows, rows))
+                        .collect::<Vec<_>>()
+                })
                 .collect();
-            entries.sort_unstable();
-            let mut work = BucketWork::default();
-            let mut pairs = ExternalSorter::new(dir, "semantic-pairs", per_sorter, true);
-            let mut first = ExternalSorter::new(dir, "semantic-first-match", per_sorter, true);
-            let mut members = Vec::new();
-            for run in entries.chunk_by(|x, y| x.0 == y.0) {
-                members.clear();
-                members.extend(run.iter().map(|&(_, i)| i));
-                work.add_bucket(&members);
-                for p in work.pairs.drain(..) {
-                    pairs.push(p)?;
-                }
-                for e in work.first_match.drain(..) {
-                    first.push(e)?;
-                }
+            for (k, key) in keys.into_iter().enumerate() {
+                let (i, band) = (start + k / these.len(), k % these.len());
+                entries[band].push((key, i as u32));
             }
-            let buffered = ((pairs.buffered() + first.buffered()) * 8) as u64;
-            progress.update(done.fetch_add(1, Ordering::Relaxed) + 1);
-            Ok((pairs.finish()?, first.finish()?, work, buffered))
-        })
-        .collect::<Result<_>>()?;
-    let fingerprint_bytes = fingerprints.len() as u64 * config.fingerprint_bits() as u64 / 8;
-    drop(fingerprints);
+        }
+        let finished: Vec<_> = entries
+            .into_par_iter()
+            .map(|mut entries| {
+                entries.sort_unstable();
+                let mut work = BucketWork::default();
+                let mut pairs = ExternalSorter::new(dir, "semantic-pairs", per_sorter, true);
+                let mut first = ExternalSorter::new(dir, "semantic-first-match", per_sorter, true);
+                let mut members = Vec::new();
+                for run in entries.chunk_by(|x, y| x.0 == y.0) {
+                    members.clear();
+                    members.extend(run.iter().map(|&(_, i)| i));
+                    work.add_bucket(&members);
+                    for p in work.pairs.drain(..) {
+                        pairs.push(p)?;
+                    }
+                    for e in work.first_match.drain(..) {
+                        first.push(e)?;
+                    }
+                }
+                drop(entries);
+                let buffered = ((pairs.buffered() + first.buffered()) * 8) as u64;
+                progress.update(done.fetch_add(1, Ordering::Relaxed) + 1);
+                Ok((pairs.finish()?, first.finish()?, work, buffered))
+            })
+            .collect::<Result<_>>()?;
+        per_band.extend(finished);
+    }
     let largest_bucket = per_band
         .iter()
         .map(|w| w.2.largest_bucket)
@@ -149,9 +182,13 @@ pub fn find_candidates(
         first.push(f);
     }
     let (pairs, first_match) = (Sorted::concat(pairs), Sorted::concat(first));
-    let threads = rayon::current_num_threads() as u64;
+    let block_bytes = if vectors.is_spilled() {
+        (block * vectors.dims() * 4) as u64
+    } else {
+        0
+    };
     let memory = StageMemory {
-        memory_estimate_bytes: fingerprint_bytes + threads * vectors.len() as u64 * 16 + buffered,
+        memory_estimate_bytes: (group.min(bands) * n * ENTRY_BYTES) as u64 + block_bytes + buffered,
         spilled_bytes: pairs.spilled_bytes() + first_match.spilled_bytes(),
         spill_files: (pairs.runs() + first_match.runs()) as u64,
         temp_disk_peak_bytes: dir.stage_peak(),
@@ -165,7 +202,8 @@ pub fn find_candidates(
     })
 }
 
-/// Records of candidate work verified at once by [`verify_set`].
+/// Records of candidate work verified at once by [`verify_set`] (fewer when the vectors are on
+/// disk: a chunk reads at most [`Vectors::block_rows`] of them).
 pub const VERIFY_CHUNK: usize = 1 << 20;
 
 /// What [`verify_set`] found.
@@ -178,8 +216,14 @@ pub struct VerifiedSet {
     pub candidates: u64,
 }
 
+/// Records per chunk of verification: [`VERIFY_CHUNK`], or with the vectors on disk as many as
+/// read at most [`Vectors::block_rows`] rows (two per record).
+pub fn verify_chunk(vectors: &Vectors) -> usize {
+    VERIFY_CHUNK.min(vectors.block_rows() / 2).max(1)
+}
+
 /// Verify a [`CandidateSet`] as [`verify_work`] verifies the same work in memory, reading it in
-/// chunks of [`VERIFY_CHUNK`] records (a first-match group is never cut).
+/// chunks of [`verify_chunk`] records (a first-match group is never cut).
 pub fn verify_set(
     vectors: &Vectors,
     set: CandidateSet,
@@ -189,10 +233,11 @@ pub fn verify_set(
     progress: &dyn Progress,
 ) -> Result<VerifiedSet> {
     dir.start_stage();
+    let cap = verify_chunk(vectors);
     let mut candidates = 0u64;
     let done = AtomicU64::new(0);
     let mut out = SemanticVerified::default();
-    let mut chunk: Vec<(u32, u32)> = Vec::with_capacity(VERIFY_CHUNK.min(1 << 16));
+    let mut chunk: Vec<(u32, u32)> = Vec::with_capacity(cap.min(1 << 16));
     let mut merger = set.pairs.merge(dir)?;
     loop {
         let next = merger.next_record()?;
@@ -200,9 +245,9 @@ pub fn verify_set(
             chunk.push(unpack(p));
             candidates += 1;
         }
-        if chunk.len() >= VERIFY_CHUNK || (next.is_none() && !chunk.is_empty()) {
+        if chunk.len() >= cap || (next.is_none() && !chunk.is_empty()) {
             out.edges
-                .extend(verify_pairs(vectors, &chunk, threshold, &done, progress));
+                .extend(verify_pairs(vectors, &chunk, threshold, &done, progress)?);
             out.compared += chunk.len() as u64;
             chunk.clear();
         }
@@ -217,9 +262,9 @@ pub fn verify_set(
         let next = merger.next_record()?.map(unpack);
         // A chunk ends only between groups, so that each group is tried in one piece.
         let boundary = next.is_none_or(|(m, _)| chunk.last().is_none_or(|l| l.0 != m));
-        if boundary && (chunk.len() >= VERIFY_CHUNK || next.is_none()) && !chunk.is_empty() {
+        if boundary && (chunk.len() >= cap || next.is_none()) && !chunk.is_empty() {
             let (edges, compared, unmatched) =
-                verify_groups(vectors, &chunk, threshold, &done, progress);
+                verify_groups(vectors, &chunk, threshold, &done, progress)?;
             out.edges.extend(edges);
             out.compared += compared;
             out.unmatched_members += unmatched;
@@ -245,6 +290,14 @@ pub fn verify_set(
     })
 }
 
+/// The vectors that `records` name, for reading: every position in them, sorted and distinct.
+fn positions_of(records: &[(u32, u32)]) -> Vec<u32> {
+    let mut p: Vec<u32> = records.iter().flat_map(|&(a, b)| [a, b]).collect();
+    p.sort_unstable();
+    p.dedup();
+    p
+}
+
 /// The pairs of `chunk` at or above the threshold, in order.
 fn verify_pairs(
     vectors: &Vectors,
@@ -252,19 +305,21 @@ fn verify_pairs(
     threshold: f64,
     done: &AtomicU64,
     progress: &dyn Progress,
-) -> Vec<SemanticEdge> {
+) -> Result<Vec<SemanticEdge>> {
     const PART: usize = 4096;
-    chunk
+    let rows = vectors.rows(|| positions_of(chunk))?;
+    Ok(chunk
         .par_chunks(PART)
         .flat_map_iter(|part| {
             let n = part.len() as u64;
             progress.update(done.fetch_add(n, Ordering::Relaxed) + n);
-            part.iter().filter_map(|&(a, b)| {
-                let cosine = vectors.cosine(a as usize, b as usize);
+            let rows = &rows;
+            part.iter().filter_map(move |&(a, b)| {
+                let cosine = rows.cosine(a as usize, b as usize);
                 (cosine >= threshold).then_some(SemanticEdge { a, b, cosine })
             })
         })
-        .collect()
+        .collect())
 }
 
 /// Each first-match group of `entries` (sorted, whole groups) linked to its first representative
@@ -275,7 +330,8 @@ fn verify_groups(
     threshold: f64,
     done: &AtomicU64,
     progress: &dyn Progress,
-) -> (Vec<SemanticEdge>, u64, usize) {
+) -> Result<(Vec<SemanticEdge>, u64, usize)> {
+    let rows = vectors.rows(|| positions_of(entries))?;
     let groups: Vec<&[(u32, u32)]> = entries.chunk_by(|x, y| x.0 == y.0).collect();
     let matched: Vec<(Option<SemanticEdge>, u64)> = groups
         .par_iter()
@@ -285,7 +341,7 @@ fn verify_groups(
             let mut found = None;
             for &(_, rep) in g.iter() {
                 tried += 1;
-                let cosine = vectors.cosine(rep as usize, member as usize);
+                let cosine = rows.cosine(rep as usize, member as usize);
                 if cosine >= threshold {
                     found = Some(SemanticEdge {
                         a: rep,
@@ -302,62 +358,83 @@ fn verify_groups(
         .collect();
     let unmatched = matched.iter().filter(|m| m.0.is_none()).count();
     let compared = matched.iter().map(|m| m.1).sum();
-    (
+    Ok((
         matched.into_iter().filter_map(|m| m.0).collect(),
         compared,
         unmatched,
-    )
+    ))
 }
 
 /// Verify LSH candidate work: each pair on its own, and each first-match group's representatives in
-/// input order until one reaches the threshold.
+/// input order until one reaches the threshold. (With the vectors on disk it reads every row the
+/// work names at once; the job uses [`verify_set`].)
 pub fn verify_work(
     vectors: &Vectors,
     work: &CandidateWork,
     threshold: f64,
     progress: &dyn Progress,
-) -> SemanticVerified {
+) -> Result<SemanticVerified> {
     let done = AtomicU64::new(0);
-    let mut edges = verify_pairs(vectors, &work.pairs, threshold, &done, progress);
+    let mut edges = verify_pairs(vectors, &work.pairs, threshold, &done, progress)?;
     let (matched, tried, unmatched_members) =
-        verify_groups(vectors, &work.first_match, threshold, &done, progress);
+        verify_groups(vectors, &work.first_match, threshold, &done, progress)?;
     edges.extend(matched);
     edges.par_sort_unstable_by_key(|e| (e.a, e.b));
     edges.dedup_by_key(|e| (e.a, e.b));
-    SemanticVerified {
+    Ok(SemanticVerified {
         edges,
         compared: work.pairs.len() as u64 + tried,
         unmatched_members,
-    }
+    })
 }
 
-/// Every pair of vectors at or above the threshold, by brute force (`n (n - 1) / 2` cosines).
-pub fn exact_pairs(vectors: &Vectors, threshold: f64, progress: &dyn Progress) -> SemanticVerified {
+/// Every pair of vectors at or above the threshold, by brute force (`n (n - 1) / 2` cosines). With
+/// the vectors on disk, a block of rows against each later block, two blocks of half
+/// [`Vectors::block_rows`] in memory at once.
+pub fn exact_pairs(
+    vectors: &Vectors,
+    threshold: f64,
+    progress: &dyn Progress,
+) -> Result<SemanticVerified> {
     let n = vectors.len();
     let done = AtomicU64::new(0);
-    let edges: Vec<SemanticEdge> = (0..n)
-        .into_par_iter()
-        .flat_map_iter(|i| {
-            let row: Vec<SemanticEdge> = (i + 1..n)
-                .filter_map(|j| {
-                    let cosine = vectors.cosine(i, j);
-                    (cosine >= threshold).then_some(SemanticEdge {
-                        a: i as u32,
-                        b: j as u32,
-                        cosine,
+    let block = (vectors.block_rows() / 2).max(1).min(n.max(1));
+    let mut edges: Vec<SemanticEdge> = Vec::new();
+    for a0 in (0..n).step_by(block) {
+        let a1 = (a0 + block).min(n);
+        let left = vectors.range(a0, a1)?;
+        for b0 in (a0..n).step_by(block) {
+            let b1 = (b0 + block).min(n);
+            let right = if b0 == a0 {
+                None
+            } else {
+                Some(vectors.range(b0, b1)?)
+            };
+            let right = right.as_ref().unwrap_or(&left);
+            edges.par_extend((a0..a1).into_par_iter().flat_map_iter(|i| {
+                let from = b0.max(i + 1);
+                let row: Vec<SemanticEdge> = (from..b1)
+                    .filter_map(|j| {
+                        let cosine = dot(left.get(i), right.get(j));
+                        (cosine >= threshold).then_some(SemanticEdge {
+                            a: i as u32,
+                            b: j as u32,
+                            cosine,
+                        })
                     })
-                })
-                .collect();
-            let k = (n - i - 1) as u64;
-            progress.update(done.fetch_add(k, Ordering::Relaxed) + k);
-            row
-        })
-        .collect();
-    SemanticVerified {
+                    .collect();
+                let k = b1.saturating_sub(from) as u64;
+                progress.update(done.fetch_add(k, Ordering::Relaxed) + k);
+                row
+            }));
+        }
+    }
+    edges.par_sort_unstable_by_key(|e| (e.a, e.b));
+    Ok(SemanticVerified {
         edges,
         compared: (n as u64) * (n as u64).saturating_sub(1) / 2,
         unmatched_members: 0,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -383,6 +460,19 @@ mod tests {
     }
 
     #[test]
+    fn band_keys_are_the_fingerprints_bits() {
+        let mut rng = SplitMix64(11);
+        let planes = Hyperplanes::new(24, 192, 7);
+        for _ in 0..20 {
+            let v = random_unit(&mut rng, 24);
+            let fp = planes.fingerprint(&v);
+            for (start, len) in [(0, 16), (60, 8), (100, 64), (176, 16)] {
+                assert_eq!(planes.key(&v, start, len), bits(&fp, start, len));
+            }
+        }
+    }
+
+    #[test]
     fn lsh_finds_what_brute_force_finds_on_close_pairs() {
         // 200 random directions, and for 20 of them a near copy (cosine about 0.97).
         let dims = 32;
@@ -391,25 +481,70 @@ mod tests {
         let mut doc = 0u32;
         for i in 0..200 {
             let v = random_unit(&mut rng, dims);
-            vectors.push(doc, &v);
+            vectors.push(doc, &v).unwrap();
             doc += 1;
             if i % 10 == 0 {
                 let noise = random_unit(&mut rng, dims);
                 let w: Vec<f32> = v.iter().zip(&noise).map(|(x, e)| x + 0.25 * e).collect();
                 let n = w.iter().map(|x| x * x).sum::<f32>().sqrt();
                 let w: Vec<f32> = w.into_iter().map(|x| x / n).collect();
-                vectors.push(doc, &w);
+                vectors.push(doc, &w).unwrap();
                 doc += 1;
             }
         }
         let config = SemanticConfig::default();
-        let exact = exact_pairs(&vectors, config.threshold, &NoProgress);
+        let exact = exact_pairs(&vectors, config.threshold, &NoProgress).unwrap();
         assert_eq!(exact.edges.len(), 20);
-        let work = candidate_work(&vectors, &config, &NoProgress);
-        let lsh = verify_work(&vectors, &work, config.threshold, &NoProgress);
+        let work = candidate_work(&vectors, &config, &NoProgress).unwrap();
+        let lsh = verify_work(&vectors, &work, config.threshold, &NoProgress).unwrap();
         assert_eq!(lsh.edges, exact.edges);
         // Far fewer comparisons than brute force.
         assert!(lsh.compared * 20 < exact.compared, "{}", lsh.compared);
+    }
+
+    #[test]
+    fn vectors_on_disk_and_one_band_at_a_time_give_the_same_work_and_edges() {
+        let dims = 16;
+        let mut rng = SplitMix64(4);
+        let out = tempfile::tempdir().unwrap();
+        let dir = Arc::new(SpillDir::for_job(out.path(), None));
+        let mut memory = Vectors::new(dims);
+        // 4 KiB of vectors in memory: blocks of 64 rows on disk.
+        let mut disk = Vectors::spilling(dims, 4096, &dir);
+        let centres: Vec<Vec<f32>> = (0..5).map(|_| random_unit(&mut rng, dims)).collect();
+        for i in 0..600u32 {
+            let noise = random_unit(&mut rng, dims);
+            let w: Vec<f32> = centres[i as usize % 5]
+                .iter()
+                .zip(&noise)
+                .map(|(x, e)| x + 0.3 * e)
+                .collect();
+            memory.push(i * 3, &w).unwrap();
+            disk.push(i * 3, &w).unwrap();
+        }
+        memory.centre().unwrap();
+        disk.centre().unwrap();
+        assert!(disk.is_spilled() && verify_chunk(&disk) == 32);
+        let config = SemanticConfig {
+            threshold: 0.8,
+            rows: 3,
+            bands: Some(7),
+            ..SemanticConfig::default()
+        };
+        let work = candidate_work(&memory, &config, &NoProgress).unwrap();
+        assert!(!work.first_match.is_empty() && !work.pairs.is_empty());
+        let expected = verify_work(&memory, &work, config.threshold, &NoProgress).unwrap();
+        // One band's keys at a time, every pair spilled, verified in chunks of 32 records.
+        let set = find_candidates(&disk, &config, 0, 1, &dir, &NoProgress).unwrap();
+        let on_disk = verify_set(&disk, set, config.threshold, true, &dir, &NoProgress).unwrap();
+        assert_eq!(on_disk.verified, expected);
+        assert_eq!(on_disk.first_match, work.first_match);
+        let brute = exact_pairs(&memory, config.threshold, &NoProgress).unwrap();
+        assert_eq!(
+            exact_pairs(&disk, config.threshold, &NoProgress).unwrap(),
+            brute
+        );
+        assert!(!brute.edges.is_empty());
     }
 
     #[test]
@@ -429,7 +564,9 @@ mod tests {
                 .map(|(x, e)| x + 0.3 * e)
                 .collect();
             let n = w.iter().map(|x| x * x).sum::<f32>().sqrt();
-            vectors.push(i, &w.into_iter().map(|x| x / n).collect::<Vec<f32>>());
+            vectors
+                .push(i, &w.into_iter().map(|x| x / n).collect::<Vec<f32>>())
+                .unwrap();
         }
         let config = SemanticConfig {
             threshold: 0.9,
@@ -437,12 +574,12 @@ mod tests {
             bands: Some(8),
             ..SemanticConfig::default()
         };
-        let work = candidate_work(&vectors, &config, &NoProgress);
+        let work = candidate_work(&vectors, &config, &NoProgress).unwrap();
         assert!(!work.first_match.is_empty());
-        let memory = verify_work(&vectors, &work, config.threshold, &NoProgress);
+        let memory = verify_work(&vectors, &work, config.threshold, &NoProgress).unwrap();
         let tmp = tempfile::tempdir().unwrap();
         let dir = Arc::new(SpillDir::for_job(tmp.path(), None));
-        let set = find_candidates(&vectors, &config, 0, &dir, &NoProgress).unwrap();
+        let set = find_candidates(&vectors, &config, 0, 0, &dir, &NoProgress).unwrap();
         assert!(set.pairs.is_spilled() && set.memory.spilled_bytes > 0);
         let spilled = verify_set(&vectors, set, config.threshold, true, &dir, &NoProgress).unwrap();
         assert_eq!(spilled.verified, memory);

@@ -11,11 +11,13 @@
 //! follow the first document of their group, as in lexical dedup.
 //!
 //! Memory: 4 bytes per compared vector for the clusters, 8 bytes per verified edge (indexed by its
-//! later vector), and one document's candidates at a time; the vectors are the job's.
+//! later vector), and one document's candidates at a time; the vectors are the job's (a lazily
+//! verified pair reads its two rows when they are on disk).
 
 use super::candidates::{SemanticEdge, SemanticVerified};
 use super::vectors::Vectors;
 use crate::dedup::guarded_join;
+use crate::error::Result;
 
 /// The guarded clusters of the compared vectors, by vector position: for each vector, the position
 /// of the kept vector whose cluster it is in (itself when kept). Edges found by the lazy
@@ -25,7 +27,7 @@ pub fn guarded_positions(
     first_match: &[(u32, u32)],
     verified: &mut SemanticVerified,
     threshold: f64,
-) -> Vec<u32> {
+) -> Result<Vec<u32>> {
     let n = vectors.len();
     let mut by_later: Vec<(u32, u32)> = verified.edges.iter().map(|e| (e.b, e.a)).collect();
     by_later.sort_unstable();
@@ -33,6 +35,7 @@ pub fn guarded_positions(
     let mut added = Vec::new();
     let (mut e, mut g) = (0, 0);
     let mut earlier: Vec<(u32, bool)> = Vec::new();
+    let mut failed = None;
     for d in 0..n as u32 {
         earlier.clear();
         while e < by_later.len() && by_later[e].0 == d {
@@ -55,7 +58,13 @@ pub fn guarded_positions(
             |doc| {
                 let known = earlier[earlier.partition_point(|x| x.0 < doc)].1;
                 known || {
-                    let cosine = vectors.cosine(doc as usize, d as usize);
+                    let cosine = match vectors.cosine(doc as usize, d as usize) {
+                        Ok(c) => c,
+                        Err(e) => {
+                            failed.get_or_insert(e);
+                            return false;
+                        }
+                    };
                     let ok = cosine >= threshold;
                     if ok {
                         added.push(SemanticEdge {
@@ -68,6 +77,9 @@ pub fn guarded_positions(
                 }
             },
         );
+        if let Some(e) = failed.take() {
+            return Err(e);
+        }
         if let Some(kept) = join {
             cluster[d as usize] = kept;
         }
@@ -77,7 +89,7 @@ pub fn guarded_positions(
         verified.edges.sort_unstable_by_key(|x| (x.a, x.b));
         verified.edges.dedup_by_key(|x| (x.a, x.b));
     }
-    cluster
+    Ok(cluster)
 }
 
 #[cfg(test)]
@@ -96,7 +108,7 @@ mod tests {
     fn vectors_of(rows: &[Vec<f32>]) -> Vectors {
         let mut v = Vectors::new(rows[0].len());
         for (i, r) in rows.iter().enumerate() {
-            assert!(v.push(i as u32, &unit(r)));
+            assert!(v.push(i as u32, &unit(r)).unwrap());
         }
         v
     }
@@ -111,9 +123,12 @@ mod tests {
             vec![(2.0 * t).cos(), (2.0 * t).sin()],
         ];
         let v = vectors_of(&rows);
-        let mut verified = exact_pairs(&v, 0.9, &NoProgress);
+        let mut verified = exact_pairs(&v, 0.9, &NoProgress).unwrap();
         assert_eq!(verified.edges.len(), 2);
-        assert_eq!(guarded_positions(&v, &[], &mut verified, 0.9), [0, 0, 2]);
+        assert_eq!(
+            guarded_positions(&v, &[], &mut verified, 0.9).unwrap(),
+            [0, 0, 2]
+        );
     }
 
     #[test]
@@ -133,43 +148,30 @@ mod tests {
                 SemanticEdge {
                     a: 0,
                     b: 1,
-                    cosine: v.cosine(0, 1),
+                    cosine: v.cosine(0, 1).unwrap(),
                 },
                 SemanticEdge {
                     a: 1,
                     b: 2,
-                    cosine: v.cosine(1, 2),
+                    cosine: v.cosine(1, 2).unwrap(),
                 },
             ],
             compared: 2,
             unmatched_members: 0,
         };
         let first_match = [(2, 0), (2, 1), (3, 0)];
-        let c = guarded_positions(&v, &first_match, &mut verified, 0.9);
+        let c = guarded_positions(&v, &first_match, &mut verified, 0.9).unwrap();
         assert_eq!(c, [0, 0, 0, 3]);
         // The lazily verified pair (0, 2) is now listed; (0, 3) failed and is not.
         let listed: Vec<(u32, u32)> = verified.edges.iter().map(|e| (e.a, e.b)).collect();
         assert_eq!(listed, [(0, 1), (0, 2), (1, 2)]);
     }
 
-    /// The rule by its definition: every candidate's cosine up front, then each vector joins the
-    /// earliest kept candidate at or above the threshold.
+    /// The rule by its definition, over cosine.
     fn by_definition(v: &Vectors, candidates: &[(u32, u32)], threshold: f64) -> Vec<u32> {
-        let n = v.len();
-        let mut matches: Vec<Vec<u32>> = vec![Vec::new(); n];
-        for &(a, b) in candidates {
-            if v.cosine(a as usize, b as usize) >= threshold {
-                matches[b as usize].push(a);
-            }
-        }
-        let mut cluster: Vec<u32> = (0..n as u32).collect();
-        for d in 0..n {
-            matches[d].sort_unstable();
-            if let Some(&e) = matches[d].iter().find(|&&e| cluster[e as usize] == e) {
-                cluster[d] = e;
-            }
-        }
-        cluster
+        crate::dedup::guard::rule_by_definition(v.len(), candidates.iter().copied(), |a, b| {
+            v.cosine(a as usize, b as usize).unwrap() >= threshold
+        })
     }
 
     #[test]
@@ -193,10 +195,10 @@ mod tests {
             bands: Some(6),
             ..SemanticConfig::default()
         };
-        let work = candidate_work(&v, &config, &NoProgress);
+        let work = candidate_work(&v, &config, &NoProgress).unwrap();
         assert!(work.large_buckets > 0 && !work.first_match.is_empty());
-        let mut verified = verify_work(&v, &work, config.threshold, &NoProgress);
-        let c = guarded_positions(&v, &work.first_match, &mut verified, config.threshold);
+        let mut verified = verify_work(&v, &work, config.threshold, &NoProgress).unwrap();
+        let c = guarded_positions(&v, &work.first_match, &mut verified, config.threshold).unwrap();
         let all: Vec<(u32, u32)> = work
             .pairs
             .iter()
@@ -209,7 +211,7 @@ mod tests {
         for (d, &k) in c.iter().enumerate() {
             if k != d as u32 {
                 assert_eq!(c[k as usize], k, "joined a kept vector");
-                assert!(v.cosine(k as usize, d) >= config.threshold);
+                assert!(v.cosine(k as usize, d).unwrap() >= config.threshold);
                 assert!(listed.contains(&(k, d as u32)), "its pair is listed");
             }
         }

@@ -2,17 +2,30 @@
 //! `pairs.jsonl` with a `cosine` field, the deduplicated corpus, `summary.json`), committed with the
 //! same protocol ([`crate::io::commit::run_committed`]).
 //!
-//! Memory: one id and 32 bytes per document, one vector per compared document (`dims x 4` bytes, 1
-//! KiB with the 256-dimension model; see [`super::vectors`]), an exact-key table (about 40 bytes per
-//! distinct text, freed after reading), one batch of raw records in flight, the LSH fingerprints
-//! during the candidate stage (112 bytes per vector at the default threshold), the candidate work
-//! and the verified edges (16 bytes each). The budget (`spill.budget`, `--memory`) bounds the
-//! candidate work, the one part that grows faster than the corpus (by chance collisions, about
-//! `n^2` pairs): half the budget holds it, the rest goes to sorted runs in the spill directory
-//! (see [`super::candidates`]), merged by verification. The vectors and ids do not spill: they are
-//! a stated cost of about 1.1 KiB per document on top of the budget (1.1 GiB at a million
-//! documents). With `exact` search nothing is held but the vectors and the edges. The kept records
-//! are copied by a second pass over the inputs, as `dedup` does.
+//! Memory, within the budget (`spill.budget`, `--memory`) but for the ids: per document one id,
+//! 32 bytes of metadata and 4 bytes of exact group; per compared document 4 bytes of vector number;
+//! an exact-key table (about 40 bytes per distinct text, freed after reading) and one batch of raw
+//! records in flight. Of the budget:
+//! - a quarter holds the vectors (`dims x 4` bytes each, 1 KiB with the 256-dimension model; see
+//!   [`super::vectors`]). Past it they move to one file in the spill directory, are centred there,
+//!   and are read back a block of at most a quarter of the budget at a time, by positioned reads:
+//!   sequential blocks for the band keys, and per verification chunk the rows its records name (so a
+//!   chunk is cut to half a block's rows);
+//! - an eighth holds the band keys being sorted (16 bytes per vector per band: as many bands at
+//!   once as fit, at least one), computed from one pass over the vectors per group of bands instead
+//!   of a fingerprint kept per vector;
+//! - half holds the candidate work, the one part that grows faster than the corpus (by chance
+//!   collisions, about `n^2` pairs), the rest going to sorted runs in the spill directory (see
+//!   [`super::candidates`]), merged by verification;
+//! - then the verified edges (24 bytes each) and, for the guard, the first-match entries (8 bytes).
+//!
+//! So what stays beside the budget is about 40 bytes per document plus its id (as in `dedup`), and
+//! one band's sort entries (16 bytes per vector) when even one does not fit. Disk: the vectors
+//! (`dims x 4` bytes per compared document) and the candidate work's runs. With `exact` search two
+//! blocks of vectors are held at once, each compared with the other. Outputs and every count but
+//! `memory` and `timings_ms` are the same at any budget: the vectors on disk are the same `f32`
+//! values, and chunks and band groups only change what is held at once. The kept records are copied
+//! by a second pass over the inputs, as `dedup` does.
 
 use super::candidates::{exact_pairs, find_candidates, verify_set};
 use super::guarded::guarded_positions;
@@ -20,20 +33,20 @@ use super::vectors::Vectors;
 use super::{CandidateSearch, SemanticConfig};
 use crate::cluster::UnionFind;
 use crate::dedup::job::{
-    write_clusters, write_deduped, ClusterCounts, DocMeta, InputSummary, RemoveOnDrop,
+    skipped_by_reason, spool_once_read_inputs, write_clusters, write_deduped, ClusterCounts,
+    DocMeta, InputSummary,
 };
 use crate::dedup::{Assignment, ClusterMode, JobOptions, PairKind, Reason};
 use crate::embed::StaticModel;
 use crate::error::{Error, Problem, ProblemKind, Result};
 use crate::io::output::{create, ms, write_error, write_json, write_line};
-use crate::io::{ingest, CorpusReader, Location, Mapped, OnError};
+use crate::io::{ingest, CorpusReader, Mapped, OnError};
 use crate::progress::{Progress, Unit};
 use crate::spill::{MemoryReport, SpillDir, StageMemory};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -210,28 +223,15 @@ fn stage(
         crate::io::parquet::check_same_schema(reader.sources())?;
     }
     // Inputs that cannot be read twice are spooled for the second pass, as in `dedup`.
-    let mut spools: Vec<Option<PathBuf>> = vec![None; reader.sources().len()];
-    let mut spool_guards = Vec::new();
-    if options.write_deduped {
-        let once: Vec<usize> = (0..spools.len())
-            .filter(|&i| !reader.sources()[i].can_be_read_again())
-            .collect();
-        for i in once {
-            let name = format!(".overlap-tmp-spool-{}-{i}", std::process::id());
-            let path = out.join(name);
-            let spool = File::create(&path).map_err(|e| Error::output("creating", &path, e))?;
-            spool_guards.push(RemoveOnDrop(path.clone()));
-            reader.spool_to(i, Box::new(BufWriter::new(spool)));
-            spools[i] = Some(path);
-        }
-    }
+    let (spools, spool_guards) = spool_once_read_inputs(&mut reader, out, options.write_deduped)?;
 
     // Stage 1: read, normalize (exact key) and embed.
     let t = Instant::now();
     let mut docs: Vec<DocMeta> = Vec::new();
     let mut exact_first: Vec<u32> = Vec::new();
     let mut groups: HashMap<u128, u32> = HashMap::new();
-    let mut vectors = Vectors::new(model.dims());
+    // A quarter of the budget holds the vectors; past it they go to the spill directory.
+    let mut vectors = Vectors::spilling(model.dims(), budget.share(1, 4), &dir);
     let (mut empty, mut unknown) = (0u64, 0u64);
     let normalization = config.normalization;
     let fix = config.fix_encoding;
@@ -269,7 +269,7 @@ fn stage(
             } else {
                 *groups.entry(doc.value.exact).or_insert(n)
             };
-            if first == n && !doc.empty && !vectors.push(n, &doc.value.vector) {
+            if first == n && !doc.empty && !vectors.push(n, &doc.value.vector)? {
                 unknown += 1;
             }
             exact_first.push(first);
@@ -288,24 +288,33 @@ fn stage(
     stages.insert(
         "read_embed",
         StageMemory {
-            memory_estimate_bytes: vectors.len() as u64 * (model.dims() as u64 * 4 + 4)
-                + docs.len() as u64 * 36
-                + distinct * 40,
-            ..StageMemory::default()
+            memory_estimate_bytes: vectors.memory_bytes() + docs.len() as u64 * 36 + distinct * 40,
+            spilled_bytes: vectors.spilled_bytes(),
+            spill_files: u64::from(vectors.is_spilled()),
+            temp_disk_peak_bytes: dir.stage_peak(),
         },
     );
 
     // Stage 2: candidates (after centring, which needs every vector).
     let t = Instant::now();
-    if !config.raw {
-        vectors.centre();
+    if config.raw {
+        vectors.finish()?;
+    } else {
+        vectors.centre()?;
     }
     let guarded = config.clusters == ClusterMode::Guarded;
     let (mut verified, first_match, candidates, largest_bucket, large_buckets) = match config.search
     {
         CandidateSearch::Lsh => {
             progress.start("candidates", Some(config.lsh_bands() as u64), Unit::Steps);
-            let set = find_candidates(&vectors, config, budget.share(1, 2), &dir, progress)?;
+            let set = find_candidates(
+                &vectors,
+                config,
+                budget.share(1, 2),
+                budget.share(1, 8),
+                &dir,
+                progress,
+            )?;
             progress.finish();
             timings.insert("candidates", ms(t));
             stages.insert("candidates", set.memory);
@@ -324,12 +333,15 @@ fn stage(
             );
             // The guard verifies the representatives of first-match groups lazily.
             let v = verify_set(&vectors, set, config.threshold, guarded, &dir, progress)?;
+            let chunk = super::candidates::verify_chunk(&vectors);
+            let chunk_rows = if vectors.is_spilled() { 2 * chunk } else { 0 };
             progress.finish();
             timings.insert("verify", ms(t));
             stages.insert(
                 "verify",
                 StageMemory {
-                    memory_estimate_bytes: (super::VERIFY_CHUNK * 8
+                    memory_estimate_bytes: (chunk * 8
+                        + chunk_rows * model.dims() * 4
                         + v.verified.edges.len() * 24
                         + v.first_match.len() * 8)
                         as u64,
@@ -343,7 +355,7 @@ fn stage(
         CandidateSearch::Exact => {
             let n = vectors.len() as u64;
             progress.start("compare", Some(n * n.saturating_sub(1) / 2), Unit::Pairs);
-            let v = exact_pairs(&vectors, config.threshold, progress);
+            let v = exact_pairs(&vectors, config.threshold, progress)?;
             progress.finish();
             timings.insert("candidates", 0.0);
             timings.insert("verify", ms(t));
@@ -354,8 +366,9 @@ fn stage(
 
     // Stage 3: clusters.
     let t = Instant::now();
-    let guarded_clusters =
-        guarded.then(|| guarded_positions(&vectors, &first_match, &mut verified, config.threshold));
+    let guarded_clusters = guarded
+        .then(|| guarded_positions(&vectors, &first_match, &mut verified, config.threshold))
+        .transpose()?;
     drop(first_match);
     let edges: Vec<(u32, u32, f64)> = verified
         .edges
@@ -407,14 +420,6 @@ fn stage(
     timings.insert("total", ms(started));
 
     let count = |r: Reason| assignment.reason.iter().filter(|&&x| x == r).count() as u64;
-    let mut sizes: BTreeMap<u32, u64> = BTreeMap::new();
-    for &c in &assignment.cluster {
-        *sizes.entry(c).or_default() += 1;
-    }
-    let mut skipped_by_reason = BTreeMap::new();
-    for p in &skipped {
-        *skipped_by_reason.entry(p.reason).or_default() += 1;
-    }
     let accepted = docs.len() as u64;
     let kind_count = |k: PairKind| pairs.iter().filter(|p| p.3 == k).count() as u64;
     let summary = SemanticSummary {
@@ -432,12 +437,7 @@ fn stage(
             without_known_tokens: unknown,
             compared: compared_docs,
         },
-        clusters: ClusterCounts {
-            total: sizes.len() as u64,
-            with_duplicates: sizes.values().filter(|&&s| s > 1).count() as u64,
-            largest: sizes.values().copied().max().unwrap_or(0),
-            split_by_guard: split_off,
-        },
+        clusters: ClusterCounts::of(&assignment, split_off),
         pairs: SemanticPairCounts {
             candidates,
             compared: verified.compared,
@@ -459,24 +459,8 @@ fn stage(
             on_error: options.input.on_error,
             max_record_bytes: options.input.max_record_bytes,
         },
-        inputs: reader
-            .sources()
-            .iter()
-            .zip(reader.stats())
-            .map(|(s, st)| InputSummary {
-                path: s.name.clone(),
-                format: s.format,
-                compression: st.compression,
-                records: st.records,
-                blank_lines: st.blank_lines,
-                warnings: st.warnings.clone(),
-                from_out: match &s.location {
-                    Location::Path(p) => crate::io::relative_from(&options.out_dir, p),
-                    Location::Stdin => None,
-                },
-            })
-            .collect(),
-        skipped_by_reason,
+        inputs: InputSummary::of(&reader, &options.out_dir),
+        skipped_by_reason: skipped_by_reason(&skipped),
         skipped,
         outputs,
         timings_ms: timings,

@@ -26,15 +26,15 @@ mod job;
 mod vectors;
 
 pub use candidates::{
-    candidate_work, exact_pairs, find_candidates, verify_set, verify_work, CandidateSet,
-    CandidateWork, SemanticEdge, SemanticVerified, VerifiedSet, VERIFY_CHUNK,
+    candidate_work, exact_pairs, find_candidates, verify_chunk, verify_set, verify_work,
+    CandidateSet, CandidateWork, SemanticEdge, SemanticVerified, VerifiedSet, VERIFY_CHUNK,
 };
 pub use guarded::guarded_positions;
 pub use job::{
     run_semantic, SemanticDocumentCounts, SemanticJob, SemanticPairCounts, SemanticParameters,
     SemanticSummary,
 };
-pub use vectors::{dot, Vectors};
+pub use vectors::{dot, Rows, Vectors};
 
 use crate::dedup::ClusterMode;
 use crate::error::{Error, Result};
