@@ -17,7 +17,7 @@
 use super::schema::{encode_set, DocRecord};
 use super::{get_u64, meta, AddAnswer, AnswerKind, Index, NewDocument, Result, WriteTables};
 use crate::dedup::jaccard;
-use redb::{ReadableMultimapTable, ReadableTable};
+use redb::{ReadableMultimapTable, ReadableTable, ReadableTableMetadata};
 use std::collections::HashMap;
 
 /// What the batch has added so far, not yet written.
@@ -25,7 +25,8 @@ use std::collections::HashMap;
 struct Overlay {
     postings: HashMap<(u32, u64), Vec<u64>>,
     members: HashMap<u128, Vec<u64>>,
-    shingles: HashMap<u128, Vec<u64>>,
+    /// Shingle sets of the batch's new group representatives, by ordinal.
+    sets: HashMap<u64, Vec<u64>>,
     records: HashMap<u64, DocRecord>,
     edges: Vec<((u64, u64), f64)>,
 }
@@ -67,13 +68,28 @@ impl Index {
         band_keys.sort_unstable();
         band_keys.dedup();
         let mut committed_postings: HashMap<(u32, u64), Vec<u64>> = HashMap::new();
-        for &key in &band_keys {
-            let mut hits = Vec::new();
-            for v in t.postings.get(key)? {
-                hits.push(v?.value());
+        {
+            // Most band keys are new: the filter of the main level's keys (see the `filter`
+            // module) spares their gets.
+            let mut state = self.filter.lock().unwrap_or_else(|e| e.into_inner());
+            if state.current(t.generation).is_none()
+                && state.due(band_keys.len() as u64, t.postings.len()?)
+            {
+                let built = self.build_filter(t.generation, &t.postings)?;
+                state.install(Some(built));
             }
-            if !hits.is_empty() {
-                committed_postings.insert(key, hits);
+            let filter = state.current(t.generation);
+            for &key in &band_keys {
+                if filter.is_some_and(|f| !f.may_contain(key.0, key.1)) {
+                    continue;
+                }
+                let mut hits = Vec::new();
+                for v in t.postings.get(key)? {
+                    hits.push(v?.value());
+                }
+                if !hits.is_empty() {
+                    committed_postings.insert(key, hits);
+                }
             }
         }
         // The recent level: each representative is in one level only, so the union is what one
@@ -131,9 +147,9 @@ impl Index {
                     if record.exact == exact {
                         continue;
                     }
-                    let j = match o.shingles.get(&record.exact) {
+                    let j = match o.sets.get(&c) {
                         Some(set) => jaccard(&doc.set, set),
-                        None => jaccard(&doc.set, &self.shingle_set(&t.shingles, record.exact)?),
+                        None => jaccard(&doc.set, &self.set_at(&t.sets, c)?),
                     };
                     if j >= self.params.config.threshold {
                         near.push((c, j));
@@ -150,7 +166,7 @@ impl Index {
                 for (band, &key) in doc.sketch.bands.iter().enumerate() {
                     o.postings.entry((band as u32, key)).or_default().push(d);
                 }
-                o.shingles.insert(exact, doc.set);
+                o.sets.insert(d, doc.set);
                 match best {
                     Some((b, j)) => (Some(record_of(&o, t, b)?.id), Some(j), AnswerKind::Near),
                     None => (None, None, AnswerKind::Unique),
@@ -180,10 +196,11 @@ impl Index {
         }
 
         // Write the overlay, each table in key order.
-        let mut shingles: Vec<_> = o.shingles.into_iter().collect();
-        shingles.sort_unstable_by_key(|s| s.0);
-        for (e, set) in shingles {
-            t.shingles.insert(e, &encode_set(&set)[..])?;
+        // Ascending new ordinals: appended to the last pages of `sets`.
+        let mut sets: Vec<_> = o.sets.into_iter().collect();
+        sets.sort_unstable_by_key(|s| s.0);
+        for (d, set) in sets {
+            t.sets.insert(d, &encode_set(&set)[..])?;
         }
         // The batch's representatives go to the recent level of postings: ascending ordinals, so
         // this appends to the last pages of the delta table (see the `delta` module).

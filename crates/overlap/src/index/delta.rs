@@ -23,13 +23,20 @@
 //! Memory: the hint, about 30 bytes per posting of the delta (`delta_limit` x bands at most: about
 //! 33 MB at the default 65,536 x 17); a merge holds the delta's postings, 24 bytes each.
 
+use super::filter::MainFilter;
 use super::schema::{meta, DocRecord, DELTA, DOCUMENTS, POSTINGS};
 use super::{get_u64, Index, Result};
-use redb::{ReadableTable, ReadableTableMetadata};
+use redb::{ReadableMultimapTable, ReadableTable, ReadableTableMetadata};
 use std::collections::HashMap;
 
-/// Representatives the delta may hold before it is merged, by default.
+/// Representatives the delta may hold before it is merged, by default, at least.
 pub const DEFAULT_DELTA_LIMIT: usize = 65_536;
+
+/// Representatives the delta may hold per group of the main level, by default: 1, so each merge
+/// (at least) doubles the main level, and the main level's rewrites add up to about twice the
+/// postings ever merged, whatever the size of the index (a fixed limit rewrote it every 65,536
+/// groups: a cost per document growing with the index, bench/RESULTS.md 6.4).
+pub const DEFAULT_DELTA_RATIO: f64 = 1.0;
 
 /// The delta's postings by band key, for one generation of the delta.
 #[derive(Default)]
@@ -200,8 +207,15 @@ impl Index {
         Ok(())
     }
 
+    /// The representatives the delta may hold over a main level of `postings` entries.
+    pub(super) fn delta_limit(&self, postings: u64) -> u64 {
+        let main_groups = postings / self.params.bands.max(1) as u64;
+        let proportional = (main_groups as f64 * self.params.delta_ratio.max(0.0)) as u64;
+        proportional.max(self.params.delta_limit as u64)
+    }
+
     /// Fold the delta into the main postings, in one durable transaction, when it holds more than
-    /// the index's `delta_limit` representatives. Returns whether it did.
+    /// [`Index::delta_limit`] representatives. Returns whether it did.
     pub(super) fn merge_if_due(&self) -> Result<bool> {
         let due = {
             let txn = self.read()?;
@@ -210,7 +224,8 @@ impl Index {
                 Err(redb::TableError::TableDoesNotExist(_)) => return Ok(false),
                 Err(e) => return Err(e.into()),
             };
-            delta.len()? > self.params.delta_limit as u64
+            let postings = txn.open_multimap_table(POSTINGS)?;
+            delta.len()? > self.delta_limit(postings.len()?)
         };
         if due {
             self.merge_delta()?;
@@ -218,11 +233,28 @@ impl Index {
         Ok(due)
     }
 
+    /// A filter of the main level's band keys (see the `filter` module), from its table.
+    pub(super) fn build_filter(
+        &self,
+        generation: u64,
+        postings: &impl ReadableMultimapTable<(u32, u64), u64>,
+    ) -> Result<MainFilter> {
+        let mut filter = MainFilter::with_capacity(generation, postings.len()?);
+        for entry in postings.iter()? {
+            let (band, key) = entry?.0.value();
+            filter.insert(band, key);
+        }
+        Ok(filter)
+    }
+
     /// Fold the delta into the main postings and empty it, in one durable transaction; the next
-    /// generation's hint starts empty.
+    /// generation's hint starts empty, and the writer's filter of the main level (if it keeps one)
+    /// takes the merged keys once the merge is committed.
     pub fn merge_delta(&self) -> Result<()> {
         let txn = self.write()?;
-        let generation = {
+        // Held to the end: only the writer uses the filter, and it is changed after the commit.
+        let mut state = self.filter.lock().unwrap_or_else(|e| e.into_inner());
+        let (generation, all, rebuilt) = {
             let mut m = txn.open_table(super::schema::META)?;
             let generation = generation(&m)? + 1;
             let docs = txn.open_table(DOCUMENTS)?;
@@ -241,14 +273,33 @@ impl Index {
                 );
             }
             all.sort_unstable();
-            for (band, key, d) in all {
+            for &(band, key, d) in &all {
                 postings.insert((band, key), d)?;
             }
             delta.retain(|_, _| false)?;
             m.insert(meta::DELTA_GENERATION, &generation.to_le_bytes()[..])?;
-            generation
+            // A kept filter too small for the merged level is rebuilt from it.
+            let rebuilt = match state.current(generation - 1) {
+                Some(f) if !f.fits(all.len() as u64) => {
+                    Some(self.build_filter(generation, &postings)?)
+                }
+                _ => None,
+            };
+            (generation, all, rebuilt)
         };
         txn.commit()?;
+        match rebuilt {
+            Some(f) => state.install(Some(f)),
+            None => {
+                if let Some(f) = state.current_mut(generation - 1) {
+                    for &(band, key, _) in &all {
+                        f.insert(band, key);
+                    }
+                    f.set_generation(generation);
+                }
+            }
+        }
+        drop(state);
         let mut shared = self.hint.write().unwrap_or_else(|e| e.into_inner());
         *shared = Some(Hint {
             generation,

@@ -278,25 +278,50 @@ fn the_two_levels_of_postings_answer_as_one() {
     assert_eq!(reference.stats().unwrap().delta_generation, 0);
     assert!(expected.iter().any(|a| a.kind == AnswerKind::Near));
     assert!(expected.iter().any(|a| a.kind == AnswerKind::Exact));
-    for (limit, batch) in [(1, 1), (1, 7), (3, 5), (5, 13), (8, 60), (1_000, 9)] {
-        let index = Index::create_with_delta_limit(
-            &dir.path().join(format!("l{limit}-{batch}")),
-            &config(),
-            false,
-            limit,
-        )
-        .unwrap();
+    // (limit, ratio, batch, reopen): fixed limits (ratio 0) and limits growing with the main
+    // level; `reopen` starts each batch in a fresh `Index` (no hint, no filter of the main level:
+    // built again from the file, or not at all while a scan would cost more than the gets).
+    let variants = [
+        (1, 0.0, 1, false),
+        (1, 0.0, 7, false),
+        (3, 0.0, 5, false),
+        (5, 0.0, 13, false),
+        (8, 0.0, 60, false),
+        (1_000, 0.0, 9, false),
+        (1, 1.0, 1, false),
+        (2, 1.0, 5, true),
+        (3, 0.5, 7, false),
+        (1, 0.0, 3, true),
+    ];
+    for (limit, ratio, batch, reopen) in variants {
+        let path = dir
+            .path()
+            .join(format!("l{limit}-{ratio}-{batch}-{reopen}"));
+        let mut index = Index::create_with_levels(&path, &config(), false, limit, ratio).unwrap();
         let mut answers = Vec::new();
         let mut start = 0;
         while start < texts.len() {
             let end = (start + batch).min(texts.len());
+            if reopen {
+                drop(index);
+                index = Index::open(&path).unwrap();
+            }
             answers.extend(add_texts(&index, &texts, start..end));
             let report = index.check().unwrap();
             assert!(report.ok(), "limit {limit}, batch {batch}: {report:?}");
-            assert!(report.delta <= limit as u64);
+            let stats = index.stats().unwrap();
+            assert!(report.delta <= stats.delta_limit_now, "{stats:?}");
+            let main_groups = stats.postings / index.params.bands as u64;
+            assert_eq!(
+                stats.delta_limit_now,
+                (limit as u64).max((main_groups as f64 * ratio) as u64)
+            );
             start = end;
         }
-        assert_eq!(answers, expected, "limit {limit}, batch {batch}");
+        assert_eq!(
+            answers, expected,
+            "limit {limit}, ratio {ratio}, batch {batch}"
+        );
         let stats = index.stats().unwrap();
         if limit < 8 {
             assert!(
