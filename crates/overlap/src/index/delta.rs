@@ -23,10 +23,9 @@
 //! Memory: the hint, about 30 bytes per posting of the delta (`delta_limit` x bands at most: about
 //! 33 MB at the default 65,536 x 17); a merge holds the delta's postings, 24 bytes each.
 
-use super::filter::MainFilter;
 use super::schema::{meta, DocRecord, DELTA, DOCUMENTS, POSTINGS};
 use super::{get_u64, Index, Result};
-use redb::{ReadableMultimapTable, ReadableTable, ReadableTableMetadata};
+use redb::{ReadableTable, ReadableTableMetadata};
 use std::collections::HashMap;
 
 /// Representatives the delta may hold before it is merged, by default, at least.
@@ -233,28 +232,11 @@ impl Index {
         Ok(due)
     }
 
-    /// A filter of the main level's band keys (see the `filter` module), from its table.
-    pub(super) fn build_filter(
-        &self,
-        generation: u64,
-        postings: &impl ReadableMultimapTable<(u32, u64), u64>,
-    ) -> Result<MainFilter> {
-        let mut filter = MainFilter::with_capacity(generation, postings.len()?);
-        for entry in postings.iter()? {
-            let (band, key) = entry?.0.value();
-            filter.insert(band, key);
-        }
-        Ok(filter)
-    }
-
     /// Fold the delta into the main postings and empty it, in one durable transaction; the next
-    /// generation's hint starts empty, and the writer's filter of the main level (if it keeps one)
-    /// takes the merged keys once the merge is committed.
+    /// generation's hint starts empty.
     pub fn merge_delta(&self) -> Result<()> {
         let txn = self.write()?;
-        // Held to the end: only the writer uses the filter, and it is changed after the commit.
-        let mut state = self.filter.lock().unwrap_or_else(|e| e.into_inner());
-        let (generation, all, rebuilt) = {
+        let generation = {
             let mut m = txn.open_table(super::schema::META)?;
             let generation = generation(&m)? + 1;
             let docs = txn.open_table(DOCUMENTS)?;
@@ -273,33 +255,14 @@ impl Index {
                 );
             }
             all.sort_unstable();
-            for &(band, key, d) in &all {
+            for (band, key, d) in all {
                 postings.insert((band, key), d)?;
             }
             delta.retain(|_, _| false)?;
             m.insert(meta::DELTA_GENERATION, &generation.to_le_bytes()[..])?;
-            // A kept filter too small for the merged level is rebuilt from it.
-            let rebuilt = match state.current(generation - 1) {
-                Some(f) if !f.fits(all.len() as u64) => {
-                    Some(self.build_filter(generation, &postings)?)
-                }
-                _ => None,
-            };
-            (generation, all, rebuilt)
+            generation
         };
         txn.commit()?;
-        match rebuilt {
-            Some(f) => state.install(Some(f)),
-            None => {
-                if let Some(f) = state.current_mut(generation - 1) {
-                    for &(band, key, _) in &all {
-                        f.insert(band, key);
-                    }
-                    f.set_generation(generation);
-                }
-            }
-        }
-        drop(state);
         let mut shared = self.hint.write().unwrap_or_else(|e| e.into_inner());
         *shared = Some(Hint {
             generation,

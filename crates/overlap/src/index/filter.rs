@@ -1,29 +1,35 @@
-//! A filter in memory of the main level's band keys, so that the writer's batched lookups skip
-//! the B-tree for keys no indexed document has.
+//! A filter in memory of the band keys the writer may find in the main level, so that its batched
+//! lookups skip the B-tree for keys no indexed document has.
 //!
 //! Why: nearly every band key of a new document is new, and in batches of 1,000 the 17,000 point
 //! gets per batch in the main `postings` B-tree were a fifth of the ingest time (bench/RESULTS.md
 //! 6.4), almost all of them misses. A Bloom filter answers "surely absent" from memory; a key it
 //! may hold is looked up as before, so the candidates, hence the answers, are unchanged.
 //!
-//! Only the writer uses it, inside its write transaction, and only a superset of the main level's
-//! keys is needed. The main level changes only in this process's writer (redb lets one process
-//! write): a merge adds keys (and extends the filter after its commit, or replaces it by one built
-//! from the merged table); a removal takes keys away (the filter keeps them: one wasted get); an
-//! heir takes over the very keys of the representative it replaces. So a filter built from the
-//! writer's table and kept up by its merges holds every key of the writer's later snapshots of
-//! the same generation. A filter of another generation (a merge whose commit failed) is dropped.
+//! What it holds: the band keys of every document record the writer has seen: those of the
+//! `documents` table when it was built, and those of every record the writer writes after
+//! ([`Index::filter_note`], called wherever a record is written). Every posting of the main level
+//! names a stored document under one of its own band keys (`index check` verifies it), so this is a
+//! superset of the main level's keys at every later snapshot of the writer, whatever merges,
+//! removals or heirs happen; extra keys (removed documents, the recent level's, a batch whose
+//! commit failed) cost one get each, as before. Only the writer uses it (redb lets one process
+//! write at a time), inside its write transaction.
 //!
-//! When: a scan of `postings` costs about as much as a tenth as many point gets, so the filter is
-//! built once the writer has looked up (in this process) an eighth as many keys as the main level
-//! holds (ski rental): a short `index add` to a large index never pays for a scan.
+//! When: reading a record from a scan costs far less than a point get per band key, so the filter
+//! is built once the writer has looked up (in this process) as many keys as the index holds
+//! documents (ski rental): a short `index add` to a large index never pays for a scan. It is built
+//! again, twice as large, when it is full.
 //!
-//! Memory: 12 to 18 bits per posting of the main level (`capacity` is 1.5x the keys at build and
-//! the filter is rebuilt when a merge would pass it): about 25 to 40 MB at 1M documents.
+//! Memory: 10 to 20 bits per band key of the documents (17 by default): 21 to 42 bytes per
+//! document, 21 to 42 MB at 1M documents.
+
+use super::schema::DocRecord;
+use super::{Index, Result};
+use redb::ReadableTable;
 
 /// Bits per key of capacity.
-const BITS_PER_KEY: u64 = 12;
-/// The smallest capacity (small in tests, so that merges outgrow it and rebuild the filter).
+const BITS_PER_KEY: u64 = 10;
+/// The smallest capacity (small in tests, so that their indexes outgrow it and rebuild it).
 const MIN_CAPACITY: u64 = if cfg!(test) { 8 } else { 1024 };
 /// Bits set per key, all in one 64-bit word (one cache line per probe).
 const PROBES: u32 = 5;
@@ -37,8 +43,6 @@ pub(super) struct FilterState {
 }
 
 pub(super) struct MainFilter {
-    /// The delta generation whose main level it covers.
-    generation: u64,
     words: Vec<u64>,
     /// Keys inserted.
     count: u64,
@@ -56,11 +60,11 @@ fn mix(band: u32, key: u64) -> u64 {
 }
 
 impl MainFilter {
-    pub(super) fn with_capacity(generation: u64, keys: u64) -> MainFilter {
-        let capacity = (keys + keys / 2).max(MIN_CAPACITY);
+    /// A filter for `keys` keys and as many more.
+    pub(super) fn with_capacity(keys: u64) -> MainFilter {
+        let capacity = (2 * keys).max(MIN_CAPACITY);
         let words = (capacity * BITS_PER_KEY).div_ceil(64) as usize;
         MainFilter {
-            generation,
             words: vec![0; words],
             count: 0,
             capacity,
@@ -88,36 +92,79 @@ impl MainFilter {
         self.words[w] & mask == mask
     }
 
-    /// Whether `more` keys still fit its capacity.
-    pub(super) fn fits(&self, more: u64) -> bool {
-        self.count + more <= self.capacity
-    }
-
-    pub(super) fn set_generation(&mut self, generation: u64) {
-        self.generation = generation;
+    /// Whether it holds as many keys as it was sized for.
+    pub(super) fn full(&self) -> bool {
+        self.count >= self.capacity
     }
 }
 
 impl FilterState {
-    /// The filter for the main level of `generation`, if there is one.
-    pub(super) fn current(&self, generation: u64) -> Option<&MainFilter> {
-        self.filter.as_ref().filter(|f| f.generation == generation)
+    /// The filter, if one is built.
+    pub(super) fn get(&self) -> Option<&MainFilter> {
+        self.filter.as_ref()
     }
 
-    /// The filter to extend by a merge of `generation` into `generation + 1`, if one is kept.
-    pub(super) fn current_mut(&mut self, generation: u64) -> Option<&mut MainFilter> {
-        self.filter.as_mut().filter(|f| f.generation == generation)
+    pub(super) fn get_mut(&mut self) -> Option<&mut MainFilter> {
+        self.filter.as_mut()
     }
 
-    /// Count `keys` looked up without a filter; whether one is now worth building for a main level
-    /// of `postings` entries.
-    pub(super) fn due(&mut self, keys: u64, postings: u64) -> bool {
+    /// Count `keys` looked up without a filter; whether one is now worth building for an index of
+    /// `documents` documents.
+    pub(super) fn due(&mut self, keys: u64, documents: u64) -> bool {
         self.unfiltered += keys;
-        self.unfiltered.saturating_mul(8) >= postings
+        self.unfiltered >= documents
     }
 
-    pub(super) fn install(&mut self, filter: Option<MainFilter>) {
-        self.filter = filter;
+    pub(super) fn install(&mut self, filter: MainFilter) {
+        self.filter = Some(filter);
+    }
+}
+
+impl Index {
+    /// A filter of the band keys of every document in `docs`, with room for as many more.
+    pub(super) fn build_filter(
+        &self,
+        docs: &impl ReadableTable<u64, &'static [u8]>,
+    ) -> Result<MainFilter> {
+        let mut filter = MainFilter::with_capacity(docs.len()? * self.params.bands as u64);
+        for entry in docs.iter()? {
+            let (d, v) = entry?;
+            let record = DocRecord::decode(v.value())
+                .ok_or_else(|| self.corrupt(format!("unreadable document {}", d.value())))?;
+            for (band, &key) in record.bands.iter().enumerate() {
+                filter.insert(band as u32, key);
+            }
+        }
+        Ok(filter)
+    }
+
+    /// Note the band keys of a document record the writer writes (wherever it writes one).
+    pub(super) fn filter_note(&self, state: &mut FilterState, bands: &[u64]) {
+        if let Some(f) = state.get_mut() {
+            for (band, &key) in bands.iter().enumerate() {
+                f.insert(band as u32, key);
+            }
+        }
+    }
+
+    /// The writer's filter state, built or rebuilt first when due: `keys` band keys are about to
+    /// be looked up in an index of `documents` documents whose records are in `docs`.
+    pub(super) fn filter_for(
+        &self,
+        docs: &impl ReadableTable<u64, &'static [u8]>,
+        keys: u64,
+        documents: u64,
+    ) -> Result<std::sync::MutexGuard<'_, FilterState>> {
+        let mut state = self.filter.lock().unwrap_or_else(|e| e.into_inner());
+        let build = match state.get() {
+            Some(f) => f.full(),
+            None => state.due(keys, documents),
+        };
+        if build {
+            let built = self.build_filter(docs)?;
+            state.install(built);
+        }
+        Ok(state)
     }
 }
 
@@ -127,7 +174,7 @@ mod tests {
 
     #[test]
     fn holds_every_inserted_key_and_few_others() {
-        let mut f = MainFilter::with_capacity(0, 100_000);
+        let mut f = MainFilter::with_capacity(50_000);
         for k in 0..100_000u64 {
             f.insert((k % 17) as u32, k.wrapping_mul(0x2545_f491_4f6c_dd1d));
         }
@@ -137,7 +184,8 @@ mod tests {
         let false_hits = (100_000..200_000u64)
             .filter(|&k| f.may_contain((k % 17) as u32, k.wrapping_mul(0x2545_f491_4f6c_dd1d)))
             .count();
-        // 18 bits per key, 5 bits in one word: well under 2% (measured ~0.6%).
-        assert!(false_hits < 2_000, "{false_hits}");
+        // 10 bits per key at capacity, 5 bits in one word: well under 5% (measured ~2%).
+        assert!(false_hits < 5_000, "{false_hits}");
+        assert!(f.full());
     }
 }

@@ -371,7 +371,8 @@ pub struct Index {
     sketcher: Sketcher,
     /// The delta's postings by band key (see the `delta` module); loaded on first use.
     hint: std::sync::RwLock<Option<delta::Hint>>,
-    /// The writer's filter of the main level's band keys (see the `filter` module).
+    /// The writer's filter of the band keys it may find in the main level (see the `filter`
+    /// module).
     filter: std::sync::Mutex<filter::FilterState>,
     /// The format of the file as it is open: [`FORMAT_VERSION`] once opened for writing (older
     /// files are migrated then), the stored one for an older file opened read-only.
@@ -832,6 +833,10 @@ impl Index {
                     bands: doc.sketch.bands,
                 };
                 t.docs.insert(d, &record.encode()[..])?;
+                {
+                    let mut state = self.filter.lock().unwrap_or_else(|e| e.into_inner());
+                    self.filter_note(&mut state, &record.bands);
+                }
                 if found.exact.is_empty() {
                     // After its record: a hint built here reads it.
                     t.delta.insert(d, ())?;

@@ -352,6 +352,26 @@ fn the_two_levels_of_postings_answer_as_one() {
     }
 }
 
+/// The writer's filter of band keys (built by now) holds every band key of every stored
+/// document: what makes it a superset of the main level's keys (see the `filter` module).
+fn assert_filter_covers_documents(index: &Index) {
+    let state = index.filter.lock().unwrap();
+    let filter = state.get().expect("the writer has built its filter");
+    let txn = index.read().unwrap();
+    let docs = txn.open_table(schema::DOCUMENTS).unwrap();
+    for entry in docs.iter().unwrap() {
+        let (d, v) = entry.unwrap();
+        let record = DocRecord::decode(v.value()).unwrap();
+        for (band, &key) in record.bands.iter().enumerate() {
+            assert!(
+                filter.may_contain(band as u32, key),
+                "document {} band {band}",
+                d.value()
+            );
+        }
+    }
+}
+
 #[test]
 fn removal_and_replacement_keep_each_representative_in_one_level() {
     // Representatives in the main level and in the delta, removed with and without an heir, and
@@ -378,6 +398,7 @@ fn removal_and_replacement_keep_each_representative_in_one_level() {
     index.add(replaced, OnExisting::Replace).unwrap();
     let report = index.check().unwrap();
     assert!(report.ok(), "{report:?}");
+    assert_filter_covers_documents(&index);
     // What dedup gives over the remaining documents in the index's order.
     let clusters = index.clusters().unwrap();
     let remaining: Vec<&str> = clusters
@@ -391,4 +412,38 @@ fn removal_and_replacement_keep_each_representative_in_one_level() {
     index.merge_delta().unwrap();
     assert_eq!(index.stats().unwrap().delta_groups, 0);
     assert!(index.check().unwrap().ok());
+    assert_filter_covers_documents(&index);
+    // The replacements were written one by one, now merged into the main level: a batch's
+    // lookups (through the writer's filter of band keys) find them as a query (no filter) does.
+    let again = format!("{} again", texts[44]);
+    let expected = index.query(&again, None).unwrap();
+    assert_eq!(expected.kind, AnswerKind::Near, "{expected:?}");
+    let answer = index
+        .add(
+            vec![index.prepare("again".into(), &again)],
+            OnExisting::Error,
+        )
+        .unwrap();
+    assert_eq!(
+        (
+            answer[0].duplicate_of.clone(),
+            answer[0].jaccard,
+            answer[0].kind
+        ),
+        (expected.duplicate_of, expected.jaccard, expected.kind)
+    );
+    assert!(index.check().unwrap().ok());
+    // A replacing batch is written one document at a time: its new texts' keys go to the filter
+    // too.
+    let fresh = "quiet lanterns drift above the frozen canal while violins rehearse";
+    index
+        .add(
+            vec![
+                index.prepare("m6".into(), &texts[6]),
+                index.prepare("fresh".into(), fresh),
+            ],
+            OnExisting::Replace,
+        )
+        .unwrap();
+    assert_filter_covers_documents(&index);
 }
