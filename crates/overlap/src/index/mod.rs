@@ -15,8 +15,10 @@
 //! adding a corpus in any number of batches gives the clusters and pairs of one `dedup` run over it.
 //!
 //! Memory: one batch of sketches (shingle hashes and band keys of each pending document) plus redb's
-//! page cache; lookups read postings and the candidates' shingle sets from the file. `clusters` and
-//! `check` hold one exact key and one id per document.
+//! page cache; lookups read postings and the candidates' shingle sets from the file; the hint of the
+//! recent level of postings (see [`delta`]) and, in the writer, a filter of band keys (see
+//! [`filter`]: 21 to 42 bytes per document). `clusters` and `check` hold one exact key and one id
+//! per document.
 
 mod batch;
 mod check;
