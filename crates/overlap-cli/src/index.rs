@@ -82,9 +82,10 @@ struct CreateArgs {
     #[arg(long)]
     store_text: bool,
 
-    /// New documents' band postings go to a small recent level, merged into the main one once it
-    /// holds more than N documents: larger makes merges rarer and costs about 30 bytes of memory
-    /// per band per document in the writer and in each reader.
+    /// New documents' band postings go to a recent level, merged into the main one once it holds
+    /// more than N groups and more than the main level (so merges get rarer as the index grows):
+    /// larger makes merges rarer and costs about 30 bytes of memory per band per group of the
+    /// recent level in the writer and in each reader.
     #[arg(long, default_value_t = overlap::index::DEFAULT_DELTA_LIMIT, value_name = "N")]
     delta_limit: usize,
 }

@@ -19,14 +19,50 @@ use super::{get_u64, meta, AddAnswer, AnswerKind, Index, NewDocument, Result, Wr
 use crate::dedup::jaccard;
 use redb::{ReadableMultimapTable, ReadableTable};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Hashes the overlay's keys (band keys and exact keys are already uniform hashes) by a multiply
+/// instead of SipHash: the overlay holds one batch's keys, so flooding it needs no defence beyond
+/// the batch size, and SipHash over ~20,000 keys per batch was a visible part of its time.
+#[derive(Default, Clone, Copy)]
+struct KeyHasher(u64);
+
+const MULTIPLIER: u64 = 0x9e37_79b9_7f4a_7c15;
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(MULTIPLIER);
+        }
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(u64::from(v));
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(26) ^ v).wrapping_mul(MULTIPLIER);
+    }
+    fn write_u128(&mut self, v: u128) {
+        self.write_u64(v as u64);
+        self.write_u64((v >> 64) as u64);
+    }
+}
+
+type Fast = BuildHasherDefault<KeyHasher>;
 
 /// What the batch has added so far, not yet written.
 #[derive(Default)]
 struct Overlay {
-    postings: HashMap<(u32, u64), Vec<u64>>,
-    members: HashMap<u128, Vec<u64>>,
-    shingles: HashMap<u128, Vec<u64>>,
-    records: HashMap<u64, DocRecord>,
+    /// The first of the batch's representatives posted under each band key (nearly every key has
+    /// one), and the others: one allocation per shared key, not per key.
+    first: HashMap<(u32, u64), u64, Fast>,
+    more: HashMap<(u32, u64), Vec<u64>, Fast>,
+    members: HashMap<u128, Vec<u64>, Fast>,
+    /// Shingle sets of the batch's new group representatives, by ordinal.
+    sets: HashMap<u64, Vec<u64>, Fast>,
+    records: HashMap<u64, DocRecord, Fast>,
     edges: Vec<((u64, u64), f64)>,
 }
 
@@ -66,8 +102,14 @@ impl Index {
             .collect();
         band_keys.sort_unstable();
         band_keys.dedup();
-        let mut committed_postings: HashMap<(u32, u64), Vec<u64>> = HashMap::new();
+        let mut committed_postings: HashMap<(u32, u64), Vec<u64>, Fast> = HashMap::default();
+        // Most band keys are new: the writer's filter of band keys (see the `filter` module) spares
+        // their gets. Held to the end of the batch, which notes its records' keys in it.
+        let mut filter = self.filter_for(&t.docs, band_keys.len() as u64, count)?;
         for &key in &band_keys {
+            if filter.get().is_some_and(|f| !f.may_contain(key.0, key.1)) {
+                continue;
+            }
             let mut hits = Vec::new();
             for v in t.postings.get(key)? {
                 hits.push(v?.value());
@@ -119,8 +161,11 @@ impl Index {
                     if let Some(hits) = committed_postings.get(&key) {
                         candidates.extend_from_slice(hits);
                     }
-                    if let Some(hits) = o.postings.get(&key) {
-                        candidates.extend_from_slice(hits);
+                    if let Some(&first) = o.first.get(&key) {
+                        candidates.push(first);
+                        if let Some(more) = o.more.get(&key) {
+                            candidates.extend_from_slice(more);
+                        }
                     }
                 }
                 candidates.sort_unstable();
@@ -131,9 +176,9 @@ impl Index {
                     if record.exact == exact {
                         continue;
                     }
-                    let j = match o.shingles.get(&record.exact) {
+                    let j = match o.sets.get(&c) {
                         Some(set) => jaccard(&doc.set, set),
-                        None => jaccard(&doc.set, &self.shingle_set(&t.shingles, record.exact)?),
+                        None => jaccard(&doc.set, &self.set_at(&t.sets, c)?),
                     };
                     if j >= self.params.config.threshold {
                         near.push((c, j));
@@ -148,9 +193,17 @@ impl Index {
                     o.edges.push(((other, d), j));
                 }
                 for (band, &key) in doc.sketch.bands.iter().enumerate() {
-                    o.postings.entry((band as u32, key)).or_default().push(d);
+                    let key = (band as u32, key);
+                    match o.first.entry(key) {
+                        std::collections::hash_map::Entry::Vacant(v) => {
+                            v.insert(d);
+                        }
+                        std::collections::hash_map::Entry::Occupied(_) => {
+                            o.more.entry(key).or_default().push(d);
+                        }
+                    }
                 }
-                o.shingles.insert(exact, doc.set);
+                o.sets.insert(d, doc.set);
                 match best {
                     Some((b, j)) => (Some(record_of(&o, t, b)?.id), Some(j), AnswerKind::Near),
                     None => (None, None, AnswerKind::Unique),
@@ -180,14 +233,16 @@ impl Index {
         }
 
         // Write the overlay, each table in key order.
-        let mut shingles: Vec<_> = o.shingles.into_iter().collect();
-        shingles.sort_unstable_by_key(|s| s.0);
-        for (e, set) in shingles {
-            t.shingles.insert(e, &encode_set(&set)[..])?;
+        // Ascending new ordinals: appended to the last pages of `sets`.
+        let mut sets: Vec<_> = o.sets.into_iter().collect();
+        sets.sort_unstable_by_key(|s| s.0);
+        for (d, set) in sets {
+            t.sets.insert(d, &encode_set(&set)[..])?;
         }
         // The batch's representatives go to the recent level of postings: ascending ordinals, so
         // this appends to the last pages of the delta table (see the `delta` module).
-        drop(o.postings);
+        drop(o.first);
+        drop(o.more);
         let mut posted: Vec<u64> = o
             .records
             .iter()
@@ -217,6 +272,7 @@ impl Index {
         records.sort_unstable_by_key(|r| r.0);
         for (d, r) in records {
             t.docs.insert(d, &r.encode()[..])?;
+            self.filter_note(&mut filter, &r.bands);
         }
         ids.sort_unstable();
         for (id, d) in ids {

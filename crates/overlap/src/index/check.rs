@@ -4,10 +4,9 @@
 //! one shingle set at a time (two per edge check).
 
 use super::schema::{
-    decode_set, meta, DocRecord, ANCHORS, DOCUMENTS, EDGES, EXACT_MEMBERS, IDS, META, POSTINGS,
-    SHINGLES, TEXTS,
+    meta, DocRecord, ANCHORS, DOCUMENTS, EDGES, EXACT_MEMBERS, IDS, META, POSTINGS, TEXTS,
 };
-use super::{delta, get_u64, open_delta, Index, Result};
+use super::{delta, get_u64, open_delta, Index, ReadSets, Result};
 use crate::dedup::jaccard;
 use redb::{ReadableMultimapTable, ReadableTable, ReadableTableMetadata};
 use serde::Serialize;
@@ -62,7 +61,8 @@ pub(super) fn check(index: &Index) -> Result<CheckReport> {
     let ids = txn.open_table(IDS)?;
     let members = txn.open_multimap_table(EXACT_MEMBERS)?;
     let postings = txn.open_multimap_table(POSTINGS)?;
-    let shingles = txn.open_table(SHINGLES)?;
+    // By representative (format 3) or by exact key (an older format opened read-only).
+    let sets = ReadSets::open(index, &txn)?;
     let edges = txn.open_table(EDGES)?;
     let texts = txn.open_table(TEXTS)?;
     let delta_table = open_delta(&txn)?;
@@ -151,7 +151,7 @@ pub(super) fn check(index: &Index) -> Result<CheckReport> {
             continue;
         };
         first_of.insert(exact, first);
-        match shingles.get(exact)?.map(|v| decode_set(v.value())) {
+        match sets.lookup(first, exact)? {
             Some(Some(set)) => {
                 if set.windows(2).any(|w| w[0] >= w[1]) {
                     r.problem(format!(
@@ -211,10 +211,10 @@ pub(super) fn check(index: &Index) -> Result<CheckReport> {
             records.len()
         ));
     }
-    if shingles.len()? != first_of.len() as u64 {
+    if sets.len()? != first_of.len() as u64 {
         r.problem(format!(
             "{} shingle sets for {} exact groups",
-            shingles.len()?,
+            sets.len()?,
             first_of.len()
         ));
     }
@@ -270,9 +270,8 @@ pub(super) fn check(index: &Index) -> Result<CheckReport> {
     }
 
     // Edges: symmetric, between group representatives, verified Jaccard at or above the threshold.
-    let set_of = |exact: u128| -> Result<Option<Vec<u64>>> {
-        Ok(shingles.get(exact)?.and_then(|v| decode_set(v.value())))
-    };
+    let set_of =
+        |d: u64, exact: u128| -> Result<Option<Vec<u64>>> { Ok(sets.lookup(d, exact)?.flatten()) };
     for entry in edges.iter()? {
         let (k, v) = entry?;
         let (a, b) = k.value();
@@ -301,7 +300,7 @@ pub(super) fn check(index: &Index) -> Result<CheckReport> {
                 "edge ({a}, {b}) has Jaccard {j} below the threshold"
             ));
         }
-        if let (Some(sa), Some(sb)) = (set_of(ra.exact)?, set_of(rb.exact)?) {
+        if let (Some(sa), Some(sb)) = (set_of(a, ra.exact)?, set_of(b, rb.exact)?) {
             let actual = jaccard(&sa, &sb);
             if actual != j {
                 r.problem(format!(
@@ -371,7 +370,7 @@ pub(super) fn check(index: &Index) -> Result<CheckReport> {
         ids,
         members,
         postings,
-        shingles,
+        sets,
         edges,
         texts,
         delta_table,

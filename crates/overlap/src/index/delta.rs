@@ -6,10 +6,12 @@
 //! it dirtied: in batches of 1,000, the cost of a commit grew with the index (bench/RESULTS.md 6.1).
 //! Here a new group representative is posted in the recent level instead: `delta[d]`, keyed by its
 //! ordinal, which only grows, so a batch appends to the last pages of a small table (its band keys
-//! are already in `documents[d]`). When the delta holds more than the index's `delta_limit`
-//! representatives, one write transaction folds it into `postings`, key-sorted, and empties it
-//! ([`Index::merge_delta`]): the cost of rewriting the main level is shared by `delta_limit`
-//! documents. A representative is in exactly one level at every commit, so lookups (main level
+//! are already in `documents[d]`). When the delta holds more representatives than the index's
+//! `delta_limit` and than `delta_ratio` times the main level's groups ([`Index::delta_limit`]), one
+//! write transaction folds it into `postings`, key-sorted, and empties it ([`Index::merge_delta`]).
+//! With the default ratio 1 each merge at least doubles the main level, so the rewrites of the main
+//! level add up to a constant cost per document, whatever the size of the index (a fixed limit
+//! rewrote it every 65,536 groups: bench/RESULTS.md 6.4, 6.6). A representative is in exactly one level at every commit, so lookups (main level
 //! plus delta) find the same candidates as one table would, and the answers are unchanged.
 //!
 //! Lookups by band key in the delta go through an in-memory [`Hint`]: `(band, key) -> ordinals`,
@@ -20,16 +22,24 @@
 //! table and its record's band key matches. A reader whose snapshot is of another generation than
 //! the shared hint (it straddles a merge) builds its own from its snapshot.
 //!
-//! Memory: the hint, about 30 bytes per posting of the delta (`delta_limit` x bands at most: about
-//! 33 MB at the default 65,536 x 17); a merge holds the delta's postings, 24 bytes each.
+//! Memory: the hint, about 30 bytes per posting of the delta: at most the larger of `delta_limit`
+//! and the main level's groups, times the bands (about 33 MB at 65,536 x 17; it reached 445,515
+//! groups, about 230 MB, at the end of 1M documents); a merge holds the delta's postings, 24 bytes
+//! each.
 
 use super::schema::{meta, DocRecord, DELTA, DOCUMENTS, POSTINGS};
 use super::{get_u64, Index, Result};
 use redb::{ReadableTable, ReadableTableMetadata};
 use std::collections::HashMap;
 
-/// Representatives the delta may hold before it is merged, by default.
+/// Representatives the delta may hold before it is merged, by default, at least.
 pub const DEFAULT_DELTA_LIMIT: usize = 65_536;
+
+/// Representatives the delta may hold per group of the main level, by default: 1, so each merge
+/// (at least) doubles the main level, and the main level's rewrites add up to about twice the
+/// postings ever merged, whatever the size of the index (a fixed limit rewrote it every 65,536
+/// groups: a cost per document growing with the index, bench/RESULTS.md 6.4).
+pub const DEFAULT_DELTA_RATIO: f64 = 1.0;
 
 /// The delta's postings by band key, for one generation of the delta.
 #[derive(Default)]
@@ -200,8 +210,15 @@ impl Index {
         Ok(())
     }
 
+    /// The representatives the delta may hold over a main level of `postings` entries.
+    pub(super) fn delta_limit(&self, postings: u64) -> u64 {
+        let main_groups = postings / self.params.bands.max(1) as u64;
+        let proportional = (main_groups as f64 * self.params.delta_ratio.max(0.0)) as u64;
+        proportional.max(self.params.delta_limit as u64)
+    }
+
     /// Fold the delta into the main postings, in one durable transaction, when it holds more than
-    /// the index's `delta_limit` representatives. Returns whether it did.
+    /// [`Index::delta_limit`] representatives. Returns whether it did.
     pub(super) fn merge_if_due(&self) -> Result<bool> {
         let due = {
             let txn = self.read()?;
@@ -210,7 +227,8 @@ impl Index {
                 Err(redb::TableError::TableDoesNotExist(_)) => return Ok(false),
                 Err(e) => return Err(e.into()),
             };
-            delta.len()? > self.params.delta_limit as u64
+            let postings = txn.open_multimap_table(POSTINGS)?;
+            delta.len()? > self.delta_limit(postings.len()?)
         };
         if due {
             self.merge_delta()?;

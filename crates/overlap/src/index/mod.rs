@@ -15,16 +15,19 @@
 //! adding a corpus in any number of batches gives the clusters and pairs of one `dedup` run over it.
 //!
 //! Memory: one batch of sketches (shingle hashes and band keys of each pending document) plus redb's
-//! page cache; lookups read postings and the candidates' shingle sets from the file. `clusters` and
-//! `check` hold one exact key and one id per document.
+//! page cache; lookups read postings and the candidates' shingle sets from the file; the hint of the
+//! recent level of postings (see [`delta`]) and, in the writer, a filter of band keys (see
+//! [`filter`]: 21 to 42 bytes per document). `clusters` and `check` hold one exact key and one id
+//! per document.
 
 mod batch;
 mod check;
 mod delta;
+mod filter;
 mod schema;
 
 pub use check::CheckReport;
-pub use delta::DEFAULT_DELTA_LIMIT;
+pub use delta::{DEFAULT_DELTA_LIMIT, DEFAULT_DELTA_RATIO};
 pub use schema::{FILE_NAME, FORMAT_VERSION};
 
 /// What `query --reuse` returns per match: see [`Index::reuse`].
@@ -43,7 +46,7 @@ use redb::{
 };
 use schema::{
     decode_set, encode_set, meta, DocRecord, ANCHORS, DELTA, DOCUMENTS, EDGES, EXACT_MEMBERS, IDS,
-    META, OLDEST_FORMAT_VERSION, POSTINGS, SHINGLES, TEXTS,
+    META, OLDEST_FORMAT_VERSION, POSTINGS, SETS, SETS_FORMAT, SHINGLES, TEXTS,
 };
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -139,10 +142,20 @@ pub struct IndexParameters {
     /// the main level (see the `delta` module). Indexes made before it existed take the default.
     #[serde(default = "default_delta_limit")]
     pub delta_limit: usize,
+    /// The recent level is also allowed to hold this many group representatives per group of the
+    /// main level before it is merged: the limit grows with the index, so that the rewrites of the
+    /// main level cost a constant amount per document (geometric merges). Indexes made before it
+    /// existed take the default.
+    #[serde(default = "default_delta_ratio")]
+    pub delta_ratio: f64,
 }
 
 fn default_delta_limit() -> usize {
     DEFAULT_DELTA_LIMIT
+}
+
+fn default_delta_ratio() -> f64 {
+    DEFAULT_DELTA_RATIO
 }
 
 /// What to do when an added id is already in the index.
@@ -283,6 +296,9 @@ pub struct Stats {
     pub delta_groups: u64,
     /// Merges of the delta into the main level so far.
     pub delta_generation: u64,
+    /// Group representatives the delta may hold now before it is merged: `parameters.delta_limit`
+    /// or `parameters.delta_ratio` times the main level's groups, whichever is larger.
+    pub delta_limit_now: u64,
     /// Verified near-duplicate pairs of group representatives.
     pub near_pairs: u64,
     /// Stored texts.
@@ -357,6 +373,12 @@ pub struct Index {
     sketcher: Sketcher,
     /// The delta's postings by band key (see the `delta` module); loaded on first use.
     hint: std::sync::RwLock<Option<delta::Hint>>,
+    /// The writer's filter of the band keys it may find in the main level (see the `filter`
+    /// module).
+    filter: std::sync::Mutex<filter::FilterState>,
+    /// The format of the file as it is open: [`FORMAT_VERSION`] once opened for writing (older
+    /// files are migrated then), the stored one for an older file opened read-only.
+    layout: u32,
 }
 
 fn open_error(dir: &Path, e: redb::DatabaseError) -> IndexError {
@@ -386,10 +408,27 @@ impl Index {
         store_text: bool,
         delta_limit: usize,
     ) -> Result<Index> {
+        Self::create_with_levels(dir, config, store_text, delta_limit, DEFAULT_DELTA_RATIO)
+    }
+
+    /// [`Index::create_with_delta_limit`] with the ratio of the recent level to the main one it may
+    /// reach before a merge (see [`IndexParameters::delta_ratio`]; 0: the fixed limit alone).
+    pub fn create_with_levels(
+        dir: &Path,
+        config: &DedupConfig,
+        store_text: bool,
+        delta_limit: usize,
+        delta_ratio: f64,
+    ) -> Result<Index> {
         config.validate()?;
         if delta_limit == 0 {
             return Err(IndexError::Invalid(
                 "the delta limit must be at least 1".into(),
+            ));
+        }
+        if !delta_ratio.is_finite() || delta_ratio < 0.0 {
+            return Err(IndexError::Invalid(
+                "the delta ratio must be a finite number >= 0".into(),
             ));
         }
         if !config.verify {
@@ -416,6 +455,7 @@ impl Index {
                 0
             },
             delta_limit,
+            delta_ratio,
         };
         let tmp = dir.join(format!(".{FILE_NAME}.tmp-{}", std::process::id()));
         {
@@ -435,7 +475,7 @@ impl Index {
                 txn.open_table(IDS)?;
                 txn.open_multimap_table(EXACT_MEMBERS)?;
                 txn.open_multimap_table(POSTINGS)?;
-                txn.open_table(SHINGLES)?;
+                txn.open_table(SETS)?;
                 txn.open_table(EDGES)?;
                 txn.open_table(TEXTS)?;
                 txn.open_table(ANCHORS)?;
@@ -526,9 +566,14 @@ impl Index {
         }
         drop(m);
         drop(txn);
+        let mut layout = version;
         if version < FORMAT_VERSION {
             if let Db::ReadWrite(d) = &db {
-                Self::migrate(d)?;
+                Self::migrate(d, version).map_err(|e| match e {
+                    IndexError::Corrupt { message, .. } => corrupt(message),
+                    other => other,
+                })?;
+                layout = FORMAT_VERSION;
             }
         }
         Ok(Index {
@@ -537,15 +582,43 @@ impl Index {
             params,
             sketcher,
             hint: std::sync::RwLock::new(None),
+            filter: std::sync::Mutex::new(filter::FilterState::default()),
+            layout,
         })
     }
 
-    /// Format 1 to 2: the delta table, empty (every posting of a format-1 index is in the main
-    /// level), and the version. One transaction; a reader of format 1 reads the old file as it is.
-    fn migrate(db: &Database) -> Result<()> {
+    /// Formats 1 and 2 to 3, in one transaction (a reader of an older format reads the old file as
+    /// it is): the delta table, empty in format 1 (every posting is in the main level); the shingle
+    /// sets re-keyed from exact keys to their group representatives' ordinals (written in ordinal
+    /// order), the old table deleted; the version.
+    fn migrate(db: &Database, version: u32) -> Result<()> {
         let txn = db.begin_write()?;
         {
             txn.open_table(DELTA)?;
+            if version < SETS_FORMAT {
+                let members = txn.open_multimap_table(EXACT_MEMBERS)?;
+                let mut firsts: Vec<(u64, u128)> = Vec::new();
+                for entry in members.iter()? {
+                    let (k, mut values) = entry?;
+                    if let Some(first) = values.next() {
+                        firsts.push((first?.value(), k.value()));
+                    }
+                }
+                firsts.sort_unstable();
+                let old = txn.open_table(SHINGLES)?;
+                let mut sets = txn.open_table(SETS)?;
+                for (d, exact) in firsts {
+                    let v = old.get(exact)?.ok_or_else(|| IndexError::Corrupt {
+                        path: PathBuf::new(),
+                        message: format!("no shingles for exact key {exact:032x}"),
+                    })?;
+                    sets.insert(d, v.value())?;
+                }
+                drop(old);
+                drop(sets);
+                drop(members);
+                txn.delete_table(SHINGLES)?;
+            }
             let mut m = txn.open_table(META)?;
             m.insert(meta::FORMAT_VERSION, &FORMAT_VERSION.to_le_bytes()[..])?;
         }
@@ -734,19 +807,20 @@ impl Index {
                 next += 1;
                 count += 1;
                 let set = doc.set;
+                let sets = &t.sets;
                 let found = self.find(
                     &t.docs,
                     &t.members,
                     &t.postings,
                     (t.generation, Some(&t.delta)),
-                    &t.shingles,
+                    &|c, _| self.set_at(sets, c),
                     &doc.sketch,
                     &set,
                     false,
                 )?;
                 let answer = self.answer_of(&t.docs, &found)?;
                 if found.exact.is_empty() {
-                    t.shingles.insert(doc.sketch.exact, &encode_set(&set)[..])?;
+                    t.sets.insert(d, &encode_set(&set)[..])?;
 
                     for &(other, j) in &found.near {
                         t.edges.insert((d, other), j)?;
@@ -761,6 +835,10 @@ impl Index {
                     bands: doc.sketch.bands,
                 };
                 t.docs.insert(d, &record.encode()[..])?;
+                {
+                    let mut state = self.filter.lock().unwrap_or_else(|e| e.into_inner());
+                    self.filter_note(&mut state, &record.bands);
+                }
                 if found.exact.is_empty() {
                     // After its record: a hint built here reads it.
                     t.delta.insert(d, ())?;
@@ -838,23 +916,24 @@ impl Index {
             t.edges.remove((d, other))?;
             t.edges.remove((other, d))?;
         }
-        match members.get(1) {
-            Some(&heir) => {
-                if in_delta {
-                    t.delta.insert(heir, ())?;
-                    self.hint_extend(t.generation, &t.delta, &t.docs, [(heir, &record.bands[..])])?;
-                } else {
-                    for (band, &key) in record.bands.iter().enumerate() {
-                        t.postings.insert((band as u32, key), heir)?;
-                    }
-                }
-                for &(other, j) in &neighbours {
-                    t.edges.insert((heir, other), j)?;
-                    t.edges.insert((other, heir), j)?;
+        let set = t
+            .sets
+            .remove(d)?
+            .map(|v| v.value().to_vec())
+            .ok_or_else(|| self.corrupt(format!("no shingle set for document {d}")))?;
+        if let Some(&heir) = members.get(1) {
+            t.sets.insert(heir, &set[..])?;
+            if in_delta {
+                t.delta.insert(heir, ())?;
+                self.hint_extend(t.generation, &t.delta, &t.docs, [(heir, &record.bands[..])])?;
+            } else {
+                for (band, &key) in record.bands.iter().enumerate() {
+                    t.postings.insert((band as u32, key), heir)?;
                 }
             }
-            None => {
-                t.shingles.remove(record.exact)?;
+            for &(other, j) in &neighbours {
+                t.edges.insert((heir, other), j)?;
+                t.edges.insert((other, heir), j)?;
             }
         }
         Ok(())
@@ -872,7 +951,7 @@ impl Index {
         let docs = txn.open_table(DOCUMENTS)?;
         let members = txn.open_multimap_table(EXACT_MEMBERS)?;
         let postings = txn.open_multimap_table(POSTINGS)?;
-        let shingles = txn.open_table(SHINGLES)?;
+        let sets = ReadSets::open(self, &txn)?;
         let generation = delta::generation(&txn.open_table(META)?)?;
         let delta = open_delta(&txn)?;
         let found = self.find(
@@ -880,7 +959,7 @@ impl Index {
             &members,
             &postings,
             (generation, delta.as_ref()),
-            &shingles,
+            &|c, exact| sets.get(self, c, exact),
             sketch,
             &sketch.shingle_set(),
             true,
@@ -1088,7 +1167,8 @@ impl Index {
             "postings",
             txn.open_multimap_table(POSTINGS)?.stats()?.into(),
         );
-        tables.insert("shingles", txn.open_table(SHINGLES)?.stats()?.into());
+        let sets = ReadSets::open(self, &txn)?;
+        tables.insert(sets.name(), sets.stats()?.into());
         tables.insert("edges", txn.open_table(EDGES)?.stats()?.into());
         tables.insert("texts", txn.open_table(TEXTS)?.stats()?.into());
         match txn.open_table(ANCHORS) {
@@ -1105,13 +1185,14 @@ impl Index {
             format_version,
             created_by,
             documents,
-            exact_groups: txn.open_table(SHINGLES)?.len()?,
+            exact_groups: sets.len()?,
             postings: txn.open_multimap_table(POSTINGS)?.len()?,
             delta_groups: match &delta {
                 Some(t) => t.len()?,
                 None => 0,
             },
             delta_generation,
+            delta_limit_now: self.delta_limit(txn.open_multimap_table(POSTINGS)?.len()?),
             near_pairs: txn.open_table(EDGES)?.len()? / 2,
             texts: txn.open_table(TEXTS)?.len()?,
             file_bytes,
@@ -1210,14 +1291,11 @@ impl Index {
         Ok(out)
     }
 
-    fn shingle_set(
-        &self,
-        shingles: &impl ReadableTable<u128, &'static [u8]>,
-        exact: u128,
-    ) -> Result<Vec<u64>> {
-        let v = shingles
-            .get(exact)?
-            .ok_or_else(|| self.corrupt(format!("no shingles for exact key {exact:032x}")))?;
+    /// The shingle set of group representative `d` (format 3).
+    fn set_at(&self, sets: &impl ReadableTable<u64, &'static [u8]>, d: u64) -> Result<Vec<u64>> {
+        let v = sets
+            .get(d)?
+            .ok_or_else(|| self.corrupt(format!("no shingle set for document {d}")))?;
         decode_set(v.value()).ok_or_else(|| self.corrupt("unreadable shingle set"))
     }
 
@@ -1232,7 +1310,7 @@ impl Index {
         members: &impl ReadableMultimapTable<u128, u64>,
         postings: &impl ReadableMultimapTable<(u32, u64), u64>,
         (generation, delta): (u64, Option<&impl ReadableTable<u64, ()>>),
-        shingles: &impl ReadableTable<u128, &'static [u8]>,
+        set_of: &dyn Fn(u64, u128) -> Result<Vec<u64>>,
         sketch: &DocSketch,
         set: &[u64],
         near_of_copies: bool,
@@ -1267,7 +1345,7 @@ impl Index {
             if record.exact == sketch.exact {
                 continue;
             }
-            let j = jaccard(set, &self.shingle_set(shingles, record.exact)?);
+            let j = jaccard(set, &set_of(c, record.exact)?);
             if j >= self.params.config.threshold {
                 near.push((c, j));
             }
@@ -1327,7 +1405,7 @@ struct WriteTables<'txn> {
     ids: Table<'txn, &'static str, u64>,
     members: MultimapTable<'txn, u128, u64>,
     postings: MultimapTable<'txn, (u32, u64), u64>,
-    shingles: Table<'txn, u128, &'static [u8]>,
+    sets: Table<'txn, u64, &'static [u8]>,
     edges: Table<'txn, (u64, u64), f64>,
     texts: Table<'txn, u64, &'static str>,
     /// Created on first write in format-1 indexes made before anchors existed.
@@ -1349,11 +1427,68 @@ impl<'txn> WriteTables<'txn> {
             ids: txn.open_table(IDS)?,
             members: txn.open_multimap_table(EXACT_MEMBERS)?,
             postings: txn.open_multimap_table(POSTINGS)?,
-            shingles: txn.open_table(SHINGLES)?,
+            sets: txn.open_table(SETS)?,
             edges: txn.open_table(EDGES)?,
             texts: txn.open_table(TEXTS)?,
             anchors: txn.open_table(ANCHORS)?,
         })
+    }
+}
+
+/// The shingle sets of a read snapshot, where its format keeps them.
+enum ReadSets {
+    /// Format 3: by group representative.
+    ByOrdinal(redb::ReadOnlyTable<u64, &'static [u8]>),
+    /// Formats 1 and 2, opened read-only (as they are): by exact key.
+    ByExact(redb::ReadOnlyTable<u128, &'static [u8]>),
+}
+
+impl ReadSets {
+    fn open(index: &Index, txn: &ReadTransaction) -> Result<ReadSets> {
+        Ok(if index.layout >= SETS_FORMAT {
+            ReadSets::ByOrdinal(txn.open_table(SETS)?)
+        } else {
+            ReadSets::ByExact(txn.open_table(SHINGLES)?)
+        })
+    }
+
+    /// The stored set of representative `d` of exact group `exact`: `None` when there is none,
+    /// `Some(None)` when it is unreadable.
+    fn lookup(&self, d: u64, exact: u128) -> Result<Option<Option<Vec<u64>>>> {
+        Ok(match self {
+            ReadSets::ByOrdinal(t) => t.get(d)?.map(|v| decode_set(v.value())),
+            ReadSets::ByExact(t) => t.get(exact)?.map(|v| decode_set(v.value())),
+        })
+    }
+
+    fn get(&self, index: &Index, d: u64, exact: u128) -> Result<Vec<u64>> {
+        match self.lookup(d, exact)? {
+            Some(Some(set)) => Ok(set),
+            Some(None) => Err(index.corrupt("unreadable shingle set")),
+            None => Err(index.corrupt(format!("no shingle set for document {d}"))),
+        }
+    }
+
+    fn len(&self) -> Result<u64> {
+        Ok(match self {
+            ReadSets::ByOrdinal(t) => t.len()?,
+            ReadSets::ByExact(t) => t.len()?,
+        })
+    }
+
+    fn stats(&self) -> Result<redb::TableStats> {
+        Ok(match self {
+            ReadSets::ByOrdinal(t) => t.stats()?,
+            ReadSets::ByExact(t) => t.stats()?,
+        })
+    }
+
+    /// The table's name in the file.
+    fn name(&self) -> &'static str {
+        match self {
+            ReadSets::ByOrdinal(_) => "sets",
+            ReadSets::ByExact(_) => "shingles",
+        }
     }
 }
 

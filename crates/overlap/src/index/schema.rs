@@ -8,9 +8,9 @@
 //! - for the representative of an exact group only (its copies are never compared, as in `dedup`):
 //!   its band postings, in one of two levels (see [`super::delta`]): either `postings[(band, key)] ∋
 //!   d` for each band (the main level), or `delta[d]` (the recent level: its band keys are those of
-//!   `documents[d]`); and `shingles[exact]`, the sorted distinct shingle hashes that verification
-//!   compares (kept per group, so that removing the representative hands them to the next member
-//!   without a rewrite);
+//!   `documents[d]`); and `sets[d]`, the sorted distinct shingle hashes that verification compares
+//!   (keyed by the representative's ordinal, so that a batch appends them; removing the
+//!   representative moves them to the next member of its group);
 //! - `edges[(a, b)] = jaccard` (both directions) for each verified near-duplicate pair of group
 //!   representatives: the graph the clusters are computed from;
 //! - `texts[d]`, the original text, and `anchors[(gram, d)]` for each distinct anchor word n-gram
@@ -26,9 +26,15 @@ use redb::{MultimapTableDefinition, TableDefinition};
 ///
 /// - 1: one level of band postings (`postings` only).
 /// - 2: two levels: `postings` plus `delta` and `meta.delta_generation`. A format-1 file is read as
-///   a format-2 file with an empty delta, and is migrated (the table created, the version set) when
-///   it is opened for writing.
-pub const FORMAT_VERSION: u32 = 2;
+///   a format-2 file with an empty delta.
+/// - 3: shingle sets in `sets`, keyed by the group representative's ordinal, in place of
+///   `shingles` keyed by the exact key (random keys: a batch dirtied pages all over that table). A
+///   format-1 or 2 file opened read-only is read as it is (its `shingles` table); opened for writing,
+///   it is migrated in one transaction (the delta created, the sets re-keyed, the version set).
+pub const FORMAT_VERSION: u32 = 3;
+
+/// The first format whose shingle sets are in [`SETS`].
+pub const SETS_FORMAT: u32 = 3;
 
 /// The oldest layout version this build reads.
 pub const OLDEST_FORMAT_VERSION: u32 = 1;
@@ -43,7 +49,10 @@ pub const EXACT_MEMBERS: MultimapTableDefinition<u128, u64> =
     MultimapTableDefinition::new("exact_members");
 pub const POSTINGS: MultimapTableDefinition<(u32, u64), u64> =
     MultimapTableDefinition::new("postings");
+/// Formats 1 and 2: the shingle sets by exact key (read as they are, migrated to [`SETS`]).
 pub const SHINGLES: TableDefinition<u128, &[u8]> = TableDefinition::new("shingles");
+/// Format 3: the shingle set of each exact group, keyed by its representative's ordinal.
+pub const SETS: TableDefinition<u64, &[u8]> = TableDefinition::new("sets");
 pub const EDGES: TableDefinition<(u64, u64), f64> = TableDefinition::new("edges");
 pub const TEXTS: TableDefinition<u64, &str> = TableDefinition::new("texts");
 /// The recent level of band postings: the ordinals of the group representatives whose band keys

@@ -278,25 +278,50 @@ fn the_two_levels_of_postings_answer_as_one() {
     assert_eq!(reference.stats().unwrap().delta_generation, 0);
     assert!(expected.iter().any(|a| a.kind == AnswerKind::Near));
     assert!(expected.iter().any(|a| a.kind == AnswerKind::Exact));
-    for (limit, batch) in [(1, 1), (1, 7), (3, 5), (5, 13), (8, 60), (1_000, 9)] {
-        let index = Index::create_with_delta_limit(
-            &dir.path().join(format!("l{limit}-{batch}")),
-            &config(),
-            false,
-            limit,
-        )
-        .unwrap();
+    // (limit, ratio, batch, reopen): fixed limits (ratio 0) and limits growing with the main
+    // level; `reopen` starts each batch in a fresh `Index` (no hint, no filter of the main level:
+    // built again from the file, or not at all while a scan would cost more than the gets).
+    let variants = [
+        (1, 0.0, 1, false),
+        (1, 0.0, 7, false),
+        (3, 0.0, 5, false),
+        (5, 0.0, 13, false),
+        (8, 0.0, 60, false),
+        (1_000, 0.0, 9, false),
+        (1, 1.0, 1, false),
+        (2, 1.0, 5, true),
+        (3, 0.5, 7, false),
+        (1, 0.0, 3, true),
+    ];
+    for (limit, ratio, batch, reopen) in variants {
+        let path = dir
+            .path()
+            .join(format!("l{limit}-{ratio}-{batch}-{reopen}"));
+        let mut index = Index::create_with_levels(&path, &config(), false, limit, ratio).unwrap();
         let mut answers = Vec::new();
         let mut start = 0;
         while start < texts.len() {
             let end = (start + batch).min(texts.len());
+            if reopen {
+                drop(index);
+                index = Index::open(&path).unwrap();
+            }
             answers.extend(add_texts(&index, &texts, start..end));
             let report = index.check().unwrap();
             assert!(report.ok(), "limit {limit}, batch {batch}: {report:?}");
-            assert!(report.delta <= limit as u64);
+            let stats = index.stats().unwrap();
+            assert!(report.delta <= stats.delta_limit_now, "{stats:?}");
+            let main_groups = stats.postings / index.params.bands as u64;
+            assert_eq!(
+                stats.delta_limit_now,
+                (limit as u64).max((main_groups as f64 * ratio) as u64)
+            );
             start = end;
         }
-        assert_eq!(answers, expected, "limit {limit}, batch {batch}");
+        assert_eq!(
+            answers, expected,
+            "limit {limit}, ratio {ratio}, batch {batch}"
+        );
         let stats = index.stats().unwrap();
         if limit < 8 {
             assert!(
@@ -327,6 +352,26 @@ fn the_two_levels_of_postings_answer_as_one() {
     }
 }
 
+/// The writer's filter of band keys (built by now) holds every band key of every stored
+/// document: what makes it a superset of the main level's keys (see the `filter` module).
+fn assert_filter_covers_documents(index: &Index) {
+    let state = index.filter.lock().unwrap();
+    let filter = state.get().expect("the writer has built its filter");
+    let txn = index.read().unwrap();
+    let docs = txn.open_table(schema::DOCUMENTS).unwrap();
+    for entry in docs.iter().unwrap() {
+        let (d, v) = entry.unwrap();
+        let record = DocRecord::decode(v.value()).unwrap();
+        for (band, &key) in record.bands.iter().enumerate() {
+            assert!(
+                filter.may_contain(band as u32, key),
+                "document {} band {band}",
+                d.value()
+            );
+        }
+    }
+}
+
 #[test]
 fn removal_and_replacement_keep_each_representative_in_one_level() {
     // Representatives in the main level and in the delta, removed with and without an heir, and
@@ -353,6 +398,7 @@ fn removal_and_replacement_keep_each_representative_in_one_level() {
     index.add(replaced, OnExisting::Replace).unwrap();
     let report = index.check().unwrap();
     assert!(report.ok(), "{report:?}");
+    assert_filter_covers_documents(&index);
     // What dedup gives over the remaining documents in the index's order.
     let clusters = index.clusters().unwrap();
     let remaining: Vec<&str> = clusters
@@ -366,4 +412,38 @@ fn removal_and_replacement_keep_each_representative_in_one_level() {
     index.merge_delta().unwrap();
     assert_eq!(index.stats().unwrap().delta_groups, 0);
     assert!(index.check().unwrap().ok());
+    assert_filter_covers_documents(&index);
+    // The replacements were written one by one, now merged into the main level: a batch's
+    // lookups (through the writer's filter of band keys) find them as a query (no filter) does.
+    let again = format!("{} again", texts[44]);
+    let expected = index.query(&again, None).unwrap();
+    assert_eq!(expected.kind, AnswerKind::Near, "{expected:?}");
+    let answer = index
+        .add(
+            vec![index.prepare("again".into(), &again)],
+            OnExisting::Error,
+        )
+        .unwrap();
+    assert_eq!(
+        (
+            answer[0].duplicate_of.clone(),
+            answer[0].jaccard,
+            answer[0].kind
+        ),
+        (expected.duplicate_of, expected.jaccard, expected.kind)
+    );
+    assert!(index.check().unwrap().ok());
+    // A replacing batch is written one document at a time: its new texts' keys go to the filter
+    // too.
+    let fresh = "quiet lanterns drift above the frozen canal while violins rehearse";
+    index
+        .add(
+            vec![
+                index.prepare("m6".into(), &texts[6]),
+                index.prepare("fresh".into(), fresh),
+            ],
+            OnExisting::Replace,
+        )
+        .unwrap();
+    assert_filter_covers_documents(&index);
 }
