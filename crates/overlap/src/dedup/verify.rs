@@ -58,48 +58,75 @@ pub fn verify_pairs(
     threshold: f64,
     progress: &dyn Progress,
 ) -> Vec<Edge> {
-    const CHUNK: usize = 4096;
+    let sets =
+        PairSets::read(store, pairs).expect("in-memory verification reads shingles from memory");
     let done = AtomicU64::new(0);
-    let mut docs: Vec<u32> = if store.keeps_signatures() {
-        Vec::new()
-    } else {
-        pairs.iter().flat_map(|&(a, b)| [a, b]).collect()
-    };
-    docs.par_sort_unstable();
-    docs.dedup();
-    let sets: Vec<Vec<u64>> = docs
-        .par_iter()
-        .map(|&d| {
-            sorted_set(
-                &store
-                    .shingles(d)
-                    .expect("in-memory verification reads shingles from memory"),
-            )
-        })
-        .collect();
-    let set = |d: u32| -> &[u64] { docs.binary_search(&d).map_or(&[], |i| &sets[i]) };
-    pairs
-        .par_chunks(CHUNK)
-        .flat_map_iter(|chunk| {
-            let edges: Vec<Edge> = chunk
-                .iter()
-                .filter_map(|&(a, b)| {
-                    let similarity = match (store.signature(a), store.signature(b)) {
-                        (Some(sa), Some(sb)) => estimate_jaccard(sa, sb),
-                        _ => jaccard(set(a), set(b)),
-                    };
-                    (similarity >= threshold).then_some(Edge {
-                        a,
-                        b,
-                        jaccard: similarity,
+    sets.check(store, pairs, threshold, |n| {
+        progress.update(done.fetch_add(n as u64, Ordering::Relaxed) + n as u64)
+    })
+}
+
+/// The sorted shingle sets of the documents in some pairs (none when the store keeps signatures,
+/// which are compared instead), each built once.
+struct PairSets {
+    /// The documents, sorted.
+    docs: Vec<u32>,
+    /// Their sets, in the same order.
+    sets: Vec<Vec<u64>>,
+}
+
+impl PairSets {
+    fn read(store: &SketchStore, pairs: &[(u32, u32)]) -> Result<Self> {
+        let mut docs: Vec<u32> = if store.keeps_signatures() {
+            Vec::new()
+        } else {
+            pairs.iter().flat_map(|&(a, b)| [a, b]).collect()
+        };
+        docs.par_sort_unstable();
+        docs.dedup();
+        let sets = docs
+            .par_iter()
+            .map(|&d| store.shingles(d).map(|s| sorted_set(&s)))
+            .collect::<Result<_>>()?;
+        Ok(PairSets { docs, sets })
+    }
+
+    fn set(&self, d: u32) -> &[u64] {
+        self.docs.binary_search(&d).map_or(&[], |i| &self.sets[i])
+    }
+
+    /// The `pairs` whose similarity reaches `threshold`, in order, checked in parallel chunks;
+    /// `checked(n)` is called after each chunk of `n` pairs.
+    fn check(
+        &self,
+        store: &SketchStore,
+        pairs: &[(u32, u32)],
+        threshold: f64,
+        checked: impl Fn(usize) + Sync,
+    ) -> Vec<Edge> {
+        const CHUNK: usize = 4096;
+        pairs
+            .par_chunks(CHUNK)
+            .flat_map_iter(|chunk| {
+                let edges: Vec<Edge> = chunk
+                    .iter()
+                    .filter_map(|&(a, b)| {
+                        let similarity = match (store.signature(a), store.signature(b)) {
+                            (Some(sa), Some(sb)) => estimate_jaccard(sa, sb),
+                            _ => jaccard(self.set(a), self.set(b)),
+                        };
+                        (similarity >= threshold).then_some(Edge {
+                            a,
+                            b,
+                            jaccard: similarity,
+                        })
                     })
-                })
-                .collect();
-            progress
-                .update(done.fetch_add(chunk.len() as u64, Ordering::Relaxed) + chunk.len() as u64);
-            edges
-        })
-        .collect()
+                    .collect();
+                checked(chunk.len());
+                edges
+            })
+            .collect()
+    }
 }
 
 /// What verifying the candidate pairs found: the edges at or above the threshold, the number of
@@ -208,37 +235,7 @@ pub fn verify_pair_set(
 
 /// Verify one chunk of pairs, reading the shingle sets of its documents (from disk when spilled).
 fn verify_chunk(store: &SketchStore, pairs: &[(u32, u32)], threshold: f64) -> Result<Vec<Edge>> {
-    let mut docs: Vec<u32> = if store.keeps_signatures() {
-        Vec::new()
-    } else {
-        pairs.iter().flat_map(|&(a, b)| [a, b]).collect()
-    };
-    docs.par_sort_unstable();
-    docs.dedup();
-    let sets: Vec<Vec<u64>> = docs
-        .par_iter()
-        .map(|&d| store.shingles(d).map(|s| sorted_set(&s)))
-        .collect::<Result<_>>()?;
-    let set = |d: u32| -> &[u64] { docs.binary_search(&d).map_or(&[], |i| &sets[i]) };
-    Ok(pairs
-        .par_chunks(4096)
-        .flat_map_iter(|chunk| {
-            chunk
-                .iter()
-                .filter_map(|&(a, b)| {
-                    let similarity = match (store.signature(a), store.signature(b)) {
-                        (Some(sa), Some(sb)) => estimate_jaccard(sa, sb),
-                        _ => jaccard(set(a), set(b)),
-                    };
-                    (similarity >= threshold).then_some(Edge {
-                        a,
-                        b,
-                        jaccard: similarity,
-                    })
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect())
+    Ok(PairSets::read(store, pairs)?.check(store, pairs, threshold, |_| {}))
 }
 
 #[cfg(test)]
