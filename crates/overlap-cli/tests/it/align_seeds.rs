@@ -2,24 +2,19 @@
 //! Whole-document similarity misses them (word 5-gram Jaccard 0.18); alignment must find the shared
 //! passages, reworded ones included, and leave the publisher's appeal and the unshared sentences alone.
 
-use crate::common::{data, overlap};
+use crate::common::{data, output_ok, overlap};
 use serde_json::Value;
 
 const A: &str = "seeds/000_9646bb2135868c17.txt";
 const B: &str = "seeds/003_b5dab42e183730da.txt";
 
 fn align_json(a: &str, b: &str) -> Value {
-    let out = overlap()
-        .arg("align")
-        .arg(data(a))
-        .arg(data(b))
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = output_ok(
+        overlap()
+            .arg("align")
+            .arg(data(a))
+            .arg(data(b))
+            .arg("--json"),
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }

@@ -3,7 +3,7 @@
 //! built: the seed pair keeps its bars, alignment stays symmetric, and --json reports the documents'
 //! semantic similarity.
 
-use crate::common::{data, overlap, real_model};
+use crate::common::{data, output_ok, overlap, real_model};
 use serde_json::Value;
 use std::path::Path;
 
@@ -14,26 +14,21 @@ const B: &str = "seeds/003_b5dab42e183730da.txt";
 /// with a tiny model, the static model alone.
 fn align_semantic(a: &Path, b: &Path, model: &Path) -> Value {
     let transformer = model.with_file_name("all-minilm-l6-v2");
-    let out = overlap()
-        .arg("align")
-        .arg(a)
-        .arg(b)
-        .args(["--json", "--semantic", "--model"])
-        .arg(model)
-        .args(
-            match transformer.join("config.json").exists()
-                && model.ends_with("overlap-minilm-static")
-            {
-                true => vec!["--transformer-model".into(), transformer.into_os_string()],
-                false => vec!["--static-only".into()],
-            },
-        )
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = output_ok(
+        overlap()
+            .arg("align")
+            .arg(a)
+            .arg(b)
+            .args(["--json", "--semantic", "--model"])
+            .arg(model)
+            .args(
+                match transformer.join("config.json").exists()
+                    && model.ends_with("overlap-minilm-static")
+                {
+                    true => vec!["--transformer-model".into(), transformer.into_os_string()],
+                    false => vec!["--static-only".into()],
+                },
+            ),
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
