@@ -61,6 +61,19 @@ pub fn read_jsonl(path: &Path) -> Vec<Value> {
         .collect()
 }
 
+/// The `(a, b)` ids of the pairs a `pairs.jsonl` lists.
+pub fn id_pairs<C: FromIterator<(String, String)>>(path: &Path) -> C {
+    read_jsonl(path)
+        .iter()
+        .map(|p| {
+            (
+                p["a"].as_str().unwrap().into(),
+                p["b"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
+}
+
 /// Parse a JSON file.
 pub fn read_json(path: &Path) -> Value {
     let text = std::fs::read_to_string(path)
