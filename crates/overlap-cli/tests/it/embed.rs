@@ -28,13 +28,9 @@ fn embed_writes_unit_vectors_with_a_tiny_model_and_skips_bad_records() {
     )
     .unwrap();
     let out = dir.path().join("e.jsonl");
-    overlap()
-        .arg("embed")
-        .arg(&input)
+    job("embed", &input, &out, &["--quiet", "--on-error", "skip"])
         .arg("--model")
         .arg(&model)
-        .args(["--quiet", "--on-error", "skip", "--out"])
-        .arg(&out)
         .assert()
         .success();
     let lines = read_jsonl(&out);
@@ -89,13 +85,9 @@ fn the_distilled_model_embeds_meaning_and_is_thread_independent() {
     }
     std::fs::write(&input, text).unwrap();
     let out = dir.path().join("e.jsonl");
-    overlap()
-        .arg("embed")
-        .arg(&input)
+    job("embed", &input, &out, &["--quiet"])
         .arg("--model")
         .arg(&model)
-        .args(["--quiet", "--out"])
-        .arg(&out)
         .assert()
         .success();
     let v = read_jsonl(&out);
