@@ -52,7 +52,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
-from reuse_metrics import fmt, pan_measures, roc_auc, table  # noqa: E402
+from reuse_metrics import clean_json, fmt, pan_measures, roc_auc, table  # noqa: E402
 
 LABELS = ["cut", "light", "heavy", "non"]
 MIN_RUN = 8
@@ -297,16 +297,6 @@ def report(res):
     for e in ov.get("error_examples", []):
         out.append("  error: " + e)
     return "\n".join(out)
-
-
-def clean_json(x):
-    if isinstance(x, float) and x != x:
-        return None
-    if isinstance(x, dict):
-        return {str(k): clean_json(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [clean_json(v) for v in x]
-    return x
 
 
 def main(argv=None):

@@ -66,7 +66,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 from reuse_metrics import (adjusted_rand_index, average_precision, best_f1, char_recall_by_group,  # noqa: E402
                            merge_intervals, pair_key, pan_measures, roc_auc, table, total_length, intersect,
-                           fmt)
+                           fmt, clean_json)
 
 CLASSES = ["verbatim", "light", "heavy", "partial"]
 
@@ -590,17 +590,6 @@ def report_text(res):
             out.append(f"  e.g. {e['a']}{e['a_span']} vs {e['b']}{e['b_span']} sim {e['word_similarity']}: "
                        + "; ".join(f"{op} {x!r}->{y!r}" for op, x, y in e["differences"]))
     return "\n".join(out)
-
-
-def clean_json(x):
-    """NaN/inf are not JSON: write null."""
-    if isinstance(x, float) and (x != x or x in (float("inf"), float("-inf"))):
-        return None
-    if isinstance(x, dict):
-        return {str(k): clean_json(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [clean_json(v) for v in x]
-    return x
 
 
 def main(argv=None):

@@ -49,10 +49,22 @@ def intersect(a, b):
     return (s, e) if e > s else None
 
 
+def cut(span, others):
+    """The parts of span (a pair of intervals, one per document) that each of others covers on
+    both sides: (a parts, b parts), one of each per covering other, in order."""
+    a_cut, b_cut = [], []
+    for o in others:
+        ia, ib = intersect(span[0], o[0]), intersect(span[1], o[1])
+        if ia and ib:
+            a_cut.append(ia)
+            b_cut.append(ib)
+    return a_cut, b_cut
+
+
 def overlap_length(iv_list, span):
     """Characters of span covered by the union of iv_list."""
-    cut = [x for x in (intersect(i, span) for i in iv_list) if x]
-    return total_length(cut)
+    parts = [x for x in (intersect(i, span) for i in iv_list) if x]
+    return total_length(parts)
 
 
 # --------------------------------------------------------------------------- PAN
@@ -75,25 +87,14 @@ def pan_measures(cases, detections):
             size = (r[0][1] - r[0][0]) + (r[1][1] - r[1][0])
             if size <= 0:
                 continue
-            a_cut, b_cut = [], []
-            for s in ss:
-                ia, ib = intersect(s[0], r[0]), intersect(s[1], r[1])
-                if ia and ib:
-                    a_cut.append(ia)
-                    b_cut.append(ib)
+            a_cut, b_cut = cut(r, ss)
             prec_sum += (total_length(a_cut) + total_length(b_cut)) / size
     for key, ss in cases.items():
         rs = detections.get(key, [])
         for s in ss:
             size = (s[0][1] - s[0][0]) + (s[1][1] - s[1][0])
-            a_cut, b_cut = [], []
-            n_det = 0
-            for r in rs:
-                ia, ib = intersect(s[0], r[0]), intersect(s[1], r[1])
-                if ia and ib:
-                    a_cut.append(ia)
-                    b_cut.append(ib)
-                    n_det += 1
+            a_cut, b_cut = cut(s, rs)
+            n_det = len(a_cut)
             if size > 0:
                 rec_sum += (total_length(a_cut) + total_length(b_cut)) / size
             if n_det:
@@ -128,12 +129,7 @@ def char_recall_by_group(cases, detections, group_of):
         for i, s in enumerate(ss):
             g = group_of(key, i)
             size = (s[0][1] - s[0][0]) + (s[1][1] - s[1][0])
-            a_cut, b_cut = [], []
-            for r in rs:
-                ia, ib = intersect(s[0], r[0]), intersect(s[1], r[1])
-                if ia and ib:
-                    a_cut.append(ia)
-                    b_cut.append(ib)
+            a_cut, b_cut = cut(s, rs)
             tot[g] += size
             cov[g] += total_length(a_cut) + total_length(b_cut)
     return {g: (cov[g] / tot[g] if tot[g] else 0.0, tot[g]) for g in tot}
@@ -250,3 +246,16 @@ __all__ = [
     "char_recall_by_group", "adjusted_rand_index", "roc_auc", "average_precision", "best_f1",
     "pair_key", "fmt", "table",
 ]
+
+
+# --------------------------------------------------------------------------- output
+
+def clean_json(x):
+    """NaN/inf are not JSON: write null."""
+    if isinstance(x, float) and (x != x or x in (float("inf"), float("-inf"))):
+        return None
+    if isinstance(x, dict):
+        return {str(k): clean_json(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [clean_json(v) for v in x]
+    return x

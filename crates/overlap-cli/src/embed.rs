@@ -113,20 +113,15 @@ pub fn run(args: EmbedArgs) -> Result<()> {
             )
         },
     )?;
-    if args.json {
-        crate::print_out(&(serde_json::to_string_pretty(&stats)? + "\n"))?;
-    } else if !args.quiet {
-        eprintln!(
+    let line = || {
+        format!(
             "embedded {} documents ({} model tokens, {} dimensions) in {:.2} s; {} skipped",
             stats.documents,
             stats.tokens,
             stats.dims,
             stats.wall_s,
             stats.skipped.len()
-        );
-        for p in stats.skipped.iter().take(10) {
-            eprintln!("  skipped {p}");
-        }
-    }
-    Ok(())
+        )
+    };
+    crate::jsonl_out::print_stats(&stats, args.json, args.quiet, line, &stats.skipped)
 }

@@ -5,6 +5,8 @@
 use anyhow::Result;
 use overlap::io::guard::check_output_file;
 use overlap::io::{Compression, CorpusReader, FileCommit};
+use overlap::Problem;
+use serde::Serialize;
 use std::path::Path;
 
 /// The compression a file name asks for: `.gz` gzip, `.zst` zstd, anything else none.
@@ -33,4 +35,24 @@ pub fn write_committed<T>(
         write(reader, file.path(), compression_for(out)).map_err(|e| file.public_error(e))?;
     file.commit()?;
     Ok(value)
+}
+
+/// What an export prints when it is done: its statistics as JSON on standard output with `--json`,
+/// else (unless `--quiet`) `line` and the first ten skipped records on standard error.
+pub fn print_stats<T: Serialize>(
+    stats: &T,
+    json: bool,
+    quiet: bool,
+    line: impl FnOnce() -> String,
+    skipped: &[Problem],
+) -> Result<()> {
+    if json {
+        crate::print_out(&(serde_json::to_string_pretty(stats)? + "\n"))?;
+    } else if !quiet {
+        eprintln!("{}", line());
+        for p in skipped.iter().take(10) {
+            eprintln!("  skipped {p}");
+        }
+    }
+    Ok(())
 }

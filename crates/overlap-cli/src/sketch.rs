@@ -67,10 +67,8 @@ pub fn run(args: SketchArgs) -> Result<()> {
             )
         },
     )?;
-    if args.json {
-        crate::print_out(&(serde_json::to_string_pretty(&stats)? + "\n"))?;
-    } else if !args.quiet {
-        eprintln!(
+    let line = || {
+        format!(
             "sketched {} documents ({} shingles) in {:.2} s: tokenize {:.2} s, shingle {:.2} s, \
              minhash {:.2} s (summed over threads); {} skipped",
             stats.documents,
@@ -80,10 +78,7 @@ pub fn run(args: SketchArgs) -> Result<()> {
             stats.shingle_s,
             stats.minhash_s,
             stats.skipped.len()
-        );
-        for p in stats.skipped.iter().take(10) {
-            eprintln!("  skipped {p}");
-        }
-    }
-    Ok(())
+        )
+    };
+    crate::jsonl_out::print_stats(&stats, args.json, args.quiet, line, &stats.skipped)
 }

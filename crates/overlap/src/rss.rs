@@ -40,16 +40,7 @@ pub fn with_memory<T: Serialize>(value: &T) -> WithMemory<'_, T> {
 /// Peak resident set size of this process in bytes ("high water mark", `VmHWM` in
 /// `/proc/self/status`); `None` where the platform does not report it.
 pub fn peak_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: u64 = line
-        .trim_start_matches("VmHWM:")
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kib * 1024)
+    crate::spill::peak_rss()
 }
 
 #[cfg(test)]

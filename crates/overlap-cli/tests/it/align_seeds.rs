@@ -2,24 +2,19 @@
 //! Whole-document similarity misses them (word 5-gram Jaccard 0.18); alignment must find the shared
 //! passages, reworded ones included, and leave the publisher's appeal and the unshared sentences alone.
 
-use crate::common::{data, overlap};
+use crate::common::{data, output_ok, overlap};
 use serde_json::Value;
 
 const A: &str = "seeds/000_9646bb2135868c17.txt";
 const B: &str = "seeds/003_b5dab42e183730da.txt";
 
 fn align_json(a: &str, b: &str) -> Value {
-    let out = overlap()
-        .arg("align")
-        .arg(data(a))
-        .arg(data(b))
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = output_ok(
+        overlap()
+            .arg("align")
+            .arg(data(a))
+            .arg(data(b))
+            .arg("--json"),
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
@@ -67,17 +62,23 @@ fn seed_pair_passages() {
     let text_a = std::fs::read_to_string(data(A)).unwrap();
     let al = align_json(A, B);
     assert_eq!(al["related"], true, "{al:#}");
-    let passages = al["passages"].as_array().unwrap();
+    assert_seed_pair_bars(&text_a, al["passages"].as_array().unwrap(), "lexical");
+}
+
+/// The bars an alignment of the seed pair (A's side of its `passages`) must pass, with or without
+/// the semantic layer: at least 8 passages covering most of the story and none of the publisher's
+/// appeal, the reworded sentences covered by reworded passages, the unshared ones left alone.
+pub(crate) fn assert_seed_pair_bars(text_a: &str, passages: &[Value], layer: &str) {
     assert!(passages.len() >= 8, "{} passages", passages.len());
     let all = spans(passages, "a", None);
     let reworded = spans(passages, "a", Some("reworded"));
 
-    let appeal = find_chars(&text_a, "A Message from The Moscow Times:");
+    let appeal = find_chars(text_a, "A Message from The Moscow Times:");
     let total = text_a.chars().count();
     let story = covered(&all, 0, appeal) as f64 / appeal as f64;
     let boiler = covered(&all, appeal, total) as f64 / (total - appeal) as f64;
     eprintln!(
-        "story coverage {story:.3}, appeal coverage {boiler:.3}, {} passages",
+        "{layer}: story coverage {story:.3}, appeal coverage {boiler:.3}, {} passages",
         passages.len()
     );
     assert!(story >= 0.72, "story coverage {story}");
@@ -88,7 +89,7 @@ fn seed_pair_passages() {
         "Blinken said on Wednesday he planned to contact Lavrov in a bid to free",
         "The top US diplomat declined to characterize",
     ] {
-        let (s, e) = sentence(&text_a, start);
+        let (s, e) = sentence(text_a, start);
         let share = covered(&reworded, s, e) as f64 / (e - s) as f64;
         eprintln!("reworded coverage of {start:?}: {share:.3}");
         assert!(
@@ -100,7 +101,7 @@ fn seed_pair_passages() {
         "The proposal reportedly includes swapping",
         "Putin went ahead",
     ] {
-        let (s, e) = sentence(&text_a, start);
+        let (s, e) = sentence(text_a, start);
         let share = covered(&all, s, e) as f64 / (e - s) as f64;
         eprintln!("coverage of unshared {start:?}: {share:.3}");
         assert!(share < 0.2, "{start:?} is {share} covered");

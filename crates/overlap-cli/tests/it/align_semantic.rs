@@ -3,7 +3,8 @@
 //! built: the seed pair keeps its bars, alignment stays symmetric, and --json reports the documents'
 //! semantic similarity.
 
-use crate::common::{data, overlap, real_model};
+use crate::align_seeds::assert_seed_pair_bars;
+use crate::common::{data, output_ok, overlap, real_model};
 use serde_json::Value;
 use std::path::Path;
 
@@ -14,51 +15,23 @@ const B: &str = "seeds/003_b5dab42e183730da.txt";
 /// with a tiny model, the static model alone.
 fn align_semantic(a: &Path, b: &Path, model: &Path) -> Value {
     let transformer = model.with_file_name("all-minilm-l6-v2");
-    let out = overlap()
-        .arg("align")
-        .arg(a)
-        .arg(b)
-        .args(["--json", "--semantic", "--model"])
-        .arg(model)
-        .args(
-            match transformer.join("config.json").exists()
-                && model.ends_with("overlap-minilm-static")
-            {
-                true => vec!["--transformer-model".into(), transformer.into_os_string()],
-                false => vec!["--static-only".into()],
-            },
-        )
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = output_ok(
+        overlap()
+            .arg("align")
+            .arg(a)
+            .arg(b)
+            .args(["--json", "--semantic", "--model"])
+            .arg(model)
+            .args(
+                match transformer.join("config.json").exists()
+                    && model.ends_with("overlap-minilm-static")
+                {
+                    true => vec!["--transformer-model".into(), transformer.into_os_string()],
+                    false => vec!["--static-only".into()],
+                },
+            ),
     );
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn covered(passages: &[Value], side: &str, kind: Option<&str>, start: usize, end: usize) -> usize {
-    let spans: Vec<(u64, u64)> = passages
-        .iter()
-        .filter(|p| kind.is_none_or(|k| p["kind"] == k))
-        .map(|p| (p[side][0].as_u64().unwrap(), p[side][1].as_u64().unwrap()))
-        .collect();
-    (start..end)
-        .filter(|&c| {
-            spans
-                .iter()
-                .any(|&(s, e)| s as usize <= c && c < e as usize)
-        })
-        .count()
-}
-
-fn sentence(text: &str, start: &str) -> (usize, usize) {
-    let byte = text
-        .find(start)
-        .unwrap_or_else(|| panic!("{start:?} not in the seed"));
-    let end = text[byte..].find('\n').map_or(text.len(), |i| byte + i);
-    (text[..byte].chars().count(), text[..end].chars().count())
 }
 
 #[test]
@@ -110,38 +83,7 @@ fn seed_pair_keeps_its_bars_with_the_semantic_layer() {
         "two versions of one story: semantic {semantic}"
     );
     let passages = al["passages"].as_array().unwrap();
-    assert!(passages.len() >= 8, "{} passages", passages.len());
-    let appeal = text_a.find("A Message from The Moscow Times:").unwrap();
-    let appeal = text_a[..appeal].chars().count();
-    let total = text_a.chars().count();
-    let story = covered(passages, "a", None, 0, appeal) as f64 / appeal as f64;
-    let boiler = covered(passages, "a", None, appeal, total) as f64 / (total - appeal) as f64;
-    eprintln!(
-        "semantic: story coverage {story:.3}, appeal {boiler:.3}, {} passages",
-        passages.len()
-    );
-    assert!(story >= 0.72, "story coverage {story}");
-    assert!(boiler < 0.02, "appeal coverage {boiler}");
-    for start in [
-        "US Secretary of State Antony Blinken spoke Friday",
-        "Blinken said on Wednesday he planned to contact Lavrov in a bid to free",
-        "The top US diplomat declined to characterize",
-    ] {
-        let (s, e) = sentence(&text_a, start);
-        let share = covered(passages, "a", Some("reworded"), s, e) as f64 / (e - s) as f64;
-        assert!(
-            share >= 0.7,
-            "{start:?} is {share} covered by reworded passages"
-        );
-    }
-    for start in [
-        "The proposal reportedly includes swapping",
-        "Putin went ahead",
-    ] {
-        let (s, e) = sentence(&text_a, start);
-        let share = covered(passages, "a", None, s, e) as f64 / (e - s) as f64;
-        assert!(share < 0.2, "{start:?} is {share} covered");
-    }
+    assert_seed_pair_bars(&text_a, passages, "semantic");
 
     // Symmetric: swapping the documents mirrors the passages.
     let ba = align_semantic(&data(B), &data(A), &model);

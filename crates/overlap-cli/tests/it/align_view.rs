@@ -1,27 +1,22 @@
 //! `overlap align` as a person reads it on a terminal: a header in words, shared passages side by
 //! side, and what each side has alone, in order. And the help every command ends with.
 
-use crate::common::{data, overlap};
+use crate::common::{data, output_ok, overlap};
 
 const A: &str = "seeds/000_9646bb2135868c17.txt";
 const B: &str = "seeds/003_b5dab42e183730da.txt";
 
 fn view(extra: &[&str]) -> String {
-    let out = overlap()
-        .current_dir(data("seeds"))
-        .args([
-            "align",
-            "000_9646bb2135868c17.txt",
-            "003_b5dab42e183730da.txt",
-        ])
-        .args(["--width", "100"])
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = output_ok(
+        overlap()
+            .current_dir(data("seeds"))
+            .args([
+                "align",
+                "000_9646bb2135868c17.txt",
+                "003_b5dab42e183730da.txt",
+            ])
+            .args(["--width", "100"])
+            .args(extra),
     );
     String::from_utf8(out.stdout).unwrap()
 }

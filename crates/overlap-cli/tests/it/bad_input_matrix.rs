@@ -24,6 +24,23 @@ struct Case {
     skipped: &'static [&'static str],
 }
 
+/// What a case is unless it says otherwise: `dedup` with no option, which succeeds without a
+/// message and lists no document (a case names its inputs, and what it expects of them).
+const DEDUP: Case = Case {
+    name: "",
+    command: "dedup",
+    setup: no_input,
+    args: &[],
+    code: 0,
+    messages: &[],
+    ids: &[],
+    skipped: &[],
+};
+
+fn no_input(_: &Path) -> Vec<OsString> {
+    Vec::new()
+}
+
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> Vec<OsString> {
     std::fs::write(dir.join(name), bytes).unwrap();
     vec![name.into()]
@@ -61,15 +78,11 @@ fn cases() -> Vec<Case> {
     vec![
         Case {
             name: "empty texts are accepted and marked",
-            command: "dedup",
             setup: |d| {
                 write(d, "in.jsonl", b"{\"id\": \"a\", \"text\": \"words here\"}\n{\"id\": \"e\", \"text\": \" .. \"}\n{\"id\": \"f\", \"text\": \"\"}\n")
             },
-            args: &[],
-            code: 0,
-            messages: &[],
             ids: &["a", "e", "f"],
-            skipped: &[],
+            ..DEDUP
         },
         Case {
             name: "empty texts in reuse",
@@ -81,24 +94,18 @@ fn cases() -> Vec<Case> {
                     b"{\"id\": \"a\", \"text\": \"words here\"}\n{\"id\": \"e\", \"text\": \"\"}\n",
                 )
             },
-            args: &[],
-            code: 0,
-            messages: &[],
             ids: &["a", "e"],
-            skipped: &[],
+            ..DEDUP
         },
         Case {
             name: "a broken Parquet file is named, not read as text",
-            command: "dedup",
             setup: |d| write(d, "data.parquet", b"PAR1\x15\x04\x15\x10garbage"),
-            args: &[],
             code: 1,
             messages: &[
                 "data.parquet: not a readable Parquet file",
                 "--on-error skip",
             ],
-            ids: &[],
-            skipped: &[],
+            ..DEDUP
         },
         Case {
             name: "a broken Parquet file beside good input is a listed skip",
@@ -109,34 +116,26 @@ fn cases() -> Vec<Case> {
                 inputs
             },
             args: &["--on-error", "skip"],
-            code: 0,
-            messages: &[],
             ids: &["a", "b"],
             skipped: &["truncated"],
+            ..DEDUP
         },
         Case {
             name: "a CSV file is not read yet",
-            command: "dedup",
             setup: |d| write(d, "table.csv", b"id,text\n1,some words\n"),
-            args: &[],
             code: 1,
             messages: &["table.csv: a CSV file", "not read CSV/TSV yet"],
-            ids: &[],
-            skipped: &[],
+            ..DEDUP
         },
         Case {
             name: "a CSV file read as text when the format is forced",
-            command: "dedup",
             setup: |d| write(d, "table.csv", b"id,text\n1,some words\n"),
             args: &["--format", "text"],
-            code: 0,
-            messages: &[],
             ids: &["table.csv"],
-            skipped: &[],
+            ..DEDUP
         },
         Case {
             name: "binary files in a folder are listed skips",
-            command: "dedup",
             setup: |d| {
                 let f = d.join("mixed");
                 std::fs::create_dir(&f).unwrap();
@@ -149,14 +148,12 @@ fn cases() -> Vec<Case> {
                 vec!["mixed".into()]
             },
             args: &["--on-error", "skip"],
-            code: 0,
-            messages: &[],
             ids: &["f.txt"],
             skipped: &["unsupported_format"; 5],
+            ..DEDUP
         },
         Case {
             name: "a folder of only binary files fails under skip",
-            command: "dedup",
             setup: |d| {
                 let f = d.join("bin");
                 std::fs::create_dir(&f).unwrap();
@@ -170,12 +167,10 @@ fn cases() -> Vec<Case> {
                 "every one of the 2 records read was skipped (2 unsupported_format)",
                 "bin/a.pdf: a PDF document",
             ],
-            ids: &[],
-            skipped: &[],
+            ..DEDUP
         },
         Case {
             name: "zstd starting with a skippable frame",
-            command: "dedup",
             setup: |d| {
                 let mut bytes = 0x184D_2A53u32.to_le_bytes().to_vec();
                 bytes.extend_from_slice(&4u32.to_le_bytes());
@@ -183,56 +178,43 @@ fn cases() -> Vec<Case> {
                 bytes.extend(zstd::encode_all(TWO, 3).unwrap());
                 write(d, "in.jsonl.zst", &bytes)
             },
-            args: &[],
-            code: 0,
-            messages: &[],
             ids: &["a", "b"],
-            skipped: &[],
+            ..DEDUP
         },
         Case {
             name: "gzip with trailing zero padding warns only",
-            command: "dedup",
             setup: |d| {
                 let mut bytes = gzip(TWO);
                 bytes.extend(std::iter::repeat_n(0u8, 512));
                 write(d, "in.jsonl.gz", &bytes)
             },
-            args: &[],
-            code: 0,
             messages: &["warning: in.jsonl.gz: 512 zero bytes after the last gzip member ignored"],
             ids: &["a", "b"],
-            skipped: &[],
+            ..DEDUP
         },
         Case {
             name: "gzip with trailing garbage is a truncation at its line",
-            command: "dedup",
             setup: |d| {
                 let mut bytes = gzip(TWO);
                 bytes.extend_from_slice(b"\0\0junk");
                 write(d, "in.jsonl.gz", &bytes)
             },
-            args: &[],
             code: 1,
             messages: &[
                 "in.jsonl.gz:3: input cannot be read from this line on",
                 "trailing garbage",
             ],
-            ids: &[],
-            skipped: &[],
+            ..DEDUP
         },
         Case {
             name: "a gzip file cut inside its header",
-            command: "dedup",
             setup: |d| write(d, "cut.jsonl.gz", &gzip(TWO)[..6]),
-            args: &[],
             code: 1,
             messages: &["cut.jsonl.gz:1: input cannot be read from its start"],
-            ids: &[],
-            skipped: &[],
+            ..DEDUP
         },
         Case {
             name: "a truncated gzip stream under skip",
-            command: "dedup",
             setup: |d| {
                 let lines: Vec<u8> = (0..2000)
                     .flat_map(|i| {
@@ -244,28 +226,21 @@ fn cases() -> Vec<Case> {
                 write(d, "cut.jsonl.gz", &bytes[..bytes.len() / 2])
             },
             args: &["--on-error", "skip", "--no-deduped"],
-            code: 0,
-            messages: &[],
-            ids: &[],
             skipped: &["truncated"],
+            ..DEDUP
         },
         Case {
             name: "a UTF-8 byte order mark on line 1 is dropped",
-            command: "dedup",
             setup: |d| {
                 let mut bytes = b"\xef\xbb\xbf".to_vec();
                 bytes.extend_from_slice(TWO);
                 write(d, "bom.jsonl", &bytes)
             },
-            args: &[],
-            code: 0,
-            messages: &[],
             ids: &["a", "b"],
-            skipped: &[],
+            ..DEDUP
         },
         Case {
             name: "a .json file holding one array",
-            command: "dedup",
             setup: |d| {
                 write(
                     d,
@@ -273,14 +248,12 @@ fn cases() -> Vec<Case> {
                     b"[{\"id\": \"a\", \"text\": \"x\"}, {\"id\": \"b\", \"text\": \"y\"}]\n",
                 )
             },
-            args: &[],
             code: 1,
             messages: &[
                 "arr.json:1: malformed JSON",
                 "JSON Lines is expected: one JSON object per line",
             ],
-            ids: &[],
-            skipped: &[],
+            ..DEDUP
         },
         Case {
             name: "a pretty-printed JSON object",
@@ -292,21 +265,16 @@ fn cases() -> Vec<Case> {
                     b"{\n  \"id\": \"a\",\n  \"text\": \"x\"\n}\n",
                 )
             },
-            args: &[],
             code: 1,
             messages: &["obj.json:1: malformed JSON", "spread over several lines"],
-            ids: &[],
-            skipped: &[],
+            ..DEDUP
         },
         Case {
             name: "broken records are listed with their lines",
-            command: "dedup",
             setup: |d| {
                 write(d, "broken.jsonl", b"{\"id\": \"a\", \"text\": \"good words\"}\n{\"id\": \"x\", \"text\": \"unterminated\n{\"id\": \"y\", \"text\": \"caf\xe9\"}\n{\"id\": \"z\"}\n{\"id\": \"a\", \"text\": \"same id\"}\n{\"id\": true, \"text\": \"t\"}\n")
             },
             args: &["--on-error", "skip"],
-            code: 0,
-            messages: &[],
             ids: &["a"],
             skipped: &[
                 "malformed_json",
@@ -315,64 +283,46 @@ fn cases() -> Vec<Case> {
                 "duplicate_id",
                 "bad_field_type",
             ],
+            ..DEDUP
         },
         Case {
             name: "a JSONL FIFO is read once and its kept records written",
-            command: "dedup",
             setup: |d| fifo(d, "pipe.jsonl", TWO),
-            args: &[],
-            code: 0,
-            messages: &[],
             ids: &["a", "b"],
-            skipped: &[],
+            ..DEDUP
         },
         Case {
             name: "a FIFO with --report is not opened again for texts",
-            command: "dedup",
             setup: |d| fifo(d, "pipe.jsonl", TWO),
             args: &["--report"],
-            code: 0,
             messages: &["input pipe.jsonl is not a regular file (a pipe?)"],
             ids: &["a", "b"],
-            skipped: &[],
+            ..DEDUP
         },
         Case {
             name: "a text FIFO is read once",
-            command: "dedup",
             setup: |d| fifo(d, "pipe.txt", b"a text document arriving through a pipe"),
-            args: &[],
-            code: 0,
-            messages: &[],
             ids: &["pipe.txt"],
-            skipped: &[],
+            ..DEDUP
         },
         Case {
             name: "integer ids above 2^64 keep their exact text",
-            command: "dedup",
             setup: |d| {
                 write(d, "big.jsonl", b"{\"id\": 18446744073709551617, \"text\": \"one thing\"}\n{\"id\": 18446744073709551616, \"text\": \"another thing\"}\n{\"id\": 1.0, \"text\": \"third\"}\n{\"id\": 1, \"text\": \"fourth\"}\n")
             },
-            args: &[],
-            code: 0,
-            messages: &[],
             ids: &["18446744073709551617", "18446744073709551616", "1.0", "1"],
-            skipped: &[],
+            ..DEDUP
         },
         Case {
             name: "generated ids never take a real id",
-            command: "dedup",
             setup: |d| {
                 write(d, "ids.jsonl", b"{\"id\": 2, \"text\": \"first\"}\n{\"text\": \"no id at line 2\"}\n{\"id\": \"ids.jsonl:4\", \"text\": \"named like a location\"}\n{\"text\": \"no id at line 4\"}\n{\"id\": 4, \"text\": \"fifth\"}\n")
             },
-            args: &[],
-            code: 0,
-            messages: &[],
             ids: &["2", "ids.jsonl:2", "ids.jsonl:4", "ids.jsonl:4#2", "4"],
-            skipped: &[],
+            ..DEDUP
         },
         Case {
             name: "a real id equal to an earlier generated one is explained",
-            command: "dedup",
             setup: |d| {
                 write(
                     d,
@@ -381,29 +331,23 @@ fn cases() -> Vec<Case> {
                 )
             },
             args: &["--on-error", "skip"],
-            code: 0,
-            messages: &[],
             ids: &["ids.jsonl:1"],
             skipped: &["duplicate_id"],
+            ..DEDUP
         },
         Case {
             name: "text ids that shared a deduped/ path keep both copies",
-            command: "dedup",
             setup: |d| {
                 std::fs::create_dir(d.join("x")).unwrap();
                 std::fs::write(d.join("x/a.txt"), "the text inside the folder").unwrap();
                 std::fs::write(d.join("a.txt"), "a different text beside it").unwrap();
                 vec!["x".into(), "./a.txt".into()]
             },
-            args: &[],
-            code: 0,
-            messages: &[],
             ids: &["a.txt", "./a.txt"],
-            skipped: &[],
+            ..DEDUP
         },
         Case {
             name: "non-UTF-8 file names keep distinct ids",
-            command: "dedup",
             setup: |d| {
                 use std::os::unix::ffi::OsStrExt;
                 let f = d.join("names");
@@ -417,21 +361,15 @@ fn cases() -> Vec<Case> {
                 }
                 vec!["names".into()]
             },
-            args: &[],
-            code: 0,
-            messages: &[],
             ids: &["caf%25E9.txt", "caf%E8.txt", "caf%E9.txt"],
-            skipped: &[],
+            ..DEDUP
         },
         Case {
             name: "an empty input name",
-            command: "dedup",
             setup: |_| vec!["".into()],
-            args: &[],
             code: 2,
             messages: &["an input name is empty ('')"],
-            ids: &[],
-            skipped: &[],
+            ..DEDUP
         },
     ]
 }

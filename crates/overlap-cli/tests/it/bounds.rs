@@ -3,7 +3,9 @@
 //! reports (`memory.peak_rss_bytes`, read from `/proc/self/status` on Linux); never on time.
 
 use crate::common::generate::{chain_corpus, long_pair, template_corpus};
-use crate::common::{jaccard, load_corpus, overlap, read_json, read_jsonl, shingle_sets};
+use crate::common::{
+    jaccard, load_corpus, overlap, positions, read_json, read_jsonl, shingle_sets,
+};
 use overlap::cluster::connected_components;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -130,11 +132,7 @@ fn the_chain_guard_cuts_a_planted_chain() {
     std::fs::write(&input, chain_corpus(links, 400, 6, 30)).unwrap();
     let docs = load_corpus(&input);
     let sets = shingle_sets(&docs, 5);
-    let index: HashMap<&str, usize> = docs
-        .iter()
-        .enumerate()
-        .map(|(i, (id, _))| (id.as_str(), i))
-        .collect();
+    let index = positions(&docs);
     // The planted chain: neighbours are near-duplicates, the ends are not.
     for k in 1..links {
         assert!(jaccard(&sets[k - 1], &sets[k]) >= 0.8, "link {k}");

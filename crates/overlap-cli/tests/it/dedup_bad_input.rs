@@ -1,7 +1,7 @@
 //! Bad input: every kind of broken record gets a clear message with file and line; `--on-error skip`
 //! lists it and goes on, `fail` (the default) stops with exit code 1; no input record is lost.
 
-use crate::common::{overlap, read_json, read_jsonl};
+use crate::common::{job, overlap, read_json, read_jsonl, stderr_of};
 use serde_json::Value;
 use std::io::Write;
 use std::path::Path;
@@ -35,14 +35,7 @@ fn fail_is_the_default_and_names_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let input = broken_corpus(dir.path());
     let out = dir.path().join("out");
-    let assert = overlap()
-        .arg("dedup")
-        .arg(&input)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .code(1);
-    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    let stderr = stderr_of(&mut job("dedup", &input, &out, &[]), 1);
     assert!(
         stderr.contains("broken.jsonl:2: malformed JSON"),
         "stderr: {stderr}"
@@ -59,11 +52,7 @@ fn skip_lists_every_bad_record_and_loses_none() {
     let dir = tempfile::tempdir().unwrap();
     let input = broken_corpus(dir.path());
     let out = dir.path().join("out");
-    overlap()
-        .arg("dedup")
-        .arg(&input)
-        .args(["--on-error", "skip", "--quiet", "--out"])
-        .arg(&out)
+    job("dedup", &input, &out, &["--on-error", "skip", "--quiet"])
         .assert()
         .success();
     let summary = read_json(&out.join("summary.json"));
@@ -137,14 +126,7 @@ fn truncated_compressed_inputs_are_reported_not_silently_shortened() {
         std::fs::write(&input, &full[..full.len() * 2 / 3]).unwrap();
 
         let out = dir.path().join("fail");
-        let assert = overlap()
-            .arg("dedup")
-            .arg(&input)
-            .arg("--out")
-            .arg(&out)
-            .assert()
-            .code(1);
-        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+        let stderr = stderr_of(&mut job("dedup", &input, &out, &[]), 1);
         assert!(
             stderr.contains(&format!("cut.jsonl.{kind}:")),
             "{kind}: {stderr}"
@@ -152,11 +134,7 @@ fn truncated_compressed_inputs_are_reported_not_silently_shortened() {
         assert!(stderr.contains("cannot be read"), "{kind}: {stderr}");
 
         let out = dir.path().join("skip");
-        overlap()
-            .arg("dedup")
-            .arg(&input)
-            .args(["--on-error", "skip", "--quiet", "--out"])
-            .arg(&out)
+        job("dedup", &input, &out, &["--on-error", "skip", "--quiet"])
             .assert()
             .success();
         let summary = read_json(&out.join("summary.json"));
@@ -189,26 +167,13 @@ fn a_50_mb_document_is_processed_and_a_limit_can_reject_it() {
     drop(f);
 
     let out = dir.path().join("out");
-    overlap()
-        .arg("dedup")
-        .arg(&input)
-        .arg("--quiet")
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success();
+    job("dedup", &input, &out, &["--quiet"]).assert().success();
     let clusters = read_jsonl(&out.join("clusters.jsonl"));
     assert_eq!(clusters.len(), 2);
 
     let out = dir.path().join("limited");
-    let assert = overlap()
-        .arg("dedup")
-        .arg(&input)
-        .args(["--max-record-bytes", "1000000", "--out"])
-        .arg(&out)
-        .assert()
-        .code(1);
-    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    let limited = &["--max-record-bytes", "1000000"];
+    let stderr = stderr_of(&mut job("dedup", &input, &out, limited), 1);
     assert!(stderr.contains("huge.jsonl:1: record of"), "{stderr}");
     assert!(stderr.contains("larger than the limit"), "{stderr}");
 }
@@ -221,14 +186,7 @@ fn text_files_with_invalid_utf8_are_named() {
     std::fs::write(docs.join("a.txt"), "a readable document").unwrap();
     std::fs::write(docs.join("b.txt"), b"not \xff readable").unwrap();
     let out = dir.path().join("out");
-    let assert = overlap()
-        .arg("dedup")
-        .arg(&docs)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .code(1);
-    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    let stderr = stderr_of(&mut job("dedup", &docs, &out, &[]), 1);
     assert!(stderr.contains("b.txt: invalid UTF-8"), "{stderr}");
 }
 
@@ -240,22 +198,14 @@ fn usage_and_path_errors_have_their_exit_codes() {
         .assert()
         .code(2);
     let dir = tempfile::tempdir().unwrap();
-    let assert = overlap()
-        .args(["dedup", "no/such/input.jsonl", "--out"])
-        .arg(dir.path())
-        .assert()
-        .code(1);
-    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    let missing = Path::new("no/such/input.jsonl");
+    let stderr = stderr_of(&mut job("dedup", missing, dir.path(), &[]), 1);
     assert!(
         stderr.contains("no/such/input.jsonl: no such file"),
         "{stderr}"
     );
-    let assert = overlap()
-        .args(["dedup", "--threshold", "1.5", "x", "--out"])
-        .arg(dir.path())
-        .assert()
-        .code(2);
-    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    let too_high = &["--threshold", "1.5"];
+    let stderr = stderr_of(&mut job("dedup", Path::new("x"), dir.path(), too_high), 2);
     assert!(stderr.contains("--threshold"), "{stderr}");
     assert!(stderr.contains("in (0, 1]"), "{stderr}");
 }
@@ -307,11 +257,7 @@ fn random_bytes_never_crash_the_reader() {
     }
     std::fs::write(&input, &bytes).unwrap();
     let out = dir.path().join("out");
-    overlap()
-        .arg("dedup")
-        .arg(&input)
-        .args(["--on-error", "skip", "--quiet", "--out"])
-        .arg(&out)
+    job("dedup", &input, &out, &["--on-error", "skip", "--quiet"])
         .assert()
         .success();
     let summary: Value = read_json(&out.join("summary.json"));

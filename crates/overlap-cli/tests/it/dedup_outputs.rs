@@ -1,6 +1,6 @@
 //! Output formats (snapshot-tested), the deduplicated corpus, input kinds, and determinism.
 
-use crate::common::{data, overlap, read_json, stable_summary};
+use crate::common::{data, job, overlap, read_json, stable_summary, stderr_of};
 use serde_json::Value;
 use std::path::Path;
 
@@ -170,12 +170,7 @@ fn json_flag_prints_the_summary() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("corpus.jsonl");
     std::fs::write(&input, CORPUS).unwrap();
-    let assert = overlap()
-        .arg("dedup")
-        .arg(&input)
-        .arg("--json")
-        .arg("--out")
-        .arg(dir.path().join("out"))
+    let assert = job("dedup", &input, &dir.path().join("out"), &["--json"])
         .assert()
         .success();
     let printed: Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
@@ -192,14 +187,7 @@ fn lsh_choice_is_printed() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("corpus.jsonl");
     std::fs::write(&input, CORPUS).unwrap();
-    let assert = overlap()
-        .arg("dedup")
-        .arg(&input)
-        .arg("--out")
-        .arg(dir.path().join("o"))
-        .assert()
-        .success();
-    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    let stderr = stderr_of(&mut job("dedup", &input, &dir.path().join("o"), &[]), 0);
     assert!(
         stderr.contains("LSH: 17 bands x 7 rows for threshold 0.8"),
         "{stderr}"

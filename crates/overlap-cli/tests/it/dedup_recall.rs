@@ -1,8 +1,22 @@
 //! Near-duplicate recall and precision on real corpora, against the exact set of pairs with true
 //! Jaccard >= 0.8 computed without sketches.
 
-use crate::common::{data, exact_pairs, jaccard, load_corpus, overlap, read_jsonl, shingle_sets};
+use crate::common::{
+    data, exact_pairs, jaccard, job, load_corpus, positions, read_jsonl, shingle_sets,
+};
 use std::collections::{HashMap, HashSet};
+use tempfile::TempDir;
+
+/// `overlap dedup` with `args` on a shared corpus, and the corpus's documents and 5-gram shingle sets
+/// (the ground truth's).
+fn dedup_run(corpus: &str, args: &[&str]) -> (TempDir, Vec<(String, String)>, Vec<Vec<u64>>) {
+    let path = data(corpus);
+    let out = tempfile::tempdir().unwrap();
+    job("dedup", &path, out.path(), args).assert().success();
+    let docs = load_corpus(&path);
+    let sets = shingle_sets(&docs, 5);
+    (out, docs, sets)
+}
 
 struct Measured {
     truth: usize,
@@ -11,32 +25,17 @@ struct Measured {
 }
 
 fn measure(corpus: &str) -> Measured {
-    let path = data(corpus);
-    let out = tempfile::tempdir().unwrap();
-    overlap()
-        .args([
-            "dedup",
-            "--threshold",
-            "0.8",
-            "--ngram",
-            "5",
-            "--num-perm",
-            "128",
-            "--quiet",
-        ])
-        .arg(&path)
-        .arg("--out")
-        .arg(out.path())
-        .assert()
-        .success();
-
-    let docs = load_corpus(&path);
-    let sets = shingle_sets(&docs, 5);
-    let index: HashMap<&str, usize> = docs
-        .iter()
-        .enumerate()
-        .map(|(i, (id, _))| (id.as_str(), i))
-        .collect();
+    let args = [
+        "--threshold",
+        "0.8",
+        "--ngram",
+        "5",
+        "--num-perm",
+        "128",
+        "--quiet",
+    ];
+    let (out, docs, sets) = dedup_run(corpus, &args);
+    let index = positions(&docs);
 
     // Every document is in clusters.jsonl, once, in input order.
     let clusters = read_jsonl(&out.path().join("clusters.jsonl"));
@@ -121,22 +120,8 @@ struct ClusterLevel {
 }
 
 fn cluster_level(corpus: &str, mode: &str) -> ClusterLevel {
-    let path = data(corpus);
-    let out = tempfile::tempdir().unwrap();
-    overlap()
-        .args(["dedup", "--quiet", "--no-deduped", "--clusters", mode])
-        .arg(&path)
-        .arg("--out")
-        .arg(out.path())
-        .assert()
-        .success();
-    let docs = load_corpus(&path);
-    let sets = shingle_sets(&docs, 5);
-    let index: HashMap<&str, usize> = docs
-        .iter()
-        .enumerate()
-        .map(|(i, (id, _))| (id.as_str(), i))
-        .collect();
+    let (out, docs, sets) = dedup_run(corpus, &["--quiet", "--no-deduped", "--clusters", mode]);
+    let index = positions(&docs);
     let cluster: Vec<usize> = read_jsonl(&out.path().join("clusters.jsonl"))
         .iter()
         .map(|c| index[c["cluster"].as_str().unwrap()])

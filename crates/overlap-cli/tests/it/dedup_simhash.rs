@@ -2,7 +2,7 @@
 //! true Jaccard like MinHash candidates; a subset of the MinHash run's pairs on real data, and the
 //! same determinism.
 
-use crate::common::{data, overlap, read_json, read_jsonl};
+use crate::common::{data, id_pairs, overlap, read_json, read_jsonl};
 use std::collections::HashSet;
 use std::path::Path;
 
@@ -18,15 +18,7 @@ fn dedup(out: &Path, extra: &[&str]) {
 }
 
 fn pair_set(out: &Path) -> HashSet<(String, String)> {
-    read_jsonl(&out.join("pairs.jsonl"))
-        .iter()
-        .map(|p| {
-            (
-                p["a"].as_str().unwrap().into(),
-                p["b"].as_str().unwrap().into(),
-            )
-        })
-        .collect()
+    id_pairs(&out.join("pairs.jsonl"))
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! and on the distilled model when `scripts/make-model.sh` has built it (set
 //! OVERLAP_REQUIRE_MODEL=1, as scripts/test.sh does, to make its absence a failure).
 
-use crate::common::{data, overlap, read_jsonl, real_model};
+use crate::common::{data, job, overlap, read_jsonl, real_model, stderr_of};
 
 /// The distilled model, if built (its config.json is written last).
 fn dot(a: &serde_json::Value, b: &serde_json::Value) -> f64 {
@@ -28,13 +28,9 @@ fn embed_writes_unit_vectors_with_a_tiny_model_and_skips_bad_records() {
     )
     .unwrap();
     let out = dir.path().join("e.jsonl");
-    overlap()
-        .arg("embed")
-        .arg(&input)
+    job("embed", &input, &out, &["--quiet", "--on-error", "skip"])
         .arg("--model")
         .arg(&model)
-        .args(["--quiet", "--on-error", "skip", "--out"])
-        .arg(&out)
         .assert()
         .success();
     let lines = read_jsonl(&out);
@@ -48,16 +44,13 @@ fn embed_writes_unit_vectors_with_a_tiny_model_and_skips_bad_records() {
     assert_eq!(dot(&lines[1]["embedding"], &lines[1]["embedding"]), 0.0);
 
     // The bad line fails the run by default, naming file and line.
-    let assert = overlap()
-        .arg("embed")
-        .arg(&input)
-        .arg("--model")
-        .arg(&model)
-        .args(["--quiet", "--out"])
-        .arg(dir.path().join("f.jsonl"))
-        .assert()
-        .code(1);
-    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    let failed = dir.path().join("f.jsonl");
+    let stderr = stderr_of(
+        job("embed", &input, &failed, &["--quiet"])
+            .arg("--model")
+            .arg(&model),
+        1,
+    );
     assert!(stderr.contains("in.jsonl:3"), "stderr: {stderr}");
 }
 
@@ -66,16 +59,12 @@ fn a_missing_model_is_a_clear_error_naming_the_command_that_builds_it() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.jsonl");
     std::fs::write(&input, "{\"id\": \"a\", \"text\": \"words\"}\n").unwrap();
-    let assert = overlap()
-        .arg("embed")
-        .arg(&input)
-        .arg("--model")
-        .arg(dir.path().join("no-model"))
-        .arg("--out")
-        .arg(dir.path().join("e.jsonl"))
-        .assert()
-        .code(1);
-    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    let stderr = stderr_of(
+        job("embed", &input, &dir.path().join("e.jsonl"), &[])
+            .arg("--model")
+            .arg(dir.path().join("no-model")),
+        1,
+    );
     assert!(stderr.contains("scripts/make-model.sh"), "stderr: {stderr}");
 }
 
@@ -96,13 +85,9 @@ fn the_distilled_model_embeds_meaning_and_is_thread_independent() {
     }
     std::fs::write(&input, text).unwrap();
     let out = dir.path().join("e.jsonl");
-    overlap()
-        .arg("embed")
-        .arg(&input)
+    job("embed", &input, &out, &["--quiet"])
         .arg("--model")
         .arg(&model)
-        .args(["--quiet", "--out"])
-        .arg(&out)
         .assert()
         .success();
     let v = read_jsonl(&out);

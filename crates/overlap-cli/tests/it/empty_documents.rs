@@ -2,7 +2,7 @@
 //! `"empty": true`, counted, kept each alone by dedup and each its own story in reuse, and never a
 //! reason to fail a run.
 
-use crate::common::{data, overlap, read_json, stable_summary};
+use crate::common::{data, job, read_json, stable_summary};
 use std::path::Path;
 
 fn corpus(dir: &Path) -> std::path::PathBuf {
@@ -31,13 +31,7 @@ fn dedup_keeps_empty_documents_alone_and_marks_them() {
     let dir = tempfile::tempdir().unwrap();
     let input = corpus(dir.path());
     let out = dir.path().join("out");
-    overlap()
-        .arg("dedup")
-        .arg(&input)
-        .args(["--quiet", "--out"])
-        .arg(&out)
-        .assert()
-        .success();
+    job("dedup", &input, &out, &["--quiet"]).assert().success();
     insta::assert_snapshot!(
         "empty_clusters.jsonl",
         std::fs::read_to_string(out.join("clusters.jsonl")).unwrap()
@@ -61,13 +55,7 @@ fn reuse_and_sketch_mark_empty_documents() {
     let dir = tempfile::tempdir().unwrap();
     let input = corpus(dir.path());
     let out = dir.path().join("reuse");
-    overlap()
-        .arg("reuse")
-        .arg(&input)
-        .args(["--quiet", "--out"])
-        .arg(&out)
-        .assert()
-        .success();
+    job("reuse", &input, &out, &["--quiet"]).assert().success();
     insta::assert_snapshot!(
         "empty_stories.jsonl",
         std::fs::read_to_string(out.join("stories.jsonl")).unwrap()
@@ -78,13 +66,7 @@ fn reuse_and_sketch_mark_empty_documents() {
     );
 
     let sig = dir.path().join("sig.jsonl");
-    overlap()
-        .arg("sketch")
-        .arg(&input)
-        .args(["--quiet", "--out"])
-        .arg(&sig)
-        .assert()
-        .success();
+    job("sketch", &input, &sig, &["--quiet"]).assert().success();
     let lines: Vec<serde_json::Value> = std::fs::read_to_string(&sig)
         .unwrap()
         .lines()
@@ -100,11 +82,7 @@ fn shipped_20newsgroups_runs_with_its_empty_texts() {
     let dir = tempfile::tempdir().unwrap();
     for command in ["dedup", "reuse"] {
         let out = dir.path().join(command);
-        overlap()
-            .arg(command)
-            .arg(data("20newsgroups.jsonl.gz"))
-            .args(["--quiet", "--out"])
-            .arg(&out)
+        job(command, &data("20newsgroups.jsonl.gz"), &out, &["--quiet"])
             .assert()
             .success();
         let summary = read_json(&out.join("summary.json"));

@@ -1,6 +1,6 @@
 //! What the commands say on standard error, in order.
 
-use crate::common::{data, overlap};
+use crate::common::{data, output_ok, overlap};
 
 #[test]
 fn lsh_choice_is_printed_only_once_the_inputs_are_read() {
@@ -60,15 +60,10 @@ fn report_finds_inputs_from_any_directory() {
     assert_eq!(summary["inputs"][0]["path"], "data/corpus.jsonl");
     assert_eq!(summary["inputs"][0]["from_out"], "../../data/corpus.jsonl");
 
-    let out = overlap()
-        .current_dir(dir.path().join("elsewhere"))
-        .args(["report", "../runs/out"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = output_ok(
+        overlap()
+            .current_dir(dir.path().join("elsewhere"))
+            .args(["report", "../runs/out"]),
     );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("not found"), "{err}");

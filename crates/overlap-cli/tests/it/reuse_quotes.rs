@@ -8,7 +8,7 @@
 //! stock phrases of the quotes are in as many of the subset's posts as make them boilerplate, and
 //! the signature closes several posts of its author.
 
-use crate::common::{data, load_corpus, overlap, read_jsonl};
+use crate::common::{data, load_corpus, output_ok, overlap, positions, read_jsonl};
 use overlap::text::{tokenize, Normalization};
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
@@ -66,15 +66,10 @@ fn key(a: &str, b: &str) -> (String, String) {
 }
 
 fn align_related(corpus: &Path, a: &str, b: &str) -> bool {
-    let out = overlap()
-        .args(["align", "--json", "--corpus", corpus.to_str().unwrap()])
-        .args([format!("{PREFIX}{a}"), format!("{PREFIX}{b}")])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = output_ok(
+        overlap()
+            .args(["align", "--json", "--corpus", corpus.to_str().unwrap()])
+            .args([format!("{PREFIX}{a}"), format!("{PREFIX}{b}")]),
     );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     v["related"].as_bool().unwrap()
@@ -83,11 +78,7 @@ fn align_related(corpus: &Path, a: &str, b: &str) -> bool {
 #[test]
 fn quotes_through_stock_phrases_are_reported_as_align_relates_them() {
     let corpus = load_corpus(&data("20newsgroups.jsonl.gz"));
-    let by_id: HashMap<&str, usize> = corpus
-        .iter()
-        .enumerate()
-        .map(|(i, (id, _))| (id.as_str(), i))
-        .collect();
+    let by_id = positions(&corpus);
     let doc = |short: &str| by_id[format!("{PREFIX}{short}").as_str()];
     // The 4-grams each pair shares, and for each up to FILLERS_PER_GRAM other posts holding it:
     // a gram as common in the corpus as a stock phrase gets that many, a quote's own grams few.
@@ -140,6 +131,25 @@ fn quotes_through_stock_phrases_are_reported_as_align_relates_them() {
     );
 }
 
+/// The posts that `signed` picks, with the first 100 other posts of sci.electronics (train) beside
+/// them, in corpus order.
+fn signed_among_others(
+    corpus: &[(String, String)],
+    signed: impl Fn(&str) -> bool,
+) -> Vec<&(String, String)> {
+    let mut others = 0;
+    corpus
+        .iter()
+        .filter(|(id, text)| {
+            signed(text)
+                || (id.starts_with("20news:20news-bydate-train/sci.electronics/") && {
+                    others += 1;
+                    others <= 100
+                })
+        })
+        .collect()
+}
+
 #[test]
 fn a_signature_alone_does_not_relate_two_posts() {
     // Bill Mayhew's posts to sci.electronics close with the same four-line signature; two of
@@ -151,17 +161,7 @@ fn a_signature_alone_does_not_relate_two_posts() {
     let signed = |text: &str| text.contains("NEOUCOM Computer Services Department");
     let mayhew = corpus.iter().filter(|(_, t)| signed(t)).count();
     assert!(mayhew >= 3, "the signature closes several posts");
-    let mut others = 0;
-    let docs: Vec<&(String, String)> = corpus
-        .iter()
-        .filter(|(id, text)| {
-            signed(text)
-                || (id.starts_with("20news:20news-bydate-train/sci.electronics/") && {
-                    others += 1;
-                    others <= 100
-                })
-        })
-        .collect();
+    let docs = signed_among_others(&corpus, signed);
     let dir = tempfile::tempdir().unwrap();
     let input = write_subset(dir.path(), "mayhew.jsonl", &docs);
     let found = related_pairs(dir.path(), &input, "out", &[]);
@@ -213,18 +213,7 @@ fn a_quoted_signature_counts_with_the_quote_and_a_shared_one_does_not() {
         "test/talk.politics.misc/179049",
     );
     let corpus = load_corpus(&data("20newsgroups.jsonl.gz"));
-    let signed = |text: &str| text.contains("Theodore A. Kaldis");
-    let mut others = 0;
-    let docs: Vec<&(String, String)> = corpus
-        .iter()
-        .filter(|(id, text)| {
-            signed(text)
-                || (id.starts_with("20news:20news-bydate-train/sci.electronics/") && {
-                    others += 1;
-                    others <= 100
-                })
-        })
-        .collect();
+    let docs = signed_among_others(&corpus, |text| text.contains("Theodore A. Kaldis"));
     let dir = tempfile::tempdir().unwrap();
     let input = write_subset(dir.path(), "kaldis.jsonl", &docs);
     let found = related_pairs(dir.path(), &input, "out", &[]);

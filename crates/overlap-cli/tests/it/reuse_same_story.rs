@@ -2,7 +2,7 @@
 //! pairs, on BBC News with the distilled model (skipped when it is not built, unless
 //! OVERLAP_REQUIRE_MODEL is set); off by default; a missing model fails clearly.
 
-use crate::common::{data, overlap, read_jsonl, real_model};
+use crate::common::{data, id_pairs, overlap, read_jsonl, real_model};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -24,15 +24,7 @@ fn reuse(input: &Path, out: &Path, extra: &[&str], model: Option<&Path>) -> Valu
 }
 
 fn pairs(path: &Path) -> BTreeSet<(String, String)> {
-    read_jsonl(path)
-        .iter()
-        .map(|p| {
-            (
-                p["a"].as_str().unwrap().into(),
-                p["b"].as_str().unwrap().into(),
-            )
-        })
-        .collect()
+    id_pairs(path)
 }
 
 #[test]

@@ -5,7 +5,7 @@
 //! messages when the transformer is missing (set OVERLAP_REQUIRE_MODEL=1, as scripts/test.sh does, to
 //! make its absence a failure).
 
-use crate::common::{data, overlap, read_jsonl};
+use crate::common::{data, output_ok, overlap, read_jsonl};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -129,21 +129,16 @@ fn transformer_embeddings_match_the_reference_and_do_not_depend_on_threads() {
 }
 
 fn align_json(args: &[&str], model: &Path, transformer: &Path) -> Value {
-    let out = overlap()
-        .arg("align")
-        .arg(data("seeds/000_9646bb2135868c17.txt"))
-        .arg(data("seeds/003_b5dab42e183730da.txt"))
-        .args(["--json", "--model"])
-        .arg(model)
-        .arg("--transformer-model")
-        .arg(transformer)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = output_ok(
+        overlap()
+            .arg("align")
+            .arg(data("seeds/000_9646bb2135868c17.txt"))
+            .arg(data("seeds/003_b5dab42e183730da.txt"))
+            .args(["--json", "--model"])
+            .arg(model)
+            .arg("--transformer-model")
+            .arg(transformer)
+            .args(args),
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }

@@ -29,6 +29,8 @@ import numpy as np
 from . import _native
 from ._errors import InputError
 from ._index import *  # noqa: F401,F403  (Index and its errors)
+from . import _options
+from ._options import PathLike
 from ._texts import Texts, prepare
 
 __all__ = [
@@ -46,18 +48,6 @@ __all__ = [
 ]
 
 __version__: str = _native.version()
-
-PathLike = Union[str, "os.PathLike[str]"]
-
-
-def _paths(inputs: Union[PathLike, Sequence[PathLike]]) -> List[str]:
-    if isinstance(inputs, (str, os.PathLike)):
-        inputs = [inputs]
-    return [os.fspath(p) for p in inputs]
-
-
-def _options(**kw: Any) -> str:
-    return json.dumps({k: v for k, v in kw.items() if v is not None})
 
 
 def dedup(
@@ -106,36 +96,8 @@ def dedup(
         >>> s["documents"]["kept"], s["pairs"]["near"]  # doctest: +SKIP
         (18371, 397)
     """
-    summary = _native.dedup(
-        _paths(inputs),
-        os.fspath(out),
-        _options(
-            threshold=threshold,
-            ngram=ngram,
-            num_perm=num_perm,
-            seed=seed,
-            scheme=scheme,
-            verify=verify,
-            bands=bands,
-            rows=rows,
-            fn_weight=fn_weight,
-            nfkc=nfkc,
-            case_fold=case_fold,
-            id_field=id_field,
-            text_field=text_field,
-            format=format,
-            on_error=on_error,
-            max_record_bytes=max_record_bytes,
-            write_deduped=write_deduped,
-            clusters=clusters,
-            output_format=output_format,
-            compression_level=compression_level,
-            fix_encoding=fix_encoding,
-            memory=memory,
-            tmp_dir=None if tmp_dir is None else os.fspath(tmp_dir),
-            threads=threads,
-        ),
-    )
+    options = _options.of_call(locals(), "inputs", "out")
+    summary = _native.dedup(_options.paths(inputs), os.fspath(out), _options.to_json(options))
     return json.loads(summary)
 
 
@@ -175,29 +137,8 @@ def reuse(
         >>> s["pairs"]["related"]  # doctest: +SKIP
         1204
     """
-    summary = _native.reuse(
-        _paths(inputs),
-        os.fspath(out),
-        _options(
-            source_field=source_field,
-            date_field=date_field,
-            anchor_ngram=anchor_ngram,
-            min_shared_anchors=min_shared_anchors,
-            max_df=max_df,
-            rare_word_docs=rare_word_docs,
-            signature_docs=signature_docs,
-            boilerplate_inline_words=boilerplate_inline_words,
-            id_field=id_field,
-            text_field=text_field,
-            format=format,
-            on_error=on_error,
-            max_record_bytes=max_record_bytes,
-            memory=memory,
-            tmp_dir=None if tmp_dir is None else os.fspath(tmp_dir),
-            threads=threads,
-            **align_options,
-        ),
-    )
+    options = _options.of_call(locals(), "inputs", "out", spread="align_options")
+    summary = _native.reuse(_options.paths(inputs), os.fspath(out), _options.to_json(options))
     return json.loads(summary)
 
 
@@ -227,24 +168,8 @@ def sketch(
         >>> stats["documents"]  # doctest: +SKIP
         19043
     """
-    stats = _native.sketch(
-        _paths(inputs),
-        os.fspath(out),
-        _options(
-            num_perm=num_perm,
-            ngram=ngram,
-            seed=seed,
-            scheme=scheme,
-            nfkc=nfkc,
-            case_fold=case_fold,
-            id_field=id_field,
-            text_field=text_field,
-            format=format,
-            on_error=on_error,
-            max_record_bytes=max_record_bytes,
-            threads=threads,
-        ),
-    )
+    options = _options.of_call(locals(), "inputs", "out")
+    stats = _native.sketch(_options.paths(inputs), os.fspath(out), _options.to_json(options))
     return json.loads(stats)
 
 
@@ -271,8 +196,8 @@ def align(a: str, b: str, **options: Any) -> Dict[str, Any]:
     return json.loads(_native.align(a, b, json.dumps(options)))
 
 
-def _sketch(texts: Texts, **kw: Any) -> Tuple[List[str], List[int], Any, Any]:
-    return _native.sketch_texts(prepare(texts), _options(**kw))
+def _sketch(texts: Texts, options: Dict[str, Any], **more: Any) -> Tuple[List[str], List[int], Any, Any]:
+    return _native.sketch_texts(prepare(texts), _options.to_json(options, **more))
 
 
 def signatures(
@@ -297,17 +222,7 @@ def signatures(
         >>> sig.shape, sig.dtype
         ((2, 64), dtype('uint32'))
     """
-    _, _, sigs, _ = _sketch(
-        texts,
-        num_perm=num_perm,
-        ngram=ngram,
-        seed=seed,
-        scheme=scheme,
-        nfkc=nfkc,
-        case_fold=case_fold,
-        threads=threads,
-        bands_out=False,
-    )
+    _, _, sigs, _ = _sketch(texts, _options.of_call(locals(), "texts"), bands_out=False)
     return np.frombuffer(sigs, dtype="<u4").reshape(-1, num_perm)
 
 
@@ -326,14 +241,7 @@ def exact_keys(
         >>> k[0] == k[1], k[0] == k[2]
         (True, False)
     """
-    keys, _, _, _ = _sketch(
-        texts,
-        nfkc=nfkc,
-        case_fold=case_fold,
-        threads=threads,
-        signatures=False,
-        bands_out=False,
-    )
+    keys, _, _, _ = _sketch(texts, _options.of_call(locals(), "texts"), signatures=False, bands_out=False)
     return keys
 
 
@@ -361,22 +269,9 @@ def band_keys(
         >>> keys.shape, bool((keys[0] == keys[1]).all())
         ((2, 17), True)
     """
-    _, _, _, keys = _sketch(
-        texts,
-        threshold=threshold,
-        num_perm=num_perm,
-        ngram=ngram,
-        seed=seed,
-        scheme=scheme,
-        bands=bands,
-        rows=rows,
-        fn_weight=fn_weight,
-        nfkc=nfkc,
-        case_fold=case_fold,
-        threads=threads,
-        signatures=False,
-    )
-    b, _ = lsh_params(threshold=threshold, num_perm=num_perm, bands=bands, rows=rows, fn_weight=fn_weight)
+    options = _options.of_call(locals(), "texts")
+    _, _, _, keys = _sketch(texts, options, signatures=False)
+    b, _ = lsh_params(**_options.pick(options, _options.LSH))
     return np.frombuffer(keys, dtype="<u8").reshape(-1, b)
 
 
@@ -395,18 +290,7 @@ def lsh_params(
         >>> overlap.lsh_params()
         (17, 7)
     """
-    p = json.loads(
-        _native.dedup_parameters(
-            _options(
-                threshold=threshold,
-                num_perm=num_perm,
-                bands=bands,
-                rows=rows,
-                fn_weight=fn_weight,
-                verify=verify,
-            )
-        )
-    )
+    p = json.loads(_native.dedup_parameters(_options.to_json(_options.of_call(locals()))))
     return p["bands"], p["rows"]
 
 
@@ -454,21 +338,7 @@ class Deduplicator:
         case_fold: bool = True,
         threads: Optional[int] = None,
     ) -> None:
-        self._inner = _native.Deduplicator(
-            _options(
-                threshold=threshold,
-                ngram=ngram,
-                num_perm=num_perm,
-                seed=seed,
-                scheme=scheme,
-                bands=bands,
-                rows=rows,
-                fn_weight=fn_weight,
-                nfkc=nfkc,
-                case_fold=case_fold,
-                threads=threads,
-            )
-        )
+        self._inner = _native.Deduplicator(_options.to_json(_options.of_call(locals(), "self")))
 
     def add(self, ids: Sequence[Union[str, int]], texts: Texts) -> List[Optional[str]]:
         """Add documents, in order. For each, the id of the first document of the cluster it is in
@@ -479,8 +349,7 @@ class Deduplicator:
                 position in the batch); nothing of the batch is added then.
             ValueError: ``ids`` and ``texts`` of different lengths.
         """
-        ids = [i if isinstance(i, str) else str(i) for i in ids]
-        return self._inner.add(ids, prepare(texts))
+        return self._inner.add(_options.ids(ids), prepare(texts))
 
     def __len__(self) -> int:
         return len(self._inner)

@@ -11,7 +11,8 @@ import json
 import os
 from typing import Any, Dict, List, Optional, Sequence, Union
 
-from . import _native
+from . import _native, _options
+from ._options import PathLike
 from ._texts import Texts, prepare
 
 __all__ = [
@@ -23,9 +24,6 @@ __all__ = [
     "IndexFormatError",
     "IndexReadOnlyError",
 ]
-
-PathLike = Union[str, "os.PathLike[str]"]
-
 
 class OverlapIndexError(Exception):
     """Base class of the index's own errors. ``id`` names the document when there is one."""
@@ -58,10 +56,6 @@ class IndexFormatError(OverlapIndexError):
 
 class IndexReadOnlyError(OverlapIndexError):
     """A write on an index opened with ``read_only=True``."""
-
-
-def _options(**kw: Any) -> str:
-    return json.dumps({k: v for k, v in kw.items() if v is not None})
 
 
 class Index:
@@ -116,23 +110,9 @@ class Index:
         """Create an index in ``path`` (a new or empty folder), as ``overlap index create`` does,
         and open it for writing. ``store_text`` keeps the texts (needed for ``passages`` and
         ``reuse`` in :meth:`query`)."""
+        options = _options.of_call(locals(), "cls", "path", "store_text")
         self = cls.__new__(cls)
-        self._inner = _native.Index.create(
-            os.fspath(path),
-            _options(
-                threshold=threshold,
-                ngram=ngram,
-                num_perm=num_perm,
-                seed=seed,
-                scheme=scheme,
-                bands=bands,
-                rows=rows,
-                fn_weight=fn_weight,
-                nfkc=nfkc,
-                case_fold=case_fold,
-            ),
-            store_text,
-        )
+        self._inner = _native.Index.create(os.fspath(path), _options.to_json(options), store_text)
         self.path = os.fspath(path)
         return self
 
@@ -144,8 +124,7 @@ class Index:
         ``near``, ``unique`` (or ``existing`` when skipped). ``duplicate_of`` may be an earlier
         document of this batch. ``on_existing``: ``"error"`` (the batch fails, nothing is added),
         ``"skip"`` or ``"replace"``. ``texts`` is a list of ``str`` or a pyarrow string array."""
-        ids = [i if isinstance(i, str) else str(i) for i in ids]
-        return json.loads(self._inner.add(ids, prepare(texts), on_existing))
+        return json.loads(self._inner.add(_options.ids(ids), prepare(texts), on_existing))
 
     def query(
         self,
@@ -167,7 +146,7 @@ class Index:
     def remove(self, ids: Sequence[Union[str, int]]) -> None:
         """Remove documents in one transaction; an unknown id removes nothing
         (:class:`DocumentNotFoundError`)."""
-        self._inner.remove([i if isinstance(i, str) else str(i) for i in ids])
+        self._inner.remove(_options.ids(ids))
 
     def get(self, id: Union[str, int]) -> Optional[Dict[str, Any]]:
         """What ``overlap index get`` prints for ``id``, or ``None`` when it is not indexed."""

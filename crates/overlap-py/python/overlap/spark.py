@@ -54,14 +54,10 @@ import time
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import overlap
-from overlap import _native
+from overlap import _native, _options
 from overlap._errors import InputError
 
 _STAGING = ".overlap-tmp-staging-"
-
-
-def _options(**kw: Any) -> str:
-    return json.dumps({k: v for k, v in kw.items() if v is not None})
 
 
 def _spark_imports() -> Any:
@@ -161,6 +157,7 @@ def dedup(
         >>> spark = SparkSession.builder.master("local[2]").getOrCreate()  # doctest: +SKIP
         >>> s = overlap.spark.dedup(spark, ["corpus.jsonl.gz"], "out/spark")  # doctest: +SKIP
     """
+    options = _options.of_call(locals(), "spark", "inputs", "out")
     F, T = _spark_imports()
     started = time.perf_counter()
     timings: Dict[str, float] = {}
@@ -173,31 +170,10 @@ def dedup(
         raise ValueError(f"output_format must be 'jsonl' or 'parquet', got {output_format!r}")
     if format not in (None, "jsonl", "parquet", "text"):
         raise ValueError(f"format must be 'jsonl', 'parquet' or 'text', got {format!r}")
-    sketch_opts = dict(
-        threshold=threshold,
-        ngram=ngram,
-        num_perm=num_perm,
-        seed=seed,
-        scheme=scheme,
-        bands=bands,
-        rows=rows,
-        fn_weight=fn_weight,
-        nfkc=nfkc,
-        case_fold=case_fold,
-    )
+    sketch_opts = _options.pick(options, _options.SKETCH)
     # Validates every option (ValueError) before Spark does any work.
-    parameters = json.loads(
-        _native.dedup_parameters(
-            _options(
-                **sketch_opts,
-                id_field=id_field,
-                text_field=text_field,
-                on_error=on_error,
-                max_record_bytes=max_record_bytes,
-                clusters=clusters,
-            )
-        )
-    )
+    checked = _options.pick(options, _options.SKETCH + _options.RECORDS + ("on_error", "clusters"))
+    parameters = json.loads(_native.dedup_parameters(_options.to_json(checked)))
     if not inputs:
         raise InputError("no input documents: no input paths given", reason="no_input")
 
@@ -344,13 +320,9 @@ def dedup(
     placed = placed.join(F.broadcast(name_df), ["input", "file"])
 
     # Stage 2: parse and sketch on the executors.
-    parse_opts = _options(
-        id_field=id_field, text_field=text_field, max_record_bytes=max_record_bytes
-    )
-    sketch_json = _options(**sketch_opts, signatures=False, threads=1)
-    n_bands, _ = overlap.lsh_params(
-        threshold=threshold, num_perm=num_perm, bands=bands, rows=rows, fn_weight=fn_weight
-    )
+    parse_opts = _options.to_json(_options.pick(options, _options.RECORDS))
+    sketch_json = _options.to_json(sketch_opts, signatures=False, threads=1)
+    n_bands, _ = overlap.lsh_params(**_options.pick(options, _options.LSH))
     schema = T.StructType(
         [
             T.StructField("ord", T.LongType()),
@@ -629,7 +601,7 @@ def dedup(
     if 2 * n_candidates <= 4_000_000:
         involved = F.broadcast(involved)
     texts = docs.select("ord", "text").join(involved, "ord", "left_semi")
-    jaccard_json = _options(ngram=ngram, nfkc=nfkc, case_fold=case_fold, threads=1)
+    jaccard_json = _options.to_json(ngram=ngram, nfkc=nfkc, case_fold=case_fold, threads=1)
 
     def verify(batches: Iterator[Any]) -> Iterator[Any]:
         import pyarrow as pa

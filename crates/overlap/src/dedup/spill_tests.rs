@@ -89,19 +89,23 @@ fn spilling(
     let sketcher = Sketcher::new(&config);
     let out = tempfile::tempdir().unwrap();
     let dir = Arc::new(SpillDir::for_job(out.path(), None));
-    let mut store = SketchStore::with_limits(
-        false,
-        StoreLimits {
-            shingle_bytes,
-            band_bytes,
-            dir: Arc::clone(&dir),
-        },
-    );
-    for text in corpus() {
-        store.push(sketcher.sketch(&text));
-        store.spill_if_needed().unwrap();
-    }
-    store.seal().unwrap();
+    let sealed_store = || {
+        let mut store = SketchStore::with_limits(
+            false,
+            StoreLimits {
+                shingle_bytes,
+                band_bytes,
+                dir: Arc::clone(&dir),
+            },
+        );
+        for text in corpus() {
+            store.push(sketcher.sketch(&text));
+            store.spill_if_needed().unwrap();
+        }
+        store.seal().unwrap();
+        store
+    };
+    let mut store = sealed_store();
     let run = |guarded: bool, store: &mut SketchStore| {
         let set = find_candidates(store, pair_bytes, &|_| false, &dir, &NoProgress).unwrap();
         let spilled = set.pairs.is_spilled() && set.first_match.is_spilled();
@@ -113,19 +117,7 @@ fn spilling(
     // The candidate stage consumes the band keys: a second store for the guarded run.
     let (v, candidates_spilled) = run(false, &mut store);
     let components = assign_clusters(&store, &v.verified.edges);
-    let mut store2 = SketchStore::with_limits(
-        false,
-        StoreLimits {
-            shingle_bytes,
-            band_bytes,
-            dir: Arc::clone(&dir),
-        },
-    );
-    for text in corpus() {
-        store2.push(sketcher.sketch(&text));
-        store2.spill_if_needed().unwrap();
-    }
-    store2.seal().unwrap();
+    let mut store2 = sealed_store();
     let (mut g, _) = run(true, &mut store2);
     let guarded = assign_guarded_entries(
         &store2,

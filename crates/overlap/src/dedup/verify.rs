@@ -7,12 +7,10 @@
 //! built (read from the shingle spill file by offset), its pairs checked, and the sets dropped, so a
 //! document in several chunks is read several times.
 
-use super::sketch::sorted_set;
-use super::SketchStore;
+use super::{Similarity, SketchStore};
 use crate::error::Result;
 use crate::hashing::FastSet;
 use crate::progress::Progress;
-use crate::sketch::estimate_jaccard;
 use crate::spill::{Sorted, SpillDir, StageMemory};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -58,45 +56,43 @@ pub fn verify_pairs(
     threshold: f64,
     progress: &dyn Progress,
 ) -> Vec<Edge> {
-    const CHUNK: usize = 4096;
+    let similarity = Similarity::new(store, pair_docs(store, pairs));
     let done = AtomicU64::new(0);
-    let mut docs: Vec<u32> = if store.keeps_signatures() {
+    check_pairs(&similarity, pairs, threshold, |n| {
+        progress.update(done.fetch_add(n as u64, Ordering::Relaxed) + n as u64)
+    })
+}
+
+/// The documents of `pairs`, whose shingle sets verification compares (none when the store keeps
+/// signatures, which are compared instead).
+fn pair_docs(store: &SketchStore, pairs: &[(u32, u32)]) -> Vec<u32> {
+    if store.keeps_signatures() {
         Vec::new()
     } else {
         pairs.iter().flat_map(|&(a, b)| [a, b]).collect()
-    };
-    docs.par_sort_unstable();
-    docs.dedup();
-    let sets: Vec<Vec<u64>> = docs
-        .par_iter()
-        .map(|&d| {
-            sorted_set(
-                &store
-                    .shingles(d)
-                    .expect("in-memory verification reads shingles from memory"),
-            )
-        })
-        .collect();
-    let set = |d: u32| -> &[u64] { docs.binary_search(&d).map_or(&[], |i| &sets[i]) };
+    }
+}
+
+/// The `pairs` whose similarity reaches `threshold`, in order, checked in parallel chunks (every
+/// document of a pair prepared in `similarity`); `checked(n)` is called after each chunk of `n`.
+fn check_pairs(
+    similarity: &Similarity,
+    pairs: &[(u32, u32)],
+    threshold: f64,
+    checked: impl Fn(usize) + Sync,
+) -> Vec<Edge> {
+    const CHUNK: usize = 4096;
     pairs
         .par_chunks(CHUNK)
         .flat_map_iter(|chunk| {
             let edges: Vec<Edge> = chunk
                 .iter()
                 .filter_map(|&(a, b)| {
-                    let similarity = match (store.signature(a), store.signature(b)) {
-                        (Some(sa), Some(sb)) => estimate_jaccard(sa, sb),
-                        _ => jaccard(set(a), set(b)),
-                    };
-                    (similarity >= threshold).then_some(Edge {
-                        a,
-                        b,
-                        jaccard: similarity,
-                    })
+                    let jaccard = similarity.of(a, b);
+                    (jaccard >= threshold).then_some(Edge { a, b, jaccard })
                 })
                 .collect();
-            progress
-                .update(done.fetch_add(chunk.len() as u64, Ordering::Relaxed) + chunk.len() as u64);
+            checked(chunk.len());
             edges
         })
         .collect()
@@ -208,37 +204,8 @@ pub fn verify_pair_set(
 
 /// Verify one chunk of pairs, reading the shingle sets of its documents (from disk when spilled).
 fn verify_chunk(store: &SketchStore, pairs: &[(u32, u32)], threshold: f64) -> Result<Vec<Edge>> {
-    let mut docs: Vec<u32> = if store.keeps_signatures() {
-        Vec::new()
-    } else {
-        pairs.iter().flat_map(|&(a, b)| [a, b]).collect()
-    };
-    docs.par_sort_unstable();
-    docs.dedup();
-    let sets: Vec<Vec<u64>> = docs
-        .par_iter()
-        .map(|&d| store.shingles(d).map(|s| sorted_set(&s)))
-        .collect::<Result<_>>()?;
-    let set = |d: u32| -> &[u64] { docs.binary_search(&d).map_or(&[], |i| &sets[i]) };
-    Ok(pairs
-        .par_chunks(4096)
-        .flat_map_iter(|chunk| {
-            chunk
-                .iter()
-                .filter_map(|&(a, b)| {
-                    let similarity = match (store.signature(a), store.signature(b)) {
-                        (Some(sa), Some(sb)) => estimate_jaccard(sa, sb),
-                        _ => jaccard(set(a), set(b)),
-                    };
-                    (similarity >= threshold).then_some(Edge {
-                        a,
-                        b,
-                        jaccard: similarity,
-                    })
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect())
+    let similarity = Similarity::try_new(store, pair_docs(store, pairs))?;
+    Ok(check_pairs(&similarity, pairs, threshold, |_| {}))
 }
 
 #[cfg(test)]

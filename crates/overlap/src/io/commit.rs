@@ -153,22 +153,10 @@ impl OutputFolder {
     /// `error` with paths inside the staging folder shown under their final names, so that a full
     /// disk is reported as "writing out/deduped.jsonl.gz: ...".
     pub fn public_error(&self, error: Error) -> Error {
-        let public = |p: PathBuf| match p.strip_prefix(&self.staging) {
+        with_public_path(error, |p| match p.strip_prefix(&self.staging) {
             Ok(rel) => self.dir.join(rel),
             Err(_) => p,
-        };
-        match error {
-            Error::Io { path, source } => Error::Io {
-                path: public(path),
-                source,
-            },
-            Error::Output { op, path, cause } => Error::Output {
-                op,
-                path: public(path),
-                cause,
-            },
-            other => other,
-        }
+        })
     }
 
     /// Replace the folder's result by the staged one: install `outputs` (names relative to the
@@ -239,6 +227,22 @@ impl Drop for OutputFolder {
                 let _ = fs::remove_dir(&self.dir);
             }
         }
+    }
+}
+
+/// `error` with the path it names (an I/O or output error's) passed through `public`.
+fn with_public_path(error: Error, public: impl FnOnce(PathBuf) -> PathBuf) -> Error {
+    match error {
+        Error::Io { path, source } => Error::Io {
+            path: public(path),
+            source,
+        },
+        Error::Output { op, path, cause } => Error::Output {
+            op,
+            path: public(path),
+            cause,
+        },
+        other => other,
     }
 }
 
@@ -493,25 +497,13 @@ impl FileCommit {
 
     /// `error` with the temporary path shown as the target.
     pub fn public_error(&self, error: Error) -> Error {
-        let public = |p: PathBuf| {
+        with_public_path(error, |p| {
             if p == self.temp {
                 self.target.clone()
             } else {
                 p
             }
-        };
-        match error {
-            Error::Io { path, source } => Error::Io {
-                path: public(path),
-                source,
-            },
-            Error::Output { op, path, cause } => Error::Output {
-                op,
-                path: public(path),
-                cause,
-            },
-            other => other,
-        }
+        })
     }
 
     /// Write `bytes` to the temporary file (the whole content).

@@ -94,36 +94,45 @@ pub fn tokenize_into(text: &str, normalization: &Normalization, out: &mut Tokens
                             break;
                         }
                     }
-                    let (c2, w2) = decode(text, i);
-                    match classify(c2) {
-                        Class::Word => {
-                            last = c2;
-                            piece += 1;
-                            i += w2;
-                            end = i;
-                        }
-                        Class::Mark => {
-                            i += w2;
-                            end = i;
-                        }
-                        Class::Joiner(joiner) if i + w2 < bytes.len() => {
-                            let (c3, w3) = decode(text, i + w2);
-                            if classify(c3) == Class::Word && joiner.joins(last, c3, piece) {
-                                last = c3;
-                                piece = 1;
-                                i += w2 + w3;
-                                end = i;
-                            } else {
-                                break;
-                            }
-                        }
-                        _ => break,
-                    }
+                    let Some(next) = continue_word(text, i, &mut last, &mut piece) else {
+                        break;
+                    };
+                    i = next;
+                    end = i;
                 }
                 push_token(text, start, end, normalization, out);
             }
             _ => i += w,
         }
+    }
+}
+
+/// One step of reading a word at byte `i` (a char boundary before the end of `text`): the byte after
+/// the word's new end when the character there (a letter, digit or mark, or a joiner with a letter
+/// or digit after it that it joins) goes on the word, or `None` where the word ends before `i`.
+/// `last` is the word's last letter or digit and `piece` its characters since its start or last
+/// joiner; both are updated. The rules in one place, for the tokenizer and its reference.
+#[inline]
+fn continue_word(text: &str, i: usize, last: &mut char, piece: &mut usize) -> Option<usize> {
+    let (c, w) = decode(text, i);
+    match classify(c) {
+        Class::Word => {
+            *last = c;
+            *piece += 1;
+            Some(i + w)
+        }
+        Class::Mark => Some(i + w),
+        Class::Joiner(joiner) if i + w < text.len() => {
+            let (after, w_after) = decode(text, i + w);
+            if classify(after) == Class::Word && joiner.joins(*last, after, *piece) {
+                *last = after;
+                *piece = 1;
+                Some(i + w + w_after)
+            } else {
+                None
+            }
+        }
+        _ => None,
     }
 }
 
@@ -248,31 +257,11 @@ mod tests {
                     i += w;
                     let mut end = i;
                     while i < bytes.len() {
-                        let (c2, w2) = decode(text, i);
-                        match classify(c2) {
-                            Class::Word => {
-                                last = c2;
-                                piece += 1;
-                                i += w2;
-                                end = i;
-                            }
-                            Class::Mark => {
-                                i += w2;
-                                end = i;
-                            }
-                            Class::Joiner(joiner) if i + w2 < bytes.len() => {
-                                let (c3, w3) = decode(text, i + w2);
-                                if classify(c3) == Class::Word && joiner.joins(last, c3, piece) {
-                                    last = c3;
-                                    piece = 1;
-                                    i += w2 + w3;
-                                    end = i;
-                                } else {
-                                    break;
-                                }
-                            }
-                            _ => break,
-                        }
+                        let Some(next) = continue_word(text, i, &mut last, &mut piece) else {
+                            break;
+                        };
+                        i = next;
+                        end = i;
                     }
                     push_token(text, start, end, normalization, &mut out);
                 }

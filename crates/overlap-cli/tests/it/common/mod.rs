@@ -15,6 +15,31 @@ pub fn overlap() -> Command {
     Command::cargo_bin("overlap").expect("the overlap binary is built")
 }
 
+/// `overlap COMMAND INPUT ARGS... --out OUT`, to run.
+pub fn job(command: &str, input: &Path, out: &Path, args: &[&str]) -> Command {
+    let mut cmd = overlap();
+    cmd.arg(command).arg(input).args(args).arg("--out").arg(out);
+    cmd
+}
+
+/// Run `cmd`, which must exit with `code`, and return its standard error.
+pub fn stderr_of(cmd: &mut Command, code: i32) -> String {
+    let assert = cmd.assert().code(code);
+    String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
+}
+
+/// Run `cmd`, which must succeed (its standard error is the message when it does not), and return
+/// its output.
+pub fn output_ok(cmd: &mut Command) -> std::process::Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// A file of the shared test data. The data lives beside the repository, never in it.
 pub fn data(name: &str) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
@@ -33,6 +58,19 @@ pub fn read_jsonl(path: &Path) -> Vec<Value> {
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     text.lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}")))
+        .collect()
+}
+
+/// The `(a, b)` ids of the pairs a `pairs.jsonl` lists.
+pub fn id_pairs<C: FromIterator<(String, String)>>(path: &Path) -> C {
+    read_jsonl(path)
+        .iter()
+        .map(|p| {
+            (
+                p["a"].as_str().unwrap().into(),
+                p["b"].as_str().unwrap().into(),
+            )
+        })
         .collect()
 }
 
@@ -77,6 +115,14 @@ pub fn load_corpus(path: &Path) -> Vec<(String, String)> {
             docs.push((rec.id.unwrap().into_owned(), rec.text.into_owned()));
         }
     }
+}
+
+/// Each document's place in the corpus, by id.
+pub fn positions(docs: &[(String, String)]) -> HashMap<&str, usize> {
+    docs.iter()
+        .enumerate()
+        .map(|(i, (id, _))| (id.as_str(), i))
+        .collect()
 }
 
 /// The word `n`-gram shingle set of every document (the engine's definition).
