@@ -10,29 +10,38 @@
 //! 1. **Candidates by rare word pairs.** Every sentence of every document gives the pairs of its
 //!    rare content words (corpus rarity, as in alignment; the [`RewordedConfig::words_per_sentence`]
 //!    rarest); documents sharing [`RewordedConfig::min_shared_word_pairs`] such pairs, each in at most
-//!    [`RewordedConfig::max_df`] documents, are candidates (those already related are left out). Two
+//!    [`RewordedConfig::max_df`] documents, two of them in distinct sentences of both documents
+//!    (when two passages are needed), are candidates (those already related are left out). Two
 //!    rare words of one sentence survive a paraphrase far more often than four consecutive words.
-//! 2. **Alignment by meaning.** Each candidate is aligned as in `reuse`, with sentence vectors as
-//!    evidence ([`crate::align::Semantic`]): a sentence pair that shares a rare word and two content
-//!    words, whose static-model cosine is at least [`RewordedConfig::static_from`] (a cheap screen:
-//!    the static model cannot tell a paraphrase from a sentence on the same topic, bench/RESULTS.md
-//!    8.4), pairs when the full transformer's cosine reaches [`RewordedConfig::pair_cosine`]
-//!    (neighbours of a pair at [`RewordedConfig::context_cosine`]). The static model alone never
-//!    pairs a sentence here.
-//! 3. **Related by meaning.** A pair is related by `align`'s rules, or when at least
-//!    [`RewordedConfig::min_passages`] of its passages of [`RewordedConfig::min_passage_words`] words
-//!    or more are verbatim or have a transformer cosine of their two sides at or above
-//!    [`RewordedConfig::pair_cosine`]: a few sentences each said twice in other words.
+//! 2. **The screen.** Each candidate is aligned as in `reuse`, with sentence vectors as evidence
+//!    ([`crate::align::Semantic`]), every sentence pair the transformer would be asked about taken
+//!    as paired (a pair that shares a rare word and two content words, whose static-model cosine
+//!    is at least [`RewordedConfig::static_from`]: the static model cannot tell a paraphrase from
+//!    a sentence on the same topic, bench/RESULTS.md 8.4). Its passages of
+//!    [`RewordedConfig::min_passage_words`] words or more, verbatim or with a static cosine of
+//!    their two sides at or above [`RewordedConfig::passage_screen`], are its hopeful passages; a
+//!    candidate with fewer than [`RewordedConfig::min_passages`] (and not related) stops here.
+//! 3. **The gate.** The transformer encodes the two sides of the hopeful passages, best static
+//!    cosine first, until [`RewordedConfig::min_passages`] reach [`RewordedConfig::pair_cosine`]
+//!    or too few are left; a candidate that fails stops here. A few texts per candidate, instead
+//!    of every unsure sentence pair.
+//! 4. **Alignment by meaning.** The candidates left are aligned again, an unsure sentence pair
+//!    pairing when the transformer's cosine reaches [`RewordedConfig::pair_cosine`] (neighbours of
+//!    a pair at [`RewordedConfig::context_cosine`]). The static model alone never pairs a sentence.
+//! 5. **Related by meaning.** A pair is related by `align`'s rules, or when at least
+//!    [`RewordedConfig::min_passages`] of its hopeful passages are verbatim or have a transformer
+//!    cosine of their two sides at or above [`RewordedConfig::pair_cosine`]: a few sentences each
+//!    said twice in other words.
 //!
-//! The transformer runs only on the sentences of the unsure sentence pairs of candidates and on
-//! the passages judged in step 3, each sentence encoded once per chunk of candidates (cached across
-//! the pairs that share it). Every result depends only on the pair, so the outputs are the same for
-//! any `--threads`.
+//! Every text the transformer encodes (a sentence, or a passage's side) is encoded once per run,
+//! cached by document and byte span. Every result depends only on the pair, and a vector only on
+//! its text, so the outputs and the counts are the same for any `--threads` and `--memory`.
 //!
-//! Memory: the rare word pairs of every document (8 bytes each) and their sorted `(pair, document)`
-//! entries (16 bytes each) while the candidates are found, in memory (this pass does not spill);
-//! then per chunk of candidates the documents' prepared forms (as in `reuse`), one static vector
-//! per sentence (1 KB) and one transformer vector per sentence encoded (1.5 KB).
+//! Memory: the rare word pairs of every document (16 bytes each, with their sentence) and their
+//! sorted `(pair, document, sentence)` entries (16 bytes each) while the candidates are found, in
+//! memory (this pass does not spill); then per chunk of candidates the documents' prepared forms
+//! (as in `reuse`) and one static vector per sentence (1 KB); for the whole run, one transformer
+//! vector per text encoded (1.5 KB, plus about 40 bytes of map entry).
 
 use crate::align::{
     align_with_bags_semantic, cosine, AlignConfig, Alignment, Bag, KeyWeights, Passage,
@@ -263,13 +272,19 @@ fn in_two_sentences(run: &[(u64, u32, u32)]) -> bool {
     other_a && other_b
 }
 
+/// A text of the run: document, start and end byte.
+type TextKey = (u32, u32, u32);
+
+/// A text's transformer vector, once computed.
+type Cell = Arc<OnceLock<Vec<f32>>>;
+
 /// Transformer vectors of texts of the run (a sentence, or a passage's side), each encoded once
 /// per run, whichever candidate asks first, keyed by document and byte span. A vector depends
 /// only on its text, so which candidate computes it changes no bit of any result, and the count of
 /// texts encoded is the number of distinct keys asked, the same for any `--threads`.
 struct Vectors<'c> {
     transformer: &'c Transformer,
-    cells: Mutex<FastMap<(u32, u32, u32), Arc<OnceLock<Vec<f32>>>>>,
+    cells: Mutex<FastMap<TextKey, Cell>>,
     encoded: AtomicU64,
 }
 
@@ -291,7 +306,7 @@ impl<'c> Vectors<'c> {
     }
 
     /// The vector of bytes `s..e` of document `d`'s `text`.
-    fn of(&self, d: u32, text: &str, (s, e): (usize, usize)) -> Arc<OnceLock<Vec<f32>>> {
+    fn of(&self, d: u32, text: &str, (s, e): (usize, usize)) -> Cell {
         let cell = self
             .cells
             .lock()
@@ -307,20 +322,14 @@ impl<'c> Vectors<'c> {
     }
 
     /// The vector of unit `u` of document `d`.
-    fn unit(&self, d: u32, doc: &Prepared, u: usize) -> Arc<OnceLock<Vec<f32>>> {
+    fn unit(&self, d: u32, doc: &Prepared, u: usize) -> Cell {
         let unit = &doc.units[u];
         self.of(d, doc.text, (unit.start_byte, unit.end_byte))
     }
 
     /// The vector of one side, the character span `(s, e)` of `words` words, of a passage of
     /// document `d`: a passage that is one sentence has that sentence's vector.
-    fn side(
-        &self,
-        d: u32,
-        doc: &Prepared,
-        (s, e): (usize, usize),
-        words: usize,
-    ) -> Arc<OnceLock<Vec<f32>>> {
+    fn side(&self, d: u32, doc: &Prepared, (s, e): (usize, usize), words: usize) -> Cell {
         match (0..doc.units.len()).find(|&u| inside(doc, u, (s, e)) && doc.units[u].len() == words)
         {
             Some(u) => self.unit(d, doc, u),
