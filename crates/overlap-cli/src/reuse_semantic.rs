@@ -33,6 +33,13 @@ pub struct ReuseSemanticArgs {
           value_name = "C", value_parser = real(Bound::Closed(-1.0), Bound::Closed(1.0)))]
     pub semantic_screen: f64,
 
+    /// With --semantic: static-model cosine of a reworded passage's two sides from which the
+    /// transformer is asked about it; below it the passage is not said twice (the gate that keeps
+    /// the transformer off most candidates: lower asks it more often).
+    #[arg(long, requires = "semantic", default_value_t = RewordedConfig::default().passage_screen,
+          value_name = "C", value_parser = real(Bound::Closed(-1.0), Bound::Closed(1.0)))]
+    pub semantic_passage_screen: f64,
+
     #[command(flatten)]
     pub transformer: crate::embed::TransformerArgs,
 }
@@ -44,6 +51,7 @@ impl ReuseSemanticArgs {
             pair_cosine: self.semantic_cosine,
             min_passages: self.semantic_passages,
             static_from: self.semantic_screen,
+            passage_screen: self.semantic_passage_screen,
             ..RewordedConfig::default()
         }
     }

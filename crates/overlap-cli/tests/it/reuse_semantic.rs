@@ -2,7 +2,7 @@
 //! of the STS news benchmark (score 4.8 or more) were put, one sentence of each pair into each
 //! article, among 60 BBC articles. The lexical `reuse` does not relate them; `--semantic` does,
 //! with reworded passages on the planted sentences, keeps every lexical pair, and writes the same
-//! bytes for one and two threads. Needs both models (skipped when they are not built, unless
+//! bytes (and counts) for one and two threads. Needs both models (skipped when they are not built, unless
 //! OVERLAP_REQUIRE_MODEL is set).
 
 use crate::common::{data, overlap, read_jsonl, real_model};
@@ -130,7 +130,7 @@ fn semantic_reuse_relates_articles_sharing_only_paraphrased_sentences() {
     let small = tmp.path().join("small");
     let s1 = reuse(&corpus, &one, &[&models[..], &["--threads", "1"]].concat());
     let s2 = reuse(&corpus, &two, &[&models[..], &["--threads", "2"]].concat());
-    // A small budget cuts the candidates into more chunks; the counts stay those of the work.
+    // A small budget cuts the candidates into more chunks; outputs and counts stay those of the work.
     let s3 = reuse(
         &corpus,
         &small,
@@ -144,7 +144,11 @@ fn semantic_reuse_relates_articles_sharing_only_paraphrased_sentences() {
             );
         }
     }
-    assert_eq!(s1["semantic"], s2["semantic"]);
+    // The counts too: each text is encoded once per run, whichever thread asks first.
+    assert_eq!(
+        s1["semantic"], s2["semantic"],
+        "counts differ between one and two threads"
+    );
     assert_eq!(s1["semantic"], s3["semantic"], "counts depend on --memory");
     let found = pairs(&one);
     let sem = keys(&found);
@@ -155,6 +159,10 @@ fn semantic_reuse_relates_articles_sharing_only_paraphrased_sentences() {
     );
     let counts = &s1["semantic"];
     assert!(counts["judged"].as_u64().unwrap() >= 1, "{counts}");
+    assert!(
+        counts["screened"].as_u64().unwrap() >= counts["judged"].as_u64().unwrap(),
+        "{counts}"
+    );
     assert_eq!(
         counts["related"].as_u64().unwrap() as usize,
         sem.len() - lex.len()

@@ -10,30 +10,38 @@
 //! 1. **Candidates by rare word pairs.** Every sentence of every document gives the pairs of its
 //!    rare content words (corpus rarity, as in alignment; the [`RewordedConfig::words_per_sentence`]
 //!    rarest); documents sharing [`RewordedConfig::min_shared_word_pairs`] such pairs, each in at most
-//!    [`RewordedConfig::max_df`] documents, are candidates (those already related are left out). Two
+//!    [`RewordedConfig::max_df`] documents, two of them in distinct sentences of both documents
+//!    (when two passages are needed), are candidates (those already related are left out). Two
 //!    rare words of one sentence survive a paraphrase far more often than four consecutive words.
-//! 2. **Alignment by meaning.** Each candidate is aligned as in `reuse`, with sentence vectors as
-//!    evidence ([`crate::align::Semantic`]): a sentence pair that shares a rare word and two content
-//!    words, whose static-model cosine is at least [`RewordedConfig::static_from`] (a cheap screen:
-//!    the static model cannot tell a paraphrase from a sentence on the same topic, bench/RESULTS.md
-//!    8.4), pairs when the full transformer's cosine reaches [`RewordedConfig::pair_cosine`]
-//!    (neighbours of a pair at [`RewordedConfig::context_cosine`]). The static model alone never
-//!    pairs a sentence here.
-//! 3. **Related by meaning.** A pair is related by `align`'s rules, or when at least
-//!    [`RewordedConfig::min_passages`] of its passages of [`RewordedConfig::min_passage_words`] words
-//!    or more are verbatim or have a transformer cosine of their two sides at or above
-//!    [`RewordedConfig::pair_cosine`]: a few sentences each said twice in other words.
+//! 2. **The screen.** Each candidate is aligned as in `reuse`, with sentence vectors as evidence
+//!    ([`crate::align::Semantic`]), every sentence pair the transformer would be asked about taken
+//!    as paired (a pair that shares a rare word and two content words, whose static-model cosine
+//!    is at least [`RewordedConfig::static_from`]: the static model cannot tell a paraphrase from
+//!    a sentence on the same topic, bench/RESULTS.md 8.4). Its passages of
+//!    [`RewordedConfig::min_passage_words`] words or more, verbatim or with a static cosine of
+//!    their two sides at or above [`RewordedConfig::passage_screen`], are its hopeful passages; a
+//!    candidate with fewer than [`RewordedConfig::min_passages`] (and not related) stops here.
+//! 3. **The gate.** The transformer encodes the two sides of the hopeful passages, best static
+//!    cosine first, until [`RewordedConfig::min_passages`] reach [`RewordedConfig::pair_cosine`]
+//!    or too few are left; a candidate that fails stops here. A few texts per candidate, instead
+//!    of every unsure sentence pair.
+//! 4. **Alignment by meaning.** The candidates left are aligned again, an unsure sentence pair
+//!    pairing when the transformer's cosine reaches [`RewordedConfig::pair_cosine`] (neighbours of
+//!    a pair at [`RewordedConfig::context_cosine`]). The static model alone never pairs a sentence.
+//! 5. **Related by meaning.** A pair is related by `align`'s rules, or when at least
+//!    [`RewordedConfig::min_passages`] of its hopeful passages are verbatim or have a transformer
+//!    cosine of their two sides at or above [`RewordedConfig::pair_cosine`]: a few sentences each
+//!    said twice in other words.
 //!
-//! The transformer runs only on the sentences of the unsure sentence pairs of candidates and on
-//! the passages judged in step 3, each sentence encoded once per chunk of candidates (cached across
-//! the pairs that share it). Every result depends only on the pair, so the outputs are the same for
-//! any `--threads`.
+//! Every text the transformer encodes (a sentence, or a passage's side) is encoded once per run,
+//! cached by document and byte span. Every result depends only on the pair, and a vector only on
+//! its text, so the outputs and the counts are the same for any `--threads` and `--memory`.
 //!
-//! Memory: the rare word pairs of every document (8 bytes each) and their sorted `(pair, document)`
-//! entries (16 bytes each) while the candidates are found, in memory (this pass does not spill);
-//! then per chunk of candidates the documents' prepared forms (as in `reuse`), one static vector
-//! per sentence (1 KB) and one transformer vector per sentence encoded (1.5 KB); and 8 bytes (plus
-//! the hash set's slack) per distinct sentence encoded, for the count.
+//! Memory: the rare word pairs of every document (16 bytes each, with their sentence) and their
+//! sorted `(pair, document, sentence)` entries (16 bytes each) while the candidates are found, in
+//! memory (this pass does not spill); then per chunk of candidates the documents' prepared forms
+//! (as in `reuse`) and one static vector per sentence (1 KB); for the whole run, one transformer
+//! vector per text encoded (1.5 KB, plus about 40 bytes of map entry).
 
 use crate::align::{
     align_with_bags_semantic, cosine, AlignConfig, Alignment, Bag, KeyWeights, Passage,
@@ -41,13 +49,13 @@ use crate::align::{
 };
 use crate::embed::{StaticModel, Transformer};
 use crate::error::Result;
-use crate::hashing::FastSet;
+use crate::hashing::{FastMap, FastSet};
 use crate::progress::{Progress, Unit};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Parameters of the pass. `Default` gives the measured defaults (bench/RESULTS.md 8.5).
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -62,6 +70,10 @@ pub struct RewordedConfig {
     /// Static-model cosine from which the transformer is asked about a sentence pair. Default: 0.6
     /// (95% of STS news pairs scored 4 or more by people lie above it).
     pub static_from: f64,
+    /// Static-model cosine of a passage's two sides from which the transformer is asked about it
+    /// (reworded passages below it never count as said twice). Default: 0.75 (on the dev set, no
+    /// passage below it reached the transformer bar: bench/RESULTS.md 8.7).
+    pub passage_screen: f64,
     /// Transformer cosine at or above which a sentence pair pairs, and a passage counts as said
     /// twice. Default: 0.8.
     pub pair_cosine: f64,
@@ -80,6 +92,7 @@ impl Default for RewordedConfig {
             max_df: 20,
             words_per_sentence: 10,
             static_from: 0.6,
+            passage_screen: 0.75,
             pair_cosine: 0.8,
             context_cosine: 0.75,
             min_passages: 2,
@@ -94,6 +107,7 @@ impl RewordedConfig {
         let bad = |m: String| Err(crate::Error::Config(m));
         for (name, v) in [
             ("static_from", self.static_from),
+            ("passage_screen", self.passage_screen),
             ("pair_cosine", self.pair_cosine),
             ("context_cosine", self.context_cosine),
         ] {
@@ -146,15 +160,18 @@ pub struct RewordedCounts {
     pub parameters: RewordedConfig,
     /// Candidate pairs from rare word pairs (related pairs left out).
     pub candidates: u64,
-    /// Of those, pairs that passed the screen (see `Optimist`) and were judged by the transformer.
+    /// Of those, pairs that passed the screen (see `Optimist`): the alignment if every unsure
+    /// sentence pair paired holds `min_passages` hopeful passages, or is related.
+    pub screened: u64,
+    /// Of those, pairs that passed the gate (the transformer on the screen's best passages) and
+    /// whose sentence pairs the transformer judged.
     pub judged: u64,
     /// Of those, pairs related by this pass.
     pub related: u64,
     /// Sentence pairs the transformer judged.
     pub sentence_pairs_rescored: u64,
-    /// Texts the transformer encoded: each distinct sentence once (even when two chunks of
-    /// candidates, whose size follows `--memory`, each encode it) and each passage judged, so that
-    /// the count is the same at any budget.
+    /// Texts the transformer encoded (sentences and passage sides), each once per run, so that the
+    /// count is the same for any `--threads` and `--memory`.
     pub texts_encoded: u64,
 }
 
@@ -165,11 +182,12 @@ pub type RelatedPair = (u32, u32, Alignment);
 pub type PreparedDoc<'t> = (Prepared<'t>, Vec<Bag>);
 
 /// The rare word pairs of a prepared document: for every sentence, the pairs of its
-/// `words_per_sentence` rarest rare words, hashed; sorted, distinct.
-pub fn word_pairs(bags: &[Bag], words_per_sentence: usize) -> Vec<u64> {
+/// `words_per_sentence` rarest rare words, hashed, each with the first sentence that holds it;
+/// sorted by hash, hashes distinct.
+pub fn word_pairs(bags: &[Bag], words_per_sentence: usize) -> Vec<(u64, u32)> {
     let mut out = Vec::new();
     let mut rare: Vec<(u32, u64)> = Vec::new();
-    for bag in bags {
+    for (s, bag) in bags.iter().enumerate() {
         rare.clear();
         rare.extend(
             bag.items
@@ -187,79 +205,173 @@ pub fn word_pairs(bags: &[Bag], words_per_sentence: usize) -> Vec<u64> {
                 let mut bytes = [0u8; 16];
                 bytes[..8].copy_from_slice(&x.to_le_bytes());
                 bytes[8..].copy_from_slice(&y.to_le_bytes());
-                out.push(xxhash_rust::xxh3::xxh3_64(&bytes));
+                out.push((xxhash_rust::xxh3::xxh3_64(&bytes), s as u32));
             }
         }
     }
+    // By hash, then sentence: the first sentence of each hash is kept.
     out.sort_unstable();
-    out.dedup();
+    out.dedup_by_key(|e| e.0);
     out
 }
 
 /// Document pairs `(a, b)`, `a < b`, sorted, that share at least `min_shared` distinct word pairs
-/// each in at most `max_df` documents.
-pub fn candidates(grams: &[Vec<u64>], min_shared: usize, max_df: usize) -> Vec<(u32, u32)> {
-    let mut entries: Vec<(u64, u32)> = grams
+/// each in at most `max_df` documents, and, when `distinct_sentences`, two of them in two distinct
+/// sentences of each document (a paraphrased passage is a sentence or two: two passages said twice
+/// leave rare word pairs in two sentences on each side; one shared sentence, a name and a place in
+/// a dateline, a quoted line, leave them in one).
+pub fn candidates(
+    grams: &[Vec<(u64, u32)>],
+    min_shared: usize,
+    max_df: usize,
+    distinct_sentences: bool,
+) -> Vec<(u32, u32)> {
+    let mut entries: Vec<(u64, u32, u32)> = grams
         .iter()
         .enumerate()
-        .flat_map(|(d, gs)| gs.iter().map(move |&g| (g, d as u32)))
+        .flat_map(|(d, gs)| gs.iter().map(move |&(g, s)| (g, d as u32, s)))
         .collect();
     entries.par_sort_unstable();
-    let mut packed: Vec<u64> = entries
+    // (a << 32 | b, sentence of a, sentence of b) per shared word pair.
+    let mut packed: Vec<(u64, u32, u32)> = entries
         .chunk_by(|x, y| x.0 == y.0)
         .filter(|g| g.len() >= 2 && g.len() <= max_df)
         .flat_map(|g| {
-            g.iter().enumerate().flat_map(move |(i, &(_, a))| {
+            g.iter().enumerate().flat_map(move |(i, &(_, a, sa))| {
                 g[i + 1..]
                     .iter()
-                    .map(move |&(_, b)| u64::from(a) << 32 | u64::from(b))
+                    .map(move |&(_, b, sb)| (u64::from(a) << 32 | u64::from(b), sa, sb))
             })
         })
         .collect();
     drop(entries);
     packed.par_sort_unstable();
     packed
-        .chunk_by(|x, y| x == y)
+        .chunk_by(|x, y| x.0 == y.0)
         .filter(|run| run.len() >= min_shared)
-        .map(|run| ((run[0] >> 32) as u32, run[0] as u32))
+        .filter(|run| !distinct_sentences || in_two_sentences(run))
+        .map(|run| ((run[0].0 >> 32) as u32, run[0].0 as u32))
         .collect()
 }
 
-/// Transformer vectors of a chunk's sentences, each encoded once, whichever pair asks first.
-struct Vectors<'c> {
-    transformer: &'c Transformer,
-    units: Vec<Vec<OnceLock<Vec<f32>>>>,
-    /// Passages encoded (sentences are counted from `units` after each chunk).
-    encoded: &'c AtomicU64,
+/// Whether two of a pair's shared word pairs lie in distinct sentences of both documents. In
+/// linear time: against the first entry `(s, t)`, another entry in other sentences of both is
+/// such a second one; failing that, every entry shares `s` or `t`, and two entries qualify exactly
+/// when one lies outside `s` (so in `t`) and another outside `t` (so in `s`).
+fn in_two_sentences(run: &[(u64, u32, u32)]) -> bool {
+    let Some(&(_, s, t)) = run.first() else {
+        return false;
+    };
+    let (mut other_a, mut other_b) = (false, false);
+    for &(_, x, y) in run {
+        if x != s && y != t {
+            return true;
+        }
+        other_a |= x != s;
+        other_b |= y != t;
+    }
+    other_a && other_b
 }
 
-impl Vectors<'_> {
-    fn unit(&self, m: usize, doc: &Prepared, u: usize) -> &[f32] {
-        self.units[m][u].get_or_init(|| {
-            let unit = &doc.units[u];
-            self.transformer
-                .encode(&doc.text[unit.start_byte..unit.end_byte])
-        })
+/// A text of the run: document, start and end byte.
+type TextKey = (u32, u32, u32);
+
+/// A text's transformer vector, once computed.
+type Cell = Arc<OnceLock<Vec<f32>>>;
+
+/// Transformer vectors of texts of the run (a sentence, or a passage's side), each encoded once
+/// per run, whichever candidate asks first, keyed by document and byte span. A vector depends
+/// only on its text, so which candidate computes it changes no bit of any result, and the count of
+/// texts encoded is the number of distinct keys asked, the same for any `--threads`.
+struct Vectors<'c> {
+    transformer: &'c Transformer,
+    cells: Mutex<FastMap<TextKey, Cell>>,
+    encoded: AtomicU64,
+}
+
+impl std::fmt::Debug for Vectors<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vectors")
+            .field("encoded", &self.encoded.load(Ordering::Relaxed))
+            .finish()
     }
+}
+
+impl<'c> Vectors<'c> {
+    fn new(transformer: &'c Transformer) -> Self {
+        Vectors {
+            transformer,
+            cells: Mutex::new(FastMap::default()),
+            encoded: AtomicU64::new(0),
+        }
+    }
+
+    /// The vector of bytes `s..e` of document `d`'s `text`.
+    fn of(&self, d: u32, text: &str, (s, e): (usize, usize)) -> Cell {
+        let cell = self
+            .cells
+            .lock()
+            .expect("no panic holds the lock")
+            .entry((d, s as u32, e as u32))
+            .or_default()
+            .clone();
+        cell.get_or_init(|| {
+            self.encoded.fetch_add(1, Ordering::Relaxed);
+            self.transformer.encode(&text[s..e])
+        });
+        cell
+    }
+
+    /// The vector of unit `u` of document `d`.
+    fn unit(&self, d: u32, doc: &Prepared, u: usize) -> Cell {
+        let unit = &doc.units[u];
+        self.of(d, doc.text, (unit.start_byte, unit.end_byte))
+    }
+
+    /// The vector of one side, the character span `(s, e)` of `words` words, of a passage of
+    /// document `d`: a passage that is one sentence has that sentence's vector.
+    fn side(&self, d: u32, doc: &Prepared, (s, e): (usize, usize), words: usize) -> Cell {
+        match (0..doc.units.len()).find(|&u| inside(doc, u, (s, e)) && doc.units[u].len() == words)
+        {
+            Some(u) => self.unit(d, doc, u),
+            None => self.of(d, doc.text, byte_span(doc.text, (s, e))),
+        }
+    }
+
+    /// The transformer cosine of passage `p`'s two sides.
+    fn passage(&self, p: &Passage, (da, a): (u32, &Prepared), (db, b): (u32, &Prepared)) -> f64 {
+        let x = self.side(da, a, p.a, p.a_words);
+        let y = self.side(db, b, p.b, p.b_words);
+        cosine(vector(&x), vector(&y))
+    }
+}
+
+/// The vector of an initialized cell.
+fn vector(cell: &OnceLock<Vec<f32>>) -> &[f32] {
+    cell.get().expect("initialized by Vectors::of")
+}
+
+/// The byte span of the character span `(s, e)` of `text`.
+fn byte_span(text: &str, (s, e): (usize, usize)) -> (usize, usize) {
+    let mut at = text.char_indices().map(|(b, _)| b).chain([text.len()]);
+    let start = at.nth(s).unwrap_or(text.len());
+    let end = if e > s {
+        at.nth(e - s - 1).unwrap_or(text.len())
+    } else {
+        start
+    };
+    (start, end)
 }
 
 /// The transformer's opinion on the sentence pairs of one candidate, counted.
 #[derive(Debug)]
 struct PairJudge<'p> {
     vectors: &'p Vectors<'p>,
-    ma: usize,
-    mb: usize,
+    da: u32,
+    db: u32,
     a: &'p Prepared<'p>,
     b: &'p Prepared<'p>,
-    asked: Mutex<u64>,
-}
-
-impl std::fmt::Debug for Vectors<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Vectors")
-            .field("documents", &self.units.len())
-            .finish()
-    }
+    asked: AtomicU64,
 }
 
 impl Rescore for PairJudge<'_> {
@@ -267,11 +379,10 @@ impl Rescore for PairJudge<'_> {
         if u >= self.a.units.len() || v >= self.b.units.len() {
             return 0.0;
         }
-        *self.asked.lock().expect("no panic holds the lock") += 1;
-        cosine(
-            self.vectors.unit(self.ma, self.a, u),
-            self.vectors.unit(self.mb, self.b, v),
-        )
+        self.asked.fetch_add(1, Ordering::Relaxed);
+        let x = self.vectors.unit(self.da, self.a, u);
+        let y = self.vectors.unit(self.db, self.b, v);
+        cosine(vector(&x), vector(&y))
     }
 }
 
@@ -293,14 +404,57 @@ fn span_text(doc: &Prepared, (s, e): (usize, usize)) -> String {
     doc.text.chars().skip(s).take(e - s).collect()
 }
 
-/// Whether passage `p` may be said twice: verbatim, or reworded with a static-model cosine of its
-/// two sides at or above the screen (the static model is cheap; the transformer then decides).
-fn hopeful(p: &Passage, a: &Prepared, b: &Prepared, model: &StaticModel, from: f64) -> bool {
-    p.kind == PassageKind::Verbatim
-        || cosine(
-            &model.encode(&span_text(a, p.a)),
-            &model.encode(&span_text(b, p.b)),
-        ) >= from
+/// The passages of `al` that may be said twice, best first: of `min_passage_words` words or more,
+/// and verbatim (static cosine taken as 1) or reworded with a static-model cosine of their two
+/// sides at or above [`RewordedConfig::passage_screen`] (the static model is cheap; the
+/// transformer then decides). Ties keep the alignment's order.
+fn hopeful<'p>(
+    al: &'p Alignment,
+    a: &Prepared,
+    b: &Prepared,
+    model: &StaticModel,
+    config: &RewordedConfig,
+) -> Vec<&'p Passage> {
+    let mut out: Vec<(f64, &Passage)> = al
+        .passages
+        .iter()
+        .filter(|p| p.a_words.min(p.b_words) >= config.min_passage_words)
+        .filter_map(|p| {
+            let c = if p.kind == PassageKind::Verbatim {
+                1.0
+            } else {
+                cosine(
+                    &model.encode(&span_text(a, p.a)),
+                    &model.encode(&span_text(b, p.b)),
+                )
+            };
+            (c >= config.passage_screen).then_some((c, p))
+        })
+        .collect();
+    out.sort_by(|x, y| y.0.total_cmp(&x.0));
+    out.into_iter().map(|(_, p)| p).collect()
+}
+
+/// Whether at least `need` of `passages` (best first) are said twice: verbatim, or of a cosine
+/// `judge(p)` (the transformer's, of the two sides) at or above `bar`. Stops as soon as the answer
+/// is known, so the transformer encodes the sides of the best passages only.
+fn said_twice(
+    passages: &[&Passage],
+    need: usize,
+    bar: f64,
+    judge: &dyn Fn(&Passage) -> f64,
+) -> bool {
+    let mut count = 0;
+    for (i, p) in passages.iter().enumerate() {
+        if count >= need {
+            break;
+        }
+        if count + (passages.len() - i) < need {
+            return false;
+        }
+        count += usize::from(p.kind == PassageKind::Verbatim || judge(p) >= bar);
+    }
+    count >= need
 }
 
 /// Whether the words of unit `u` of `doc` lie inside the character span `(s, e)`.
@@ -312,48 +466,6 @@ fn inside(doc: &Prepared, u: usize, (s, e): (usize, usize)) -> bool {
     let first = doc.char_offset(doc.spans[unit.first].0);
     let last = doc.char_offset(doc.spans[unit.end - 1].1);
     s <= first && last <= e
-}
-
-/// Whether the alignment holds at least `min_passages` passages said twice: verbatim, or of a
-/// transformer cosine at or above the bar, each of `min_passage_words` words or more.
-fn said_twice(
-    al: &Alignment,
-    a: &Prepared,
-    b: &Prepared,
-    vectors: &Vectors<'_>,
-    (ma, mb): (usize, usize),
-    model: &StaticModel,
-    config: &RewordedConfig,
-) -> bool {
-    let mut count = 0;
-    for p in &al.passages {
-        if p.a_words.min(p.b_words) < config.min_passage_words
-            || !hopeful(p, a, b, model, config.static_from)
-        {
-            continue;
-        }
-        let ok = p.kind == PassageKind::Verbatim || {
-            let side = |doc: &Prepared, m: usize, (s, e): (usize, usize), words: usize| {
-                // A passage that is one sentence has its vector already.
-                let one = (0..doc.units.len())
-                    .find(|&u| inside(doc, u, (s, e)) && doc.units[u].len() == words);
-                match one {
-                    Some(u) => Cow::<[f32]>::Borrowed(vectors.unit(m, doc, u)),
-                    None => {
-                        vectors.encoded.fetch_add(1, Ordering::Relaxed);
-                        Cow::Owned(vectors.transformer.encode(&span_text(doc, (s, e))))
-                    }
-                }
-            };
-            let (x, y) = (side(a, ma, p.a, p.a_words), side(b, mb, p.b, p.b_words));
-            cosine(&x, &y) >= config.pair_cosine
-        };
-        count += usize::from(ok);
-        if count >= config.min_passages {
-            return true;
-        }
-    }
-    false
 }
 
 /// Find the pairs related by meaning among the documents not related by `related` (sorted `(a, b)`
@@ -384,7 +496,7 @@ pub fn find<'t>(
         Unit::Documents,
     );
     let done = AtomicU64::new(0);
-    let grams: Vec<Vec<u64>> = (0..empty.len())
+    let grams: Vec<Vec<(u64, u32)>> = (0..empty.len())
         .into_par_iter()
         .map(|d| {
             let out = if empty[d] {
@@ -400,18 +512,22 @@ pub fn find<'t>(
         .collect::<Result<_>>()?;
     progress.finish();
     let known: FastSet<(u32, u32)> = related.iter().copied().collect();
-    let pairs: Vec<(u32, u32)> = candidates(&grams, config.min_shared_word_pairs, config.max_df)
-        .into_iter()
-        .filter(|p| !known.contains(p))
-        .collect();
+    let pairs: Vec<(u32, u32)> = candidates(
+        &grams,
+        config.min_shared_word_pairs,
+        config.max_df,
+        config.min_passages >= 2,
+    )
+    .into_iter()
+    .filter(|p| !known.contains(p))
+    .collect();
     drop(grams);
 
     let semantic_config = config.semantic();
-    let encoded = AtomicU64::new(0);
-    // (document, sentence) of every sentence encoded, for a count that does not follow the chunks.
-    let mut sentences_encoded: FastSet<(u32, u32)> = FastSet::default();
+    let vectors = Vectors::new(job.transformer);
     let rescored = AtomicU64::new(0);
     let screened = AtomicU64::new(0);
+    let judged = AtomicU64::new(0);
     let mut found: Vec<RelatedPair> = Vec::new();
     progress.start("semantic align", Some(pairs.len() as u64), Unit::Pairs);
     let done = AtomicU64::new(0);
@@ -443,100 +559,85 @@ pub fn find<'t>(
                 ((p, bags), vectors)
             })
             .collect();
-        let vectors = Vectors {
-            transformer: job.transformer,
-            units: docs
-                .iter()
-                .map(|((p, _), _)| (0..p.units.len()).map(|_| OnceLock::new()).collect())
-                .collect(),
-            encoded: &encoded,
-        };
         let index = |d: u32| members.binary_search(&d).expect("a member of the chunk");
         found.extend(
             pairs[start..end]
                 .par_iter()
                 .filter_map(|&(da, db)| {
-                    let (ma, mb) = (index(da), index(db));
-                    let (((a, bags_a), va), ((b, bags_b), vb)) = (&docs[ma], &docs[mb]);
+                    let (((a, bags_a), va), ((b, bags_b), vb)) =
+                        (&docs[index(da)], &docs[index(db)]);
                     let k = done.fetch_add(1, Ordering::Relaxed) + 1;
                     progress.update(k);
-                    let optimist = Optimist;
-                    let screen = Semantic {
-                        a: va,
-                        b: vb,
-                        config: &semantic_config,
-                        rescore: Some(&optimist),
+                    let align_with = |rescore: &dyn Rescore| {
+                        let semantic = Semantic {
+                            a: va,
+                            b: vb,
+                            config: &semantic_config,
+                            rescore: Some(rescore),
+                        };
+                        align_with_bags_semantic(
+                            a,
+                            bags_a,
+                            b,
+                            bags_b,
+                            weights,
+                            Some(&semantic),
+                            align,
+                        )
                     };
-                    let al = align_with_bags_semantic(
-                        a,
-                        bags_a,
-                        b,
-                        bags_b,
-                        weights,
-                        Some(&screen),
-                        align,
-                    );
-                    let hopeful = al
-                        .passages
-                        .iter()
-                        .filter(|p| p.a_words.min(p.b_words) >= config.min_passage_words)
-                        .filter(|p| hopeful(p, a, b, job.model, config.static_from))
-                        .count();
-                    if !(al.related || hopeful >= config.min_passages) {
+                    // The screen: the best the pair could do if every unsure sentence pair paired.
+                    let al = align_with(&Optimist);
+                    let best = hopeful(&al, a, b, job.model, config);
+                    if !(al.related || best.len() >= config.min_passages) {
                         return None;
                     }
                     screened.fetch_add(1, Ordering::Relaxed);
+                    // The gate: the transformer on the screen's best passages, a few texts, before
+                    // it is asked about every unsure sentence pair. A pair related by `align`'s
+                    // rules goes on: sentence pairs may relate it.
+                    let judge_passage = |p: &Passage| vectors.passage(p, (da, a), (db, b));
+                    let twice = |best: &[&Passage]| {
+                        said_twice(
+                            best,
+                            config.min_passages,
+                            config.pair_cosine,
+                            &judge_passage,
+                        )
+                    };
+                    if !al.related && !twice(&best) {
+                        return None;
+                    }
+                    judged.fetch_add(1, Ordering::Relaxed);
                     let judge = PairJudge {
                         vectors: &vectors,
-                        ma,
-                        mb,
+                        da,
+                        db,
                         a,
                         b,
-                        asked: Mutex::new(0),
+                        asked: AtomicU64::new(0),
                     };
-                    let semantic = Semantic {
-                        a: va,
-                        b: vb,
-                        config: &semantic_config,
-                        rescore: Some(&judge),
-                    };
-                    let al = align_with_bags_semantic(
-                        a,
-                        bags_a,
-                        b,
-                        bags_b,
-                        weights,
-                        Some(&semantic),
-                        align,
-                    );
-                    let asked = *judge.asked.lock().expect("no panic holds the lock");
-                    rescored.fetch_add(asked, Ordering::Relaxed);
-                    (al.related || said_twice(&al, a, b, &vectors, (ma, mb), job.model, config))
-                        .then(|| {
-                            let mut al = al;
-                            al.related = true;
-                            (da, db, al)
-                        })
+                    let al = align_with(&judge);
+                    rescored.fetch_add(judge.asked.load(Ordering::Relaxed), Ordering::Relaxed);
+                    let ok = al.related || twice(&hopeful(&al, a, b, job.model, config));
+                    ok.then(|| {
+                        let mut al = al;
+                        al.related = true;
+                        (da, db, al)
+                    })
                 })
                 .collect::<Vec<_>>(),
         );
-        for (m, cells) in vectors.units.iter().enumerate() {
-            for (u, cell) in cells.iter().enumerate() {
-                if cell.get().is_some() {
-                    sentences_encoded.insert((members[m], u as u32));
-                }
-            }
-        }
         start = end;
     }
     progress.finish();
     let counts = RewordedCounts {
         parameters: config.clone(),
         candidates: pairs.len() as u64,
-        judged: screened.load(Ordering::Relaxed),
+        screened: screened.load(Ordering::Relaxed),
+        judged: judged.load(Ordering::Relaxed),
         related: found.len() as u64,
         sentence_pairs_rescored: rescored.load(Ordering::Relaxed),
-        texts_encoded: encoded.load(Ordering::Relaxed) + sentences_encoded.len() as u64,
+        texts_encoded: vectors.encoded.load(Ordering::Relaxed),
     };
     Ok((found, counts))
 }
@@ -548,15 +649,112 @@ mod tests {
     #[test]
     fn documents_sharing_enough_rare_word_pairs_are_candidates() {
         // Documents 0 and 1 share pairs 1 and 2; 2 shares only 1 with them; pair 9 is in too many.
-        let grams = vec![vec![1, 2, 9], vec![1, 2, 3, 9], vec![1, 9], vec![9], vec![]];
-        assert_eq!(candidates(&grams, 2, 3), vec![(0, 1)]);
-        assert_eq!(candidates(&grams, 1, 3), vec![(0, 1), (0, 2), (1, 2)]);
-        // Word pair 9 (in four documents) counts once max_df allows it.
+        // Every pair in its own sentence (the sentence number is the pair's).
+        let grams: Vec<Vec<(u64, u32)>> = [vec![1, 2, 9], vec![1, 2, 3, 9], vec![1, 9], vec![9]]
+            .iter()
+            .map(|gs| gs.iter().map(|&g| (g, g as u32)).collect())
+            .chain([vec![]])
+            .collect();
+        for distinct in [false, true] {
+            assert_eq!(candidates(&grams, 2, 3, distinct), vec![(0, 1)]);
+            assert_eq!(
+                candidates(&grams, 2, 4, distinct),
+                vec![(0, 1), (0, 2), (1, 2)],
+                "9 with 1"
+            );
+        }
         assert_eq!(
-            candidates(&grams, 2, 4),
-            vec![(0, 1), (0, 2), (1, 2)],
-            "9 with 1"
+            candidates(&grams, 1, 3, false),
+            vec![(0, 1), (0, 2), (1, 2)]
         );
+    }
+
+    #[test]
+    fn two_shared_word_pairs_of_one_sentence_make_no_candidate_when_sentences_must_differ() {
+        // Documents 0 and 1 share word pairs 1 and 2, both from sentence 0 of document 0.
+        let grams = vec![vec![(1, 0), (2, 0)], vec![(1, 3), (2, 5)]];
+        assert_eq!(candidates(&grams, 2, 20, false), vec![(0, 1)]);
+        assert!(candidates(&grams, 2, 20, true).is_empty());
+        // Distinct sentences on both sides: a candidate.
+        let grams = vec![vec![(1, 0), (2, 1)], vec![(1, 3), (2, 5)]];
+        assert_eq!(candidates(&grams, 2, 20, true), vec![(0, 1)]);
+    }
+
+    #[test]
+    fn two_entries_in_distinct_sentences_of_both_sides_are_found_in_any_order() {
+        let e = |s: u32, t: u32| (0u64, s, t);
+        assert!(!in_two_sentences(&[]));
+        assert!(!in_two_sentences(&[e(1, 1)]));
+        assert!(
+            !in_two_sentences(&[e(1, 1), e(1, 2), e(1, 3)]),
+            "one sentence of a"
+        );
+        assert!(
+            !in_two_sentences(&[e(1, 1), e(2, 1), e(3, 1)]),
+            "one sentence of b"
+        );
+        assert!(in_two_sentences(&[e(1, 1), e(2, 2)]));
+        // Neither entry differs from the first on both sides, but the two others do.
+        assert!(in_two_sentences(&[e(1, 1), e(1, 2), e(2, 1)]));
+        // The brute force agrees on every small run.
+        let all: Vec<(u64, u32, u32)> = (0..3).flat_map(|s| (0..3).map(move |t| e(s, t))).collect();
+        for mask in 0u32..(1 << all.len()) {
+            let run: Vec<_> = (0..all.len())
+                .filter(|i| mask >> i & 1 == 1)
+                .map(|i| all[i])
+                .collect();
+            let brute = run
+                .iter()
+                .enumerate()
+                .any(|(i, x)| run[i + 1..].iter().any(|y| x.1 != y.1 && x.2 != y.2));
+            assert_eq!(in_two_sentences(&run), brute, "{run:?}");
+        }
+    }
+
+    #[test]
+    fn byte_spans_of_character_spans() {
+        let text = "héllo wörld";
+        assert_eq!(byte_span(text, (0, 5)), (0, 6));
+        assert_eq!(
+            &text[byte_span(text, (6, 11)).0..byte_span(text, (6, 11)).1],
+            "wörld"
+        );
+        assert_eq!(byte_span(text, (3, 3)), (4, 4));
+        assert_eq!(byte_span(text, (11, 11)), (text.len(), text.len()));
+    }
+
+    #[test]
+    fn said_twice_asks_only_until_the_answer_is_known() {
+        let passage = |kind: PassageKind, n: usize| Passage {
+            a: (n, n + 1),
+            b: (n, n + 1),
+            score: 0.5,
+            evidence: 0.5,
+            kind,
+            a_words: 6,
+            b_words: 6,
+        };
+        let (v, r) = (PassageKind::Verbatim, PassageKind::Reworded);
+        let ps = [passage(r, 0), passage(r, 1), passage(v, 2), passage(r, 3)];
+        let refs: Vec<&Passage> = ps.iter().collect();
+        for (cosines, need, want, asked) in [
+            // Passages 0 and 1 both high: two asked, said twice.
+            (vec![0.9, 0.9, 0.0, 0.9], 2, true, 2),
+            // 0 low, 1 high, 2 verbatim: two asked.
+            (vec![0.1, 0.9, 0.0, 0.1], 2, true, 2),
+            // Three low: after 0 and 1 fail, the verbatim 2 and passage 3 could still make two.
+            (vec![0.1, 0.1, 0.0, 0.1], 2, false, 3),
+            // Needing four, the first failure decides.
+            (vec![0.1, 0.9, 0.0, 0.9], 4, false, 1),
+        ] {
+            let count = std::cell::Cell::new(0);
+            let judge = |p: &Passage| {
+                count.set(count.get() + 1);
+                cosines[p.a.0]
+            };
+            assert_eq!(said_twice(&refs, need, 0.8, &judge), want, "{cosines:?}");
+            assert_eq!(count.get(), asked, "{cosines:?} need {need}");
+        }
     }
 
     #[test]
@@ -571,6 +769,10 @@ mod tests {
         // Sentence one: gazprom, cut, supplies, ukraine (4 words, 6 pairs); two: 3 words, 3 pairs.
         assert_eq!(pairs.len(), 9);
         assert_eq!(word_pairs(&bags, 2).len(), 2);
-        assert!(pairs.windows(2).all(|w| w[0] < w[1]));
+        assert!(pairs.windows(2).all(|w| w[0].0 < w[1].0));
+        // Each pair names its sentence: the first sentence's six, then the second's three.
+        let mut sentences: Vec<u32> = pairs.iter().map(|p| p.1).collect();
+        sentences.sort_unstable();
+        assert_eq!(sentences, [0, 0, 0, 0, 0, 0, 1, 1, 1]);
     }
 }
