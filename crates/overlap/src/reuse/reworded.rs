@@ -391,7 +391,7 @@ type Region = ((usize, usize), (usize, usize));
 fn around(doc: &Prepared, span: (usize, usize)) -> Option<(usize, usize)> {
     let mut units = (0..doc.units.len()).filter(|&u| inside(doc, u, span));
     let first = units.next()?;
-    let last = units.last().unwrap_or(first);
+    let last = units.next_back().unwrap_or(first);
     Some((first.saturating_sub(1), last + 1))
 }
 
