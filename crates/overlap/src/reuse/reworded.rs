@@ -28,6 +28,8 @@
 //! 4. **Alignment by meaning.** The candidates left are aligned again, an unsure sentence pair
 //!    pairing when the transformer's cosine reaches [`RewordedConfig::pair_cosine`] (neighbours of
 //!    a pair at [`RewordedConfig::context_cosine`]). The static model alone never pairs a sentence.
+//!    The transformer is asked only about sentences inside or next to the screen's passages (on
+//!    both sides); an unsure pair elsewhere stays unpaired, as in the lexical alignment.
 //! 5. **Related by meaning.** A pair is related by `align`'s rules, or when at least
 //!    [`RewordedConfig::min_passages`] of its hopeful passages are verbatim or have a transformer
 //!    cosine of their two sides at or above [`RewordedConfig::pair_cosine`]: a few sentences each
@@ -363,7 +365,12 @@ fn byte_span(text: &str, (s, e): (usize, usize)) -> (usize, usize) {
     (start, end)
 }
 
-/// The transformer's opinion on the sentence pairs of one candidate, counted.
+/// The transformer's opinion on the sentence pairs of one candidate, counted. It is asked only
+/// about a pair whose two sentences each lie inside or next to a side of one of `regions` (the
+/// passages of the screen's alignment; not necessarily the same passage, as a sentence the screen
+/// paired wrongly may pair rightly by meaning): any other unsure pair is left unpaired, as the
+/// lexical alignment leaves it. On the dev set this asks 108 pairs instead of 261 for the same
+/// bytes (bench/RESULTS.md 8.9).
 #[derive(Debug)]
 struct PairJudge<'p> {
     vectors: &'p Vectors<'p>,
@@ -371,12 +378,45 @@ struct PairJudge<'p> {
     db: u32,
     a: &'p Prepared<'p>,
     b: &'p Prepared<'p>,
+    regions: Vec<Region>,
     asked: AtomicU64,
+}
+
+/// The units `a.0..=a.1` of one document and `b.0..=b.1` of the other, a passage's sentences and
+/// one more on each side.
+type Region = ((usize, usize), (usize, usize));
+
+/// The sentences of `doc` inside the character span `span`, and one more on each side; `None`
+/// when no sentence lies inside.
+fn around(doc: &Prepared, span: (usize, usize)) -> Option<(usize, usize)> {
+    let mut units = (0..doc.units.len()).filter(|&u| inside(doc, u, span));
+    let first = units.next()?;
+    let last = units.next_back().unwrap_or(first);
+    Some((first.saturating_sub(1), last + 1))
+}
+
+/// The regions of `passages`, a sentence pair's neighbourhood in which the transformer decides.
+fn regions(passages: &[&Passage], a: &Prepared, b: &Prepared) -> Vec<Region> {
+    passages
+        .iter()
+        .filter_map(|p| Some((around(a, p.a)?, around(b, p.b)?)))
+        .collect()
 }
 
 impl Rescore for PairJudge<'_> {
     fn cosine(&self, u: usize, v: usize) -> f64 {
         if u >= self.a.units.len() || v >= self.b.units.len() {
+            return 0.0;
+        }
+        let near_a = self
+            .regions
+            .iter()
+            .any(|&((a0, a1), _)| (a0..=a1).contains(&u));
+        let near_b = self
+            .regions
+            .iter()
+            .any(|&(_, (b0, b1))| (b0..=b1).contains(&v));
+        if !(near_a && near_b) {
             return 0.0;
         }
         self.asked.fetch_add(1, Ordering::Relaxed);
@@ -608,12 +648,14 @@ pub fn find<'t>(
                         return None;
                     }
                     judged.fetch_add(1, Ordering::Relaxed);
+                    let screen_passages: Vec<&Passage> = al.passages.iter().collect();
                     let judge = PairJudge {
                         vectors: &vectors,
                         da,
                         db,
                         a,
                         b,
+                        regions: regions(&screen_passages, a, b),
                         asked: AtomicU64::new(0),
                     };
                     let al = align_with(&judge);
