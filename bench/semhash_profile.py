@@ -14,24 +14,14 @@ import argparse
 import gzip
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 MODEL = BENCH.parent / "models" / "overlap-minilm-static"
-VENV_PY = BENCH / ".venv" / "bin" / "python"
-
-
-def ensure_venv():
-    if Path(sys.prefix).resolve() == (BENCH / ".venv").resolve():
-        return
-    if not VENV_PY.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(BENCH / ".venv")], check=True)
-    subprocess.run([str(VENV_PY), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                    "-r", str(BENCH / "requirements-semhash.txt")], check=True)
-    os.execv(str(VENV_PY), [str(VENV_PY), __file__] + sys.argv[1:])
+sys.path.insert(0, str(BENCH))
+from semhash_side_by_side import ensure_venv  # noqa: E402
 
 
 def main():
@@ -41,7 +31,7 @@ def main():
     ap.add_argument("--threshold", type=float, default=0.9)
     ap.add_argument("--check", action="store_true", help="also run self_deduplicate and compare")
     a = ap.parse_args()
-    ensure_venv()
+    ensure_venv(__file__)
     os.environ["HF_HUB_OFFLINE"] = "1"
     import numpy as np
     from model2vec import StaticModel

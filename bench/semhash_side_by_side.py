@@ -40,14 +40,15 @@ OVERLAP = REPO / "target" / "release" / "overlap"
 MODEL = REPO / "models" / "overlap-minilm-static"
 
 
-def ensure_venv():
+def ensure_venv(script=__file__):
+    """Re-run `script` inside bench/.venv with semhash installed (the peers never install globally)."""
     if Path(sys.prefix).resolve() == (BENCH / ".venv").resolve():
         return
     if not VENV_PY.exists():
         subprocess.run([sys.executable, "-m", "venv", str(BENCH / ".venv")], check=True)
     subprocess.run([str(VENV_PY), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                     "-r", str(BENCH / "requirements-semhash.txt")], check=True)
-    os.execv(str(VENV_PY), [str(VENV_PY), __file__] + sys.argv[1:])
+    os.execv(str(VENV_PY), [str(VENV_PY), str(script)] + sys.argv[1:])
 
 
 def load(path):
