@@ -31,6 +31,52 @@ pub fn guarded_join(
     earlier.into_iter().find(|&e| is_kept(e) && verified(e))
 }
 
+/// [`guarded_join`] for one document `d` over its candidates `earlier`: `(candidate, true)` for a
+/// verified edge (known to pass), `(candidate, false)` for one verified here, lazily, only when the
+/// guard asks (a kept candidate, in order); `earlier` is sorted and deduplicated here, a verified
+/// edge winning over the same candidate unverified. A candidate whose `similarity` reaches
+/// `threshold` is pushed to `added` as `edge(candidate, similarity)`, so that `pairs.jsonl` lists
+/// the pair each removed document was kept out for. The first error stops the join and is
+/// returned. Lexical and semantic dedup both cluster through this, so their rules cannot drift.
+pub(crate) fn join_verifying<E>(
+    earlier: &mut Vec<(u32, bool)>,
+    cluster: &[u32],
+    threshold: f64,
+    mut similarity: impl FnMut(u32) -> Result<f64>,
+    edge: impl Fn(u32, f64) -> E,
+    added: &mut Vec<E>,
+) -> Result<Option<u32>> {
+    earlier.sort_unstable_by_key(|&(doc, known)| (doc, !known));
+    earlier.dedup_by_key(|x| x.0);
+    let mut failed = None;
+    let join = guarded_join(
+        earlier.iter().map(|&(doc, _)| doc),
+        |doc| cluster[doc as usize] == doc,
+        |doc| {
+            let known = earlier[earlier.partition_point(|x| x.0 < doc)].1;
+            known || {
+                let s = match similarity(doc) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        // Stop at once: the join's answer is not used after an error.
+                        failed = Some(e);
+                        return true;
+                    }
+                };
+                let ok = s >= threshold;
+                if ok {
+                    added.push(edge(doc, s));
+                }
+                ok
+            }
+        },
+    );
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(join),
+    }
+}
+
 /// The outcome of guarded clustering.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Guarded {
@@ -104,37 +150,14 @@ pub fn assign_guarded_entries(
                 );
             }
         }
-        earlier.sort_unstable_by_key(|&(doc, known)| (doc, !known));
-        earlier.dedup_by_key(|x| x.0);
-        let mut failed = None;
-        let join = guarded_join(
-            earlier.iter().map(|&(doc, _)| doc),
-            |doc| cluster[doc as usize] == doc,
-            |doc| {
-                let known = earlier[earlier.partition_point(|x| x.0 < doc)].1;
-                known || {
-                    let j = match similarity.try_of(doc, d) {
-                        Ok(j) => j,
-                        Err(e) => {
-                            failed = Some(e);
-                            return true;
-                        }
-                    };
-                    let ok = j >= threshold;
-                    if ok {
-                        added.push(Edge {
-                            a: doc,
-                            b: d,
-                            jaccard: j,
-                        });
-                    }
-                    ok
-                }
-            },
-        );
-        if let Some(e) = failed {
-            return Err(e);
-        }
+        let join = join_verifying(
+            &mut earlier,
+            &cluster,
+            threshold,
+            |doc| similarity.try_of(doc, d),
+            |a, jaccard| Edge { a, b: d, jaccard },
+            &mut added,
+        )?;
         if let Some(kept) = join {
             cluster[d as usize] = kept;
         }

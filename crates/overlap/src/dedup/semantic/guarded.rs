@@ -1,6 +1,6 @@
 //! Guarded clusters for `dedup --semantic --clusters guarded`: the chain guard of lexical dedup
-//! ([`crate::dedup::guarded_join`], the one function that holds the rule) over cosine instead of
-//! Jaccard.
+//! ([`crate::dedup::guarded_join`], the one function that holds the rule, through the lazy
+//! verification it shares with lexical dedup) over cosine instead of Jaccard.
 //!
 //! Compared vectors are taken in input order; a vector joins the cluster of the earliest *kept*
 //! vector it verifies against at cosine >= the threshold, otherwise it is kept and starts a cluster.
@@ -16,7 +16,7 @@
 
 use super::candidates::{SemanticEdge, SemanticVerified};
 use super::vectors::Vectors;
-use crate::dedup::guarded_join;
+use crate::dedup::guard::join_verifying;
 use crate::error::Result;
 
 /// The guarded clusters of the compared vectors, by vector position: for each vector, the position
@@ -35,7 +35,6 @@ pub fn guarded_positions(
     let mut added = Vec::new();
     let (mut e, mut g) = (0, 0);
     let mut earlier: Vec<(u32, bool)> = Vec::new();
-    let mut failed = None;
     for d in 0..n as u32 {
         earlier.clear();
         while e < by_later.len() && by_later[e].0 == d {
@@ -49,37 +48,14 @@ pub fn guarded_positions(
             earlier.push((first_match[g].1, false));
             g += 1;
         }
-        // A representative that is also a verified edge is known to pass.
-        earlier.sort_unstable_by_key(|&(doc, known)| (doc, !known));
-        earlier.dedup_by_key(|x| x.0);
-        let join = guarded_join(
-            earlier.iter().map(|&(doc, _)| doc),
-            |doc| cluster[doc as usize] == doc,
-            |doc| {
-                let known = earlier[earlier.partition_point(|x| x.0 < doc)].1;
-                known || {
-                    let cosine = match vectors.cosine(doc as usize, d as usize) {
-                        Ok(c) => c,
-                        Err(e) => {
-                            failed.get_or_insert(e);
-                            return false;
-                        }
-                    };
-                    let ok = cosine >= threshold;
-                    if ok {
-                        added.push(SemanticEdge {
-                            a: doc,
-                            b: d,
-                            cosine,
-                        });
-                    }
-                    ok
-                }
-            },
-        );
-        if let Some(e) = failed.take() {
-            return Err(e);
-        }
+        let join = join_verifying(
+            &mut earlier,
+            &cluster,
+            threshold,
+            |doc| vectors.cosine(doc as usize, d as usize),
+            |a, cosine| SemanticEdge { a, b: d, cosine },
+            &mut added,
+        )?;
         if let Some(kept) = join {
             cluster[d as usize] = kept;
         }
