@@ -25,6 +25,7 @@
 
 use super::schema::DocRecord;
 use super::{Index, Result};
+use crate::sketch::fmix64;
 use redb::ReadableTable;
 
 /// Bits per key of capacity.
@@ -50,13 +51,10 @@ pub(super) struct MainFilter {
     capacity: u64,
 }
 
-/// A 64-bit mix of `(band, key)` (splitmix64's finalizer): band keys are already hashes, but one
+/// A 64-bit mix of `(band, key)` (the sketches' `fmix64`): band keys are already hashes, but one
 /// key may occur in several bands. In memory only, never stored.
 fn mix(band: u32, key: u64) -> u64 {
-    let mut z = key ^ (u64::from(band) + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
+    fmix64(key ^ (u64::from(band) + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15))
 }
 
 impl MainFilter {
