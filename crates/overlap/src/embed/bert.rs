@@ -10,8 +10,10 @@
 //! windows' means, scaled to unit length (for a text that fits one window, exactly the model's).
 //!
 //! Speed: every linear layer is one product `x W^T` by a cache-blocked kernel (the weights packed at
-//! load time into strips of [`STRIP`] output columns, each strip's `k x 8` block streamed once per
-//! strip while all tokens go through it), strips spread over the worker threads.
+//! load time into strips of [`STRIP`] output columns, each strip's `k x STRIP` block streamed once
+//! while all tokens go through it), strips spread over the worker threads. The kernel
+//! ([`kernel`]) is compiled for SSE2, AVX2 and AVX-512 and picked by the CPU it runs on, with the
+//! same bits from each (no FMA).
 //!
 //! Determinism: each output value is one sum over the input dimension in index order, whatever the
 //! thread that computes it, so a text's vector has the same bits for any number of threads.
@@ -36,8 +38,9 @@ pub const TRANSFORMER_ENV: &str = "OVERLAP_TRANSFORMER";
 /// Tokens from which one window's products are split over the worker threads.
 const PARALLEL_ROWS: usize = 64;
 
-/// Output columns per packed strip of a linear layer's weights.
-pub const STRIP: usize = 8;
+mod kernel;
+
+pub use kernel::STRIP;
 
 /// The transformer folder to use: `explicit` when given, else `$OVERLAP_TRANSFORMER`, else
 /// [`DEFAULT_TRANSFORMER_DIR`].
@@ -105,15 +108,7 @@ impl Linear {
         let mut by_strip = vec![0f32; strips * n * STRIP];
         let work = |(s, out): (usize, &mut [f32])| {
             let w = &self.packed[s * k * STRIP..(s + 1) * k * STRIP];
-            let mut r = 0;
-            while r + 4 <= n {
-                tile::<4>(x, k, r, w, &mut out[r * STRIP..(r + 4) * STRIP]);
-                r += 4;
-            }
-            while r < n {
-                tile::<1>(x, k, r, w, &mut out[r * STRIP..(r + 1) * STRIP]);
-                r += 1;
-            }
+            kernel::strip_product(x, k, n, w, out);
         };
         // A short sentence is not worth tasks (nor, from outside the pool, a hand-off to a worker
         // per product, which costs a scheduler wake-up each on a busy machine): many texts are
@@ -134,26 +129,6 @@ impl Linear {
             }
         }
         y
-    }
-}
-
-/// `R` rows of `x` (from row `r0`) times one packed strip `w` (`k x STRIP`) into `out`
-/// (`R x STRIP`). Each output is summed over `i` in order, so its bits do not depend on `R`.
-#[inline(always)]
-fn tile<const R: usize>(x: &[f32], k: usize, r0: usize, w: &[f32], out: &mut [f32]) {
-    let mut acc = [[0f32; STRIP]; R];
-    let rows: [&[f32]; R] = std::array::from_fn(|r| &x[(r0 + r) * k..(r0 + r + 1) * k]);
-    for (i, wi) in w.chunks_exact(STRIP).enumerate() {
-        let wi: &[f32; STRIP] = wi.try_into().expect("strip width");
-        for r in 0..R {
-            let xv = rows[r][i];
-            for l in 0..STRIP {
-                acc[r][l] += xv * wi[l];
-            }
-        }
-    }
-    for r in 0..R {
-        out[r * STRIP..(r + 1) * STRIP].copy_from_slice(&acc[r]);
     }
 }
 
