@@ -423,7 +423,7 @@ impl Transformer {
             a.iter_mut().zip(&x).for_each(|(a, x)| *a += x);
             layer_norm(&mut a, &layer.attn_norm, self.eps);
             let mut h = layer.inter.forward(&a, n);
-            h.iter_mut().for_each(|v| *v = gelu(*v));
+            kernel::gelu_in_place(&mut h);
             let mut o = layer.out.forward(&h, n);
             o.iter_mut().zip(&a).for_each(|(o, a)| *o += a);
             layer_norm(&mut o, &layer.out_norm, self.eps);
@@ -566,29 +566,18 @@ fn layer_norm(x: &mut [f32], norm: &Norm, eps: f32) {
 }
 
 /// BERT's exact GELU, `x * Phi(x)`, through `erfc` (fractional error below 1.2e-7, Numerical
-/// Recipes' Chebyshev fit), in `f64`.
+/// Recipes' Chebyshev fit), in `f64`: one value at a time, the reference of the pass that runs,
+/// [`kernel::gelu_in_place`].
+#[cfg(test)]
 fn gelu(x: f32) -> f32 {
     let x = f64::from(x);
     (x * (1.0 - 0.5 * erfc(x / std::f64::consts::SQRT_2))) as f32
 }
 
+#[cfg(test)]
 fn erfc(x: f64) -> f64 {
-    let z = x.abs();
-    let t = 1.0 / (1.0 + 0.5 * z);
-    let poly = -z * z - 1.265_512_23
-        + t * (1.000_023_68
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_203_98
-                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
-    let r = t * poly.exp();
-    if x >= 0.0 {
-        r
-    } else {
-        2.0 - r
-    }
+    let (t, exponent) = kernel::erfc_exponent(x);
+    kernel::erfc_from(x, t, exponent.exp())
 }
 
 #[cfg(test)]

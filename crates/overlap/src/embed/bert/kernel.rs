@@ -86,10 +86,37 @@ pub fn strip_product(x: &[f32], k: usize, n: usize, w: &[f32], out: &mut [f32]) 
     strip_product_by(isa(), x, k, n, w, out)
 }
 
-/// [`strip_product`] by the build `isa`, which must not be above [`isa()`]'s (a higher one runs
-/// the portable build).
+/// [`strip_product`] by the build `isa` (one the CPU lacks runs the portable build).
 pub fn strip_product_by(isa: Isa, x: &[f32], k: usize, n: usize, w: &[f32], out: &mut [f32]) {
     assert!(x.len() >= n * k && w.len() == k * STRIP && out.len() == n * STRIP);
+    run(isa, Job::Product { x, k, n, w, out })
+}
+
+/// BERT's exact GELU of every value, in place: the formula of `bert::gelu` (the same `f64`
+/// operations in the same order, so the same bits), its polynomial vectorized.
+pub fn gelu_in_place(v: &mut [f32]) {
+    gelu_by(isa(), v)
+}
+
+/// [`gelu_in_place`] by the build `isa` (one the CPU lacks runs the portable build).
+pub fn gelu_by(isa: Isa, v: &mut [f32]) {
+    run(isa, Job::Gelu(v))
+}
+
+/// One call into a build of the kernel.
+enum Job<'a> {
+    Product {
+        x: &'a [f32],
+        k: usize,
+        n: usize,
+        w: &'a [f32],
+        out: &'a mut [f32],
+    },
+    Gelu(&'a mut [f32]),
+}
+
+/// Run `job` by the build `isa` if the CPU has its features, else by the portable one.
+fn run(isa: Isa, job: Job<'_>) {
     #[cfg(target_arch = "x86_64")]
     if isa.rank() <= detect().rank() {
         match isa {
@@ -97,30 +124,89 @@ pub fn strip_product_by(isa: Isa, x: &[f32], k: usize, n: usize, w: &[f32], out:
             // lack the features; `detect()` has just found them (AVX-512F implies AVX2). The
             // functions themselves are safe code (bounds-checked slices).
             #[allow(unsafe_code)]
-            Isa::Avx512 => return unsafe { x86::avx512(x, k, n, w, out) },
+            Isa::Avx512 => return unsafe { x86::avx512(job) },
             #[allow(unsafe_code)]
-            Isa::Avx2 => return unsafe { x86::avx2(x, k, n, w, out) },
+            Isa::Avx2 => return unsafe { x86::avx2(job) },
             Isa::Portable => {}
         }
     }
     let _ = isa;
-    rows::<2>(x, k, n, w, out)
+    match job {
+        Job::Product { x, k, n, w, out } => rows::<2>(x, k, n, w, out),
+        Job::Gelu(v) => gelu_passes(v),
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::rows;
+    use super::{gelu_passes, rows, Job};
 
-    /// 8 rows: 8 accumulators of one 16-float register each, of the 32 registers.
+    /// Products by 8 rows: 8 accumulators of one 16-float register each, of the 32 registers.
     #[target_feature(enable = "avx512f")]
-    pub(super) fn avx512(x: &[f32], k: usize, n: usize, w: &[f32], out: &mut [f32]) {
-        rows::<8>(x, k, n, w, out)
+    pub(super) fn avx512(job: Job<'_>) {
+        match job {
+            Job::Product { x, k, n, w, out } => rows::<8>(x, k, n, w, out),
+            Job::Gelu(v) => gelu_passes(v),
+        }
     }
 
-    /// 4 rows: 8 accumulators of 8 floats (two registers a row), of the 16 registers.
+    /// Products by 4 rows: 8 accumulators of 8 floats (two registers a row), of the 16 registers.
     #[target_feature(enable = "avx2")]
-    pub(super) fn avx2(x: &[f32], k: usize, n: usize, w: &[f32], out: &mut [f32]) {
-        rows::<4>(x, k, n, w, out)
+    pub(super) fn avx2(job: Job<'_>) {
+        match job {
+            Job::Product { x, k, n, w, out } => rows::<4>(x, k, n, w, out),
+            Job::Gelu(v) => gelu_passes(v),
+        }
+    }
+}
+
+/// Numerical Recipes' Chebyshev fit of `erfc(x)`, up to its `exp`: `(t, exponent)`, with
+/// `erfc(x) = erfc_from(x, t, exponent.exp())` (fractional error below 1.2e-7).
+#[inline(always)]
+pub fn erfc_exponent(x: f64) -> (f64, f64) {
+    let z = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let poly = -z * z - 1.265_512_23
+        + t * (1.000_023_68
+            + t * (0.374_091_96
+                + t * (0.096_784_18
+                    + t * (-0.186_288_06
+                        + t * (0.278_868_07
+                            + t * (-1.135_203_98
+                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+    (t, poly)
+}
+
+/// See [`erfc_exponent`]; `e` is `exp` of its exponent.
+#[inline(always)]
+pub fn erfc_from(x: f64, t: f64, e: f64) -> f64 {
+    let r = t * e;
+    if x >= 0.0 {
+        r
+    } else {
+        2.0 - r
+    }
+}
+
+/// GELU in three passes over blocks of values, so that the two without `exp` (a call into libm,
+/// left as it was) vectorize.
+#[inline(always)]
+fn gelu_passes(v: &mut [f32]) {
+    const BLOCK: usize = 64;
+    let (mut a, mut t, mut e) = ([0f64; BLOCK], [0f64; BLOCK], [0f64; BLOCK]);
+    for block in v.chunks_mut(BLOCK) {
+        let len = block.len();
+        for (((x, a), t), e) in block.iter().zip(&mut a).zip(&mut t).zip(&mut e) {
+            *a = f64::from(*x) / std::f64::consts::SQRT_2;
+            (*t, *e) = erfc_exponent(*a);
+        }
+        for e in &mut e[..len] {
+            *e = e.exp();
+        }
+        for (((x, a), t), e) in block.iter_mut().zip(&a).zip(&t).zip(&e) {
+            let erfc = erfc_from(*a, *t, *e);
+            *x = (f64::from(*x) * (1.0 - 0.5 * erfc)) as f32;
+        }
     }
 }
 
@@ -182,6 +268,30 @@ mod tests {
             }
         }
         out
+    }
+
+    /// Every build's GELU has the bits of the scalar formula, over values of every size and sign.
+    #[test]
+    fn vectorized_gelu_equals_the_scalar_formula() {
+        let scalar = super::super::gelu;
+        let mut state = 0x853c_49e6_748f_ea9bu64;
+        let mut values: Vec<f32> =
+            vec![0.0, -0.0, 1.0, -1.0, 5.5, -5.5, 30.0, -30.0, 1e-30, -1e-30];
+        for _ in 0..5000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let u = (state >> 11) as f64 / (1u64 << 53) as f64;
+            values.push(((u - 0.5) * 10f64.powi((state % 5) as i32 - 1)) as f32);
+        }
+        let want: Vec<u32> = values.iter().map(|&v| scalar(v).to_bits()).collect();
+        for b in [Isa::Portable, Isa::Avx2, Isa::Avx512] {
+            // A length that leaves a short last block.
+            let mut got = values.clone();
+            gelu_by(b, &mut got);
+            let got: Vec<u32> = got.iter().map(|v| v.to_bits()).collect();
+            assert_eq!(got, want, "{b:?}");
+        }
     }
 
     /// Every build this CPU runs gives the bits of the plain sum, on random shapes and values.
