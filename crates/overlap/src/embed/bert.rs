@@ -11,9 +11,9 @@
 //!
 //! Speed: every linear layer is one product `x W^T` by a cache-blocked kernel (the weights packed at
 //! load time into strips of [`STRIP`] output columns, each strip's `k x STRIP` block streamed once
-//! while all tokens go through it), strips spread over the worker threads. The kernel
-//! ([`kernel`]) is compiled for SSE2, AVX2 and AVX-512 and picked by the CPU it runs on, with the
-//! same bits from each (no FMA).
+//! while all tokens go through it), strips spread over the worker threads; attention's products
+//! and GELU run on the same kernel ([`kernel`]), compiled for SSE2, AVX2 and AVX-512 and picked
+//! by the CPU it runs on, with the same bits from each (no FMA).
 //!
 //! Determinism: each output value is one sum over the input dimension in index order, whatever the
 //! thread that computes it, so a text's vector has the same bits for any number of threads.

@@ -1,5 +1,6 @@
-//! The product kernel of the transformer's linear layers: rows of activations times one packed
-//! strip of weights, compiled for the CPU's vector width and chosen when it runs.
+//! The product kernel of the transformer (its linear layers and attention's two products): rows
+//! of activations times one packed strip of weights, and its GELU, compiled for the CPU's vector
+//! width and chosen when it runs.
 //!
 //! Every output is `sum_i x[r][i] * w[i][l]`, each product rounded, then added to the running sum
 //! in index order `i = 0, 1, ..`: lanes are output columns, never parts of one sum. So an output's
@@ -11,9 +12,12 @@
 //! this holds also in the AVX-512 build, where LLVM could use the FMA instructions.
 //!
 //! The three builds are one generic function; only the target features of the wrapper that
-//! inlines it and the rows per tile (as many accumulators as the registers hold) differ.
+//! inlines it and the rows per tile (as many accumulators as the registers hold) differ. GELU's
+//! `f64` operations are per value, so their lanes cannot change a bit either; its `exp` stays a
+//! call into libm, the one part whose last bit might differ by CPU (glibc picks an FMA build of
+//! `exp` where the CPU has FMA), as it did before these builds.
 //!
-//! Memory: none beyond `R x STRIP` accumulators on the stack.
+//! Memory: none beyond `R x STRIP` accumulators and three blocks of 64 doubles on the stack.
 
 /// Output columns per packed strip: one AVX-512 register, two AVX2 ones, four SSE2 ones.
 pub const STRIP: usize = 16;
