@@ -10,8 +10,10 @@
 //! windows' means, scaled to unit length (for a text that fits one window, exactly the model's).
 //!
 //! Speed: every linear layer is one product `x W^T` by a cache-blocked kernel (the weights packed at
-//! load time into strips of [`STRIP`] output columns, each strip's `k x 8` block streamed once per
-//! strip while all tokens go through it), strips spread over the worker threads.
+//! load time into strips of [`STRIP`] output columns, each strip's `k x STRIP` block streamed once
+//! while all tokens go through it), strips spread over the worker threads; attention's products
+//! and GELU run on the same kernel ([`kernel`]), compiled for SSE2, AVX2 and AVX-512 and picked
+//! by the CPU it runs on, with the same bits from each (no FMA).
 //!
 //! Determinism: each output value is one sum over the input dimension in index order, whatever the
 //! thread that computes it, so a text's vector has the same bits for any number of threads.
@@ -36,8 +38,9 @@ pub const TRANSFORMER_ENV: &str = "OVERLAP_TRANSFORMER";
 /// Tokens from which one window's products are split over the worker threads.
 const PARALLEL_ROWS: usize = 64;
 
-/// Output columns per packed strip of a linear layer's weights.
-pub const STRIP: usize = 8;
+mod kernel;
+
+pub use kernel::STRIP;
 
 /// The transformer folder to use: `explicit` when given, else `$OVERLAP_TRANSFORMER`, else
 /// [`DEFAULT_TRANSFORMER_DIR`].
@@ -105,15 +108,7 @@ impl Linear {
         let mut by_strip = vec![0f32; strips * n * STRIP];
         let work = |(s, out): (usize, &mut [f32])| {
             let w = &self.packed[s * k * STRIP..(s + 1) * k * STRIP];
-            let mut r = 0;
-            while r + 4 <= n {
-                tile::<4>(x, k, r, w, &mut out[r * STRIP..(r + 4) * STRIP]);
-                r += 4;
-            }
-            while r < n {
-                tile::<1>(x, k, r, w, &mut out[r * STRIP..(r + 1) * STRIP]);
-                r += 1;
-            }
+            kernel::strip_product(x, k, n, w, out);
         };
         // A short sentence is not worth tasks (nor, from outside the pool, a hand-off to a worker
         // per product, which costs a scheduler wake-up each on a busy machine): many texts are
@@ -128,32 +123,18 @@ impl Linear {
         }
         let mut y = vec![0f32; n * m];
         for (r, row) in y.chunks_exact_mut(m).enumerate() {
-            for (j, v) in row.iter_mut().enumerate() {
-                let (s, l) = (j / STRIP, j % STRIP);
-                *v = by_strip[(s * n + r) * STRIP + l] + self.bias[j];
+            for (s, (cols, bias)) in row
+                .chunks_mut(STRIP)
+                .zip(self.bias.chunks(STRIP))
+                .enumerate()
+            {
+                let src = &by_strip[(s * n + r) * STRIP..][..cols.len()];
+                for ((v, &p), &b) in cols.iter_mut().zip(src).zip(bias) {
+                    *v = p + b;
+                }
             }
         }
         y
-    }
-}
-
-/// `R` rows of `x` (from row `r0`) times one packed strip `w` (`k x STRIP`) into `out`
-/// (`R x STRIP`). Each output is summed over `i` in order, so its bits do not depend on `R`.
-#[inline(always)]
-fn tile<const R: usize>(x: &[f32], k: usize, r0: usize, w: &[f32], out: &mut [f32]) {
-    let mut acc = [[0f32; STRIP]; R];
-    let rows: [&[f32]; R] = std::array::from_fn(|r| &x[(r0 + r) * k..(r0 + r + 1) * k]);
-    for (i, wi) in w.chunks_exact(STRIP).enumerate() {
-        let wi: &[f32; STRIP] = wi.try_into().expect("strip width");
-        for r in 0..R {
-            let xv = rows[r][i];
-            for l in 0..STRIP {
-                acc[r][l] += xv * wi[l];
-            }
-        }
-    }
-    for r in 0..R {
-        out[r * STRIP..(r + 1) * STRIP].copy_from_slice(&acc[r]);
     }
 }
 
@@ -442,7 +423,7 @@ impl Transformer {
             a.iter_mut().zip(&x).for_each(|(a, x)| *a += x);
             layer_norm(&mut a, &layer.attn_norm, self.eps);
             let mut h = layer.inter.forward(&a, n);
-            h.iter_mut().for_each(|v| *v = gelu(*v));
+            kernel::gelu_in_place(&mut h);
             let mut o = layer.out.forward(&h, n);
             o.iter_mut().zip(&a).for_each(|(o, a)| *o += a);
             layer_norm(&mut o, &layer.out_norm, self.eps);
@@ -452,50 +433,86 @@ impl Transformer {
     }
 
     /// Multi-head self-attention over `qkv` (`n x 3d`: queries, keys, values); `n x d` out.
+    ///
+    /// Both products of a head run on the product kernel, keys (then value columns) as its
+    /// lanes: a score is still `q . k` summed over the head's dimensions in order, and a context
+    /// value still `sum_j a_j v_j` over the keys in order, so the bits are those of the plain
+    /// loops (`attention_equals_plain_loops`).
     fn attention(&self, qkv: &[f32], n: usize) -> Vec<f32> {
-        let d = self.hidden;
-        let hd = d / self.heads;
-        let scale = 1.0 / (hd as f32).sqrt();
-        let head = |h: usize| -> Vec<f32> {
-            let mut ctx = vec![0f32; n * hd];
-            let mut scores = vec![0f32; n];
-            for i in 0..n {
-                let q = &qkv[i * 3 * d + h * hd..][..hd];
-                let mut max = f32::NEG_INFINITY;
-                for (j, s) in scores.iter_mut().enumerate() {
-                    let k = &qkv[j * 3 * d + d + h * hd..][..hd];
-                    *s = dot(q, k) * scale;
-                    max = max.max(*s);
-                }
-                let mut total = 0f32;
-                for s in scores.iter_mut() {
-                    *s = (*s - max).exp();
-                    total += *s;
-                }
-                let out = &mut ctx[i * hd..(i + 1) * hd];
-                for (j, &s) in scores.iter().enumerate() {
-                    let v = &qkv[j * 3 * d + 2 * d + h * hd..][..hd];
-                    let a = s / total;
-                    for (o, &v) in out.iter_mut().zip(v) {
-                        *o += a * v;
-                    }
+        attention(self.hidden, self.heads, qkv, n)
+    }
+}
+
+/// [`Transformer::attention`] for `d` dimensions in `heads` heads.
+fn attention(d: usize, heads: usize, qkv: &[f32], n: usize) -> Vec<f32> {
+    let hd = d / heads;
+    let scale = 1.0 / (hd as f32).sqrt();
+    let head = |h: usize| -> Vec<f32> {
+        let part = |j: usize, which: usize| &qkv[j * 3 * d + which * d + h * hd..][..hd];
+        let queries: Vec<f32> = (0..n).flat_map(|i| part(i, 0).iter().copied()).collect();
+        let mut strip = vec![0f32; hd.max(n) * STRIP];
+        let mut block = vec![0f32; n * STRIP];
+        // Scores, `n x n`: each strip holds STRIP keys transposed (`hd x STRIP`).
+        let mut scores = vec![0f32; n * n];
+        for j0 in (0..n).step_by(STRIP) {
+            let width = STRIP.min(n - j0);
+            let w = &mut strip[..hd * STRIP];
+            w.fill(0.0);
+            for l in 0..width {
+                for (t, &v) in part(j0 + l, 1).iter().enumerate() {
+                    w[t * STRIP + l] = v;
                 }
             }
-            ctx
-        };
-        let per_head: Vec<Vec<f32>> = if n >= PARALLEL_ROWS && rayon::current_num_threads() > 1 {
-            (0..self.heads).into_par_iter().map(head).collect()
-        } else {
-            (0..self.heads).map(head).collect()
-        };
-        let mut out = vec![0f32; n * d];
-        for (h, c) in per_head.iter().enumerate() {
-            for i in 0..n {
-                out[i * d + h * hd..][..hd].copy_from_slice(&c[i * hd..(i + 1) * hd]);
+            kernel::strip_product(&queries, hd, n, w, &mut block);
+            for (row, b) in scores.chunks_exact_mut(n).zip(block.chunks_exact(STRIP)) {
+                row[j0..j0 + width].copy_from_slice(&b[..width]);
             }
         }
-        out
+        // The dot products started from +0.0 where `Iterator::sum` starts from -0.0: only
+        // an all-zero score's sign can differ, and exp(+-0 - max) is the same either way.
+        for row in scores.chunks_exact_mut(n) {
+            let mut max = f32::NEG_INFINITY;
+            for s in row.iter_mut() {
+                *s *= scale;
+                max = max.max(*s);
+            }
+            let mut total = 0f32;
+            for s in row.iter_mut() {
+                *s = (*s - max).exp();
+                total += *s;
+            }
+            for s in row.iter_mut() {
+                *s /= total;
+            }
+        }
+        // Context, `n x hd`: the weights times the values, STRIP value columns a strip.
+        let mut ctx = vec![0f32; n * hd];
+        for c0 in (0..hd).step_by(STRIP) {
+            let width = STRIP.min(hd - c0);
+            let w = &mut strip[..n * STRIP];
+            w.fill(0.0);
+            for (j, wj) in w.chunks_exact_mut(STRIP).enumerate() {
+                wj[..width].copy_from_slice(&part(j, 2)[c0..c0 + width]);
+            }
+            kernel::strip_product(&scores, n, n, w, &mut block);
+            for (row, b) in ctx.chunks_exact_mut(hd).zip(block.chunks_exact(STRIP)) {
+                row[c0..c0 + width].copy_from_slice(&b[..width]);
+            }
+        }
+        ctx
+    };
+    let per_head: Vec<Vec<f32>> = if n >= PARALLEL_ROWS && rayon::current_num_threads() > 1 {
+        (0..heads).into_par_iter().map(head).collect()
+    } else {
+        (0..heads).map(head).collect()
+    };
+    let mut out = vec![0f32; n * d];
+    for (h, c) in per_head.iter().enumerate() {
+        for i in 0..n {
+            out[i * d + h * hd..][..hd].copy_from_slice(&c[i * hd..(i + 1) * hd]);
+        }
     }
+    out
 }
 
 /// Named tensors of one file, checked as they are taken.
@@ -548,35 +565,19 @@ fn layer_norm(x: &mut [f32], norm: &Norm, eps: f32) {
     }
 }
 
-/// Dot product summed in index order.
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
 /// BERT's exact GELU, `x * Phi(x)`, through `erfc` (fractional error below 1.2e-7, Numerical
-/// Recipes' Chebyshev fit), in `f64`.
+/// Recipes' Chebyshev fit), in `f64`: one value at a time, the reference of the pass that runs,
+/// [`kernel::gelu_in_place`].
+#[cfg(test)]
 fn gelu(x: f32) -> f32 {
     let x = f64::from(x);
     (x * (1.0 - 0.5 * erfc(x / std::f64::consts::SQRT_2))) as f32
 }
 
+#[cfg(test)]
 fn erfc(x: f64) -> f64 {
-    let z = x.abs();
-    let t = 1.0 / (1.0 + 0.5 * z);
-    let poly = -z * z - 1.265_512_23
-        + t * (1.000_023_68
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_203_98
-                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
-    let r = t * poly.exp();
-    if x >= 0.0 {
-        r
-    } else {
-        2.0 - r
-    }
+    let (t, exponent) = kernel::erfc_exponent(x);
+    kernel::erfc_from(x, t, exponent.exp())
 }
 
 #[cfg(test)]
@@ -632,6 +633,77 @@ mod tests {
                 }
                 assert_eq!(y[r * m + j], s + b[j], "row {r} column {j}");
             }
+        }
+    }
+
+    /// The attention as it was written before it ran on the kernel: plain loops, `dot` by
+    /// `Iterator::sum`.
+    fn attention_plain(d: usize, heads: usize, qkv: &[f32], n: usize) -> Vec<f32> {
+        let dot = |a: &[f32], b: &[f32]| -> f32 { a.iter().zip(b).map(|(x, y)| x * y).sum() };
+        let hd = d / heads;
+        let scale = 1.0 / (hd as f32).sqrt();
+        let head = |h: usize| -> Vec<f32> {
+            let mut ctx = vec![0f32; n * hd];
+            let mut scores = vec![0f32; n];
+            for i in 0..n {
+                let q = &qkv[i * 3 * d + h * hd..][..hd];
+                let mut max = f32::NEG_INFINITY;
+                for (j, s) in scores.iter_mut().enumerate() {
+                    let k = &qkv[j * 3 * d + d + h * hd..][..hd];
+                    *s = dot(q, k) * scale;
+                    max = max.max(*s);
+                }
+                let mut total = 0f32;
+                for s in scores.iter_mut() {
+                    *s = (*s - max).exp();
+                    total += *s;
+                }
+                let out = &mut ctx[i * hd..(i + 1) * hd];
+                for (j, &s) in scores.iter().enumerate() {
+                    let v = &qkv[j * 3 * d + 2 * d + h * hd..][..hd];
+                    let a = s / total;
+                    for (o, &v) in out.iter_mut().zip(v) {
+                        *o += a * v;
+                    }
+                }
+            }
+            ctx
+        };
+        let mut out = vec![0f32; n * d];
+        for h in 0..heads {
+            let c = head(h);
+            for i in 0..n {
+                out[i * d + h * hd..][..hd].copy_from_slice(&c[i * hd..(i + 1) * hd]);
+            }
+        }
+        out
+    }
+
+    /// The kernel-backed attention has the bits of the plain loops, for windows shorter and
+    /// longer than a strip and heads narrower and wider than one.
+    #[test]
+    fn attention_equals_plain_loops() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for (n, d, heads) in [
+            (1, 8, 2),
+            (3, 384, 12),
+            (17, 384, 12),
+            (40, 60, 3),
+            (70, 96, 2),
+        ] {
+            let qkv: Vec<f32> = (0..n * 3 * d)
+                .map(|_| (next() * 6.0 - 3.0) as f32)
+                .collect();
+            let got = attention(d, heads, &qkv, n);
+            let want = attention_plain(d, heads, &qkv, n);
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&got), bits(&want), "n {n}, d {d}, heads {heads}");
         }
     }
 
