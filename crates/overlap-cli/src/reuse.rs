@@ -22,7 +22,7 @@ use std::path::PathBuf;
 #[derive(Args)]
 #[command(
     verbatim_doc_comment,
-    after_help = "Examples:\n  overlap reuse ../shared/data/20newsgroups.jsonl.gz --out out/20news --report\n  overlap reuse news.jsonl.gz --out out/news --source-field site --date-field published"
+    after_help = "Examples:\n  overlap reuse ../shared/data/20newsgroups.jsonl.gz --out out/20news --report\n  overlap reuse news.jsonl.gz --out out/news --source-field site --date-field published\n  overlap reuse corpus.jsonl --out out/reworded --semantic --semantic-rescore unsure"
 )]
 pub struct ReuseArgs {
     #[command(flatten)]

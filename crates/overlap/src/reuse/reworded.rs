@@ -35,6 +35,13 @@
 //!    cosine of their two sides at or above [`RewordedConfig::pair_cosine`]: a few sentences each
 //!    said twice in other words.
 //!
+//! Steps 3 to 5 name the transformer; who really decides there is [`RewordedConfig::rescore`]
+//! ([`super::static_tier`]): with [`RescoreTier::Never`] (the default) the static tier's combined
+//! score of the static cosine and the weighted word overlap, against its own bars, and the
+//! transformer is not loaded; with [`RescoreTier::Unsure`] the same, but a score within
+//! [`RewordedConfig::unsure_margin`] of its bar goes to the transformer; with
+//! [`RescoreTier::Always`] the transformer, as described (bench/RESULTS.md 8.10).
+//!
 //! Every text the transformer encodes (a sentence, or a passage's side) is encoded once per run,
 //! cached by document and byte span. Every result depends only on the pair, and a vector only on
 //! its text, so the outputs and the counts are the same for any `--threads` and `--memory`.
