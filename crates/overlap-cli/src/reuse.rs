@@ -22,7 +22,7 @@ use std::path::PathBuf;
 #[derive(Args)]
 #[command(
     verbatim_doc_comment,
-    after_help = "Examples:\n  overlap reuse ../shared/data/20newsgroups.jsonl.gz --out out/20news --report\n  overlap reuse news.jsonl.gz --out out/news --source-field site --date-field published"
+    after_help = "Examples:\n  overlap reuse ../shared/data/20newsgroups.jsonl.gz --out out/20news --report\n  overlap reuse news.jsonl.gz --out out/news --source-field site --date-field published\n  overlap reuse corpus.jsonl --out out/reworded --semantic --semantic-rescore unsure"
 )]
 pub struct ReuseArgs {
     #[command(flatten)]
@@ -133,18 +133,19 @@ pub fn run(args: ReuseArgs) -> Result<()> {
             model,
             threshold: args.same_story.same_story_threshold,
         });
-    // --semantic: both models (a missing one is an error naming the command that installs it).
-    let transformer = match args.semantic.semantic {
+    // --semantic: the static model, and the transformer unless --semantic-rescore never (a missing
+    // one is an error naming the command that installs it).
+    let reworded_config = args.semantic.config();
+    let transformer = match args.semantic.semantic && reworded_config.rescore.needs_transformer() {
         true => Some(args.semantic.transformer.load()?),
         false => None,
     };
-    let reworded_config = args.semantic.config();
     let reworded = model
         .as_ref()
-        .zip(transformer.as_ref())
-        .map(|(model, transformer)| overlap::reuse::reworded::Reworded {
+        .filter(|_| args.semantic.semantic)
+        .map(|model| overlap::reuse::reworded::Reworded {
             model,
-            transformer,
+            transformer: transformer.as_ref(),
             config: &reworded_config,
         });
     let quiet = args.quiet || args.json;

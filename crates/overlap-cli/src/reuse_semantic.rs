@@ -1,23 +1,26 @@
 //! `overlap reuse --semantic`: documents that share a few passages rewritten in other words.
 
 use crate::ranges::{real, Bound};
-use clap::Args;
+use clap::{Args, ValueEnum};
 use overlap::reuse::reworded::RewordedConfig;
+use overlap::reuse::static_tier::RescoreTier;
 
 /// The options of `reuse --semantic`.
 #[derive(Args, Clone)]
 pub struct ReuseSemanticArgs {
     /// Also relate documents that share a few passages said in other words (human paraphrases
     /// inside otherwise unrelated texts): documents whose sentences share pairs of rare words are
-    /// aligned with sentence embeddings, the static model screening and the full transformer
-    /// deciding, and two passages said twice (transformer cosine >= --semantic-cosine) relate
-    /// them. Off by default: slower, and shared text stays the definition of related. Needs both
-    /// models (scripts/make-model.sh); --model and --transformer-model name other folders.
+    /// aligned with sentence embeddings, the static model screening, and two passages said twice
+    /// relate them. Who decides is --semantic-rescore: by default the static model's cosine with
+    /// the weighted word overlap, or the full transformer. Off by default: slower, and shared text
+    /// stays the definition of related. Needs the static model, and with --semantic-rescore
+    /// unsure or always the transformer too (scripts/make-model.sh); --model and
+    /// --transformer-model name other folders.
     #[arg(long)]
     pub semantic: bool,
 
-    /// With --semantic: transformer cosine at or above which two sentences (or passages) are said
-    /// twice.
+    /// With --semantic and --semantic-rescore unsure or always: transformer cosine at or above
+    /// which two sentences (or passages) are said twice.
     #[arg(long, requires = "semantic", default_value_t = RewordedConfig::default().pair_cosine,
           value_name = "C", value_parser = real(Bound::Closed(-1.0), Bound::Closed(1.0)))]
     pub semantic_cosine: f64,
@@ -40,8 +43,36 @@ pub struct ReuseSemanticArgs {
           value_name = "C", value_parser = real(Bound::Closed(-1.0), Bound::Closed(1.0)))]
     pub semantic_passage_screen: f64,
 
+    /// With --semantic: who decides the sentence pairs and passages the static model screens.
+    /// never: the static model's cosine combined with the weighted word overlap, no transformer
+    /// (fast; the transformer need not be installed); unsure: the same, but scores close to the
+    /// bars go to the full transformer; always: the transformer decides every screened pair
+    /// (about 100x the CPU of the lexical run on news). Example: overlap reuse news.jsonl --out
+    /// out/news --semantic --semantic-rescore unsure
+    #[arg(long, requires = "semantic", value_enum, default_value_t = RescoreArg::Never,
+          value_name = "WHEN")]
+    pub semantic_rescore: RescoreArg,
+
     #[command(flatten)]
     pub transformer: crate::embed::TransformerArgs,
+}
+
+/// `--semantic-rescore`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RescoreArg {
+    Never,
+    Unsure,
+    Always,
+}
+
+impl RescoreArg {
+    pub fn tier(self) -> RescoreTier {
+        match self {
+            RescoreArg::Never => RescoreTier::Never,
+            RescoreArg::Unsure => RescoreTier::Unsure,
+            RescoreArg::Always => RescoreTier::Always,
+        }
+    }
 }
 
 impl ReuseSemanticArgs {
@@ -52,6 +83,7 @@ impl ReuseSemanticArgs {
             min_passages: self.semantic_passages,
             static_from: self.semantic_screen,
             passage_screen: self.semantic_passage_screen,
+            rescore: self.semantic_rescore.tier(),
             ..RewordedConfig::default()
         }
     }

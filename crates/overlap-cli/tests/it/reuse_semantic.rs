@@ -53,10 +53,10 @@ fn plant(text: &str, sentences: &[String]) -> (String, Vec<(usize, usize)>) {
     (out, spans)
 }
 
-#[test]
-fn semantic_reuse_relates_articles_sharing_only_paraphrased_sentences() {
-    let Some(model) = real_model() else { return };
-    let transformer = model.with_file_name("all-minilm-l6-v2");
+/// The corpus of the module doc, the pair is related by `reuse --semantic` with `tier_args` (and
+/// the models), the same bytes and counts for one and two threads and `--memory 1MiB`; returns
+/// the counts of the semantic pass.
+fn relates_planted_pair(model: &Path, transformer: &Path, tier_args: &[&str]) -> Value {
     let sts: Vec<Value> = gz_lines("sts-news.jsonl.gz")
         .into_iter()
         .filter(|r| {
@@ -120,12 +120,16 @@ fn semantic_reuse_relates_articles_sharing_only_paraphrased_sentences() {
     assert!(!lex.contains(&pair), "the lexical rules do not relate them");
 
     let models = [
-        "--semantic",
-        "--model",
-        model.to_str().unwrap(),
-        "--transformer-model",
-        transformer.to_str().unwrap(),
-    ];
+        &[
+            "--semantic",
+            "--model",
+            model.to_str().unwrap(),
+            "--transformer-model",
+            transformer.to_str().unwrap(),
+        ][..],
+        tier_args,
+    ]
+    .concat();
     let (one, two) = (tmp.path().join("one"), tmp.path().join("two"));
     let small = tmp.path().join("small");
     let s1 = reuse(&corpus, &one, &[&models[..], &["--threads", "1"]].concat());
@@ -191,6 +195,31 @@ fn semantic_reuse_relates_articles_sharing_only_paraphrased_sentences() {
         })
         .count();
     assert!(on_planted >= 2, "{p}");
+    counts.clone()
+}
+
+#[test]
+fn semantic_reuse_relates_articles_sharing_only_paraphrased_sentences() {
+    // The default tier, --semantic-rescore never: the static model with the word overlap decides,
+    // and the transformer is not even loaded (its folder here does not exist).
+    let Some(model) = real_model() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let counts = relates_planted_pair(&model, &tmp.path().join("no-transformer"), &[]);
+    assert_eq!(counts["parameters"]["rescore"], "never", "{counts}");
+    assert_eq!(counts["sentence_pairs_rescored"], 0, "{counts}");
+    assert_eq!(counts["texts_encoded"], 0, "{counts}");
+}
+
+#[test]
+fn semantic_reuse_with_the_transformer_relates_them_too() {
+    let Some(model) = real_model() else { return };
+    let transformer = model.with_file_name("all-minilm-l6-v2");
+    let always = relates_planted_pair(&model, &transformer, &["--semantic-rescore", "always"]);
+    assert_eq!(always["sentence_pairs_static"], 0, "{always}");
+    assert!(always["texts_encoded"].as_u64().unwrap() >= 2, "{always}");
+    // unsure: the static tier decides, the transformer only within the margin of its bars.
+    let unsure = relates_planted_pair(&model, &transformer, &["--semantic-rescore", "unsure"]);
+    assert_eq!(unsure["parameters"]["rescore"], "unsure", "{unsure}");
 }
 
 #[test]
@@ -210,7 +239,7 @@ fn semantic_reuse_without_the_transformer_names_the_command_that_installs_it() {
         ])
         .arg("--out")
         .arg(tmp.path().join("out"))
-        .args(["--semantic", "--model"])
+        .args(["--semantic", "--semantic-rescore", "always", "--model"])
         .arg(&model)
         .arg("--transformer-model")
         .arg(tmp.path().join("missing"))

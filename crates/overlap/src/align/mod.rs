@@ -26,7 +26,7 @@ mod semantic;
 mod similarity;
 mod units;
 
-pub use prepare::{is_function_word, soft_key, Prepared};
+pub use prepare::{is_function_word, soft_key, Prepared, CONTENT_WEIGHT};
 pub use runs::{verbatim_runs, verbatim_runs_masked, Run};
 pub use semantic::{
     cosine, same_story, Rescore, Semantic, SemanticConfig, SAME_STORY_SEMANTIC_WEIGHT,

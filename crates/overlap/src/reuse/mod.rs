@@ -17,6 +17,7 @@ pub mod quoted_signatures;
 pub mod reworded;
 pub mod same_story;
 pub mod signatures;
+pub mod static_tier;
 pub mod stories;
 pub mod templates;
 

@@ -35,6 +35,13 @@
 //!    cosine of their two sides at or above [`RewordedConfig::pair_cosine`]: a few sentences each
 //!    said twice in other words.
 //!
+//! Steps 3 to 5 name the transformer; who really decides there is [`RewordedConfig::rescore`]
+//! ([`super::static_tier`]): with [`RescoreTier::Never`] (the default) the static tier's combined
+//! score of the static cosine and the weighted word overlap, against its own bars, and the
+//! transformer is not loaded; with [`RescoreTier::Unsure`] the same, but a score within
+//! [`RewordedConfig::unsure_margin`] of its bar goes to the transformer; with
+//! [`RescoreTier::Always`] the transformer, as described (bench/RESULTS.md 8.10).
+//!
 //! Every text the transformer encodes (a sentence, or a passage's side) is encoded once per run,
 //! cached by document and byte span. Every result depends only on the pair, and a vector only on
 //! its text, so the outputs and the counts are the same for any `--threads` and `--memory`.
@@ -45,6 +52,7 @@
 //! (as in `reuse`) and one static vector per sentence (1 KB); for the whole run, one transformer
 //! vector per text encoded (1.5 KB, plus about 40 bytes of map entry).
 
+use super::static_tier::{self, verdict, RescoreTier, Verdict};
 use crate::align::{
     align_with_bags_semantic, cosine, AlignConfig, Alignment, Bag, KeyWeights, Passage,
     PassageKind, Prepared, Rescore, Semantic, SemanticConfig,
@@ -85,6 +93,22 @@ pub struct RewordedConfig {
     pub min_passages: usize,
     /// Fewest words (on the side with fewer) of a passage that counts. Default: 6.
     pub min_passage_words: usize,
+    /// Who decides the sentence pairs and passages the static model screens (see
+    /// [`super::static_tier`]). Default: [`RescoreTier::Never`] (bench/RESULTS.md 8.10).
+    pub rescore: RescoreTier,
+    /// Weight `w` of the static cosine in the static tier's `w * cosine + (1 - w) * word
+    /// overlap`. Default: 0.6.
+    pub static_weight: f64,
+    /// Static tier: combined score at or above which an unsure sentence pair pairs. Default: 0.6.
+    pub static_pair: f64,
+    /// Static tier: combined score enough for a neighbour of a pair to pair. Default: 0.55.
+    pub static_context: f64,
+    /// Static tier: combined score (static cosine of the two sides with the passage's word
+    /// overlap) at or above which a reworded passage counts as said twice. Default: 0.6.
+    pub static_passage: f64,
+    /// With [`RescoreTier::Unsure`]: a combined score within this of its bar goes to the
+    /// transformer. Default: 0.05.
+    pub unsure_margin: f64,
 }
 
 impl Default for RewordedConfig {
@@ -99,6 +123,12 @@ impl Default for RewordedConfig {
             context_cosine: 0.75,
             min_passages: 2,
             min_passage_words: 6,
+            rescore: RescoreTier::default(),
+            static_weight: 0.3,
+            static_pair: 0.65,
+            static_context: 0.6,
+            static_passage: 0.65,
+            unsure_margin: 0.05,
         }
     }
 }
@@ -112,10 +142,20 @@ impl RewordedConfig {
             ("passage_screen", self.passage_screen),
             ("pair_cosine", self.pair_cosine),
             ("context_cosine", self.context_cosine),
+            ("static_pair", self.static_pair),
+            ("static_context", self.static_context),
+            ("static_passage", self.static_passage),
         ] {
             if !(-1.0..=1.0).contains(&v) {
                 return bad(format!("{name} must be in [-1, 1], got {v}"));
             }
+        }
+        if !(0.0..=1.0).contains(&self.static_weight) || !(0.0..=1.0).contains(&self.unsure_margin)
+        {
+            return bad(format!(
+                "static_weight and unsure_margin must be in [0, 1], got {} and {}",
+                self.static_weight, self.unsure_margin
+            ));
         }
         for (name, v) in [
             ("min_shared_word_pairs", self.min_shared_word_pairs),
@@ -130,15 +170,21 @@ impl RewordedConfig {
         Ok(())
     }
 
-    /// How the alignment uses the vectors: the static model screens, the transformer decides.
+    /// How the alignment uses the vectors: the static cosine screens, the judge ([`PairJudge`])
+    /// decides, its answer compared to the transformer's bars, or to the static tier's for
+    /// [`RescoreTier::Never`].
     fn semantic(&self) -> SemanticConfig {
+        let (pair, context) = match self.rescore {
+            RescoreTier::Never => (self.static_pair, self.static_context),
+            RescoreTier::Unsure | RescoreTier::Always => (self.pair_cosine, self.context_cosine),
+        };
         SemanticConfig {
-            // Above any cosine: the static model alone pairs nothing.
+            // Above any cosine: the static cosine alone pairs nothing.
             pair_cosine: 2.0,
             context_cosine: 2.0,
             rescore_from: self.static_from,
-            rescore_pair_cosine: self.pair_cosine,
-            rescore_context_cosine: self.context_cosine,
+            rescore_pair_cosine: pair,
+            rescore_context_cosine: context,
             ..SemanticConfig::default()
         }
     }
@@ -149,8 +195,8 @@ impl RewordedConfig {
 pub struct Reworded<'m> {
     /// The static model (the screen).
     pub model: &'m StaticModel,
-    /// The full transformer (the judge).
-    pub transformer: &'m Transformer,
+    /// The full transformer (the judge; needed unless the tier is [`RescoreTier::Never`]).
+    pub transformer: Option<&'m Transformer>,
     /// Parameters.
     pub config: &'m RewordedConfig,
 }
@@ -172,6 +218,8 @@ pub struct RewordedCounts {
     pub related: u64,
     /// Sentence pairs the transformer judged.
     pub sentence_pairs_rescored: u64,
+    /// Sentence pairs the static tier decided (with `rescore` `never` or `unsure`).
+    pub sentence_pairs_static: u64,
     /// Texts the transformer encoded (sentences and passage sides), each once per run, so that the
     /// count is the same for any `--threads` and `--memory`.
     pub texts_encoded: u64,
@@ -286,7 +334,7 @@ type Cell = Arc<OnceLock<Vec<f32>>>;
 /// only on its text, so which candidate computes it changes no bit of any result, and the count of
 /// texts encoded is the number of distinct keys asked, the same for any `--threads`.
 struct Vectors<'c> {
-    transformer: &'c Transformer,
+    transformer: Option<&'c Transformer>,
     cells: Mutex<FastMap<TextKey, Cell>>,
     encoded: AtomicU64,
 }
@@ -300,7 +348,7 @@ impl std::fmt::Debug for Vectors<'_> {
 }
 
 impl<'c> Vectors<'c> {
-    fn new(transformer: &'c Transformer) -> Self {
+    fn new(transformer: Option<&'c Transformer>) -> Self {
         Vectors {
             transformer,
             cells: Mutex::new(FastMap::default()),
@@ -319,7 +367,9 @@ impl<'c> Vectors<'c> {
             .clone();
         cell.get_or_init(|| {
             self.encoded.fetch_add(1, Ordering::Relaxed);
-            self.transformer.encode(&text[s..e])
+            self.transformer
+                .expect("find() refuses a tier that needs the transformer without one")
+                .encode(&text[s..e])
         });
         cell
     }
@@ -365,22 +415,32 @@ fn byte_span(text: &str, (s, e): (usize, usize)) -> (usize, usize) {
     (start, end)
 }
 
-/// The transformer's opinion on the sentence pairs of one candidate, counted. It is asked only
-/// about a pair whose two sentences each lie inside or next to a side of one of `regions` (the
-/// passages of the screen's alignment; not necessarily the same passage, as a sentence the screen
-/// paired wrongly may pair rightly by meaning): any other unsure pair is left unpaired, as the
-/// lexical alignment leaves it. On the dev set this asks 108 pairs instead of 261 for the same
-/// bytes (bench/RESULTS.md 8.9).
+/// The judge's opinion on the sentence pairs of one candidate, counted: the transformer's cosine,
+/// the static tier's combined score, or the static tier's verdict with the transformer in its
+/// unsure band ([`RescoreTier`]). It is asked only about a pair whose two sentences each lie
+/// inside or next to a side of one of `regions` (the passages of the screen's alignment; not
+/// necessarily the same passage, as a sentence the screen paired wrongly may pair rightly by
+/// meaning): any other unsure pair is left unpaired, as the lexical alignment leaves it. On the
+/// dev set this asks 108 pairs instead of 261 for the same bytes (bench/RESULTS.md 8.9).
 #[derive(Debug)]
 struct PairJudge<'p> {
     vectors: &'p Vectors<'p>,
+    config: &'p RewordedConfig,
     da: u32,
     db: u32,
     a: &'p Prepared<'p>,
     b: &'p Prepared<'p>,
+    /// Static vectors and bags of both documents' sentences.
+    statics: StaticSides<'p>,
     regions: Vec<Region>,
+    /// Sentence pairs the transformer judged.
     asked: AtomicU64,
+    /// Sentence pairs the static tier decided.
+    decided: AtomicU64,
 }
+
+/// The static vectors and bags of the sentences of two documents.
+type StaticSides<'p> = ((&'p [Vec<f32>], &'p [Bag]), (&'p [Vec<f32>], &'p [Bag]));
 
 /// The units `a.0..=a.1` of one document and `b.0..=b.1` of the other, a passage's sentences and
 /// one more on each side.
@@ -419,6 +479,34 @@ impl Rescore for PairJudge<'_> {
         if !(near_a && near_b) {
             return 0.0;
         }
+        let config = self.config;
+        let score = || {
+            static_tier::sentence_score(
+                config.static_weight,
+                self.statics.0,
+                self.statics.1,
+                (u, v),
+            )
+        };
+        match config.rescore {
+            RescoreTier::Never => {
+                self.decided.fetch_add(1, Ordering::Relaxed);
+                return score();
+            }
+            RescoreTier::Unsure => match verdict(score(), config.static_pair, config.unsure_margin)
+            {
+                Verdict::Yes => {
+                    self.decided.fetch_add(1, Ordering::Relaxed);
+                    return 1.0;
+                }
+                Verdict::No => {
+                    self.decided.fetch_add(1, Ordering::Relaxed);
+                    return -1.0;
+                }
+                Verdict::Unsure => {}
+            },
+            RescoreTier::Always => {}
+        }
         self.asked.fetch_add(1, Ordering::Relaxed);
         let x = self.vectors.unit(self.da, self.a, u);
         let y = self.vectors.unit(self.db, self.b, v);
@@ -447,14 +535,14 @@ fn span_text(doc: &Prepared, (s, e): (usize, usize)) -> String {
 /// The passages of `al` that may be said twice, best first: of `min_passage_words` words or more,
 /// and verbatim (static cosine taken as 1) or reworded with a static-model cosine of their two
 /// sides at or above [`RewordedConfig::passage_screen`] (the static model is cheap; the
-/// transformer then decides). Ties keep the alignment's order.
+/// transformer then decides), each with that static cosine. Ties keep the alignment's order.
 fn hopeful<'p>(
     al: &'p Alignment,
     a: &Prepared,
     b: &Prepared,
     model: &StaticModel,
     config: &RewordedConfig,
-) -> Vec<&'p Passage> {
+) -> Vec<(&'p Passage, f64)> {
     let mut out: Vec<(f64, &Passage)> = al
         .passages
         .iter()
@@ -472,7 +560,7 @@ fn hopeful<'p>(
         })
         .collect();
     out.sort_by(|x, y| y.0.total_cmp(&x.0));
-    out.into_iter().map(|(_, p)| p).collect()
+    out.into_iter().map(|(c, p)| (p, c)).collect()
 }
 
 /// Whether at least `need` of `passages` (best first) are said twice: verbatim, or of a cosine
@@ -530,6 +618,12 @@ pub fn find<'t>(
 ) -> Result<(Vec<RelatedPair>, RewordedCounts)> {
     let config = job.config;
     config.validate()?;
+    if config.rescore.needs_transformer() && job.transformer.is_none() {
+        return Err(crate::Error::Config(format!(
+            "reuse --semantic with rescore {:?} needs the transformer",
+            config.rescore
+        )));
+    }
     progress.start(
         "semantic candidates",
         Some(empty.len() as u64),
@@ -566,6 +660,7 @@ pub fn find<'t>(
     let semantic_config = config.semantic();
     let vectors = Vectors::new(job.transformer);
     let rescored = AtomicU64::new(0);
+    let decided = AtomicU64::new(0);
     let screened = AtomicU64::new(0);
     let judged = AtomicU64::new(0);
     let mut found: Vec<RelatedPair> = Vec::new();
@@ -627,39 +722,65 @@ pub fn find<'t>(
                     };
                     // The screen: the best the pair could do if every unsure sentence pair paired.
                     let al = align_with(&Optimist);
-                    let best = hopeful(&al, a, b, job.model, config);
-                    if !(al.related || best.len() >= config.min_passages) {
+                    let best_scored = hopeful(&al, a, b, job.model, config);
+                    if !(al.related || best_scored.len() >= config.min_passages) {
                         return None;
                     }
                     screened.fetch_add(1, Ordering::Relaxed);
                     // The gate: the transformer on the screen's best passages, a few texts, before
                     // it is asked about every unsure sentence pair. A pair related by `align`'s
                     // rules goes on: sentence pairs may relate it.
-                    let judge_passage = |p: &Passage| vectors.passage(p, (da, a), (db, b));
-                    let twice = |best: &[&Passage]| {
-                        said_twice(
-                            best,
-                            config.min_passages,
-                            config.pair_cosine,
-                            &judge_passage,
-                        )
+                    let transformer_passage = |p: &Passage| vectors.passage(p, (da, a), (db, b));
+                    // The static cosine `hopeful` found (verbatim passages are said twice
+                    // without asking).
+                    let static_passage = |p: &Passage, scored: &[(&Passage, f64)]| {
+                        let c = scored
+                            .iter()
+                            .find(|x| std::ptr::eq(x.0, p))
+                            .map_or(0.0, |x| x.1);
+                        static_tier::combined(config.static_weight, c, p.score)
                     };
-                    if !al.related && !twice(&best) {
+                    let bar = match config.rescore {
+                        RescoreTier::Never => config.static_passage,
+                        RescoreTier::Unsure | RescoreTier::Always => config.pair_cosine,
+                    };
+                    let twice = |scored: &[(&Passage, f64)]| {
+                        let judge_passage = |p: &Passage| match config.rescore {
+                            RescoreTier::Never => static_passage(p, scored),
+                            RescoreTier::Always => transformer_passage(p),
+                            RescoreTier::Unsure => match verdict(
+                                static_passage(p, scored),
+                                config.static_passage,
+                                config.unsure_margin,
+                            ) {
+                                Verdict::Yes => 1.0,
+                                Verdict::No => -1.0,
+                                Verdict::Unsure => transformer_passage(p),
+                            },
+                        };
+                        let best: Vec<&Passage> = scored.iter().map(|x| x.0).collect();
+                        said_twice(&best, config.min_passages, bar, &judge_passage)
+                    };
+                    if !al.related && !twice(&best_scored) {
                         return None;
                     }
                     judged.fetch_add(1, Ordering::Relaxed);
                     let screen_passages: Vec<&Passage> = al.passages.iter().collect();
                     let judge = PairJudge {
                         vectors: &vectors,
+                        config,
                         da,
                         db,
                         a,
                         b,
+                        statics: ((va, bags_a), (vb, bags_b)),
                         regions: regions(&screen_passages, a, b),
                         asked: AtomicU64::new(0),
+                        decided: AtomicU64::new(0),
                     };
                     let al = align_with(&judge);
                     rescored.fetch_add(judge.asked.load(Ordering::Relaxed), Ordering::Relaxed);
+                    decided.fetch_add(judge.decided.load(Ordering::Relaxed), Ordering::Relaxed);
                     let ok = al.related || twice(&hopeful(&al, a, b, job.model, config));
                     ok.then(|| {
                         let mut al = al;
@@ -679,6 +800,7 @@ pub fn find<'t>(
         judged: judged.load(Ordering::Relaxed),
         related: found.len() as u64,
         sentence_pairs_rescored: rescored.load(Ordering::Relaxed),
+        sentence_pairs_static: decided.load(Ordering::Relaxed),
         texts_encoded: vectors.encoded.load(Ordering::Relaxed),
     };
     Ok((found, counts))
