@@ -700,6 +700,17 @@ impl Index {
     /// error nothing of the batch is visible. Documents are looked up in order, each against
     /// everything before it, the batch's earlier documents included.
     pub fn add(&self, docs: Vec<NewDocument>, on_existing: OnExisting) -> Result<Vec<AddAnswer>> {
+        let answers = self.add_batch(docs, on_existing)?;
+        // The batch is durable, so it is answered whatever happens next: the merge is its own
+        // transaction, a failed or killed one leaves the delta as it was (a valid state, only
+        // larger than the limit), and the next batch tries it again. A lasting storage failure
+        // fails that batch's own commit, so it is not hidden.
+        let _ = self.merge_if_due();
+        Ok(answers)
+    }
+
+    /// [`Index::add`] without the merge that may follow its commit.
+    fn add_batch(&self, docs: Vec<NewDocument>, on_existing: OnExisting) -> Result<Vec<AddAnswer>> {
         let mut seen = std::collections::HashSet::new();
         for d in &docs {
             if d.sketch.bands.len() != self.params.bands {
@@ -761,11 +772,6 @@ impl Index {
             }
         };
         txn.commit()?;
-        // The batch is durable, so it is answered whatever happens next: the merge is its own
-        // transaction, a failed or killed one leaves the delta as it was (a valid state, only
-        // larger than the limit), and the next batch tries it again. A lasting storage failure
-        // fails that batch's own commit, so it is not hidden.
-        let _ = self.merge_if_due();
         Ok(answers)
     }
 
@@ -1504,60 +1510,80 @@ fn open_delta(txn: &ReadTransaction) -> Result<Option<redb::ReadOnlyTable<u64, (
 /// Add the documents of `input` (read, parsed and sketched as `dedup` does, with its bad-record
 /// policy), committing every `batch_size` documents (0: all in one transaction). `committed` gets
 /// each batch's answers after its commit, in input order.
+///
+/// Pipelined on two threads: the batches are looked up, written and committed on a writer thread
+/// (then handed to `committed`, then the recent level merged when due), while this thread reads,
+/// parses and sketches the next ones. Sketching depends on nothing indexed, and the writer takes
+/// the batches one by one in input order, so the answers and the committed states are those of
+/// doing it all on one thread; a batch is still answered only after its own durable commit. When
+/// either side fails, the batches already handed over are finished (as they were committed before
+/// the failing point when run in turn), nothing after it is, and the first error in input order is
+/// returned. Memory: at most two batches of sketches beyond the one being filled (one being
+/// written, one waiting).
 pub fn add_corpus(
     index: &Index,
     input: &CorpusInput,
     on_existing: OnExisting,
     batch_size: usize,
     progress: &dyn Progress,
-    mut committed: impl FnMut(&[AddAnswer]) -> Result<()>,
+    mut committed: impl FnMut(&[AddAnswer]) -> Result<()> + Send,
 ) -> Result<AddReport> {
     let mut reader = input.open()?;
-    let mut report = AddReport::default();
-    let mut pending: Vec<NewDocument> = Vec::new();
-    // `ingest` speaks the engine's error type; an index error inside its callback is parked here
-    // and returned in its place.
-    let mut failure: Option<IndexError> = None;
-    let mut flush = |pending: &mut Vec<NewDocument>, report: &mut AddReport| -> Result<()> {
-        if pending.is_empty() {
-            return Ok(());
-        }
-        let answers = index.add(std::mem::take(pending), on_existing)?;
-        report.batches += 1;
-        for a in &answers {
-            if a.kind == AnswerKind::Existing {
-                report.existing += 1;
-            } else {
-                report.added += 1;
-            }
-        }
-        committed(&answers)
-    };
-    let skipped = ingest(
-        &mut reader,
-        &input.fields,
-        input.on_error,
-        progress,
-        |text| index.prepare(String::new(), text),
-        |doc| {
-            let mut new = doc.value;
-            new.id = doc.id;
-            pending.push(new);
-            if batch_size > 0 && pending.len() >= batch_size {
-                if let Err(e) = flush(&mut pending, &mut report) {
-                    failure = Some(e);
-                    return Err(crate::Error::Config("index batch failed".into()));
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<NewDocument>>(1);
+        let writer = scope.spawn(move || -> Result<AddReport> {
+            let mut report = AddReport::default();
+            for batch in rx {
+                let answers = index.add_batch(batch, on_existing)?;
+                report.batches += 1;
+                for a in &answers {
+                    if a.kind == AnswerKind::Existing {
+                        report.existing += 1;
+                    } else {
+                        report.added += 1;
+                    }
                 }
+                committed(&answers)?;
+                // After the answers: the merge is its own transaction (see [`Index::add`]).
+                let _ = index.merge_if_due();
             }
-            Ok(())
-        },
-    );
-    if let Some(e) = failure {
-        return Err(e);
-    }
-    report.skipped = skipped?;
-    flush(&mut pending, &mut report)?;
-    Ok(report)
+            Ok(report)
+        });
+        let mut pending: Vec<NewDocument> = Vec::new();
+        let skipped = ingest(
+            &mut reader,
+            &input.fields,
+            input.on_error,
+            progress,
+            |text| index.prepare(String::new(), text),
+            |doc| {
+                let mut new = doc.value;
+                new.id = doc.id;
+                pending.push(new);
+                if batch_size > 0 && pending.len() >= batch_size {
+                    // Refused only when the writer stopped: its error is returned when it is joined.
+                    if tx.send(std::mem::take(&mut pending)).is_err() {
+                        return Err(crate::Error::Config("index batch failed".into()));
+                    }
+                }
+                Ok(())
+            },
+        );
+        // The last, partial batch goes in only when the whole input was read without error, as
+        // when the batches were run in turn.
+        if skipped.is_ok() && !pending.is_empty() {
+            // A refusal means the writer failed; its error is returned below.
+            let _ = tx.send(std::mem::take(&mut pending));
+        }
+        drop(tx);
+        let written = writer
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        // A writer's error is of a batch handed over before any failing record was reached.
+        let mut report = written?;
+        report.skipped = skipped?;
+        Ok(report)
+    })
 }
 
 #[cfg(test)]
