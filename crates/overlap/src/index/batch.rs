@@ -17,7 +17,7 @@
 use super::schema::{encode_set, DocRecord};
 use super::{get_u64, meta, AddAnswer, AnswerKind, Index, NewDocument, Result, WriteTables};
 use crate::dedup::jaccard;
-use redb::{ReadableMultimapTable, ReadableTable};
+use redb::ReadableTable;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -25,7 +25,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 /// instead of SipHash: the overlay holds one batch's keys, so flooding it needs no defence beyond
 /// the batch size, and SipHash over ~20,000 keys per batch was a visible part of its time.
 #[derive(Default, Clone, Copy)]
-struct KeyHasher(u64);
+pub(super) struct KeyHasher(u64);
 
 const MULTIPLIER: u64 = 0x9e37_79b9_7f4a_7c15;
 
@@ -50,7 +50,7 @@ impl Hasher for KeyHasher {
     }
 }
 
-type Fast = BuildHasherDefault<KeyHasher>;
+pub(super) type Fast = BuildHasherDefault<KeyHasher>;
 
 /// What the batch has added so far, not yet written.
 #[derive(Default)]
@@ -111,9 +111,7 @@ impl Index {
                 continue;
             }
             let mut hits = Vec::new();
-            for v in t.postings.get(key)? {
-                hits.push(v?.value());
-            }
+            super::postings::plain_get(&t.postings, key, &mut hits)?;
             if !hits.is_empty() {
                 committed_postings.insert(key, hits);
             }

@@ -4,8 +4,9 @@
 //! one shingle set at a time (two per edge check).
 
 use super::schema::{
-    meta, DocRecord, ANCHORS, DOCUMENTS, EDGES, EXACT_MEMBERS, IDS, META, POSTINGS, TEXTS,
+    meta, DocRecord, ANCHORS, DOCUMENTS, EDGES, EXACT_MEMBERS, IDS, META, TEXTS,
 };
+use super::postings::ReadPostings;
 use super::{delta, get_u64, open_delta, Index, ReadSets, Result};
 use crate::dedup::jaccard;
 use redb::{ReadableMultimapTable, ReadableTable, ReadableTableMetadata};
@@ -60,7 +61,8 @@ pub(super) fn check(index: &Index) -> Result<CheckReport> {
     let docs = txn.open_table(DOCUMENTS)?;
     let ids = txn.open_table(IDS)?;
     let members = txn.open_multimap_table(EXACT_MEMBERS)?;
-    let postings = txn.open_multimap_table(POSTINGS)?;
+    // The plain table (format 4) or the multimap (an older format opened read-only).
+    let postings = ReadPostings::open(index, &txn)?;
     // By representative (format 3) or by exact key (an older format opened read-only).
     let sets = ReadSets::open(index, &txn)?;
     let edges = txn.open_table(EDGES)?;
@@ -169,9 +171,9 @@ pub(super) fn check(index: &Index) -> Result<CheckReport> {
         if let Some(rec) = records.get(&first) {
             let recent = in_delta.contains(&first);
             for (band, &key) in rec.bands.iter().enumerate() {
-                let posted = postings
-                    .get((band as u32, key))?
-                    .any(|v| v.is_ok_and(|v| v.value() == first));
+                let mut under = Vec::new();
+                postings.get((band as u32, key), &mut under)?;
+                let posted = under.contains(&first);
                 if recent && posted {
                     r.problem(format!(
                         "document {first} ({:?}) is posted in band {band} of both levels",
@@ -234,17 +236,14 @@ pub(super) fn check(index: &Index) -> Result<CheckReport> {
     }
 
     // Postings: sorted, each naming a group's first document whose band key it is.
-    for entry in postings.iter()? {
-        let (k, values) = entry?;
-        let (band, key) = k.value();
-        let mut previous = None;
-        for v in values {
-            let d = v?.value();
-            r.postings += 1;
-            if previous.is_some_and(|p| p >= d) {
-                r.problem(format!("posting ({band}, {key:016x}) is not sorted"));
-            }
-            previous = Some(d);
+    let mut previous: Option<((u32, u64), u64)> = None;
+    postings.for_each(|(band, key), d| {
+        r.postings += 1;
+        if previous.is_some_and(|(k, p)| k == (band, key) && p >= d) {
+            r.problem(format!("posting ({band}, {key:016x}) is not sorted"));
+        }
+        previous = Some(((band, key), d));
+        {
             match records.get(&d) {
                 Some(rec) if rec.bands.get(band as usize) == Some(&key) && is_first(d, rec) => {}
                 Some(rec) if !is_first(d, rec) => r.problem(format!(
@@ -258,7 +257,7 @@ pub(super) fn check(index: &Index) -> Result<CheckReport> {
                 )),
             }
         }
-    }
+    })?;
     let main_groups = (first_of.len() as u64).saturating_sub(r.delta);
     let expected = main_groups * params.bands as u64;
     if r.postings != expected {

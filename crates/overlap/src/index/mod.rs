@@ -24,6 +24,7 @@ mod batch;
 mod check;
 mod delta;
 mod filter;
+mod postings;
 mod schema;
 
 pub use check::CheckReport;
@@ -45,8 +46,9 @@ use redb::{
     ReadableMultimapTable, ReadableTable, ReadableTableMetadata, Table, WriteTransaction,
 };
 use schema::{
-    decode_set, encode_set, meta, DocRecord, ANCHORS, DELTA, DOCUMENTS, EDGES, EXACT_MEMBERS, IDS,
-    META, OLDEST_FORMAT_VERSION, POSTINGS, SETS, SETS_FORMAT, SHINGLES, TEXTS,
+    decode_set, encode_set, meta, DocRecord, ANCHORS, BAND_POSTINGS, DELTA, DOCUMENTS, EDGES,
+    EXACT_MEMBERS, IDS, META, OLDEST_FORMAT_VERSION, PLAIN_POSTINGS_FORMAT, POSTINGS, SETS,
+    SETS_FORMAT, SHINGLES, TEXTS,
 };
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -474,7 +476,7 @@ impl Index {
                 txn.open_table(DOCUMENTS)?;
                 txn.open_table(IDS)?;
                 txn.open_multimap_table(EXACT_MEMBERS)?;
-                txn.open_multimap_table(POSTINGS)?;
+                txn.open_table(BAND_POSTINGS)?;
                 txn.open_table(SETS)?;
                 txn.open_table(EDGES)?;
                 txn.open_table(TEXTS)?;
@@ -587,10 +589,11 @@ impl Index {
         })
     }
 
-    /// Formats 1 and 2 to 3, in one transaction (a reader of an older format reads the old file as
+    /// Formats 1 to 3 to 4, in one transaction (a reader of an older format reads the old file as
     /// it is): the delta table, empty in format 1 (every posting is in the main level); the shingle
     /// sets re-keyed from exact keys to their group representatives' ordinals (written in ordinal
-    /// order), the old table deleted; the version.
+    /// order), the old table deleted (formats 1 and 2); the main level's postings copied, in key
+    /// order, from the multimap into the plain table, the multimap deleted; the version.
     fn migrate(db: &Database, version: u32) -> Result<()> {
         let txn = db.begin_write()?;
         {
@@ -618,6 +621,20 @@ impl Index {
                 drop(sets);
                 drop(members);
                 txn.delete_table(SHINGLES)?;
+            }
+            if version < PLAIN_POSTINGS_FORMAT {
+                let old = txn.open_multimap_table(POSTINGS)?;
+                let mut plain = txn.open_table(BAND_POSTINGS)?;
+                for entry in old.iter()? {
+                    let (k, values) = entry?;
+                    let (band, key) = k.value();
+                    for v in values {
+                        plain.insert((band, key, v?.value()), ())?;
+                    }
+                }
+                drop(old);
+                drop(plain);
+                txn.delete_multimap_table(POSTINGS)?;
             }
             let mut m = txn.open_table(META)?;
             m.insert(meta::FORMAT_VERSION, &FORMAT_VERSION.to_le_bytes()[..])?;
@@ -814,10 +831,11 @@ impl Index {
                 count += 1;
                 let set = doc.set;
                 let sets = &t.sets;
+                let main = &t.postings;
                 let found = self.find(
                     &t.docs,
                     &t.members,
-                    &t.postings,
+                    &|key, out| postings::plain_get(main, key, out),
                     (t.generation, Some(&t.delta)),
                     &|c, _| self.set_at(sets, c),
                     &doc.sketch,
@@ -914,7 +932,7 @@ impl Index {
         let in_delta = t.delta.remove(d)?.is_some();
         if !in_delta {
             for (band, &key) in record.bands.iter().enumerate() {
-                t.postings.remove((band as u32, key), d)?;
+                t.postings.remove((band as u32, key, d))?;
             }
         }
         let neighbours = self.neighbours(&t.edges, d)?;
@@ -934,7 +952,7 @@ impl Index {
                 self.hint_extend(t.generation, &t.delta, &t.docs, [(heir, &record.bands[..])])?;
             } else {
                 for (band, &key) in record.bands.iter().enumerate() {
-                    t.postings.insert((band as u32, key), heir)?;
+                    t.postings.insert((band as u32, key, heir), ())?;
                 }
             }
             for &(other, j) in &neighbours {
@@ -956,14 +974,14 @@ impl Index {
         let txn = self.read()?;
         let docs = txn.open_table(DOCUMENTS)?;
         let members = txn.open_multimap_table(EXACT_MEMBERS)?;
-        let postings = txn.open_multimap_table(POSTINGS)?;
+        let main = postings::ReadPostings::open(self, &txn)?;
         let sets = ReadSets::open(self, &txn)?;
         let generation = delta::generation(&txn.open_table(META)?)?;
         let delta = open_delta(&txn)?;
         let found = self.find(
             &docs,
             &members,
-            &postings,
+            &|key, out| main.get(key, out),
             (generation, delta.as_ref()),
             &|c, exact| sets.get(self, c, exact),
             sketch,
@@ -1169,10 +1187,8 @@ impl Index {
             "exact_members",
             txn.open_multimap_table(EXACT_MEMBERS)?.stats()?.into(),
         );
-        tables.insert(
-            "postings",
-            txn.open_multimap_table(POSTINGS)?.stats()?.into(),
-        );
+        let main = postings::ReadPostings::open(self, &txn)?;
+        tables.insert("postings", main.stats()?.into());
         let sets = ReadSets::open(self, &txn)?;
         tables.insert(sets.name(), sets.stats()?.into());
         tables.insert("edges", txn.open_table(EDGES)?.stats()?.into());
@@ -1192,13 +1208,13 @@ impl Index {
             created_by,
             documents,
             exact_groups: sets.len()?,
-            postings: txn.open_multimap_table(POSTINGS)?.len()?,
+            postings: main.len()?,
             delta_groups: match &delta {
                 Some(t) => t.len()?,
                 None => 0,
             },
             delta_generation,
-            delta_limit_now: self.delta_limit(txn.open_multimap_table(POSTINGS)?.len()?),
+            delta_limit_now: self.delta_limit(main.len()?),
             near_pairs: txn.open_table(EDGES)?.len()? / 2,
             texts: txn.open_table(TEXTS)?.len()?,
             file_bytes,
@@ -1314,7 +1330,7 @@ impl Index {
         &self,
         docs: &impl ReadableTable<u64, &'static [u8]>,
         members: &impl ReadableMultimapTable<u128, u64>,
-        postings: &impl ReadableMultimapTable<(u32, u64), u64>,
+        postings: &dyn Fn((u32, u64), &mut Vec<u64>) -> Result<()>,
         (generation, delta): (u64, Option<&impl ReadableTable<u64, ()>>),
         set_of: &dyn Fn(u64, u128) -> Result<Vec<u64>>,
         sketch: &DocSketch,
@@ -1336,9 +1352,7 @@ impl Index {
             .map(|(band, &key)| (band as u32, key))
             .collect();
         for &key in &keys {
-            for v in postings.get(key)? {
-                candidates.push(v?.value());
-            }
+            postings(key, &mut candidates)?;
         }
         for (_, d) in self.delta_postings(generation, delta, docs, &keys)? {
             candidates.push(d);
@@ -1410,7 +1424,8 @@ struct WriteTables<'txn> {
     docs: Table<'txn, u64, &'static [u8]>,
     ids: Table<'txn, &'static str, u64>,
     members: MultimapTable<'txn, u128, u64>,
-    postings: MultimapTable<'txn, (u32, u64), u64>,
+    /// The main level of postings (format 4: files are migrated when opened for writing).
+    postings: Table<'txn, (u32, u64, u64), ()>,
     sets: Table<'txn, u64, &'static [u8]>,
     edges: Table<'txn, (u64, u64), f64>,
     texts: Table<'txn, u64, &'static str>,
@@ -1432,7 +1447,7 @@ impl<'txn> WriteTables<'txn> {
             docs: txn.open_table(DOCUMENTS)?,
             ids: txn.open_table(IDS)?,
             members: txn.open_multimap_table(EXACT_MEMBERS)?,
-            postings: txn.open_multimap_table(POSTINGS)?,
+            postings: txn.open_table(BAND_POSTINGS)?,
             sets: txn.open_table(SETS)?,
             edges: txn.open_table(EDGES)?,
             texts: txn.open_table(TEXTS)?,
