@@ -200,7 +200,7 @@ fn fixture(version: u32) -> PathBuf {
 }
 
 /// The current format version, as `index stats` reports it for a new index.
-const CURRENT_FORMAT: u32 = 4;
+const CURRENT_FORMAT: u32 = 5;
 
 const FIXTURE_DOCS: [(&str, &str); 6] = [
     ("a", "The committee approved the budget for the new harbour bridge on Monday evening after a long debate."),
@@ -270,6 +270,11 @@ fn the_format_3_fixture_is_read() {
 #[test]
 fn the_format_4_fixture_is_read() {
     read_fixture(4);
+}
+
+#[test]
+fn the_format_5_fixture_is_read() {
+    read_fixture(5);
 }
 
 /// A fixture of format `version` is checked, read and queried as written, then written to (which

@@ -14,9 +14,11 @@
 //! [`crate::dedup::assign_clusters`] and [`crate::dedup::duplicate_pairs`], in insertion order, so
 //! adding a corpus in any number of batches gives the clusters and pairs of one `dedup` run over it.
 //!
-//! Memory: one batch of sketches (shingle hashes and band keys of each pending document) plus redb's
+//! Memory: one batch of sketches (shingle hashes and band keys of each pending document; in
+//! [`add_corpus`], up to three batches: one filling, one waiting, one being written) plus redb's
 //! page cache; lookups read postings and the candidates' shingle sets from the file; the hint of the
-//! recent level of postings (see [`delta`]) and, in the writer, a filter of band keys (see
+//! recent level (see [`delta`]: its postings, ids and exact keys) and, in the writer, a filter of
+//! band keys (see
 //! [`filter`]: 21 to 42 bytes per document). `clusters` and `check` hold one exact key and one id
 //! per document.
 
@@ -47,8 +49,8 @@ use redb::{
 };
 use schema::{
     decode_set, encode_set, meta, DocRecord, ANCHORS, BAND_POSTINGS, DELTA, DOCUMENTS, EDGES,
-    EXACT_MEMBERS, IDS, META, OLDEST_FORMAT_VERSION, PLAIN_POSTINGS_FORMAT, POSTINGS, SETS,
-    SETS_FORMAT, SHINGLES, TEXTS,
+    EXACT_MEMBERS, IDS, META, OLDEST_FORMAT_VERSION, PLAIN_POSTINGS_FORMAT, POSTINGS,
+    RECENT_DOCUMENTS_FORMAT, SETS, SETS_FORMAT, SHINGLES, TEXTS,
 };
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -472,6 +474,7 @@ impl Index {
                 m.insert(meta::PARAMETERS, &json[..])?;
                 m.insert(meta::NEXT_ORDINAL, &0u64.to_le_bytes()[..])?;
                 m.insert(meta::DOCUMENTS, &0u64.to_le_bytes()[..])?;
+                m.insert(meta::RECENT_FROM, &0u64.to_le_bytes()[..])?;
                 m.insert(meta::CREATED_BY, env!("CARGO_PKG_VERSION").as_bytes())?;
                 txn.open_table(DOCUMENTS)?;
                 txn.open_table(IDS)?;
@@ -589,11 +592,12 @@ impl Index {
         })
     }
 
-    /// Formats 1 to 3 to 4, in one transaction (a reader of an older format reads the old file as
+    /// Formats 1 to 4 to 5, in one transaction (a reader of an older format reads the old file as
     /// it is): the delta table, empty in format 1 (every posting is in the main level); the shingle
     /// sets re-keyed from exact keys to their group representatives' ordinals (written in ordinal
     /// order), the old table deleted (formats 1 and 2); the main level's postings copied, in key
-    /// order, from the multimap into the plain table, the multimap deleted; the version.
+    /// order, from the multimap into the plain table, the multimap deleted (formats 1 to 3); no
+    /// recent documents (`recent_from` is the next ordinal); the version.
     fn migrate(db: &Database, version: u32) -> Result<()> {
         let txn = db.begin_write()?;
         {
@@ -637,6 +641,15 @@ impl Index {
                 txn.delete_multimap_table(POSTINGS)?;
             }
             let mut m = txn.open_table(META)?;
+            if version < RECENT_DOCUMENTS_FORMAT {
+                // Every id and group entry is in the main tables: the recent level starts empty.
+                let next = get_u64(m.get(meta::NEXT_ORDINAL)?.as_ref().map(|v| v.value()))
+                    .ok_or_else(|| IndexError::Corrupt {
+                        path: PathBuf::new(),
+                        message: "no next ordinal".into(),
+                    })?;
+                m.insert(meta::RECENT_FROM, &next.to_le_bytes()[..])?;
+            }
             m.insert(meta::FORMAT_VERSION, &FORMAT_VERSION.to_le_bytes()[..])?;
         }
         txn.commit()?;
@@ -745,7 +758,7 @@ impl Index {
             let mut t = WriteTables::open(&txn)?;
             let mut existing = Vec::new();
             for (i, d) in docs.iter().enumerate() {
-                if t.ids.get(d.id.as_str())?.is_some() {
+                if self.id_in(&t.ids, &t.recent(), d.id.as_str())?.is_some() {
                     existing.push(i);
                 }
             }
@@ -807,7 +820,7 @@ impl Index {
                 .ok_or_else(|| self.corrupt("no document count"))?;
             let mut answers = Vec::with_capacity(docs.len());
             for doc in docs {
-                let existing = t.ids.get(doc.id.as_str())?.map(|v| v.value());
+                let existing = self.id_in(&t.ids, &t.recent(), doc.id.as_str())?;
                 if let Some(old) = existing {
                     match on_existing {
                         OnExisting::Error => return Err(IndexError::Exists(doc.id)),
@@ -832,11 +845,11 @@ impl Index {
                 let set = doc.set;
                 let sets = &t.sets;
                 let main = &t.postings;
+                let recent = t.recent();
                 let found = self.find(
-                    &t.docs,
-                    &t.members,
+                    &recent,
+                    &|exact| self.members_in(&t.members, &recent, exact),
                     &|key, out| postings::plain_get(main, key, out),
-                    (t.generation, Some(&t.delta)),
                     &|c, _| self.set_at(sets, c),
                     &doc.sketch,
                     &set,
@@ -851,7 +864,7 @@ impl Index {
                         t.edges.insert((other, d), j)?;
                     }
                 }
-                t.members.insert(doc.sketch.exact, d)?;
+                // Its group entry and id are in the recent level: found from its record.
                 let record = DocRecord {
                     id: doc.id.clone(),
                     exact: doc.sketch.exact,
@@ -864,11 +877,11 @@ impl Index {
                     self.filter_note(&mut state, &record.bands);
                 }
                 if found.exact.is_empty() {
-                    // After its record: a hint built here reads it.
                     t.delta.insert(d, ())?;
-                    self.hint_extend(t.generation, &t.delta, &t.docs, [(d, &record.bands[..])])?;
                 }
-                t.ids.insert(doc.id.as_str(), d)?;
+                // After its record (and its delta entry): a hint built here reads them.
+                let posted = found.exact.is_empty().then_some((d, &record.bands[..]));
+                self.hint_extend(&t.recent(), posted, [(d, record.id.as_str(), record.exact)])?;
                 if let Some(text) = &doc.text {
                     t.texts.insert(d, text.as_str())?;
                 }
@@ -896,10 +909,8 @@ impl Index {
             let mut count = get_u64(t.meta.get(meta::DOCUMENTS)?.as_ref().map(|v| v.value()))
                 .ok_or_else(|| self.corrupt("no document count"))?;
             for id in ids {
-                let d = t
-                    .ids
-                    .get(id.as_str())?
-                    .map(|v| v.value())
+                let d = self
+                    .id_in(&t.ids, &t.recent(), id.as_str())?
                     .ok_or_else(|| IndexError::NotFound(id.clone()))?;
                 self.remove_in(&mut t, d)?;
                 count -= 1;
@@ -915,7 +926,10 @@ impl Index {
     /// would build without `d`.
     fn remove_in(&self, t: &mut WriteTables<'_>, d: u64) -> Result<()> {
         let record = self.record(&t.docs, d)?;
+        // Before the record goes: the recent level finds its group through it.
+        let members = self.members_in(&t.members, &t.recent(), record.exact)?;
         t.docs.remove(d)?;
+        // A recent document has neither entry in the main tables (nothing is removed then).
         t.ids.remove(record.id.as_str())?;
         let text = t.texts.remove(d)?.map(|v| v.value().to_string());
         if let Some(text) = text {
@@ -923,7 +937,6 @@ impl Index {
                 t.anchors.remove((g, d))?;
             }
         }
-        let members = self.members(&t.members, record.exact)?;
         t.members.remove(record.exact, d)?;
         if members.first() != Some(&d) {
             return Ok(());
@@ -949,7 +962,7 @@ impl Index {
             t.sets.insert(heir, &set[..])?;
             if in_delta {
                 t.delta.insert(heir, ())?;
-                self.hint_extend(t.generation, &t.delta, &t.docs, [(heir, &record.bands[..])])?;
+                self.hint_extend(&t.recent(), [(heir, &record.bands[..])], std::iter::empty())?;
             } else {
                 for (band, &key) in record.bands.iter().enumerate() {
                     t.postings.insert((band as u32, key, heir), ())?;
@@ -976,13 +989,18 @@ impl Index {
         let members = txn.open_multimap_table(EXACT_MEMBERS)?;
         let main = postings::ReadPostings::open(self, &txn)?;
         let sets = ReadSets::open(self, &txn)?;
-        let generation = delta::generation(&txn.open_table(META)?)?;
+        let m = txn.open_table(META)?;
         let delta = open_delta(&txn)?;
+        let recent = delta::Recent {
+            generation: delta::generation(&m)?,
+            from: delta::recent_from(&m)?,
+            delta: delta.as_ref(),
+            docs: &docs,
+        };
         let found = self.find(
-            &docs,
-            &members,
+            &recent,
+            &|exact| self.members_in(&members, &recent, exact),
             &|key, out| main.get(key, out),
-            (generation, delta.as_ref()),
             &|c, exact| sets.get(self, c, exact),
             sketch,
             &sketch.shingle_set(),
@@ -1111,8 +1129,7 @@ impl Index {
     /// The stored text of `id`, when the index stores texts.
     pub fn text(&self, id: &str) -> Result<Option<String>> {
         let txn = self.read()?;
-        let ids = txn.open_table(IDS)?;
-        let Some(d) = ids.get(id)?.map(|v| v.value()) else {
+        let Some(d) = self.lookup_id(&txn, id)? else {
             return Ok(None);
         };
         let texts = txn.open_table(TEXTS)?;
@@ -1123,8 +1140,7 @@ impl Index {
     /// Everything the index holds about `id`, or `None` if it is not indexed.
     pub fn get(&self, id: &str) -> Result<Option<DocumentInfo>> {
         let txn = self.read()?;
-        let ids = txn.open_table(IDS)?;
-        let Some(d) = ids.get(id)?.map(|v| v.value()) else {
+        let Some(d) = self.lookup_id(&txn, id)? else {
             return Ok(None);
         };
         let docs = txn.open_table(DOCUMENTS)?;
@@ -1132,7 +1148,15 @@ impl Index {
         let edges = txn.open_table(EDGES)?;
         let texts = txn.open_table(TEXTS)?;
         let record = self.record(&docs, d)?;
-        let group = self.members(&members, record.exact)?;
+        let m = txn.open_table(META)?;
+        let delta = open_delta(&txn)?;
+        let recent = delta::Recent {
+            generation: delta::generation(&m)?,
+            from: delta::recent_from(&m)?,
+            delta: delta.as_ref(),
+            docs: &docs,
+        };
+        let group = self.members_in(&members, &recent, record.exact)?;
         let first = *group
             .first()
             .ok_or_else(|| self.corrupt(format!("document {d} is in no exact group")))?;
@@ -1300,6 +1324,56 @@ impl Index {
         Ok(out)
     }
 
+    /// The whole exact group `exact` of a snapshot, ascending: the main level's members (all
+    /// below `recent_from`), then the recent level's.
+    fn members_in<D, T>(
+        &self,
+        main: &impl ReadableMultimapTable<u128, u64>,
+        recent: &delta::Recent<'_, D, T>,
+        exact: u128,
+    ) -> Result<Vec<u64>>
+    where
+        D: ReadableTable<u64, ()>,
+        T: ReadableTable<u64, &'static [u8]>,
+    {
+        let mut out = self.members(main, exact)?;
+        out.extend(self.recent_members(recent, exact)?);
+        Ok(out)
+    }
+
+    /// The ordinal of `id` in a snapshot: in the main level's `ids`, else among its recent
+    /// documents.
+    fn id_in<D, T>(
+        &self,
+        ids: &impl ReadableTable<&'static str, u64>,
+        recent: &delta::Recent<'_, D, T>,
+        id: &str,
+    ) -> Result<Option<u64>>
+    where
+        D: ReadableTable<u64, ()>,
+        T: ReadableTable<u64, &'static [u8]>,
+    {
+        if let Some(v) = ids.get(id)? {
+            return Ok(Some(v.value()));
+        }
+        self.recent_id(recent, id)
+    }
+
+    /// [`Index::id_in`] in a read snapshot.
+    fn lookup_id(&self, txn: &ReadTransaction, id: &str) -> Result<Option<u64>> {
+        let ids = txn.open_table(IDS)?;
+        let docs = txn.open_table(DOCUMENTS)?;
+        let m = txn.open_table(META)?;
+        let delta = open_delta(&txn)?;
+        let recent = delta::Recent {
+            generation: delta::generation(&m)?,
+            from: delta::recent_from(&m)?,
+            delta: delta.as_ref(),
+            docs: &docs,
+        };
+        self.id_in(&ids, &recent, id)
+    }
+
     fn neighbours(
         &self,
         edges: &impl ReadableTable<(u64, u64), f64>,
@@ -1326,18 +1400,22 @@ impl Index {
     /// threshold. An exact copy's near matches are its group's, so `add` skips them (`near_of_copies`
     /// false), as `dedup` compares only each group's first document.
     #[allow(clippy::too_many_arguments)]
-    fn find(
+    fn find<D, T>(
         &self,
-        docs: &impl ReadableTable<u64, &'static [u8]>,
-        members: &impl ReadableMultimapTable<u128, u64>,
+        recent: &delta::Recent<'_, D, T>,
+        members: &dyn Fn(u128) -> Result<Vec<u64>>,
         postings: &dyn Fn((u32, u64), &mut Vec<u64>) -> Result<()>,
-        (generation, delta): (u64, Option<&impl ReadableTable<u64, ()>>),
         set_of: &dyn Fn(u64, u128) -> Result<Vec<u64>>,
         sketch: &DocSketch,
         set: &[u64],
         near_of_copies: bool,
-    ) -> Result<Found> {
-        let exact = self.members(members, sketch.exact)?;
+    ) -> Result<Found>
+    where
+        D: ReadableTable<u64, ()>,
+        T: ReadableTable<u64, &'static [u8]>,
+    {
+        let docs = recent.docs;
+        let exact = members(sketch.exact)?;
         if !exact.is_empty() && !near_of_copies {
             return Ok(Found {
                 exact,
@@ -1354,7 +1432,7 @@ impl Index {
         for &key in &keys {
             postings(key, &mut candidates)?;
         }
-        for (_, d) in self.delta_postings(generation, delta, docs, &keys)? {
+        for (_, d) in self.delta_postings(recent, &keys)? {
             candidates.push(d);
         }
         candidates.sort_unstable();
@@ -1434,15 +1512,29 @@ struct WriteTables<'txn> {
     delta: Table<'txn, u64, ()>,
     /// The delta generation of the transaction's snapshot (only a merge changes it).
     generation: u64,
+    /// Its first recent document (only a merge changes it).
+    recent_from: u64,
 }
 
 impl<'txn> WriteTables<'txn> {
+    /// The recent level as this transaction sees it.
+    fn recent(&self) -> delta::Recent<'_, Table<'txn, u64, ()>, Table<'txn, u64, &'static [u8]>> {
+        delta::Recent {
+            generation: self.generation,
+            from: self.recent_from,
+            delta: Some(&self.delta),
+            docs: &self.docs,
+        }
+    }
+
     fn open(txn: &'txn WriteTransaction) -> Result<Self> {
         let meta = txn.open_table(META)?;
         let generation = delta::generation(&meta)?;
+        let recent_from = delta::recent_from(&meta)?;
         Ok(WriteTables {
             meta,
             generation,
+            recent_from,
             delta: txn.open_table(DELTA)?,
             docs: txn.open_table(DOCUMENTS)?,
             ids: txn.open_table(IDS)?,
