@@ -1364,7 +1364,7 @@ impl Index {
         let ids = txn.open_table(IDS)?;
         let docs = txn.open_table(DOCUMENTS)?;
         let m = txn.open_table(META)?;
-        let delta = open_delta(&txn)?;
+        let delta = open_delta(txn)?;
         let recent = delta::Recent {
             generation: delta::generation(&m)?,
             from: delta::recent_from(&m)?,
@@ -1404,7 +1404,7 @@ impl Index {
         &self,
         recent: &delta::Recent<'_, D, T>,
         members: &dyn Fn(u128) -> Result<Vec<u64>>,
-        postings: &dyn Fn((u32, u64), &mut Vec<u64>) -> Result<()>,
+        postings: &PostingsOf<'_>,
         set_of: &dyn Fn(u64, u128) -> Result<Vec<u64>>,
         sketch: &DocSketch,
         set: &[u64],
@@ -1482,6 +1482,9 @@ impl Index {
         }
     }
 }
+
+/// The main level's postings under a band key, appended to the vector (see [`postings`]).
+type PostingsOf<'a> = dyn Fn((u32, u64), &mut Vec<u64>) -> Result<()> + 'a;
 
 /// Lookup result: the exact group (insertion order) and verified near matches `(ordinal, jaccard)`
 /// in ordinal order.
