@@ -304,7 +304,7 @@ fn create(args: CreateArgs) -> Result<()> {
 
 /// Answers go to `--out FILE` or standard output, flushed (and for a file, synced) batch by batch,
 /// so that what was written was committed. An output that is one of the inputs is refused.
-fn answer_sink(out: Option<&Path>, inputs: &[String]) -> Result<Box<dyn Write>> {
+fn answer_sink(out: Option<&Path>, inputs: &[String]) -> Result<Box<dyn Write + Send>> {
     let Some(path) = out else {
         return Ok(Box::new(std::io::stdout()));
     };

@@ -17,7 +17,7 @@
 use super::schema::{encode_set, DocRecord};
 use super::{get_u64, meta, AddAnswer, AnswerKind, Index, NewDocument, Result, WriteTables};
 use crate::dedup::jaccard;
-use redb::{ReadableMultimapTable, ReadableTable};
+use redb::ReadableTable;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -25,7 +25,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 /// instead of SipHash: the overlay holds one batch's keys, so flooding it needs no defence beyond
 /// the batch size, and SipHash over ~20,000 keys per batch was a visible part of its time.
 #[derive(Default, Clone, Copy)]
-struct KeyHasher(u64);
+pub(super) struct KeyHasher(u64);
 
 const MULTIPLIER: u64 = 0x9e37_79b9_7f4a_7c15;
 
@@ -50,7 +50,7 @@ impl Hasher for KeyHasher {
     }
 }
 
-type Fast = BuildHasherDefault<KeyHasher>;
+pub(super) type Fast = BuildHasherDefault<KeyHasher>;
 
 /// What the batch has added so far, not yet written.
 #[derive(Default)]
@@ -84,7 +84,7 @@ impl Index {
         exact_keys.dedup();
         let mut committed_members: HashMap<u128, Vec<u64>> = HashMap::new();
         for &e in &exact_keys {
-            let group = self.members(&t.members, e)?;
+            let group = self.members_in(&t.members, &t.recent(), e)?;
             if !group.is_empty() {
                 committed_members.insert(e, group);
             }
@@ -111,16 +111,14 @@ impl Index {
                 continue;
             }
             let mut hits = Vec::new();
-            for v in t.postings.get(key)? {
-                hits.push(v?.value());
-            }
+            super::postings::plain_get(&t.postings, key, &mut hits)?;
             if !hits.is_empty() {
                 committed_postings.insert(key, hits);
             }
         }
         // The recent level: each representative is in one level only, so the union is what one
         // table would hold. Ordinals sorted as the main level's multimap gives them.
-        for (key, d) in self.delta_postings(t.generation, Some(&t.delta), &t.docs, &band_keys)? {
+        for (key, d) in self.delta_postings(&t.recent(), &band_keys)? {
             let hits = committed_postings.entry(key).or_default();
             hits.push(d);
             hits.sort_unstable();
@@ -129,7 +127,6 @@ impl Index {
 
         let mut o = Overlay::default();
         let mut answers = Vec::with_capacity(docs.len());
-        let mut ids: Vec<(String, u64)> = Vec::with_capacity(docs.len());
         let mut texts: Vec<(u64, String)> = Vec::new();
         let mut anchors: Vec<(u64, u64)> = Vec::new();
         let record_of = |o: &Overlay, t: &WriteTables<'_>, d: u64| -> Result<DocRecord> {
@@ -219,7 +216,6 @@ impl Index {
                     bands: doc.sketch.bands,
                 },
             );
-            ids.push((doc.id.clone(), d));
             if let Some(text) = doc.text {
                 texts.push((d, text));
             }
@@ -257,26 +253,21 @@ impl Index {
             .into_iter()
             .filter_map(|d| o.records.get(&d).map(|r| (d, r.bands.clone())))
             .collect();
-        let mut members: Vec<_> = o.members.into_iter().collect();
-        members.sort_unstable_by_key(|m| m.0);
-        for (e, ds) in members {
-            for d in ds {
-                t.members.insert(e, d)?;
-            }
-        }
+        // The batch's documents are recent: their exact-group entries and ids are found from
+        // their records through the hint until a merge writes them, in key order, to
+        // `exact_members` and `ids` (see the `delta` module).
+        drop(o.members);
         o.edges.sort_unstable_by_key(|e| e.0);
         for (key, j) in o.edges {
             t.edges.insert(key, j)?;
         }
         let mut records: Vec<_> = o.records.into_iter().collect();
         records.sort_unstable_by_key(|r| r.0);
+        let mut added: Vec<(u64, String, u128)> = Vec::with_capacity(records.len());
         for (d, r) in records {
             t.docs.insert(d, &r.encode()[..])?;
             self.filter_note(&mut filter, &r.bands);
-        }
-        ids.sort_unstable();
-        for (id, d) in ids {
-            t.ids.insert(id.as_str(), d)?;
+            added.push((d, r.id, r.exact));
         }
         for (d, text) in texts {
             t.texts.insert(d, text.as_str())?;
@@ -290,10 +281,9 @@ impl Index {
         }
         // After the records are written: a hint built here reads them.
         self.hint_extend(
-            t.generation,
-            &t.delta,
-            &t.docs,
+            &t.recent(),
             posted.iter().map(|(d, bands)| (*d, &bands[..])),
+            added.iter().map(|(d, id, exact)| (*d, id.as_str(), *exact)),
         )?;
         t.meta.insert(meta::NEXT_ORDINAL, &next.to_le_bytes()[..])?;
         t.meta.insert(meta::DOCUMENTS, &count.to_le_bytes()[..])?;

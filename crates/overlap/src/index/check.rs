@@ -3,9 +3,8 @@
 //! Memory: the ordinal, exact key and band keys of every document, the ordinals of the delta, and
 //! one shingle set at a time (two per edge check).
 
-use super::schema::{
-    meta, DocRecord, ANCHORS, DOCUMENTS, EDGES, EXACT_MEMBERS, IDS, META, POSTINGS, TEXTS,
-};
+use super::postings::ReadPostings;
+use super::schema::{meta, DocRecord, ANCHORS, DOCUMENTS, EDGES, EXACT_MEMBERS, IDS, META, TEXTS};
 use super::{delta, get_u64, open_delta, Index, ReadSets, Result};
 use crate::dedup::jaccard;
 use redb::{ReadableMultimapTable, ReadableTable, ReadableTableMetadata};
@@ -60,13 +59,21 @@ pub(super) fn check(index: &Index) -> Result<CheckReport> {
     let docs = txn.open_table(DOCUMENTS)?;
     let ids = txn.open_table(IDS)?;
     let members = txn.open_multimap_table(EXACT_MEMBERS)?;
-    let postings = txn.open_multimap_table(POSTINGS)?;
+    // The plain table (format 4) or the multimap (an older format opened read-only).
+    let postings = ReadPostings::open(index, &txn)?;
     // By representative (format 3) or by exact key (an older format opened read-only).
     let sets = ReadSets::open(index, &txn)?;
     let edges = txn.open_table(EDGES)?;
     let texts = txn.open_table(TEXTS)?;
     let delta_table = open_delta(&txn)?;
     let generation = delta::generation(&m)?;
+    let recent_from = delta::recent_from(&m)?;
+    let level = delta::Recent {
+        generation,
+        from: recent_from,
+        delta: delta_table.as_ref(),
+        docs: &docs,
+    };
     let mut in_delta: std::collections::BTreeSet<u64> = std::collections::BTreeSet::new();
     if let Some(t) = &delta_table {
         for entry in t.iter()? {
@@ -91,12 +98,30 @@ pub(super) fn check(index: &Index) -> Result<CheckReport> {
                         params.bands
                     ));
                 }
-                match ids.get(rec.id.as_str())?.map(|v| v.value()) {
-                    Some(x) if x == d => {}
-                    other => r.problem(format!(
-                        "id {:?} of document {d} maps to {other:?} in the id table",
-                        rec.id
-                    )),
+                let main_id = ids.get(rec.id.as_str())?.map(|v| v.value());
+                if d < recent_from {
+                    match main_id {
+                        Some(x) if x == d => {}
+                        other => r.problem(format!(
+                            "id {:?} of document {d} maps to {other:?} in the id table",
+                            rec.id
+                        )),
+                    }
+                } else {
+                    // A recent document: found by its id through the hint, not in the table.
+                    if main_id.is_some() {
+                        r.problem(format!(
+                            "id {:?} of recent document {d} is in the id table",
+                            rec.id
+                        ));
+                    }
+                    match index.recent_id(&level, &rec.id)? {
+                        Some(x) if x == d => {}
+                        other => r.problem(format!(
+                            "id {:?} of recent document {d} is found as {other:?}",
+                            rec.id
+                        )),
+                    }
                 }
                 records.insert(d, rec);
             }
@@ -110,8 +135,12 @@ pub(super) fn check(index: &Index) -> Result<CheckReport> {
             records.len()
         ));
     }
-    if ids.len()? != docs.len()? {
-        r.problem(format!("{} ids for {} documents", ids.len()?, docs.len()?));
+    let main_documents = records.range(..recent_from).count() as u64;
+    if ids.len()? != main_documents {
+        r.problem(format!(
+            "{} ids for {main_documents} documents of the main level",
+            ids.len()?
+        ));
     }
     if let Some(&last) = records.keys().next_back() {
         if next.is_none_or(|n| n <= last) {
@@ -123,15 +152,35 @@ pub(super) fn check(index: &Index) -> Result<CheckReport> {
 
     // Exact groups: members sorted, existing, with the group's key; the first is posted and has
     // its shingle set, the others are not posted.
-    let mut first_of: HashMap<u128, u64> = HashMap::new();
-    let mut in_groups = 0u64;
+    // The main level's entries (documents before `recent_from`), then the recent documents, each
+    // found in its group through the hint.
+    let mut groups: BTreeMap<u128, Vec<u64>> = BTreeMap::new();
     for entry in members.iter()? {
         let (k, values) = entry?;
         let exact = k.value();
-        let mut group = Vec::new();
+        let group = groups.entry(exact).or_default();
         for v in values {
-            group.push(v?.value());
+            let d = v?.value();
+            if d >= recent_from {
+                r.problem(format!(
+                    "recent document {d} is in exact group {exact:032x} of the main level"
+                ));
+            }
+            group.push(d);
         }
+    }
+    for (&d, rec) in records.range(recent_from..) {
+        groups.entry(rec.exact).or_default().push(d);
+        if !index.recent_members(&level, rec.exact)?.contains(&d) {
+            r.problem(format!(
+                "recent document {d} ({:?}) is not found in its exact group",
+                rec.id
+            ));
+        }
+    }
+    let mut first_of: HashMap<u128, u64> = HashMap::new();
+    let mut in_groups = 0u64;
+    for (exact, group) in groups {
         if group.windows(2).any(|w| w[0] >= w[1]) {
             r.problem(format!("exact group {exact:032x} is not sorted: {group:?}"));
         }
@@ -169,9 +218,9 @@ pub(super) fn check(index: &Index) -> Result<CheckReport> {
         if let Some(rec) = records.get(&first) {
             let recent = in_delta.contains(&first);
             for (band, &key) in rec.bands.iter().enumerate() {
-                let posted = postings
-                    .get((band as u32, key))?
-                    .any(|v| v.is_ok_and(|v| v.value() == first));
+                let mut under = Vec::new();
+                postings.get((band as u32, key), &mut under)?;
+                let posted = under.contains(&first);
                 if recent && posted {
                     r.problem(format!(
                         "document {first} ({:?}) is posted in band {band} of both levels",
@@ -192,7 +241,7 @@ pub(super) fn check(index: &Index) -> Result<CheckReport> {
                     .enumerate()
                     .map(|(band, &key)| (band as u32, key))
                     .collect();
-                let found = index.delta_postings(generation, delta_table.as_ref(), &docs, &keys)?;
+                let found = index.delta_postings(&level, &keys)?;
                 for &key in &keys {
                     if !found.contains(&(key, first)) {
                         r.problem(format!(
@@ -234,17 +283,14 @@ pub(super) fn check(index: &Index) -> Result<CheckReport> {
     }
 
     // Postings: sorted, each naming a group's first document whose band key it is.
-    for entry in postings.iter()? {
-        let (k, values) = entry?;
-        let (band, key) = k.value();
-        let mut previous = None;
-        for v in values {
-            let d = v?.value();
-            r.postings += 1;
-            if previous.is_some_and(|p| p >= d) {
-                r.problem(format!("posting ({band}, {key:016x}) is not sorted"));
-            }
-            previous = Some(d);
+    let mut previous: Option<((u32, u64), u64)> = None;
+    postings.for_each(|(band, key), d| {
+        r.postings += 1;
+        if previous.is_some_and(|(k, p)| k == (band, key) && p >= d) {
+            r.problem(format!("posting ({band}, {key:016x}) is not sorted"));
+        }
+        previous = Some(((band, key), d));
+        {
             match records.get(&d) {
                 Some(rec) if rec.bands.get(band as usize) == Some(&key) && is_first(d, rec) => {}
                 Some(rec) if !is_first(d, rec) => r.problem(format!(
@@ -258,7 +304,7 @@ pub(super) fn check(index: &Index) -> Result<CheckReport> {
                 )),
             }
         }
-    }
+    })?;
     let main_groups = (first_of.len() as u64).saturating_sub(r.delta);
     let expected = main_groups * params.bands as u64;
     if r.postings != expected {

@@ -14,9 +14,11 @@
 //! [`crate::dedup::assign_clusters`] and [`crate::dedup::duplicate_pairs`], in insertion order, so
 //! adding a corpus in any number of batches gives the clusters and pairs of one `dedup` run over it.
 //!
-//! Memory: one batch of sketches (shingle hashes and band keys of each pending document) plus redb's
+//! Memory: one batch of sketches (shingle hashes and band keys of each pending document; in
+//! [`add_corpus`], up to three batches: one filling, one waiting, one being written) plus redb's
 //! page cache; lookups read postings and the candidates' shingle sets from the file; the hint of the
-//! recent level of postings (see [`delta`]) and, in the writer, a filter of band keys (see
+//! recent level (see [`delta`]: its postings, ids and exact keys) and, in the writer, a filter of
+//! band keys (see
 //! [`filter`]: 21 to 42 bytes per document). `clusters` and `check` hold one exact key and one id
 //! per document.
 
@@ -24,6 +26,7 @@ mod batch;
 mod check;
 mod delta;
 mod filter;
+mod postings;
 mod schema;
 
 pub use check::CheckReport;
@@ -45,8 +48,9 @@ use redb::{
     ReadableMultimapTable, ReadableTable, ReadableTableMetadata, Table, WriteTransaction,
 };
 use schema::{
-    decode_set, encode_set, meta, DocRecord, ANCHORS, DELTA, DOCUMENTS, EDGES, EXACT_MEMBERS, IDS,
-    META, OLDEST_FORMAT_VERSION, POSTINGS, SETS, SETS_FORMAT, SHINGLES, TEXTS,
+    decode_set, encode_set, meta, DocRecord, ANCHORS, BAND_POSTINGS, DELTA, DOCUMENTS, EDGES,
+    EXACT_MEMBERS, IDS, META, OLDEST_FORMAT_VERSION, PLAIN_POSTINGS_FORMAT, POSTINGS,
+    RECENT_DOCUMENTS_FORMAT, SETS, SETS_FORMAT, SHINGLES, TEXTS,
 };
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -470,11 +474,12 @@ impl Index {
                 m.insert(meta::PARAMETERS, &json[..])?;
                 m.insert(meta::NEXT_ORDINAL, &0u64.to_le_bytes()[..])?;
                 m.insert(meta::DOCUMENTS, &0u64.to_le_bytes()[..])?;
+                m.insert(meta::RECENT_FROM, &0u64.to_le_bytes()[..])?;
                 m.insert(meta::CREATED_BY, env!("CARGO_PKG_VERSION").as_bytes())?;
                 txn.open_table(DOCUMENTS)?;
                 txn.open_table(IDS)?;
                 txn.open_multimap_table(EXACT_MEMBERS)?;
-                txn.open_multimap_table(POSTINGS)?;
+                txn.open_table(BAND_POSTINGS)?;
                 txn.open_table(SETS)?;
                 txn.open_table(EDGES)?;
                 txn.open_table(TEXTS)?;
@@ -587,10 +592,12 @@ impl Index {
         })
     }
 
-    /// Formats 1 and 2 to 3, in one transaction (a reader of an older format reads the old file as
+    /// Formats 1 to 4 to 5, in one transaction (a reader of an older format reads the old file as
     /// it is): the delta table, empty in format 1 (every posting is in the main level); the shingle
     /// sets re-keyed from exact keys to their group representatives' ordinals (written in ordinal
-    /// order), the old table deleted; the version.
+    /// order), the old table deleted (formats 1 and 2); the main level's postings copied, in key
+    /// order, from the multimap into the plain table, the multimap deleted (formats 1 to 3); no
+    /// recent documents (`recent_from` is the next ordinal); the version.
     fn migrate(db: &Database, version: u32) -> Result<()> {
         let txn = db.begin_write()?;
         {
@@ -619,7 +626,30 @@ impl Index {
                 drop(members);
                 txn.delete_table(SHINGLES)?;
             }
+            if version < PLAIN_POSTINGS_FORMAT {
+                let old = txn.open_multimap_table(POSTINGS)?;
+                let mut plain = txn.open_table(BAND_POSTINGS)?;
+                for entry in old.iter()? {
+                    let (k, values) = entry?;
+                    let (band, key) = k.value();
+                    for v in values {
+                        plain.insert((band, key, v?.value()), ())?;
+                    }
+                }
+                drop(old);
+                drop(plain);
+                txn.delete_multimap_table(POSTINGS)?;
+            }
             let mut m = txn.open_table(META)?;
+            if version < RECENT_DOCUMENTS_FORMAT {
+                // Every id and group entry is in the main tables: the recent level starts empty.
+                let next = get_u64(m.get(meta::NEXT_ORDINAL)?.as_ref().map(|v| v.value()))
+                    .ok_or_else(|| IndexError::Corrupt {
+                        path: PathBuf::new(),
+                        message: "no next ordinal".into(),
+                    })?;
+                m.insert(meta::RECENT_FROM, &next.to_le_bytes()[..])?;
+            }
             m.insert(meta::FORMAT_VERSION, &FORMAT_VERSION.to_le_bytes()[..])?;
         }
         txn.commit()?;
@@ -700,6 +730,17 @@ impl Index {
     /// error nothing of the batch is visible. Documents are looked up in order, each against
     /// everything before it, the batch's earlier documents included.
     pub fn add(&self, docs: Vec<NewDocument>, on_existing: OnExisting) -> Result<Vec<AddAnswer>> {
+        let answers = self.add_batch(docs, on_existing)?;
+        // The batch is durable, so it is answered whatever happens next: the merge is its own
+        // transaction, a failed or killed one leaves the delta as it was (a valid state, only
+        // larger than the limit), and the next batch tries it again. A lasting storage failure
+        // fails that batch's own commit, so it is not hidden.
+        let _ = self.merge_if_due();
+        Ok(answers)
+    }
+
+    /// [`Index::add`] without the merge that may follow its commit.
+    fn add_batch(&self, docs: Vec<NewDocument>, on_existing: OnExisting) -> Result<Vec<AddAnswer>> {
         let mut seen = std::collections::HashSet::new();
         for d in &docs {
             if d.sketch.bands.len() != self.params.bands {
@@ -717,7 +758,7 @@ impl Index {
             let mut t = WriteTables::open(&txn)?;
             let mut existing = Vec::new();
             for (i, d) in docs.iter().enumerate() {
-                if t.ids.get(d.id.as_str())?.is_some() {
+                if self.id_in(&t.ids, &t.recent(), d.id.as_str())?.is_some() {
                     existing.push(i);
                 }
             }
@@ -761,11 +802,6 @@ impl Index {
             }
         };
         txn.commit()?;
-        // The batch is durable, so it is answered whatever happens next: the merge is its own
-        // transaction, a failed or killed one leaves the delta as it was (a valid state, only
-        // larger than the limit), and the next batch tries it again. A lasting storage failure
-        // fails that batch's own commit, so it is not hidden.
-        let _ = self.merge_if_due();
         Ok(answers)
     }
 
@@ -784,7 +820,7 @@ impl Index {
                 .ok_or_else(|| self.corrupt("no document count"))?;
             let mut answers = Vec::with_capacity(docs.len());
             for doc in docs {
-                let existing = t.ids.get(doc.id.as_str())?.map(|v| v.value());
+                let existing = self.id_in(&t.ids, &t.recent(), doc.id.as_str())?;
                 if let Some(old) = existing {
                     match on_existing {
                         OnExisting::Error => return Err(IndexError::Exists(doc.id)),
@@ -808,11 +844,12 @@ impl Index {
                 count += 1;
                 let set = doc.set;
                 let sets = &t.sets;
+                let main = &t.postings;
+                let recent = t.recent();
                 let found = self.find(
-                    &t.docs,
-                    &t.members,
-                    &t.postings,
-                    (t.generation, Some(&t.delta)),
+                    &recent,
+                    &|exact| self.members_in(&t.members, &recent, exact),
+                    &|key, out| postings::plain_get(main, key, out),
                     &|c, _| self.set_at(sets, c),
                     &doc.sketch,
                     &set,
@@ -827,7 +864,7 @@ impl Index {
                         t.edges.insert((other, d), j)?;
                     }
                 }
-                t.members.insert(doc.sketch.exact, d)?;
+                // Its group entry and id are in the recent level: found from its record.
                 let record = DocRecord {
                     id: doc.id.clone(),
                     exact: doc.sketch.exact,
@@ -840,11 +877,11 @@ impl Index {
                     self.filter_note(&mut state, &record.bands);
                 }
                 if found.exact.is_empty() {
-                    // After its record: a hint built here reads it.
                     t.delta.insert(d, ())?;
-                    self.hint_extend(t.generation, &t.delta, &t.docs, [(d, &record.bands[..])])?;
                 }
-                t.ids.insert(doc.id.as_str(), d)?;
+                // After its record (and its delta entry): a hint built here reads them.
+                let posted = found.exact.is_empty().then_some((d, &record.bands[..]));
+                self.hint_extend(&t.recent(), posted, [(d, record.id.as_str(), record.exact)])?;
                 if let Some(text) = &doc.text {
                     t.texts.insert(d, text.as_str())?;
                 }
@@ -872,10 +909,8 @@ impl Index {
             let mut count = get_u64(t.meta.get(meta::DOCUMENTS)?.as_ref().map(|v| v.value()))
                 .ok_or_else(|| self.corrupt("no document count"))?;
             for id in ids {
-                let d = t
-                    .ids
-                    .get(id.as_str())?
-                    .map(|v| v.value())
+                let d = self
+                    .id_in(&t.ids, &t.recent(), id.as_str())?
                     .ok_or_else(|| IndexError::NotFound(id.clone()))?;
                 self.remove_in(&mut t, d)?;
                 count -= 1;
@@ -891,7 +926,10 @@ impl Index {
     /// would build without `d`.
     fn remove_in(&self, t: &mut WriteTables<'_>, d: u64) -> Result<()> {
         let record = self.record(&t.docs, d)?;
+        // Before the record goes: the recent level finds its group through it.
+        let members = self.members_in(&t.members, &t.recent(), record.exact)?;
         t.docs.remove(d)?;
+        // A recent document has neither entry in the main tables (nothing is removed then).
         t.ids.remove(record.id.as_str())?;
         let text = t.texts.remove(d)?.map(|v| v.value().to_string());
         if let Some(text) = text {
@@ -899,7 +937,6 @@ impl Index {
                 t.anchors.remove((g, d))?;
             }
         }
-        let members = self.members(&t.members, record.exact)?;
         t.members.remove(record.exact, d)?;
         if members.first() != Some(&d) {
             return Ok(());
@@ -908,7 +945,7 @@ impl Index {
         let in_delta = t.delta.remove(d)?.is_some();
         if !in_delta {
             for (band, &key) in record.bands.iter().enumerate() {
-                t.postings.remove((band as u32, key), d)?;
+                t.postings.remove((band as u32, key, d))?;
             }
         }
         let neighbours = self.neighbours(&t.edges, d)?;
@@ -925,10 +962,10 @@ impl Index {
             t.sets.insert(heir, &set[..])?;
             if in_delta {
                 t.delta.insert(heir, ())?;
-                self.hint_extend(t.generation, &t.delta, &t.docs, [(heir, &record.bands[..])])?;
+                self.hint_extend(&t.recent(), [(heir, &record.bands[..])], std::iter::empty())?;
             } else {
                 for (band, &key) in record.bands.iter().enumerate() {
-                    t.postings.insert((band as u32, key), heir)?;
+                    t.postings.insert((band as u32, key, heir), ())?;
                 }
             }
             for &(other, j) in &neighbours {
@@ -950,15 +987,20 @@ impl Index {
         let txn = self.read()?;
         let docs = txn.open_table(DOCUMENTS)?;
         let members = txn.open_multimap_table(EXACT_MEMBERS)?;
-        let postings = txn.open_multimap_table(POSTINGS)?;
+        let main = postings::ReadPostings::open(self, &txn)?;
         let sets = ReadSets::open(self, &txn)?;
-        let generation = delta::generation(&txn.open_table(META)?)?;
+        let m = txn.open_table(META)?;
         let delta = open_delta(&txn)?;
+        let recent = delta::Recent {
+            generation: delta::generation(&m)?,
+            from: delta::recent_from(&m)?,
+            delta: delta.as_ref(),
+            docs: &docs,
+        };
         let found = self.find(
-            &docs,
-            &members,
-            &postings,
-            (generation, delta.as_ref()),
+            &recent,
+            &|exact| self.members_in(&members, &recent, exact),
+            &|key, out| main.get(key, out),
             &|c, exact| sets.get(self, c, exact),
             sketch,
             &sketch.shingle_set(),
@@ -1087,8 +1129,7 @@ impl Index {
     /// The stored text of `id`, when the index stores texts.
     pub fn text(&self, id: &str) -> Result<Option<String>> {
         let txn = self.read()?;
-        let ids = txn.open_table(IDS)?;
-        let Some(d) = ids.get(id)?.map(|v| v.value()) else {
+        let Some(d) = self.lookup_id(&txn, id)? else {
             return Ok(None);
         };
         let texts = txn.open_table(TEXTS)?;
@@ -1099,8 +1140,7 @@ impl Index {
     /// Everything the index holds about `id`, or `None` if it is not indexed.
     pub fn get(&self, id: &str) -> Result<Option<DocumentInfo>> {
         let txn = self.read()?;
-        let ids = txn.open_table(IDS)?;
-        let Some(d) = ids.get(id)?.map(|v| v.value()) else {
+        let Some(d) = self.lookup_id(&txn, id)? else {
             return Ok(None);
         };
         let docs = txn.open_table(DOCUMENTS)?;
@@ -1108,7 +1148,15 @@ impl Index {
         let edges = txn.open_table(EDGES)?;
         let texts = txn.open_table(TEXTS)?;
         let record = self.record(&docs, d)?;
-        let group = self.members(&members, record.exact)?;
+        let m = txn.open_table(META)?;
+        let delta = open_delta(&txn)?;
+        let recent = delta::Recent {
+            generation: delta::generation(&m)?,
+            from: delta::recent_from(&m)?,
+            delta: delta.as_ref(),
+            docs: &docs,
+        };
+        let group = self.members_in(&members, &recent, record.exact)?;
         let first = *group
             .first()
             .ok_or_else(|| self.corrupt(format!("document {d} is in no exact group")))?;
@@ -1163,10 +1211,8 @@ impl Index {
             "exact_members",
             txn.open_multimap_table(EXACT_MEMBERS)?.stats()?.into(),
         );
-        tables.insert(
-            "postings",
-            txn.open_multimap_table(POSTINGS)?.stats()?.into(),
-        );
+        let main = postings::ReadPostings::open(self, &txn)?;
+        tables.insert("postings", main.stats()?.into());
         let sets = ReadSets::open(self, &txn)?;
         tables.insert(sets.name(), sets.stats()?.into());
         tables.insert("edges", txn.open_table(EDGES)?.stats()?.into());
@@ -1186,13 +1232,13 @@ impl Index {
             created_by,
             documents,
             exact_groups: sets.len()?,
-            postings: txn.open_multimap_table(POSTINGS)?.len()?,
+            postings: main.len()?,
             delta_groups: match &delta {
                 Some(t) => t.len()?,
                 None => 0,
             },
             delta_generation,
-            delta_limit_now: self.delta_limit(txn.open_multimap_table(POSTINGS)?.len()?),
+            delta_limit_now: self.delta_limit(main.len()?),
             near_pairs: txn.open_table(EDGES)?.len()? / 2,
             texts: txn.open_table(TEXTS)?.len()?,
             file_bytes,
@@ -1278,6 +1324,56 @@ impl Index {
         Ok(out)
     }
 
+    /// The whole exact group `exact` of a snapshot, ascending: the main level's members (all
+    /// below `recent_from`), then the recent level's.
+    fn members_in<D, T>(
+        &self,
+        main: &impl ReadableMultimapTable<u128, u64>,
+        recent: &delta::Recent<'_, D, T>,
+        exact: u128,
+    ) -> Result<Vec<u64>>
+    where
+        D: ReadableTable<u64, ()>,
+        T: ReadableTable<u64, &'static [u8]>,
+    {
+        let mut out = self.members(main, exact)?;
+        out.extend(self.recent_members(recent, exact)?);
+        Ok(out)
+    }
+
+    /// The ordinal of `id` in a snapshot: in the main level's `ids`, else among its recent
+    /// documents.
+    fn id_in<D, T>(
+        &self,
+        ids: &impl ReadableTable<&'static str, u64>,
+        recent: &delta::Recent<'_, D, T>,
+        id: &str,
+    ) -> Result<Option<u64>>
+    where
+        D: ReadableTable<u64, ()>,
+        T: ReadableTable<u64, &'static [u8]>,
+    {
+        if let Some(v) = ids.get(id)? {
+            return Ok(Some(v.value()));
+        }
+        self.recent_id(recent, id)
+    }
+
+    /// [`Index::id_in`] in a read snapshot.
+    fn lookup_id(&self, txn: &ReadTransaction, id: &str) -> Result<Option<u64>> {
+        let ids = txn.open_table(IDS)?;
+        let docs = txn.open_table(DOCUMENTS)?;
+        let m = txn.open_table(META)?;
+        let delta = open_delta(txn)?;
+        let recent = delta::Recent {
+            generation: delta::generation(&m)?,
+            from: delta::recent_from(&m)?,
+            delta: delta.as_ref(),
+            docs: &docs,
+        };
+        self.id_in(&ids, &recent, id)
+    }
+
     fn neighbours(
         &self,
         edges: &impl ReadableTable<(u64, u64), f64>,
@@ -1304,18 +1400,22 @@ impl Index {
     /// threshold. An exact copy's near matches are its group's, so `add` skips them (`near_of_copies`
     /// false), as `dedup` compares only each group's first document.
     #[allow(clippy::too_many_arguments)]
-    fn find(
+    fn find<D, T>(
         &self,
-        docs: &impl ReadableTable<u64, &'static [u8]>,
-        members: &impl ReadableMultimapTable<u128, u64>,
-        postings: &impl ReadableMultimapTable<(u32, u64), u64>,
-        (generation, delta): (u64, Option<&impl ReadableTable<u64, ()>>),
+        recent: &delta::Recent<'_, D, T>,
+        members: &dyn Fn(u128) -> Result<Vec<u64>>,
+        postings: &PostingsOf<'_>,
         set_of: &dyn Fn(u64, u128) -> Result<Vec<u64>>,
         sketch: &DocSketch,
         set: &[u64],
         near_of_copies: bool,
-    ) -> Result<Found> {
-        let exact = self.members(members, sketch.exact)?;
+    ) -> Result<Found>
+    where
+        D: ReadableTable<u64, ()>,
+        T: ReadableTable<u64, &'static [u8]>,
+    {
+        let docs = recent.docs;
+        let exact = members(sketch.exact)?;
         if !exact.is_empty() && !near_of_copies {
             return Ok(Found {
                 exact,
@@ -1330,11 +1430,9 @@ impl Index {
             .map(|(band, &key)| (band as u32, key))
             .collect();
         for &key in &keys {
-            for v in postings.get(key)? {
-                candidates.push(v?.value());
-            }
+            postings(key, &mut candidates)?;
         }
-        for (_, d) in self.delta_postings(generation, delta, docs, &keys)? {
+        for (_, d) in self.delta_postings(recent, &keys)? {
             candidates.push(d);
         }
         candidates.sort_unstable();
@@ -1385,6 +1483,9 @@ impl Index {
     }
 }
 
+/// The main level's postings under a band key, appended to the vector (see [`postings`]).
+type PostingsOf<'a> = dyn Fn((u32, u64), &mut Vec<u64>) -> Result<()> + 'a;
+
 /// Lookup result: the exact group (insertion order) and verified near matches `(ordinal, jaccard)`
 /// in ordinal order.
 #[derive(Clone, Debug, Default)]
@@ -1404,7 +1505,8 @@ struct WriteTables<'txn> {
     docs: Table<'txn, u64, &'static [u8]>,
     ids: Table<'txn, &'static str, u64>,
     members: MultimapTable<'txn, u128, u64>,
-    postings: MultimapTable<'txn, (u32, u64), u64>,
+    /// The main level of postings (format 4: files are migrated when opened for writing).
+    postings: Table<'txn, (u32, u64, u64), ()>,
     sets: Table<'txn, u64, &'static [u8]>,
     edges: Table<'txn, (u64, u64), f64>,
     texts: Table<'txn, u64, &'static str>,
@@ -1413,20 +1515,34 @@ struct WriteTables<'txn> {
     delta: Table<'txn, u64, ()>,
     /// The delta generation of the transaction's snapshot (only a merge changes it).
     generation: u64,
+    /// Its first recent document (only a merge changes it).
+    recent_from: u64,
 }
 
 impl<'txn> WriteTables<'txn> {
+    /// The recent level as this transaction sees it.
+    fn recent(&self) -> delta::Recent<'_, Table<'txn, u64, ()>, Table<'txn, u64, &'static [u8]>> {
+        delta::Recent {
+            generation: self.generation,
+            from: self.recent_from,
+            delta: Some(&self.delta),
+            docs: &self.docs,
+        }
+    }
+
     fn open(txn: &'txn WriteTransaction) -> Result<Self> {
         let meta = txn.open_table(META)?;
         let generation = delta::generation(&meta)?;
+        let recent_from = delta::recent_from(&meta)?;
         Ok(WriteTables {
             meta,
             generation,
+            recent_from,
             delta: txn.open_table(DELTA)?,
             docs: txn.open_table(DOCUMENTS)?,
             ids: txn.open_table(IDS)?,
             members: txn.open_multimap_table(EXACT_MEMBERS)?,
-            postings: txn.open_multimap_table(POSTINGS)?,
+            postings: txn.open_table(BAND_POSTINGS)?,
             sets: txn.open_table(SETS)?,
             edges: txn.open_table(EDGES)?,
             texts: txn.open_table(TEXTS)?,
@@ -1504,60 +1620,80 @@ fn open_delta(txn: &ReadTransaction) -> Result<Option<redb::ReadOnlyTable<u64, (
 /// Add the documents of `input` (read, parsed and sketched as `dedup` does, with its bad-record
 /// policy), committing every `batch_size` documents (0: all in one transaction). `committed` gets
 /// each batch's answers after its commit, in input order.
+///
+/// Pipelined on two threads: the batches are looked up, written and committed on a writer thread
+/// (then handed to `committed`, then the recent level merged when due), while this thread reads,
+/// parses and sketches the next ones. Sketching depends on nothing indexed, and the writer takes
+/// the batches one by one in input order, so the answers and the committed states are those of
+/// doing it all on one thread; a batch is still answered only after its own durable commit. When
+/// either side fails, the batches already handed over are finished (as they were committed before
+/// the failing point when run in turn), nothing after it is, and the first error in input order is
+/// returned. Memory: at most two batches of sketches beyond the one being filled (one being
+/// written, one waiting).
 pub fn add_corpus(
     index: &Index,
     input: &CorpusInput,
     on_existing: OnExisting,
     batch_size: usize,
     progress: &dyn Progress,
-    mut committed: impl FnMut(&[AddAnswer]) -> Result<()>,
+    mut committed: impl FnMut(&[AddAnswer]) -> Result<()> + Send,
 ) -> Result<AddReport> {
     let mut reader = input.open()?;
-    let mut report = AddReport::default();
-    let mut pending: Vec<NewDocument> = Vec::new();
-    // `ingest` speaks the engine's error type; an index error inside its callback is parked here
-    // and returned in its place.
-    let mut failure: Option<IndexError> = None;
-    let mut flush = |pending: &mut Vec<NewDocument>, report: &mut AddReport| -> Result<()> {
-        if pending.is_empty() {
-            return Ok(());
-        }
-        let answers = index.add(std::mem::take(pending), on_existing)?;
-        report.batches += 1;
-        for a in &answers {
-            if a.kind == AnswerKind::Existing {
-                report.existing += 1;
-            } else {
-                report.added += 1;
-            }
-        }
-        committed(&answers)
-    };
-    let skipped = ingest(
-        &mut reader,
-        &input.fields,
-        input.on_error,
-        progress,
-        |text| index.prepare(String::new(), text),
-        |doc| {
-            let mut new = doc.value;
-            new.id = doc.id;
-            pending.push(new);
-            if batch_size > 0 && pending.len() >= batch_size {
-                if let Err(e) = flush(&mut pending, &mut report) {
-                    failure = Some(e);
-                    return Err(crate::Error::Config("index batch failed".into()));
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<NewDocument>>(1);
+        let writer = scope.spawn(move || -> Result<AddReport> {
+            let mut report = AddReport::default();
+            for batch in rx {
+                let answers = index.add_batch(batch, on_existing)?;
+                report.batches += 1;
+                for a in &answers {
+                    if a.kind == AnswerKind::Existing {
+                        report.existing += 1;
+                    } else {
+                        report.added += 1;
+                    }
                 }
+                committed(&answers)?;
+                // After the answers: the merge is its own transaction (see [`Index::add`]).
+                let _ = index.merge_if_due();
             }
-            Ok(())
-        },
-    );
-    if let Some(e) = failure {
-        return Err(e);
-    }
-    report.skipped = skipped?;
-    flush(&mut pending, &mut report)?;
-    Ok(report)
+            Ok(report)
+        });
+        let mut pending: Vec<NewDocument> = Vec::new();
+        let skipped = ingest(
+            &mut reader,
+            &input.fields,
+            input.on_error,
+            progress,
+            |text| index.prepare(String::new(), text),
+            |doc| {
+                let mut new = doc.value;
+                new.id = doc.id;
+                pending.push(new);
+                if batch_size > 0 && pending.len() >= batch_size {
+                    // Refused only when the writer stopped: its error is returned when it is joined.
+                    if tx.send(std::mem::take(&mut pending)).is_err() {
+                        return Err(crate::Error::Config("index batch failed".into()));
+                    }
+                }
+                Ok(())
+            },
+        );
+        // The last, partial batch goes in only when the whole input was read without error, as
+        // when the batches were run in turn.
+        if skipped.is_ok() && !pending.is_empty() {
+            // A refusal means the writer failed; its error is returned below.
+            let _ = tx.send(std::mem::take(&mut pending));
+        }
+        drop(tx);
+        let written = writer
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        // A writer's error is of a batch handed over before any failing record was reached.
+        let mut report = written?;
+        report.skipped = skipped?;
+        Ok(report)
+    })
 }
 
 #[cfg(test)]

@@ -3,11 +3,13 @@
 //!
 //! Per document (ordinal `d`, assigned in insertion order and never reused):
 //! - `documents[d]`: id, exact key, token count and band keys (see [`DocRecord`]);
-//! - `ids[id] = d`;
-//! - `exact_members[exact] ∋ d`: the exact-duplicate group; its first (smallest) member represents it;
+//! - `ids[id] = d` and `exact_members[exact] ∋ d` (the exact-duplicate group; its first, smallest,
+//!   member represents it), for the documents of the main level, `d < meta.recent_from`; the
+//!   recent ones are found by the keys of their records (see [`super::delta`]);
 //! - for the representative of an exact group only (its copies are never compared, as in `dedup`):
-//!   its band postings, in one of two levels (see [`super::delta`]): either `postings[(band, key)] ∋
-//!   d` for each band (the main level), or `delta[d]` (the recent level: its band keys are those of
+//!   its band postings, in one of two levels (see [`super::delta`]): either `band_postings[(band,
+//!   key, d)]` for each band (the main level; `postings[(band, key)] ∋ d`, a multimap, before
+//!   format 4), or `delta[d]` (the recent level: its band keys are those of
 //!   `documents[d]`); and `sets[d]`, the sorted distinct shingle hashes that verification compares
 //!   (keyed by the representative's ordinal, so that a batch appends them; removing the
 //!   representative moves them to the next member of its group);
@@ -31,10 +33,27 @@ use redb::{MultimapTableDefinition, TableDefinition};
 ///   `shingles` keyed by the exact key (random keys: a batch dirtied pages all over that table). A
 ///   format-1 or 2 file opened read-only is read as it is (its `shingles` table); opened for writing,
 ///   it is migrated in one transaction (the delta created, the sets re-keyed, the version set).
-pub const FORMAT_VERSION: u32 = 3;
+/// - 4: the main level of band postings in `band_postings`, a plain table keyed `(band, key,
+///   ordinal)`, in place of the multimap `postings` keyed `(band, key)`: a merge writes each
+///   posting with one B-tree insert instead of a multimap's lookup and insert (bench/RESULTS.md
+///   6.7). Older files opened read-only are read as they are; opened for writing, they are migrated
+///   in one transaction (the postings copied in key order, the multimap deleted).
+/// - 5: the ids and exact-group entries of the recent documents (ordinals from
+///   `meta.recent_from` on) are not in `ids` and `exact_members` but found through the in-memory
+///   hint of the recent level (from their `documents` records), and folded into those tables, in
+///   key order, by the merges: a batch no longer dirties pages all over two tables of random keys
+///   (bench/RESULTS.md 6.7). A file of format 4 or older opened read-only has no recent
+///   documents; opened for writing, it is migrated (`recent_from` set to the next ordinal).
+pub const FORMAT_VERSION: u32 = 5;
 
 /// The first format whose shingle sets are in [`SETS`].
 pub const SETS_FORMAT: u32 = 3;
+
+/// The first format whose main level of postings is [`BAND_POSTINGS`].
+pub const PLAIN_POSTINGS_FORMAT: u32 = 4;
+
+/// The first format with recent documents (`meta.recent_from`).
+pub const RECENT_DOCUMENTS_FORMAT: u32 = 5;
 
 /// The oldest layout version this build reads.
 pub const OLDEST_FORMAT_VERSION: u32 = 1;
@@ -47,8 +66,14 @@ pub const DOCUMENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("documen
 pub const IDS: TableDefinition<&str, u64> = TableDefinition::new("ids");
 pub const EXACT_MEMBERS: MultimapTableDefinition<u128, u64> =
     MultimapTableDefinition::new("exact_members");
+/// Formats 1 to 3: the main level of band postings (read as they are, migrated to
+/// [`BAND_POSTINGS`]).
 pub const POSTINGS: MultimapTableDefinition<(u32, u64), u64> =
     MultimapTableDefinition::new("postings");
+/// Format 4: the main level of band postings, one entry `(band, key, ordinal)` per posting, so the
+/// ordinals under a band key come out sorted.
+pub const BAND_POSTINGS: TableDefinition<(u32, u64, u64), ()> =
+    TableDefinition::new("band_postings");
 /// Formats 1 and 2: the shingle sets by exact key (read as they are, migrated to [`SETS`]).
 pub const SHINGLES: TableDefinition<u128, &[u8]> = TableDefinition::new("shingles");
 /// Format 3: the shingle set of each exact group, keyed by its representative's ordinal.
@@ -77,6 +102,9 @@ pub mod meta {
     pub const CREATED_BY: &str = "created_by";
     /// `u64` LE: how many times the delta has been merged into `postings` (absent: 0).
     pub const DELTA_GENERATION: &str = "delta_generation";
+    /// `u64` LE (format 5): the first ordinal whose id and exact-group entry are in the recent
+    /// level, not in `ids` and `exact_members` (absent: none are).
+    pub const RECENT_FROM: &str = "recent_from";
 }
 
 /// What `documents[d]` holds. Encoded as `exact (16 bytes LE) | tokens (u32 LE) | band count (u16
