@@ -6,7 +6,7 @@
 //! cuts the chains of templated notices and keeps every removed document verified against the one
 //! kept for it.
 
-use crate::common::{data, overlap, read_jsonl, real_model, stable_summary};
+use crate::common::{data, outputs, overlap, read_jsonl, real_model, stable_summary};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -407,14 +407,8 @@ fn semantic_dedup_writes_a_report_scored_by_cosine() {
         ],
     );
     assert_eq!(s["documents"]["removed_near"], 1);
-    let outputs: Vec<&str> = s["outputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o.as_str().unwrap())
-        .collect();
     assert_eq!(
-        outputs,
+        outputs(&s),
         [
             "clusters.jsonl",
             "pairs.jsonl",
