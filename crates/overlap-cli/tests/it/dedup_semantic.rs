@@ -161,29 +161,27 @@ fn semantic_dedup_is_byte_identical_for_any_thread_count() {
     }
 }
 
-fn tiny_model(dir: &Path) -> PathBuf {
-    let model = dir.join("model");
+/// A temporary folder holding the tiny model and a corpus `c.jsonl` of `lines`: (folder, model,
+/// corpus).
+fn tiny_setup(lines: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("model");
     overlap::embed::tiny::write_tiny_model(&model).unwrap();
-    model
+    let corpus = tmp.path().join("c.jsonl");
+    std::fs::write(&corpus, lines).unwrap();
+    (tmp, model, corpus)
 }
 
 #[test]
 fn semantic_dedup_with_a_tiny_model_follows_the_input_rules() {
-    let tmp = tempfile::tempdir().unwrap();
-    let model = tiny_model(tmp.path());
-    let corpus = tmp.path().join("c.jsonl");
-    std::fs::write(
-        &corpus,
-        concat!(
-            "{\"id\":\"a\",\"text\":\"The grain exports resumed.\"}\n",
-            "{\"id\":\"b\",\"text\":\"the grain exports, resumed\"}\n",
-            "{\"id\":\"c\",\"text\":\"The minister's cafe.\"}\n",
-            "not json\n",
-            "{\"id\":\"e\",\"text\":\"  ...  \"}\n",
-            "{\"id\":\"f\",\"text\":\"zzz qqq\"}\n",
-        ),
-    )
-    .unwrap();
+    let (tmp, model, corpus) = tiny_setup(concat!(
+        "{\"id\":\"a\",\"text\":\"The grain exports resumed.\"}\n",
+        "{\"id\":\"b\",\"text\":\"the grain exports, resumed\"}\n",
+        "{\"id\":\"c\",\"text\":\"The minister's cafe.\"}\n",
+        "not json\n",
+        "{\"id\":\"e\",\"text\":\"  ...  \"}\n",
+        "{\"id\":\"f\",\"text\":\"zzz qqq\"}\n",
+    ));
     // A bad record fails the run by default: exit 1, file and line named, nothing written.
     let out = tmp.path().join("out");
     let r = overlap()
@@ -382,19 +380,12 @@ fn semantic_guarded_clusters_verify_every_removed_document_against_its_kept_one(
 
 #[test]
 fn semantic_dedup_writes_a_report_scored_by_cosine() {
-    let tmp = tempfile::tempdir().unwrap();
-    let model = tiny_model(tmp.path());
-    let corpus = tmp.path().join("c.jsonl");
     // a and b have the same tokens in another order: not exact copies, but equal vectors.
-    std::fs::write(
-        &corpus,
-        concat!(
-            "{\"id\":\"a\",\"text\":\"The grain exports resumed.\"}\n",
-            "{\"id\":\"b\",\"text\":\"Resumed the grain exports.\"}\n",
-            "{\"id\":\"c\",\"text\":\"The minister's cafe.\"}\n",
-        ),
-    )
-    .unwrap();
+    let (tmp, model, corpus) = tiny_setup(concat!(
+        "{\"id\":\"a\",\"text\":\"The grain exports resumed.\"}\n",
+        "{\"id\":\"b\",\"text\":\"Resumed the grain exports.\"}\n",
+        "{\"id\":\"c\",\"text\":\"The minister's cafe.\"}\n",
+    ));
     let out = tmp.path().join("out");
     let s = run_ok(
         &["dedup", "--json", "--semantic", "--report"],
