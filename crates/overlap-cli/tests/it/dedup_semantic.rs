@@ -41,10 +41,7 @@ fn semantic_dedup_of_bbc_finds_copies_near_duplicates_and_a_rewrite_minhash_miss
     let tmp = tempfile::tempdir().unwrap();
     let bbc = data("bbc-news.jsonl.gz");
     let (sem, mh) = (tmp.path().join("sem"), tmp.path().join("mh"));
-    let s = run_ok(
-        &["dedup", "--json", "--semantic"],
-        &[&bbc, Path::new("--out"), &sem, Path::new("--model"), &model],
-    );
+    let s = semantic_json(&bbc, &sem, &model, &[]);
     run_ok(&["dedup", "--json"], &[&bbc, Path::new("--out"), &mh]);
     assert_eq!(s["command"], "dedup");
     assert_eq!(s["mode"], "semantic");
@@ -108,23 +105,7 @@ fn semantic_dedup_of_bbc_finds_copies_near_duplicates_and_a_rewrite_minhash_miss
 
     // LSH finds what brute force finds on BBC.
     let exact = tmp.path().join("exact");
-    run_ok(
-        &[
-            "dedup",
-            "--json",
-            "--semantic",
-            "--semantic-search",
-            "exact",
-            "--no-deduped",
-        ],
-        &[
-            &bbc,
-            Path::new("--out"),
-            &exact,
-            Path::new("--model"),
-            &model,
-        ],
-    );
+    semantic_run(&bbc, &exact, &model, &["--semantic-search", "exact"]);
     assert_eq!(pair_set(&exact, "near"), near);
 }
 
@@ -136,10 +117,7 @@ fn semantic_dedup_is_byte_identical_for_any_thread_count() {
     let mut outs = Vec::new();
     for threads in ["1", "2", "5"] {
         let out = tmp.path().join(format!("t{threads}"));
-        run_ok(
-            &["dedup", "--json", "--semantic", "--threads", threads],
-            &[&bbc, Path::new("--out"), &out, Path::new("--model"), &model],
-        );
+        semantic_json(&bbc, &out, &model, &["--threads", threads]);
         outs.push(out);
     }
     for name in ["clusters.jsonl", "pairs.jsonl", "deduped.jsonl.gz"] {
@@ -200,16 +178,7 @@ fn semantic_dedup_with_a_tiny_model_follows_the_input_rules() {
 
     // Skipped and listed with --on-error skip; the empty text is kept alone and flagged; a text of
     // unknown words has no vector and is compared with nothing.
-    let s = run_ok(
-        &["dedup", "--json", "--semantic", "--on-error", "skip"],
-        &[
-            &corpus,
-            Path::new("--out"),
-            &out,
-            Path::new("--model"),
-            &model,
-        ],
-    );
+    let s = semantic_json(&corpus, &out, &model, &["--on-error", "skip"]);
     assert_eq!(s["documents"]["read"], 6);
     assert_eq!(s["documents"]["accepted"], 5);
     assert_eq!(s["documents"]["skipped"], 1);
@@ -302,20 +271,7 @@ fn semantic_guarded_clusters_verify_every_removed_document_against_its_kept_one(
     let reuters = data("reuters21578.jsonl.gz");
     let run = |name: &str, extra: &[&str]| {
         let out = tmp.path().join(name);
-        let s = run_ok(
-            &[
-                &["dedup", "--json", "--semantic", "--no-deduped"][..],
-                extra,
-            ]
-            .concat(),
-            &[
-                &reuters,
-                Path::new("--out"),
-                &out,
-                Path::new("--model"),
-                &model,
-            ],
-        );
+        let s = semantic_run(&reuters, &out, &model, extra);
         (out, s)
     };
     let (comp, sc) = run("components", &[]);
@@ -387,16 +343,7 @@ fn semantic_dedup_writes_a_report_scored_by_cosine() {
         "{\"id\":\"c\",\"text\":\"The minister's cafe.\"}\n",
     ));
     let out = tmp.path().join("out");
-    let s = run_ok(
-        &["dedup", "--json", "--semantic", "--report"],
-        &[
-            &corpus,
-            Path::new("--out"),
-            &out,
-            Path::new("--model"),
-            &model,
-        ],
-    );
+    let s = semantic_json(&corpus, &out, &model, &["--report"]);
     assert_eq!(s["documents"]["removed_near"], 1);
     assert_eq!(
         outputs(&s),
@@ -426,14 +373,18 @@ fn semantic_dedup_writes_a_report_scored_by_cosine() {
         .contains("\"score_name\":\"cosine\""));
 }
 
-/// One `dedup --semantic` run of `corpus` into `out`, its summary.
-fn semantic_run(corpus: &Path, out: &Path, model: &Path, extra: &[&str]) -> Value {
-    let mut args = vec!["dedup", "--json", "--semantic", "--no-deduped"];
-    args.extend_from_slice(extra);
+/// `overlap dedup --json --semantic EXTRA CORPUS --out OUT --model MODEL`, its summary.
+fn semantic_json(corpus: &Path, out: &Path, model: &Path, extra: &[&str]) -> Value {
+    let args = [&["dedup", "--json", "--semantic"][..], extra].concat();
     run_ok(
         &args,
         &[corpus, Path::new("--out"), out, Path::new("--model"), model],
     )
+}
+
+/// One `dedup --semantic --no-deduped` run of `corpus` into `out`, its summary.
+fn semantic_run(corpus: &Path, out: &Path, model: &Path, extra: &[&str]) -> Value {
+    semantic_json(corpus, out, model, &[&["--no-deduped"][..], extra].concat())
 }
 
 /// The summary without what may vary with the budget, the threads or the folder.
