@@ -120,22 +120,13 @@ fn semantic_dedup_is_byte_identical_for_any_thread_count() {
         semantic_json(&bbc, &out, &model, &["--threads", threads]);
         outs.push(out);
     }
-    for name in ["clusters.jsonl", "pairs.jsonl", "deduped.jsonl.gz"] {
-        let first = std::fs::read(outs[0].join(name)).unwrap();
-        for o in &outs[1..] {
-            assert!(
-                std::fs::read(o.join(name)).unwrap() == first,
-                "{name} differs"
-            );
-        }
-    }
-    let summary = |o: &Path| {
-        let mut s = stable_summary(&o.join("summary.json"));
-        s.as_object_mut().unwrap().remove("inputs"); // from_out differs between folders
-        s
-    };
+    assert_same_files(
+        &outs,
+        &["clusters.jsonl", "pairs.jsonl", "deduped.jsonl.gz"],
+        "the thread count",
+    );
     for o in &outs[1..] {
-        assert_eq!(summary(o), summary(&outs[0]));
+        assert_eq!(budget_free_summary(o), budget_free_summary(&outs[0]));
     }
 }
 
@@ -279,12 +270,11 @@ fn semantic_guarded_clusters_verify_every_removed_document_against_its_kept_one(
     let (guard1, _) = run("guarded1", &["--clusters", "guarded", "--threads", "1"]);
     assert_eq!(sg["parameters"]["clusters"], "guarded");
     assert_eq!(sc["parameters"]["clusters"], "components");
-    for name in ["clusters.jsonl", "pairs.jsonl"] {
-        assert!(
-            std::fs::read(guard.join(name)).unwrap() == std::fs::read(guard1.join(name)).unwrap(),
-            "{name} depends on the thread count"
-        );
-    }
+    assert_same_files(
+        &[&guard, &guard1],
+        &["clusters.jsonl", "pairs.jsonl"],
+        "the thread count",
+    );
 
     // The templated notices chain into clusters of hundreds; the guard keeps more documents, and
     // says how many more.
@@ -387,6 +377,21 @@ fn semantic_run(corpus: &Path, out: &Path, model: &Path, extra: &[&str]) -> Valu
     semantic_json(corpus, out, model, &[&["--no-deduped"][..], extra].concat())
 }
 
+/// Asserts that each of `names` holds the same bytes in every folder of `outs` as in the first
+/// (`varied`: what differs between the runs).
+fn assert_same_files(outs: &[impl AsRef<Path>], names: &[&str], varied: &str) {
+    for name in names {
+        let first = std::fs::read(outs[0].as_ref().join(name)).unwrap();
+        for o in &outs[1..] {
+            let o = o.as_ref();
+            assert!(
+                std::fs::read(o.join(name)).unwrap() == first,
+                "{name} depends on {varied} ({o:?})"
+            );
+        }
+    }
+}
+
 /// The summary without what may vary with the budget, the threads or the folder.
 fn budget_free_summary(out: &Path) -> Value {
     let mut s = stable_summary(&out.join("summary.json"));
@@ -417,15 +422,11 @@ fn semantic_dedup_spills_its_vectors_and_candidate_work_within_the_budget_and_gi
             assert_eq!(vectors > 0, memory.is_some(), "{out:?}: vectors {vectors}");
             outs.push(out);
         }
-        for name in ["clusters.jsonl", "pairs.jsonl"] {
-            let first = std::fs::read(outs[0].join(name)).unwrap();
-            for o in &outs[1..] {
-                assert!(
-                    std::fs::read(o.join(name)).unwrap() == first,
-                    "{name} depends on --memory or --threads ({o:?})"
-                );
-            }
-        }
+        assert_same_files(
+            &outs,
+            &["clusters.jsonl", "pairs.jsonl"],
+            "--memory or --threads",
+        );
         // Every count of the work (candidates, cosines, buckets) is the same at any budget.
         for o in &outs[1..] {
             assert_eq!(
@@ -467,13 +468,7 @@ fn semantic_brute_force_reads_its_vectors_from_disk_block_by_block_with_the_same
         assert_eq!(vectors > 0, memory.is_some(), "vectors {vectors}");
         outs.push(out);
     }
-    for name in ["clusters.jsonl", "pairs.jsonl"] {
-        assert!(
-            std::fs::read(outs[0].join(name)).unwrap()
-                == std::fs::read(outs[1].join(name)).unwrap(),
-            "{name} depends on --memory"
-        );
-    }
+    assert_same_files(&outs, &["clusters.jsonl", "pairs.jsonl"], "--memory");
     assert_eq!(budget_free_summary(&outs[0]), budget_free_summary(&outs[1]));
     // The spill directory under --tmp-dir is removed at the end.
     assert_eq!(std::fs::read_dir(&spill).unwrap().count(), 0);
