@@ -208,12 +208,7 @@ fn semantic_dedup_with_a_tiny_model_follows_the_input_rules() {
     let kept = clusters.iter().filter(|c| c["kept"] == true).count();
     assert_eq!(deduped.lines().count(), kept);
     assert!(!deduped.contains("\"id\":\"b\""));
-    let leftovers: Vec<_> = std::fs::read_dir(&stdin_out)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".overlap-tmp"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_no_temporaries(&stdin_out);
 }
 
 #[test]
@@ -377,6 +372,16 @@ fn semantic_run(corpus: &Path, out: &Path, model: &Path, extra: &[&str]) -> Valu
     semantic_json(corpus, out, model, &[&["--no-deduped"][..], extra].concat())
 }
 
+/// Asserts that no `.overlap-tmp*` file or folder (staging, spill) is left in `out`.
+fn assert_no_temporaries(out: &Path) {
+    let left: Vec<_> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".overlap-tmp"))
+        .collect();
+    assert!(left.is_empty(), "{out:?}: {left:?}");
+}
+
 /// Asserts that each of `names` holds the same bytes in every folder of `outs` as in the first
 /// (`varied`: what differs between the runs).
 fn assert_same_files(outs: &[impl AsRef<Path>], names: &[&str], varied: &str) {
@@ -437,12 +442,7 @@ fn semantic_dedup_spills_its_vectors_and_candidate_work_within_the_budget_and_gi
         }
         // No spill files are left behind.
         for o in &outs {
-            let left: Vec<_> = std::fs::read_dir(o)
-                .unwrap()
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .filter(|n| n.starts_with(".overlap-tmp"))
-                .collect();
-            assert!(left.is_empty(), "{left:?}");
+            assert_no_temporaries(o);
         }
     }
 }
