@@ -6,7 +6,9 @@
 //! cuts the chains of templated notices and keeps every removed document verified against the one
 //! kept for it.
 
-use crate::common::{data, outputs, overlap, read_jsonl, real_model, stable_summary};
+use crate::common::{
+    data, job, outputs, overlap, read_jsonl, real_model, stable_summary, stderr_of,
+};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -153,17 +155,8 @@ fn semantic_dedup_with_a_tiny_model_follows_the_input_rules() {
     ));
     // A bad record fails the run by default: exit 1, file and line named, nothing written.
     let out = tmp.path().join("out");
-    let r = overlap()
-        .arg("dedup")
-        .arg(&corpus)
-        .arg("--out")
-        .arg(&out)
-        .args(["--semantic", "--model"])
-        .arg(&model)
-        .output()
-        .unwrap();
-    assert_eq!(r.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&r.stderr);
+    let args = ["--semantic", "--model", model.to_str().unwrap()];
+    let err = stderr_of(&mut job("dedup", &corpus, &out, &args), 1);
     assert!(err.contains("c.jsonl") && err.contains('4'), "{err}");
     assert!(!out.join("summary.json").exists());
 
@@ -225,27 +218,11 @@ fn semantic_dedup_refuses_bad_options_and_a_missing_model() {
         &["--semantic", "--output-format", "parquet"],
         &["--semantic", "--semantic-rows", "65"],
     ] {
-        let r = overlap()
-            .arg("dedup")
-            .arg(&corpus)
-            .arg("--out")
-            .arg(&out)
-            .args(bad)
-            .output()
-            .unwrap();
-        assert_eq!(r.status.code(), Some(2), "{bad:?}");
+        stderr_of(&mut job("dedup", &corpus, &out, bad), 2);
     }
-    let r = overlap()
-        .arg("dedup")
-        .arg(&corpus)
-        .arg("--out")
-        .arg(&out)
-        .args(["--semantic", "--model"])
-        .arg(tmp.path().join("no-model"))
-        .output()
-        .unwrap();
-    assert_eq!(r.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&r.stderr);
+    let no_model = tmp.path().join("no-model");
+    let args = ["--semantic", "--model", no_model.to_str().unwrap()];
+    let err = stderr_of(&mut job("dedup", &corpus, &out, &args), 1);
     assert!(err.contains("scripts/make-model.sh"), "{err}");
     assert!(!out.exists());
 }
