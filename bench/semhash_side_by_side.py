@@ -21,6 +21,11 @@ processes suffer more from a loaded machine than wall time shows.
 corpus mean (as overlap does: the mean of the distinct texts' non-zero vectors, in float64, then
 unit length), given to semhash through its own `SemHash.from_embeddings`, at cosine T (overlap's
 default is 0.93), beside overlap's default run at the same threshold.
+
+`--semhash-only FILE` (with `--centred T --skip-raw`, for 1M documents, where the two tools are run
+as separate processes at the same time to fit the session): runs only semhash's centred job, logs
+the time of each of its stages as it goes, and writes the ids it removed to FILE, one per line;
+`bench/semhash_agreement.py FILE OUT/clusters.jsonl` then compares them with an overlap run.
 """
 import argparse
 import gzip
@@ -97,6 +102,8 @@ def main():
     ap.add_argument("--centred", type=float, metavar="T",
                     help="also run semhash on centred vectors (from_embeddings) at cosine T, beside overlap's default")
     ap.add_argument("--skip-raw", action="store_true", help="leave out the raw-cosine semhash run")
+    ap.add_argument("--semhash-only", metavar="FILE",
+                    help="with --centred: run only semhash's centred job and write the ids it removed to FILE")
     a = ap.parse_args()
     ensure_venv()
     os.environ["HF_HUB_OFFLINE"] = "1"
@@ -104,12 +111,14 @@ def main():
     from model2vec import StaticModel
     from semhash import SemHash
 
+    t0 = time.perf_counter()
     ids, texts = load(a.corpus)
+    stage(f"read {len(ids)} documents", t0)
     records = [{"id": i, "text": x} for i, x in zip(ids, texts)]
     n = len(ids)
     if a.centred is not None:
         centred_side_by_side(a, records, StaticModel, SemHash)
-    if a.skip_raw:
+    if a.skip_raw or a.semhash_only:
         return
     c = cpu_seconds()
     t = time.perf_counter()
@@ -148,6 +157,13 @@ def main():
     print(f"overlap centred: {cen_sum['pairs']['candidates']} candidates, timings {cen_sum['timings_ms']}")
 
 
+def stage(what, t0):
+    """One line of progress on stderr: long runs can be followed (and reported if stopped)."""
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"[{time.strftime('%H:%M:%S')}] {what}: {time.perf_counter() - t0:.1f} s, CPU {cpu_seconds():.1f} s, "
+          f"peak RSS {rss:,.0f} MiB", file=sys.stderr, flush=True)
+
+
 def centred_side_by_side(a, records, StaticModel, SemHash):
     """semhash and overlap on the same centred vectors at cosine a.centred."""
     import numpy as np
@@ -162,18 +178,31 @@ def centred_side_by_side(a, records, StaticModel, SemHash):
     for r, k in zip(records, key):
         if distinct[k] is None:
             distinct[k] = r["text"]
+    stage(f"model loaded, {len(distinct)} distinct texts", t)
     emb = np.asarray(model.encode(distinct), dtype=np.float64)
+    stage("encoded", t)
     nonzero = np.linalg.norm(emb, axis=1) > 0
     emb[nonzero] -= emb[nonzero].mean(axis=0)
     norms = np.linalg.norm(emb, axis=1, keepdims=True)
     emb = (emb / np.where(norms > 1e-12, norms, 1.0)).astype(np.float32)
+    stage("centred", t)
     sh = SemHash.from_embeddings(embeddings=emb[np.asarray(key)], records=records, model=model, columns=["text"])
+    stage("index built (from_embeddings)", t)
     res = sh.self_deduplicate(threshold=a.centred)
+    stage("self_deduplicate done", t)
     wall = time.perf_counter() - t
     cpu = cpu_seconds() - c
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     removed = {d.record["id"] for d in res.filtered}
     exact = sum(1 for d in res.filtered if d.exact)
+    if a.semhash_only:
+        with open(a.semhash_only, "w") as f:
+            f.writelines(f"{i}\n" for i in sorted(removed))
+        print(f"corpus {a.corpus}: {n} documents; centred vectors at cosine {a.centred}")
+        print(f"| semhash 0.5.0 (`from_embeddings`, centred) | {wall:.2f} | {cpu:.1f} | {n / wall:,.0f} | {rss:,.0f} | "
+              f"{len(removed)} ({exact}) |")
+        sys.stdout.flush()
+        return
     results = []
     for clusters in ["components", "guarded"]:
         results.append((clusters, overlap_run(a.corpus, a.centred, [], a.threads, clusters)))

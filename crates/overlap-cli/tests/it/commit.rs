@@ -1,7 +1,7 @@
 //! Outputs never destroy an input, are committed whole, are locked against concurrent runs, and
 //! failures name the output and the operation (see `crates/overlap/src/io/commit.rs`).
 
-use crate::common::{data, overlap, read_json, stable_summary};
+use crate::common::{data, outputs, overlap, read_json, stable_summary};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -206,14 +206,8 @@ fn a_report_is_listed_when_written_and_removed_when_stale() {
     };
     run(&["--report"]);
     let summary = read_json(&tmp.path().join("o/summary.json"));
-    let outputs: Vec<&str> = summary["outputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
     assert_eq!(
-        outputs,
+        outputs(&summary),
         [
             "clusters.jsonl",
             "pairs.jsonl",
@@ -242,9 +236,9 @@ fn a_report_is_listed_when_written_and_removed_when_stale() {
         .assert()
         .success();
     let mut after = read_json(&tmp.path().join("o/summary.json"));
-    let outputs = after["outputs"].as_array_mut().unwrap();
-    assert_eq!(outputs[2], "report.html");
-    outputs.remove(2);
+    let listed = after["outputs"].as_array_mut().unwrap();
+    assert_eq!(listed[2], "report.html");
+    listed.remove(2);
     assert_eq!(after, before);
     let names: Vec<String> = snapshot(&tmp.path().join("o")).into_keys().collect();
     assert_eq!(names.len(), 5, "{names:?}");

@@ -6,7 +6,9 @@
 //! cuts the chains of templated notices and keeps every removed document verified against the one
 //! kept for it.
 
-use crate::common::{data, overlap, read_jsonl, real_model, stable_summary};
+use crate::common::{
+    data, job, outputs, overlap, read_jsonl, real_model, stable_summary, stderr_of,
+};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -41,10 +43,7 @@ fn semantic_dedup_of_bbc_finds_copies_near_duplicates_and_a_rewrite_minhash_miss
     let tmp = tempfile::tempdir().unwrap();
     let bbc = data("bbc-news.jsonl.gz");
     let (sem, mh) = (tmp.path().join("sem"), tmp.path().join("mh"));
-    let s = run_ok(
-        &["dedup", "--json", "--semantic"],
-        &[&bbc, Path::new("--out"), &sem, Path::new("--model"), &model],
-    );
+    let s = semantic_json(&bbc, &sem, &model, &[]);
     run_ok(&["dedup", "--json"], &[&bbc, Path::new("--out"), &mh]);
     assert_eq!(s["command"], "dedup");
     assert_eq!(s["mode"], "semantic");
@@ -108,23 +107,7 @@ fn semantic_dedup_of_bbc_finds_copies_near_duplicates_and_a_rewrite_minhash_miss
 
     // LSH finds what brute force finds on BBC.
     let exact = tmp.path().join("exact");
-    run_ok(
-        &[
-            "dedup",
-            "--json",
-            "--semantic",
-            "--semantic-search",
-            "exact",
-            "--no-deduped",
-        ],
-        &[
-            &bbc,
-            Path::new("--out"),
-            &exact,
-            Path::new("--model"),
-            &model,
-        ],
-    );
+    semantic_run(&bbc, &exact, &model, &["--semantic-search", "exact"]);
     assert_eq!(pair_set(&exact, "near"), near);
 }
 
@@ -136,82 +119,50 @@ fn semantic_dedup_is_byte_identical_for_any_thread_count() {
     let mut outs = Vec::new();
     for threads in ["1", "2", "5"] {
         let out = tmp.path().join(format!("t{threads}"));
-        run_ok(
-            &["dedup", "--json", "--semantic", "--threads", threads],
-            &[&bbc, Path::new("--out"), &out, Path::new("--model"), &model],
-        );
+        semantic_json(&bbc, &out, &model, &["--threads", threads]);
         outs.push(out);
     }
-    for name in ["clusters.jsonl", "pairs.jsonl", "deduped.jsonl.gz"] {
-        let first = std::fs::read(outs[0].join(name)).unwrap();
-        for o in &outs[1..] {
-            assert!(
-                std::fs::read(o.join(name)).unwrap() == first,
-                "{name} differs"
-            );
-        }
-    }
-    let summary = |o: &Path| {
-        let mut s = stable_summary(&o.join("summary.json"));
-        s.as_object_mut().unwrap().remove("inputs"); // from_out differs between folders
-        s
-    };
+    assert_same_files(
+        &outs,
+        &["clusters.jsonl", "pairs.jsonl", "deduped.jsonl.gz"],
+        "the thread count",
+    );
     for o in &outs[1..] {
-        assert_eq!(summary(o), summary(&outs[0]));
+        assert_eq!(budget_free_summary(o), budget_free_summary(&outs[0]));
     }
 }
 
-fn tiny_model(dir: &Path) -> PathBuf {
-    let model = dir.join("model");
+/// A temporary folder holding the tiny model and a corpus `c.jsonl` of `lines`: (folder, model,
+/// corpus).
+fn tiny_setup(lines: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("model");
     overlap::embed::tiny::write_tiny_model(&model).unwrap();
-    model
+    let corpus = tmp.path().join("c.jsonl");
+    std::fs::write(&corpus, lines).unwrap();
+    (tmp, model, corpus)
 }
 
 #[test]
 fn semantic_dedup_with_a_tiny_model_follows_the_input_rules() {
-    let tmp = tempfile::tempdir().unwrap();
-    let model = tiny_model(tmp.path());
-    let corpus = tmp.path().join("c.jsonl");
-    std::fs::write(
-        &corpus,
-        concat!(
-            "{\"id\":\"a\",\"text\":\"The grain exports resumed.\"}\n",
-            "{\"id\":\"b\",\"text\":\"the grain exports, resumed\"}\n",
-            "{\"id\":\"c\",\"text\":\"The minister's cafe.\"}\n",
-            "not json\n",
-            "{\"id\":\"e\",\"text\":\"  ...  \"}\n",
-            "{\"id\":\"f\",\"text\":\"zzz qqq\"}\n",
-        ),
-    )
-    .unwrap();
+    let (tmp, model, corpus) = tiny_setup(concat!(
+        "{\"id\":\"a\",\"text\":\"The grain exports resumed.\"}\n",
+        "{\"id\":\"b\",\"text\":\"the grain exports, resumed\"}\n",
+        "{\"id\":\"c\",\"text\":\"The minister's cafe.\"}\n",
+        "not json\n",
+        "{\"id\":\"e\",\"text\":\"  ...  \"}\n",
+        "{\"id\":\"f\",\"text\":\"zzz qqq\"}\n",
+    ));
     // A bad record fails the run by default: exit 1, file and line named, nothing written.
     let out = tmp.path().join("out");
-    let r = overlap()
-        .arg("dedup")
-        .arg(&corpus)
-        .arg("--out")
-        .arg(&out)
-        .args(["--semantic", "--model"])
-        .arg(&model)
-        .output()
-        .unwrap();
-    assert_eq!(r.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&r.stderr);
+    let args = ["--semantic", "--model", model.to_str().unwrap()];
+    let err = stderr_of(&mut job("dedup", &corpus, &out, &args), 1);
     assert!(err.contains("c.jsonl") && err.contains('4'), "{err}");
     assert!(!out.join("summary.json").exists());
 
     // Skipped and listed with --on-error skip; the empty text is kept alone and flagged; a text of
     // unknown words has no vector and is compared with nothing.
-    let s = run_ok(
-        &["dedup", "--json", "--semantic", "--on-error", "skip"],
-        &[
-            &corpus,
-            Path::new("--out"),
-            &out,
-            Path::new("--model"),
-            &model,
-        ],
-    );
+    let s = semantic_json(&corpus, &out, &model, &["--on-error", "skip"]);
     assert_eq!(s["documents"]["read"], 6);
     assert_eq!(s["documents"]["accepted"], 5);
     assert_eq!(s["documents"]["skipped"], 1);
@@ -250,12 +201,7 @@ fn semantic_dedup_with_a_tiny_model_follows_the_input_rules() {
     let kept = clusters.iter().filter(|c| c["kept"] == true).count();
     assert_eq!(deduped.lines().count(), kept);
     assert!(!deduped.contains("\"id\":\"b\""));
-    let leftovers: Vec<_> = std::fs::read_dir(&stdin_out)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".overlap-tmp"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_no_temporaries(&stdin_out);
 }
 
 #[test]
@@ -272,27 +218,11 @@ fn semantic_dedup_refuses_bad_options_and_a_missing_model() {
         &["--semantic", "--output-format", "parquet"],
         &["--semantic", "--semantic-rows", "65"],
     ] {
-        let r = overlap()
-            .arg("dedup")
-            .arg(&corpus)
-            .arg("--out")
-            .arg(&out)
-            .args(bad)
-            .output()
-            .unwrap();
-        assert_eq!(r.status.code(), Some(2), "{bad:?}");
+        stderr_of(&mut job("dedup", &corpus, &out, bad), 2);
     }
-    let r = overlap()
-        .arg("dedup")
-        .arg(&corpus)
-        .arg("--out")
-        .arg(&out)
-        .args(["--semantic", "--model"])
-        .arg(tmp.path().join("no-model"))
-        .output()
-        .unwrap();
-    assert_eq!(r.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&r.stderr);
+    let no_model = tmp.path().join("no-model");
+    let args = ["--semantic", "--model", no_model.to_str().unwrap()];
+    let err = stderr_of(&mut job("dedup", &corpus, &out, &args), 1);
     assert!(err.contains("scripts/make-model.sh"), "{err}");
     assert!(!out.exists());
 }
@@ -304,20 +234,7 @@ fn semantic_guarded_clusters_verify_every_removed_document_against_its_kept_one(
     let reuters = data("reuters21578.jsonl.gz");
     let run = |name: &str, extra: &[&str]| {
         let out = tmp.path().join(name);
-        let s = run_ok(
-            &[
-                &["dedup", "--json", "--semantic", "--no-deduped"][..],
-                extra,
-            ]
-            .concat(),
-            &[
-                &reuters,
-                Path::new("--out"),
-                &out,
-                Path::new("--model"),
-                &model,
-            ],
-        );
+        let s = semantic_run(&reuters, &out, &model, extra);
         (out, s)
     };
     let (comp, sc) = run("components", &[]);
@@ -325,12 +242,11 @@ fn semantic_guarded_clusters_verify_every_removed_document_against_its_kept_one(
     let (guard1, _) = run("guarded1", &["--clusters", "guarded", "--threads", "1"]);
     assert_eq!(sg["parameters"]["clusters"], "guarded");
     assert_eq!(sc["parameters"]["clusters"], "components");
-    for name in ["clusters.jsonl", "pairs.jsonl"] {
-        assert!(
-            std::fs::read(guard.join(name)).unwrap() == std::fs::read(guard1.join(name)).unwrap(),
-            "{name} depends on the thread count"
-        );
-    }
+    assert_same_files(
+        &[&guard, &guard1],
+        &["clusters.jsonl", "pairs.jsonl"],
+        "the thread count",
+    );
 
     // The templated notices chain into clusters of hundreds; the guard keeps more documents, and
     // says how many more.
@@ -382,39 +298,17 @@ fn semantic_guarded_clusters_verify_every_removed_document_against_its_kept_one(
 
 #[test]
 fn semantic_dedup_writes_a_report_scored_by_cosine() {
-    let tmp = tempfile::tempdir().unwrap();
-    let model = tiny_model(tmp.path());
-    let corpus = tmp.path().join("c.jsonl");
     // a and b have the same tokens in another order: not exact copies, but equal vectors.
-    std::fs::write(
-        &corpus,
-        concat!(
-            "{\"id\":\"a\",\"text\":\"The grain exports resumed.\"}\n",
-            "{\"id\":\"b\",\"text\":\"Resumed the grain exports.\"}\n",
-            "{\"id\":\"c\",\"text\":\"The minister's cafe.\"}\n",
-        ),
-    )
-    .unwrap();
+    let (tmp, model, corpus) = tiny_setup(concat!(
+        "{\"id\":\"a\",\"text\":\"The grain exports resumed.\"}\n",
+        "{\"id\":\"b\",\"text\":\"Resumed the grain exports.\"}\n",
+        "{\"id\":\"c\",\"text\":\"The minister's cafe.\"}\n",
+    ));
     let out = tmp.path().join("out");
-    let s = run_ok(
-        &["dedup", "--json", "--semantic", "--report"],
-        &[
-            &corpus,
-            Path::new("--out"),
-            &out,
-            Path::new("--model"),
-            &model,
-        ],
-    );
+    let s = semantic_json(&corpus, &out, &model, &["--report"]);
     assert_eq!(s["documents"]["removed_near"], 1);
-    let outputs: Vec<&str> = s["outputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o.as_str().unwrap())
-        .collect();
     assert_eq!(
-        outputs,
+        outputs(&s),
         [
             "clusters.jsonl",
             "pairs.jsonl",
@@ -441,14 +335,43 @@ fn semantic_dedup_writes_a_report_scored_by_cosine() {
         .contains("\"score_name\":\"cosine\""));
 }
 
-/// One `dedup --semantic` run of `corpus` into `out`, its summary.
-fn semantic_run(corpus: &Path, out: &Path, model: &Path, extra: &[&str]) -> Value {
-    let mut args = vec!["dedup", "--json", "--semantic", "--no-deduped"];
-    args.extend_from_slice(extra);
+/// `overlap dedup --json --semantic EXTRA CORPUS --out OUT --model MODEL`, its summary.
+fn semantic_json(corpus: &Path, out: &Path, model: &Path, extra: &[&str]) -> Value {
+    let args = [&["dedup", "--json", "--semantic"][..], extra].concat();
     run_ok(
         &args,
         &[corpus, Path::new("--out"), out, Path::new("--model"), model],
     )
+}
+
+/// One `dedup --semantic --no-deduped` run of `corpus` into `out`, its summary.
+fn semantic_run(corpus: &Path, out: &Path, model: &Path, extra: &[&str]) -> Value {
+    semantic_json(corpus, out, model, &[&["--no-deduped"][..], extra].concat())
+}
+
+/// Asserts that no `.overlap-tmp*` file or folder (staging, spill) is left in `out`.
+fn assert_no_temporaries(out: &Path) {
+    let left: Vec<_> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".overlap-tmp"))
+        .collect();
+    assert!(left.is_empty(), "{out:?}: {left:?}");
+}
+
+/// Asserts that each of `names` holds the same bytes in every folder of `outs` as in the first
+/// (`varied`: what differs between the runs).
+fn assert_same_files(outs: &[impl AsRef<Path>], names: &[&str], varied: &str) {
+    for name in names {
+        let first = std::fs::read(outs[0].as_ref().join(name)).unwrap();
+        for o in &outs[1..] {
+            let o = o.as_ref();
+            assert!(
+                std::fs::read(o.join(name)).unwrap() == first,
+                "{name} depends on {varied} ({o:?})"
+            );
+        }
+    }
 }
 
 /// The summary without what may vary with the budget, the threads or the folder.
@@ -481,15 +404,11 @@ fn semantic_dedup_spills_its_vectors_and_candidate_work_within_the_budget_and_gi
             assert_eq!(vectors > 0, memory.is_some(), "{out:?}: vectors {vectors}");
             outs.push(out);
         }
-        for name in ["clusters.jsonl", "pairs.jsonl"] {
-            let first = std::fs::read(outs[0].join(name)).unwrap();
-            for o in &outs[1..] {
-                assert!(
-                    std::fs::read(o.join(name)).unwrap() == first,
-                    "{name} depends on --memory or --threads ({o:?})"
-                );
-            }
-        }
+        assert_same_files(
+            &outs,
+            &["clusters.jsonl", "pairs.jsonl"],
+            "--memory or --threads",
+        );
         // Every count of the work (candidates, cosines, buckets) is the same at any budget.
         for o in &outs[1..] {
             assert_eq!(
@@ -500,12 +419,7 @@ fn semantic_dedup_spills_its_vectors_and_candidate_work_within_the_budget_and_gi
         }
         // No spill files are left behind.
         for o in &outs {
-            let left: Vec<_> = std::fs::read_dir(o)
-                .unwrap()
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .filter(|n| n.starts_with(".overlap-tmp"))
-                .collect();
-            assert!(left.is_empty(), "{left:?}");
+            assert_no_temporaries(o);
         }
     }
 }
@@ -531,13 +445,7 @@ fn semantic_brute_force_reads_its_vectors_from_disk_block_by_block_with_the_same
         assert_eq!(vectors > 0, memory.is_some(), "vectors {vectors}");
         outs.push(out);
     }
-    for name in ["clusters.jsonl", "pairs.jsonl"] {
-        assert!(
-            std::fs::read(outs[0].join(name)).unwrap()
-                == std::fs::read(outs[1].join(name)).unwrap(),
-            "{name} depends on --memory"
-        );
-    }
+    assert_same_files(&outs, &["clusters.jsonl", "pairs.jsonl"], "--memory");
     assert_eq!(budget_free_summary(&outs[0]), budget_free_summary(&outs[1]));
     // The spill directory under --tmp-dir is removed at the end.
     assert_eq!(std::fs::read_dir(&spill).unwrap().count(), 0);

@@ -81,6 +81,16 @@ pub fn read_json(path: &Path) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
+/// The file names a `summary.json` lists under `outputs`, in its order.
+pub fn outputs(summary: &Value) -> Vec<&str> {
+    summary["outputs"]
+        .as_array()
+        .expect("summary.json lists its outputs")
+        .iter()
+        .map(|o| o.as_str().expect("an output is a file name"))
+        .collect()
+}
+
 /// summary.json without the fields that legitimately vary between runs (timings, thread count, the
 /// throughput derived from them, and memory).
 pub fn stable_summary(path: &Path) -> Value {
