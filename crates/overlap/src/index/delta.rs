@@ -153,6 +153,22 @@ pub(super) struct Recent<'a, D, T> {
     pub(super) docs: &'a T,
 }
 
+impl<'a, D, T> Recent<'a, D, T> {
+    /// The recent level of a snapshot whose `meta` table records its generation and start.
+    pub(super) fn of(
+        meta: &impl ReadableTable<&'static str, &'static [u8]>,
+        delta: Option<&'a D>,
+        docs: &'a T,
+    ) -> Result<Self> {
+        Ok(Recent {
+            generation: generation(meta)?,
+            from: recent_from(meta)?,
+            delta,
+            docs,
+        })
+    }
+}
+
 impl Index {
     /// The hint of a snapshot's recent level, built from its tables.
     fn build_hint<D, T>(&self, r: &Recent<'_, D, T>) -> Result<Hint>

@@ -991,12 +991,7 @@ impl Index {
         let sets = ReadSets::open(self, &txn)?;
         let m = txn.open_table(META)?;
         let delta = open_delta(&txn)?;
-        let recent = delta::Recent {
-            generation: delta::generation(&m)?,
-            from: delta::recent_from(&m)?,
-            delta: delta.as_ref(),
-            docs: &docs,
-        };
+        let recent = delta::Recent::of(&m, delta.as_ref(), &docs)?;
         let found = self.find(
             &recent,
             &|exact| self.members_in(&members, &recent, exact),
@@ -1150,12 +1145,7 @@ impl Index {
         let record = self.record(&docs, d)?;
         let m = txn.open_table(META)?;
         let delta = open_delta(&txn)?;
-        let recent = delta::Recent {
-            generation: delta::generation(&m)?,
-            from: delta::recent_from(&m)?,
-            delta: delta.as_ref(),
-            docs: &docs,
-        };
+        let recent = delta::Recent::of(&m, delta.as_ref(), &docs)?;
         let group = self.members_in(&members, &recent, record.exact)?;
         let first = *group
             .first()
@@ -1365,12 +1355,7 @@ impl Index {
         let docs = txn.open_table(DOCUMENTS)?;
         let m = txn.open_table(META)?;
         let delta = open_delta(txn)?;
-        let recent = delta::Recent {
-            generation: delta::generation(&m)?,
-            from: delta::recent_from(&m)?,
-            delta: delta.as_ref(),
-            docs: &docs,
-        };
+        let recent = delta::Recent::of(&m, delta.as_ref(), &docs)?;
         self.id_in(&ids, &recent, id)
     }
 
