@@ -29,7 +29,7 @@ mod units;
 pub use prepare::{is_function_word, soft_key, Prepared, CONTENT_WEIGHT};
 pub use runs::{verbatim_runs, verbatim_runs_masked, Run};
 pub use semantic::{
-    cosine, same_story, Rescore, Semantic, SemanticConfig, SAME_STORY_SEMANTIC_WEIGHT,
+    cosine, same_story, Rescore, Semantic, SemanticConfig, UnitVectors, SAME_STORY_SEMANTIC_WEIGHT,
 };
 pub use similarity::{Bag, KeyWeights};
 pub use units::{units, Unit};

@@ -67,13 +67,32 @@ impl Default for SemanticConfig {
     }
 }
 
+/// The sentence vectors of one document, one per unit in unit order: computed beforehand, or on
+/// first use (a vector depends only on its sentence, so when it is computed changes no result).
+pub trait UnitVectors: Sync + std::fmt::Debug {
+    /// The vector of unit `u`, `None` past the last unit.
+    fn vector(&self, u: usize) -> Option<&[f32]>;
+}
+
+impl UnitVectors for [Vec<f32>] {
+    fn vector(&self, u: usize) -> Option<&[f32]> {
+        self.get(u).map(Vec::as_slice)
+    }
+}
+
+impl UnitVectors for Vec<Vec<f32>> {
+    fn vector(&self, u: usize) -> Option<&[f32]> {
+        self.get(u).map(Vec::as_slice)
+    }
+}
+
 /// Sentence vectors of both documents (one per unit, in unit order) and how to use them.
 #[derive(Clone, Copy, Debug)]
 pub struct Semantic<'v> {
     /// One vector per unit of the first document.
-    pub a: &'v [Vec<f32>],
+    pub a: &'v dyn UnitVectors,
     /// One vector per unit of the second document.
-    pub b: &'v [Vec<f32>],
+    pub b: &'v dyn UnitVectors,
     /// Thresholds.
     pub config: &'v SemanticConfig,
     /// The transformer, for the pairs whose static cosine is unsure.
@@ -83,7 +102,7 @@ pub struct Semantic<'v> {
 impl Semantic<'_> {
     /// Cosine of unit `u` of the first document and unit `v` of the second.
     pub fn cosine(&self, u: usize, v: usize) -> f64 {
-        match (self.a.get(u), self.b.get(v)) {
+        match (self.a.vector(u), self.b.vector(v)) {
             (Some(x), Some(y)) => cosine(x, y),
             _ => 0.0,
         }

@@ -439,8 +439,8 @@ fn stage(
     };
     let mut related: Vec<(u32, u32, Alignment)> = Vec::new();
     let mut peak_chunk = 0u64;
-    let mut start = 0;
-    while start < found.candidates.len() {
+    // The chunk from candidate `start`: its end, its documents (sorted) and their cost.
+    let chunk_from = |start: usize| {
         let mut seen: crate::hashing::FastSet<u32> = Default::default();
         let mut cost = 0u64;
         let mut end = start;
@@ -453,68 +453,115 @@ fn stage(
             }
             end += 1;
         }
-        peak_chunk = peak_chunk.max(cost);
         let mut members: Vec<u32> = seen.into_iter().collect();
         members.sort_unstable();
-        let chunk_texts: Vec<std::borrow::Cow<'_, str>> = members
+        (end, members, cost)
+    };
+    let load = |members: &[u32]| -> Result<Vec<std::borrow::Cow<'_, str>>> {
+        members
             .par_iter()
             .map(|&d| texts.get_str(d as usize))
-            .collect::<Result<_>>()?;
+            .collect()
+    };
+    fn prepare_all<'t>(
+        members: &[u32],
+        chunk_texts: &'t [std::borrow::Cow<'_, str>],
+        masks: &Masks,
+        config: &ReuseConfig,
+        weights: &KeyWeights,
+    ) -> Vec<(Prepared<'t>, Vec<Bag>)> {
+        members
+            .par_iter()
+            .zip(chunk_texts)
+            .map(|(&d, t)| masks.prepare(d, t, &[], config, weights))
+            .collect()
+    }
+    // Align the candidates of one chunk, its documents `members` prepared as `prepared`.
+    let align_chunk = |pairs: &[(u32, u32, u32)],
+                       members: &[u32],
+                       chunk_texts: &[std::borrow::Cow<'_, str>],
+                       prepared: &[(Prepared, Vec<Bag>)]| {
         let text_of = |d: u32| &chunk_texts[members.binary_search(&d).expect("a member")];
         // Each document with its boilerplate, template and signature lines masked, less `unmask`.
         let prepare = |d: u32, unmask: &[(usize, usize)]| {
             masks.prepare(d, text_of(d), unmask, config, &weights)
         };
-        let prepared: Vec<(Prepared, Vec<Bag>)> =
-            members.par_iter().map(|&d| prepare(d, &[])).collect();
         let of = |d: u32| &prepared[members.binary_search(&d).expect("a member of the chunk")];
-        related.extend(
-            found.candidates[start..end]
-                .par_chunks(256)
-                .flat_map_iter(|chunk| {
-                    let out: Vec<(u32, u32, Alignment)> = chunk
-                        .iter()
-                        .filter_map(|&(da, db, _)| {
-                            let ((a, bags_a), (b, bags_b)) = (of(da), of(db));
-                            let al = align_with_bags(a, bags_a, b, bags_b, &weights, &config.align);
-                            // Hook: a signature quoted with text of its post counts (see
-                            // quoted_signatures).
-                            let side = |d: u32, doc| quoted_signatures::Side {
-                                doc,
-                                lines: &docs[d as usize].lines,
-                                source: docs[d as usize].source,
-                            };
-                            let (al, by_quote) = quoted_signatures::relate(
-                                al,
-                                &side(da, a),
-                                &side(db, b),
-                                &sig_keys,
-                                |unmask| {
-                                    let ((a, bags_a), (b, bags_b)) =
-                                        (prepare(da, &unmask[0]), prepare(db, &unmask[1]));
-                                    align_with_bags(
-                                        &a,
-                                        &bags_a,
-                                        &b,
-                                        &bags_b,
-                                        &weights,
-                                        &config.align,
-                                    )
-                                },
-                            );
-                            if by_quote {
-                                quoted_sig_pairs.fetch_add(1, Ordering::Relaxed);
-                            }
-                            al.related.then_some((da, db, al))
-                        })
-                        .collect();
-                    let k = chunk.len() as u64;
-                    progress.update(done.fetch_add(k, Ordering::Relaxed) + k);
-                    out
-                })
-                .collect::<Vec<_>>(),
-        );
-        start = end;
+        pairs
+            .par_chunks(256)
+            .flat_map_iter(|chunk| {
+                let out: Vec<(u32, u32, Alignment)> = chunk
+                    .iter()
+                    .filter_map(|&(da, db, _)| {
+                        let ((a, bags_a), (b, bags_b)) = (of(da), of(db));
+                        let al = align_with_bags(a, bags_a, b, bags_b, &weights, &config.align);
+                        // Hook: a signature quoted with text of its post counts (see
+                        // quoted_signatures).
+                        let side = |d: u32, doc| quoted_signatures::Side {
+                            doc,
+                            lines: &docs[d as usize].lines,
+                            source: docs[d as usize].source,
+                        };
+                        let (al, by_quote) = quoted_signatures::relate(
+                            al,
+                            &side(da, a),
+                            &side(db, b),
+                            &sig_keys,
+                            |unmask| {
+                                let ((a, bags_a), (b, bags_b)) =
+                                    (prepare(da, &unmask[0]), prepare(db, &unmask[1]));
+                                align_with_bags(&a, &bags_a, &b, &bags_b, &weights, &config.align)
+                            },
+                        );
+                        if by_quote {
+                            quoted_sig_pairs.fetch_add(1, Ordering::Relaxed);
+                        }
+                        al.related.then_some((da, db, al))
+                    })
+                    .collect();
+                let k = chunk.len() as u64;
+                progress.update(done.fetch_add(k, Ordering::Relaxed) + k);
+                out
+            })
+            .collect::<Vec<_>>()
+    };
+    // With `--semantic`, when the candidates make one chunk, its prepared documents are kept for
+    // the semantic pass (`reworded::Kept`), which would otherwise prepare them twice again.
+    let keep = reworded.is_some()
+        && !found.candidates.is_empty()
+        && chunk_from(0).0 == found.candidates.len();
+    let mut kept_members: Vec<u32> = Vec::new();
+    let mut kept_texts: Vec<std::borrow::Cow<'_, str>> = Vec::new();
+    if keep {
+        let (_, members, cost) = chunk_from(0);
+        peak_chunk = cost;
+        kept_texts = load(&members)?;
+        kept_members = members;
+    }
+    let kept_docs: Vec<(Prepared, Vec<Bag>)> =
+        prepare_all(&kept_members, &kept_texts, &masks, config, &weights);
+    if keep {
+        related.extend(align_chunk(
+            &found.candidates,
+            &kept_members,
+            &kept_texts,
+            &kept_docs,
+        ));
+    } else {
+        let mut start = 0;
+        while start < found.candidates.len() {
+            let (end, members, cost) = chunk_from(start);
+            peak_chunk = peak_chunk.max(cost);
+            let chunk_texts = load(&members)?;
+            let prepared = prepare_all(&members, &chunk_texts, &masks, config, &weights);
+            related.extend(align_chunk(
+                &found.candidates[start..end],
+                &members,
+                &chunk_texts,
+                &prepared,
+            ));
+            start = end;
+        }
     }
     stages.insert(
         "align",
@@ -547,6 +594,10 @@ fn stage(
                 &cost,
                 chunk_budget,
                 &known,
+                keep.then_some(super::reworded::Kept {
+                    members: &kept_members,
+                    docs: &kept_docs,
+                }),
                 &weights,
                 &config.align,
                 progress,
@@ -558,6 +609,8 @@ fn stage(
         }
         None => None,
     };
+    drop(kept_docs);
+    drop(kept_texts);
 
     // Stage 5: stories and origins.
     let t = Instant::now();

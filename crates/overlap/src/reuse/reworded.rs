@@ -55,7 +55,7 @@
 use super::static_tier::{self, verdict, RescoreTier, Verdict};
 use crate::align::{
     align_with_bags_semantic, cosine, AlignConfig, Alignment, Bag, KeyWeights, Passage,
-    PassageKind, Prepared, Rescore, Semantic, SemanticConfig,
+    PassageKind, Prepared, Rescore, Semantic, SemanticConfig, UnitVectors,
 };
 use crate::embed::{StaticModel, Transformer};
 use crate::error::Result;
@@ -230,6 +230,61 @@ pub type RelatedPair = (u32, u32, Alignment);
 
 /// A document prepared for alignment, masked as the job masks it, with its sentences' bags.
 pub type PreparedDoc<'t> = (Prepared<'t>, Vec<Bag>);
+
+/// Documents the caller holds prepared already (the lexical stage's, when its candidates made one
+/// chunk), as `prepare` would give them: the pass reads their bags and aligns them instead of
+/// preparing them again.
+#[derive(Clone, Copy, Debug)]
+pub struct Kept<'k> {
+    /// Their document numbers, sorted.
+    pub members: &'k [u32],
+    /// Their prepared forms, in the order of `members`.
+    pub docs: &'k [PreparedDoc<'k>],
+}
+
+impl<'k> Kept<'k> {
+    fn get(&self, d: u32) -> Option<&'k PreparedDoc<'k>> {
+        self.members.binary_search(&d).ok().map(|i| &self.docs[i])
+    }
+}
+
+/// The static vectors of one document's sentences, each computed when first asked: the alignment
+/// asks only about sentences sharing a rare word with the other side, and their neighbours, a
+/// fraction of a candidate document's sentences. A vector depends only on its sentence, so which
+/// candidate computes it first changes no bit.
+struct LazyUnits<'p> {
+    model: &'p StaticModel,
+    doc: &'p Prepared<'p>,
+    cells: Vec<OnceLock<Vec<f32>>>,
+}
+
+impl<'p> LazyUnits<'p> {
+    fn new(model: &'p StaticModel, doc: &'p Prepared<'p>) -> Self {
+        LazyUnits {
+            model,
+            doc,
+            cells: (0..doc.units.len()).map(|_| OnceLock::new()).collect(),
+        }
+    }
+}
+
+impl std::fmt::Debug for LazyUnits<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LazyUnits")
+            .field("units", &self.cells.len())
+            .finish()
+    }
+}
+
+impl UnitVectors for LazyUnits<'_> {
+    fn vector(&self, u: usize) -> Option<&[f32]> {
+        let unit = self.doc.units.get(u)?;
+        Some(self.cells[u].get_or_init(|| {
+            self.model
+                .encode(&self.doc.text[unit.start_byte..unit.end_byte])
+        }))
+    }
+}
 
 /// The rare word pairs of a prepared document: for every sentence, the pairs of its
 /// `words_per_sentence` rarest rare words, hashed, each with the first sentence that holds it;
@@ -440,7 +495,10 @@ struct PairJudge<'p> {
 }
 
 /// The static vectors and bags of the sentences of two documents.
-type StaticSides<'p> = ((&'p [Vec<f32>], &'p [Bag]), (&'p [Vec<f32>], &'p [Bag]));
+type StaticSides<'p> = (
+    (&'p dyn UnitVectors, &'p [Bag]),
+    (&'p dyn UnitVectors, &'p [Bag]),
+);
 
 /// The units `a.0..=a.1` of one document and `b.0..=b.1` of the other, a passage's sentences and
 /// one more on each side.
@@ -563,6 +621,16 @@ fn hopeful<'p>(
     out.into_iter().map(|(c, p)| (p, c)).collect()
 }
 
+/// Whether `al` holds at least `min_passages` passages of `min_passage_words` words: without them
+/// [`hopeful`] cannot find enough, and the static model is not asked.
+fn enough_long(al: &Alignment, config: &RewordedConfig) -> bool {
+    al.passages
+        .iter()
+        .filter(|p| p.a_words.min(p.b_words) >= config.min_passage_words)
+        .count()
+        >= config.min_passages
+}
+
 /// Whether at least `need` of `passages` (best first) are said twice: verbatim, or of a cosine
 /// `judge(p)` (the transformer's, of the two sides) at or above `bar`. Stops as soon as the answer
 /// is known, so the transformer encodes the sides of the best passages only.
@@ -601,8 +669,8 @@ fn inside(doc: &Prepared, u: usize, (s, e): (usize, usize)) -> bool {
 ///
 /// `empty[d]` marks documents with no word; `text(d)` reads a document's text; `prepare(d, text)`
 /// prepares it as the job does (boilerplate masked) with the corpus `weights`; `doc_cost(d)` is the
-/// memory its prepared form takes, and chunks of candidates take at most `chunk_budget` of it.
-/// Returns the new related pairs with their alignments, sorted, and the counts.
+/// memory its prepared form takes, and chunks of candidates take at most `chunk_budget` of it,
+/// less what the documents of `kept` take (those are not prepared again). Returns the new related pairs with their alignments, sorted, and the counts.
 #[allow(clippy::too_many_arguments)]
 pub fn find<'t>(
     job: &Reworded<'_>,
@@ -612,6 +680,7 @@ pub fn find<'t>(
     doc_cost: &(dyn Fn(u32) -> u64 + Sync),
     chunk_budget: u64,
     related: &[(u32, u32)],
+    kept: Option<Kept<'_>>,
     weights: &KeyWeights,
     align: &AlignConfig,
     progress: &dyn Progress,
@@ -635,6 +704,8 @@ pub fn find<'t>(
         .map(|d| {
             let out = if empty[d] {
                 Vec::new()
+            } else if let Some((_, bags)) = kept.and_then(|k| k.get(d as u32)) {
+                word_pairs(bags, config.words_per_sentence)
             } else {
                 let t = text(d)?;
                 let (_, bags) = prepare(d as u32, &t);
@@ -666,14 +737,18 @@ pub fn find<'t>(
     let mut found: Vec<RelatedPair> = Vec::new();
     progress.start("semantic align", Some(pairs.len() as u64), Unit::Pairs);
     let done = AtomicU64::new(0);
+    let kept_doc = |d: u32| kept.and_then(|k| k.get(d));
+    // The kept documents are held already: the others of a chunk take what is left of the budget.
+    let kept_cost: u64 = kept.map_or(0, |k| k.members.iter().map(|&d| doc_cost(d)).sum());
+    let fresh_budget = chunk_budget.saturating_sub(kept_cost);
     let mut start = 0;
     while start < pairs.len() {
         let mut seen: FastSet<u32> = FastSet::default();
         let mut cost = 0u64;
         let mut end = start;
-        while end < pairs.len() && (cost < chunk_budget || end == start) {
+        while end < pairs.len() && (cost < fresh_budget || end == start) {
             for d in [pairs[end].0, pairs[end].1] {
-                if seen.insert(d) {
+                if seen.insert(d) && kept_doc(d).is_none() {
                     cost += doc_cost(d);
                 }
             }
@@ -681,26 +756,40 @@ pub fn find<'t>(
         }
         let mut members: Vec<u32> = seen.into_iter().collect();
         members.sort_unstable();
-        let texts: Vec<Cow<'_, str>> = members
+        let fresh: Vec<u32> = members
+            .iter()
+            .copied()
+            .filter(|&d| kept_doc(d).is_none())
+            .collect();
+        let texts: Vec<Cow<'_, str>> = fresh
             .par_iter()
             .map(|&d| text(d as usize))
             .collect::<Result<_>>()?;
-        let docs: Vec<(PreparedDoc<'_>, Vec<Vec<f32>>)> = members
+        let fresh_docs: Vec<PreparedDoc<'_>> = fresh
             .par_iter()
             .zip(&texts)
-            .map(|(&d, t)| {
-                let (p, bags) = prepare(d, t);
-                let vectors = job.model.encode_units(&p);
-                ((p, bags), vectors)
+            .map(|(&d, t)| prepare(d, t))
+            .collect();
+        let docs: Vec<&PreparedDoc<'_>> = members
+            .iter()
+            .map(|&d| {
+                kept_doc(d).unwrap_or_else(|| {
+                    &fresh_docs[fresh.binary_search(&d).expect("a fresh member")]
+                })
             })
+            .collect();
+        let lazy: Vec<LazyUnits<'_>> = docs
+            .iter()
+            .map(|(p, _)| LazyUnits::new(job.model, p))
             .collect();
         let index = |d: u32| members.binary_search(&d).expect("a member of the chunk");
         found.extend(
             pairs[start..end]
                 .par_iter()
                 .filter_map(|&(da, db)| {
-                    let (((a, bags_a), va), ((b, bags_b), vb)) =
-                        (&docs[index(da)], &docs[index(db)]);
+                    let (ia, ib) = (index(da), index(db));
+                    let ((a, bags_a), (b, bags_b)) = (docs[ia], docs[ib]);
+                    let (va, vb): (&dyn UnitVectors, &dyn UnitVectors) = (&lazy[ia], &lazy[ib]);
                     let k = done.fetch_add(1, Ordering::Relaxed) + 1;
                     progress.update(k);
                     let align_with = |rescore: &dyn Rescore| {
@@ -721,8 +810,15 @@ pub fn find<'t>(
                         )
                     };
                     // The screen: the best the pair could do if every unsure sentence pair paired.
+                    // Its hopeful passages matter only when it is not related.
                     let al = align_with(&Optimist);
-                    let best_scored = hopeful(&al, a, b, job.model, config);
+                    let best_scored = if al.related {
+                        Vec::new()
+                    } else if enough_long(&al, config) {
+                        hopeful(&al, a, b, job.model, config)
+                    } else {
+                        return None;
+                    };
                     if !(al.related || best_scored.len() >= config.min_passages) {
                         return None;
                     }
@@ -781,7 +877,9 @@ pub fn find<'t>(
                     let al = align_with(&judge);
                     rescored.fetch_add(judge.asked.load(Ordering::Relaxed), Ordering::Relaxed);
                     decided.fetch_add(judge.decided.load(Ordering::Relaxed), Ordering::Relaxed);
-                    let ok = al.related || twice(&hopeful(&al, a, b, job.model, config));
+                    let ok = al.related
+                        || (enough_long(&al, config)
+                            && twice(&hopeful(&al, a, b, job.model, config)));
                     ok.then(|| {
                         let mut al = al;
                         al.related = true;

@@ -14,7 +14,7 @@
 //!
 //! Memory: nothing of its own; the caller's sentence vectors and bags.
 
-use crate::align::{cosine, Bag};
+use crate::align::{cosine, Bag, UnitVectors};
 use serde::Serialize;
 
 /// Which model decides the sentence pairs and passages that the static model screens.
@@ -95,11 +95,11 @@ pub fn dice(u: &Bag, v: &Bag) -> f64 {
 /// static vectors and bags (0 for a unit out of range).
 pub fn sentence_score(
     w: f64,
-    (va, bags_a): (&[Vec<f32>], &[Bag]),
-    (vb, bags_b): (&[Vec<f32>], &[Bag]),
+    (va, bags_a): (&dyn UnitVectors, &[Bag]),
+    (vb, bags_b): (&dyn UnitVectors, &[Bag]),
     (u, v): (usize, usize),
 ) -> f64 {
-    match (va.get(u), vb.get(v), bags_a.get(u), bags_b.get(v)) {
+    match (va.vector(u), vb.vector(v), bags_a.get(u), bags_b.get(v)) {
         (Some(x), Some(y), Some(p), Some(q)) => combined(w, cosine(x, y), dice(p, q)),
         _ => 0.0,
     }
