@@ -27,7 +27,7 @@ mod similarity;
 mod units;
 
 pub use prepare::{is_function_word, soft_key, Prepared, CONTENT_WEIGHT};
-pub use runs::{verbatim_runs, verbatim_runs_masked, Run};
+pub use runs::{sorted_grams, verbatim_runs, verbatim_runs_grams, verbatim_runs_masked, Run};
 pub use semantic::{
     cosine, same_story, Rescore, Semantic, SemanticConfig, UnitVectors, SAME_STORY_SEMANTIC_WEIGHT,
 };
@@ -282,8 +282,28 @@ pub fn align_with_bags_semantic(
         config.anchor_ngram,
         config.min_run,
     );
-    let pairs = pairing::pair_units(a, b, bags_a, bags_b, &runs, semantic, config);
-    let spans = passages::build(a, b, &runs, &pairs, weights, config);
+    align_with_runs_semantic(a, bags_a, b, bags_b, &runs, weights, semantic, config)
+}
+
+/// [`align_with_bags_semantic`] with the pair's verbatim runs computed beforehand by
+/// [`verbatim_runs_masked`] (or [`verbatim_runs_grams`]) with `config`'s `anchor_ngram` and
+/// `min_run`: a caller aligning one pair twice finds them once.
+#[allow(clippy::too_many_arguments)]
+pub fn align_with_runs_semantic(
+    a: &Prepared,
+    bags_a: &[Bag],
+    b: &Prepared,
+    bags_b: &[Bag],
+    runs: &[Run],
+    weights: &KeyWeights,
+    semantic: Option<&Semantic>,
+    config: &AlignConfig,
+) -> Alignment {
+    if is_exact_copy(a, b) {
+        return exact_copy(a, b);
+    }
+    let pairs = pairing::pair_units(a, b, bags_a, bags_b, runs, semantic, config);
+    let spans = passages::build(a, b, runs, &pairs, weights, config);
     let passages = passages::to_passages(a, b, &spans);
 
     let (coverage_a, coverage_b, score) = scores(a, b, passages.iter());

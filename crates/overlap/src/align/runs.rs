@@ -46,21 +46,35 @@ pub fn verbatim_runs_masked(
     if ha.len() < n || hb.len() < n {
         return Vec::new();
     }
-    let masked = |m: &[bool], i: usize| !m.is_empty() && m[i];
+    let (ga, gb) = (sorted_grams(ha, ma, n), sorted_grams(hb, mb, n));
+    verbatim_runs_grams((ha, ma, &ga), (hb, mb, &gb), min_len)
+}
+
+/// One document's side of [`verbatim_runs_masked`]: the `(n-gram, position)` of every window of
+/// `n` tokens of `h` (`n` at least 1) that touches no masked token, sorted (every n-gram's
+/// positions in ascending order, without a map entry and two small vectors per n-gram). It depends
+/// on the document alone, so a caller aligning one document with many may compute it once.
+pub fn sorted_grams(h: &[u64], m: &[bool], n: usize) -> Vec<(u64, usize)> {
+    let n = n.max(1);
     // Windows touching a masked token seed nothing.
-    let clean = |m: &[bool], i: usize| m.is_empty() || !m[i..i + n].contains(&true);
-    // (n-gram, position) of each document, sorted: every n-gram's positions in ascending order,
-    // without a map entry (and two small vectors) per n-gram.
-    let grams = |h: &[u64], m: &[bool]| {
-        let mut v: Vec<(u64, usize)> = ngram_hashes(h, n)
-            .enumerate()
-            .filter(|&(i, _)| clean(m, i))
-            .map(|(i, g)| (g, i))
-            .collect();
-        v.sort_unstable();
-        v
-    };
-    let (ga, gb) = (grams(ha, ma), grams(hb, mb));
+    let clean = |i: usize| m.is_empty() || !m[i..i + n].contains(&true);
+    let mut v: Vec<(u64, usize)> = ngram_hashes(h, n)
+        .enumerate()
+        .filter(|&(i, _)| clean(i))
+        .map(|(i, g)| (g, i))
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+/// [`verbatim_runs_masked`] from each document's tokens, mask and [`sorted_grams`] (of the same
+/// `n`, at most the length of either document).
+pub fn verbatim_runs_grams(
+    (ha, ma, ga): (&[u64], &[bool], &[(u64, usize)]),
+    (hb, mb, gb): (&[u64], &[bool], &[(u64, usize)]),
+    min_len: usize,
+) -> Vec<Run> {
+    let masked = |m: &[bool], i: usize| !m.is_empty() && m[i];
     // Unique n-grams pair their single occurrences; n-grams repeated a few times in both pair their
     // occurrences in order, which keeps repetitive text (and a document aligned with itself)
     // anchored. Commoner n-grams seed nothing.
@@ -87,7 +101,6 @@ pub fn verbatim_runs_masked(
             y += cb;
         }
     }
-    drop((ga, gb));
     anchors.sort_unstable();
 
     let mut runs = Vec::new();

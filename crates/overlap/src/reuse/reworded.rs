@@ -54,8 +54,9 @@
 
 use super::static_tier::{self, verdict, RescoreTier, Verdict};
 use crate::align::{
-    align_with_bags_semantic, cosine, AlignConfig, Alignment, Bag, KeyWeights, Passage,
-    PassageKind, Prepared, Rescore, Semantic, SemanticConfig, UnitVectors,
+    align_with_runs_semantic, cosine, sorted_grams, verbatim_runs_grams, AlignConfig, Alignment,
+    Bag, KeyWeights, Passage, PassageKind, Prepared, Rescore, Semantic, SemanticConfig,
+    UnitVectors,
 };
 use crate::embed::{StaticModel, Transformer};
 use crate::error::Result;
@@ -248,14 +249,16 @@ impl<'k> Kept<'k> {
     }
 }
 
-/// The static vectors of one document's sentences, each computed when first asked: the alignment
-/// asks only about sentences sharing a rare word with the other side, and their neighbours, a
-/// fraction of a candidate document's sentences. A vector depends only on its sentence, so which
-/// candidate computes it first changes no bit.
+/// What the pass derives from one document of a chunk, each part computed when first asked: the
+/// static vectors of its sentences (the alignment asks only about sentences sharing a rare word
+/// with the other side, and their neighbours, a fraction of a candidate document's sentences), and
+/// its sorted n-grams for the verbatim runs (once per document instead of once per alignment). Each
+/// depends only on the document, so which candidate computes it first changes no bit.
 struct LazyUnits<'p> {
     model: &'p StaticModel,
     doc: &'p Prepared<'p>,
     cells: Vec<OnceLock<Vec<f32>>>,
+    grams: OnceLock<Vec<(u64, usize)>>,
 }
 
 impl<'p> LazyUnits<'p> {
@@ -264,7 +267,14 @@ impl<'p> LazyUnits<'p> {
             model,
             doc,
             cells: (0..doc.units.len()).map(|_| OnceLock::new()).collect(),
+            grams: OnceLock::new(),
         }
+    }
+
+    /// The document's [`sorted_grams`] of `n` tokens (one `n` per run).
+    fn grams(&self, n: usize) -> &[(u64, usize)] {
+        self.grams
+            .get_or_init(|| sorted_grams(&self.doc.hashes, &self.doc.masked_tokens, n))
     }
 }
 
@@ -792,6 +802,17 @@ pub fn find<'t>(
                     let (va, vb): (&dyn UnitVectors, &dyn UnitVectors) = (&lazy[ia], &lazy[ib]);
                     let k = done.fetch_add(1, Ordering::Relaxed) + 1;
                     progress.update(k);
+                    // The verbatim runs, found once for both alignments of the pair.
+                    let n = align.anchor_ngram.max(1);
+                    let runs = if a.hashes.len() < n || b.hashes.len() < n {
+                        Vec::new()
+                    } else {
+                        verbatim_runs_grams(
+                            (&a.hashes, &a.masked_tokens, lazy[ia].grams(n)),
+                            (&b.hashes, &b.masked_tokens, lazy[ib].grams(n)),
+                            align.min_run,
+                        )
+                    };
                     let align_with = |rescore: &dyn Rescore| {
                         let semantic = Semantic {
                             a: va,
@@ -799,11 +820,12 @@ pub fn find<'t>(
                             config: &semantic_config,
                             rescore: Some(rescore),
                         };
-                        align_with_bags_semantic(
+                        align_with_runs_semantic(
                             a,
                             bags_a,
                             b,
                             bags_b,
+                            &runs,
                             weights,
                             Some(&semantic),
                             align,
