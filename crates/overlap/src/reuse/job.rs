@@ -9,8 +9,9 @@
 //! quarter of the budget, else by external sorting (see [`index::build_spilling`]). Candidate pairs
 //! (12 bytes each) are aligned in chunks: the documents of a chunk are prepared (about 10 bytes per
 //! text byte: the text and 40 bytes per token), their pairs aligned in parallel, then dropped; a
-//! chunk's prepared forms take at most half the budget, so a corpus that fits is one chunk. The
-//! related pairs with their passages stay in memory. Disk, when spilled: the texts, 8 bytes per
+//! chunk's prepared forms take at most half the budget, so a corpus that fits is one chunk (with
+//! `--semantic`, that one chunk's prepared forms are kept for the semantic pass, which counts them
+//! against its own half of the budget: see [`super::reworded`]). The related pairs with their passages stay in memory. Disk, when spilled: the texts, 8 bytes per
 //! anchor n-gram, and during the index 12 bytes per distinct n-gram per document plus 8 per emitted
 //! pair.
 
