@@ -49,8 +49,14 @@
 //! Memory: the rare word pairs of every document (16 bytes each, with their sentence) and their
 //! sorted `(pair, document, sentence)` entries (16 bytes each) while the candidates are found, in
 //! memory (this pass does not spill); then per chunk of candidates the documents' prepared forms
-//! (as in `reuse`) and one static vector per sentence (1 KB); for the whole run, one transformer
-//! vector per text encoded (1.5 KB, plus about 40 bytes of map entry).
+//! (as in `reuse`, about 10 bytes per text byte), one static vector per sentence the alignment asks
+//! about (1 KB; computed on first use, not for every sentence) and, for each document aligned, its
+//! sorted n-grams (16 bytes per token); for the whole run, one transformer vector per text encoded
+//! (1.5 KB, plus about 40 bytes of map entry). The documents the caller keeps prepared ([`Kept`]:
+//! the lexical stage's single chunk, at most half the `reuse` budget) are neither prepared again
+//! (for their rare word pairs or in a chunk) nor counted again: a chunk's other documents take what
+//! is left of `chunk_budget`, so the prepared forms held stay within it. Under a small `--memory`
+//! the lexical stage works in several chunks, keeps none, and this pass prepares what it needs.
 
 use super::static_tier::{self, verdict, RescoreTier, Verdict};
 use crate::align::{
@@ -1039,6 +1045,50 @@ mod tests {
             assert_eq!(said_twice(&refs, need, 0.8, &judge), want, "{cosines:?}");
             assert_eq!(count.get(), asked, "{cosines:?} need {need}");
         }
+    }
+
+    #[test]
+    fn lazy_vectors_and_grams_are_those_computed_up_front() {
+        let dir = tempfile::tempdir().unwrap();
+        crate::embed::tiny::write_tiny_model(dir.path()).unwrap();
+        let model = StaticModel::load(dir.path()).unwrap();
+        let config = AlignConfig::default();
+        let text =
+            "The grain exports resumed. Unrelated minister's cafe. The grain exports resumed.";
+        let p = Prepared::new(text, &config);
+        let lazy = LazyUnits::new(&model, &p);
+        let all = model.encode_units(&p);
+        assert!(all.len() >= 3);
+        // Asked out of order, and twice: the same bits as encoding every sentence in order.
+        for u in [2, 0, 2, 1] {
+            assert_eq!(lazy.vector(u), Some(all[u].as_slice()), "unit {u}");
+        }
+        assert_eq!(lazy.vector(all.len()), None);
+        let n = config.anchor_ngram;
+        assert_eq!(
+            lazy.grams(n),
+            sorted_grams(&p.hashes, &p.masked_tokens, n).as_slice()
+        );
+        // Runs from the kept n-grams are the runs `align` finds.
+        let q = Prepared::new("Then the grain exports resumed.", &config);
+        let lazy_q = LazyUnits::new(&model, &q);
+        let runs = verbatim_runs_grams(
+            (&p.hashes, &p.masked_tokens, lazy.grams(n)),
+            (&q.hashes, &q.masked_tokens, lazy_q.grams(n)),
+            config.min_run,
+        );
+        assert!(!runs.is_empty());
+        assert_eq!(
+            runs,
+            crate::align::verbatim_runs_masked(
+                &p.hashes,
+                &q.hashes,
+                &p.masked_tokens,
+                &q.masked_tokens,
+                n,
+                config.min_run
+            )
+        );
     }
 
     #[test]
