@@ -52,6 +52,7 @@
 //! (as in `reuse`) and one static vector per sentence (1 KB); for the whole run, one transformer
 //! vector per text encoded (1.5 KB, plus about 40 bytes of map entry).
 
+use super::contrast::{self, ContrastConfig};
 use super::static_tier::{self, verdict, RescoreTier, Verdict};
 use crate::align::{
     align_with_bags_semantic, cosine, AlignConfig, Alignment, Bag, KeyWeights, Passage,
@@ -109,6 +110,10 @@ pub struct RewordedConfig {
     /// With [`RescoreTier::Unsure`]: a combined score within this of its bar goes to the
     /// transformer. Default: 0.05.
     pub unsure_margin: f64,
+    /// What must not count as said twice: addresses, passages no closer to each other than to
+    /// the rest of the other document, `align`'s rule of evidence alone ([`super::contrast`],
+    /// bench/RESULTS.md 8.14).
+    pub contrast: ContrastConfig,
 }
 
 impl Default for RewordedConfig {
@@ -129,6 +134,7 @@ impl Default for RewordedConfig {
             static_context: 0.6,
             static_passage: 0.65,
             unsure_margin: 0.05,
+            contrast: ContrastConfig::default(),
         }
     }
 }
@@ -137,6 +143,7 @@ impl RewordedConfig {
     /// Check that every parameter is in range.
     pub fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(crate::Error::Config(m));
+        self.contrast.validate()?;
         for (name, v) in [
             ("static_from", self.static_from),
             ("passage_screen", self.passage_screen),
@@ -548,13 +555,15 @@ fn hopeful<'p>(
         .iter()
         .filter(|p| p.a_words.min(p.b_words) >= config.min_passage_words)
         .filter_map(|p| {
+            let (ta, tb) = (span_text(a, p.a), span_text(b, p.b));
+            // Hook: lines of addresses are not statements (see contrast).
+            if !contrast::not_addresses(&config.contrast, &ta, &tb, config.min_passage_words) {
+                return None;
+            }
             let c = if p.kind == PassageKind::Verbatim {
                 1.0
             } else {
-                cosine(
-                    &model.encode(&span_text(a, p.a)),
-                    &model.encode(&span_text(b, p.b)),
-                )
+                cosine(&model.encode(&ta), &model.encode(&tb))
             };
             (c >= config.passage_screen).then_some((c, p))
         })
@@ -722,8 +731,10 @@ pub fn find<'t>(
                     };
                     // The screen: the best the pair could do if every unsure sentence pair paired.
                     let al = align_with(&Optimist);
+                    // Whether `align`'s rule of evidence may relate the pair (see contrast).
+                    let by_rules = |al: &Alignment| al.related && !config.contrast.passages_decide;
                     let best_scored = hopeful(&al, a, b, job.model, config);
-                    if !(al.related || best_scored.len() >= config.min_passages) {
+                    if !(by_rules(&al) || best_scored.len() >= config.min_passages) {
                         return None;
                     }
                     screened.fetch_add(1, Ordering::Relaxed);
@@ -758,10 +769,20 @@ pub fn find<'t>(
                                 Verdict::Unsure => transformer_passage(p),
                             },
                         };
+                        // Hook: a passage said twice must stand out from the rest of the other
+                        // document (see contrast).
+                        let sides = (
+                            contrast::Side::new(a, va, bags_a),
+                            contrast::Side::new(b, vb, bags_b),
+                        );
+                        let judge_passage = |p: &Passage| {
+                            let s = judge_passage(p);
+                            contrast::judged(job.model, &config.contrast, p, sides, s, bar)
+                        };
                         let best: Vec<&Passage> = scored.iter().map(|x| x.0).collect();
                         said_twice(&best, config.min_passages, bar, &judge_passage)
                     };
-                    if !al.related && !twice(&best_scored) {
+                    if !by_rules(&al) && !twice(&best_scored) {
                         return None;
                     }
                     judged.fetch_add(1, Ordering::Relaxed);
@@ -781,7 +802,7 @@ pub fn find<'t>(
                     let al = align_with(&judge);
                     rescored.fetch_add(judge.asked.load(Ordering::Relaxed), Ordering::Relaxed);
                     decided.fetch_add(judge.decided.load(Ordering::Relaxed), Ordering::Relaxed);
-                    let ok = al.related || twice(&hopeful(&al, a, b, job.model, config));
+                    let ok = by_rules(&al) || twice(&hopeful(&al, a, b, job.model, config));
                     ok.then(|| {
                         let mut al = al;
                         al.related = true;
