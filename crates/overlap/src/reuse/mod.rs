@@ -10,6 +10,7 @@
 
 pub mod anchors;
 pub mod boilerplate;
+pub mod contrast;
 pub mod in_corpus;
 pub mod index;
 mod job;

@@ -58,6 +58,7 @@
 //! is left of `chunk_budget`, so the prepared forms held stay within it. Under a small `--memory`
 //! the lexical stage works in several chunks, keeps none, and this pass prepares what it needs.
 
+use super::contrast::{self, ContrastConfig};
 use super::static_tier::{self, verdict, RescoreTier, Verdict};
 use crate::align::{
     align_with_runs_semantic, cosine, sorted_grams, verbatim_runs_grams, AlignConfig, Alignment,
@@ -116,6 +117,10 @@ pub struct RewordedConfig {
     /// With [`RescoreTier::Unsure`]: a combined score within this of its bar goes to the
     /// transformer. Default: 0.05.
     pub unsure_margin: f64,
+    /// What must not count as said twice: addresses, passages no closer to each other than to
+    /// the rest of the other document, `align`'s rule of evidence alone ([`super::contrast`],
+    /// bench/RESULTS.md 8.14).
+    pub contrast: ContrastConfig,
 }
 
 impl Default for RewordedConfig {
@@ -136,6 +141,7 @@ impl Default for RewordedConfig {
             static_context: 0.6,
             static_passage: 0.65,
             unsure_margin: 0.05,
+            contrast: ContrastConfig::default(),
         }
     }
 }
@@ -144,6 +150,7 @@ impl RewordedConfig {
     /// Check that every parameter is in range.
     pub fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(crate::Error::Config(m));
+        self.contrast.validate()?;
         for (name, v) in [
             ("static_from", self.static_from),
             ("passage_screen", self.passage_screen),
@@ -622,13 +629,15 @@ fn hopeful<'p>(
         .iter()
         .filter(|p| p.a_words.min(p.b_words) >= config.min_passage_words)
         .filter_map(|p| {
+            let (ta, tb) = (span_text(a, p.a), span_text(b, p.b));
+            // Hook: lines of addresses are not statements (see contrast).
+            if !contrast::not_addresses(&config.contrast, &ta, &tb, config.min_passage_words) {
+                return None;
+            }
             let c = if p.kind == PassageKind::Verbatim {
                 1.0
             } else {
-                cosine(
-                    &model.encode(&span_text(a, p.a)),
-                    &model.encode(&span_text(b, p.b)),
-                )
+                cosine(&model.encode(&ta), &model.encode(&tb))
             };
             (c >= config.passage_screen).then_some((c, p))
         })
@@ -838,16 +847,18 @@ pub fn find<'t>(
                         )
                     };
                     // The screen: the best the pair could do if every unsure sentence pair paired.
-                    // Its hopeful passages matter only when it is not related.
                     let al = align_with(&Optimist);
-                    let best_scored = if al.related {
+                    // Whether `align`'s rule of evidence may relate the pair (see contrast).
+                    let by_rules = |al: &Alignment| al.related && !config.contrast.passages_decide;
+                    // Its hopeful passages matter only when the rules do not relate it.
+                    let best_scored = if by_rules(&al) {
                         Vec::new()
                     } else if enough_long(&al, config) {
                         hopeful(&al, a, b, job.model, config)
                     } else {
                         return None;
                     };
-                    if !(al.related || best_scored.len() >= config.min_passages) {
+                    if !(by_rules(&al) || best_scored.len() >= config.min_passages) {
                         return None;
                     }
                     screened.fetch_add(1, Ordering::Relaxed);
@@ -882,10 +893,20 @@ pub fn find<'t>(
                                 Verdict::Unsure => transformer_passage(p),
                             },
                         };
+                        // Hook: a passage said twice must stand out from the rest of the other
+                        // document (see contrast).
+                        let sides = (
+                            contrast::Side::new(a, va, bags_a),
+                            contrast::Side::new(b, vb, bags_b),
+                        );
+                        let judge_passage = |p: &Passage| {
+                            let s = judge_passage(p);
+                            contrast::judged(job.model, &config.contrast, p, sides, s, bar)
+                        };
                         let best: Vec<&Passage> = scored.iter().map(|x| x.0).collect();
                         said_twice(&best, config.min_passages, bar, &judge_passage)
                     };
-                    if !al.related && !twice(&best_scored) {
+                    if !by_rules(&al) && !twice(&best_scored) {
                         return None;
                     }
                     judged.fetch_add(1, Ordering::Relaxed);
@@ -905,7 +926,7 @@ pub fn find<'t>(
                     let al = align_with(&judge);
                     rescored.fetch_add(judge.asked.load(Ordering::Relaxed), Ordering::Relaxed);
                     decided.fetch_add(judge.decided.load(Ordering::Relaxed), Ordering::Relaxed);
-                    let ok = al.related
+                    let ok = by_rules(&al)
                         || (enough_long(&al, config)
                             && twice(&hopeful(&al, a, b, job.model, config)));
                     ok.then(|| {
