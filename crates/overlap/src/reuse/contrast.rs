@@ -29,7 +29,7 @@
 //!
 //! Memory: nothing of its own beyond two passage-side vectors at a time.
 
-use crate::align::{cosine, Bag, Passage, Prepared};
+use crate::align::{cosine, Bag, Passage, Prepared, UnitVectors};
 use crate::embed::StaticModel;
 use serde::Serialize;
 
@@ -146,7 +146,7 @@ fn mean_top(x: &[f32], others: &[&[f32]], k: usize) -> f64 {
 /// left after masking (a nonzero bag) and a nonzero vector.
 fn outside<'v>(
     doc: &Prepared,
-    vectors: &'v [Vec<f32>],
+    vectors: &'v dyn UnitVectors,
     bags: &[Bag],
     (s, e): (usize, usize),
 ) -> Vec<&'v [f32]> {
@@ -162,9 +162,8 @@ fn outside<'v>(
             // Outside: no word of the unit inside the span.
             last <= s || first >= e
         })
-        .filter_map(|(u, _)| vectors.get(u))
+        .filter_map(|(u, _)| vectors.vector(u))
         .filter(|v| v.iter().any(|&x| x != 0.0))
-        .map(|v| v.as_slice())
         .collect()
 }
 
@@ -175,14 +174,14 @@ pub struct Side<'d> {
     /// The prepared (masked) document.
     pub doc: &'d Prepared<'d>,
     /// Static vector of each sentence unit.
-    pub vectors: &'d [Vec<f32>],
+    pub vectors: &'d dyn UnitVectors,
     /// Bag of each sentence unit.
     pub bags: &'d [Bag],
 }
 
 impl<'d> Side<'d> {
     /// A document with its sentences' static vectors and bags.
-    pub fn new(doc: &'d Prepared<'d>, vectors: &'d [Vec<f32>], bags: &'d [Bag]) -> Self {
+    pub fn new(doc: &'d Prepared<'d>, vectors: &'d dyn UnitVectors, bags: &'d [Bag]) -> Self {
         Side { doc, vectors, bags }
     }
 
