@@ -13,6 +13,9 @@
 //! sorted runs of 8-byte records (`a << 32 | b`, `member << 32 | representative`) in the spill
 //! directory, and [`verify_set`] merges them (deduplicating across bands) and verifies them a
 //! chunk of [`VERIFY_CHUNK`] records at a time (fewer with the vectors on disk: [`verify_chunk`]).
+//! With the vectors on disk the pairs are keyed by tile (`Tiles`: two blocks of rows that fit in
+//! [`Vectors::block_rows`]), so that a chunk is one tile's pairs and reads its two blocks of rows
+//! in one piece each, the first block staying loaded across the tiles that share it.
 //! Then 16 bytes per verified edge, and with `keep_first_match` 8 bytes per distinct first-match
 //! entry (for the guard). Disk: 8 bytes per candidate pair or entry per band it was found in, once
 //! per merge pass. A corpus of random directions has about `n^2 / 2 x bands x 2^-rows` candidate
@@ -92,7 +95,14 @@ pub fn candidate_work(
         &dir,
         progress,
     )?;
-    Ok(set.into_memory())
+    let mut work = set.into_memory();
+    if let Some(tiles) = Tiles::of(vectors) {
+        for p in &mut work.pairs {
+            *p = tiles.unpack(u64::from(p.0) << 32 | u64::from(p.1));
+        }
+        work.pairs.sort_unstable();
+    }
+    Ok(work)
 }
 
 /// Bytes per vector of one band's sort entries (key and position, padded).
@@ -114,6 +124,7 @@ pub fn find_candidates(
     let (bands, rows) = (config.lsh_bands(), config.rows);
     let n = vectors.len();
     let planes = Hyperplanes::new(vectors.dims(), config.fingerprint_bits(), config.seed);
+    let tiles = Tiles::of(vectors);
     let group = (key_bytes / (n * ENTRY_BYTES).max(1)).clamp(1, bands.max(1));
     let block = vectors.block_rows().min(1 << 14);
     let done = AtomicU64::new(0);
@@ -155,7 +166,7 @@ pub fn find_candidates(
                     members.extend(run.iter().map(|&(_, i)| i));
                     work.add_bucket(&members);
                     for p in work.pairs.drain(..) {
-                        pairs.push(p)?;
+                        pairs.push(tiles.map_or(p, |t| t.pack(p)))?;
                     }
                     for e in work.first_match.drain(..) {
                         first.push(e)?;
@@ -239,20 +250,45 @@ pub fn verify_set(
     let mut out = SemanticVerified::default();
     let mut chunk: Vec<(u32, u32)> = Vec::with_capacity(cap.min(1 << 16));
     let mut merger = set.pairs.merge(dir)?;
-    loop {
-        let next = merger.next_record()?;
-        if let Some(p) = next {
-            chunk.push(unpack(p));
-            candidates += 1;
+    if let Some(tiles) = Tiles::of(vectors) {
+        let mut blocks = TileBlocks::default();
+        let mut tile = 0;
+        loop {
+            let next = merger.next_record()?;
+            let next_tile = next.map(|k| tiles.tile(k));
+            if !chunk.is_empty() && (chunk.len() >= cap || next_tile != Some(tile)) {
+                blocks.load(vectors, tiles, tile)?;
+                out.edges.extend(verify_tile(
+                    &blocks, vectors, &chunk, threshold, &done, progress,
+                ));
+                out.compared += chunk.len() as u64;
+                chunk.clear();
+            }
+            match next {
+                Some(k) => {
+                    tile = tiles.tile(k);
+                    chunk.push(tiles.unpack(k));
+                    candidates += 1;
+                }
+                None => break,
+            }
         }
-        if chunk.len() >= cap || (next.is_none() && !chunk.is_empty()) {
-            out.edges
-                .extend(verify_pairs(vectors, &chunk, threshold, &done, progress)?);
-            out.compared += chunk.len() as u64;
-            chunk.clear();
-        }
-        if next.is_none() {
-            break;
+    } else {
+        loop {
+            let next = merger.next_record()?;
+            if let Some(p) = next {
+                chunk.push(unpack(p));
+                candidates += 1;
+            }
+            if chunk.len() >= cap || (next.is_none() && !chunk.is_empty()) {
+                out.edges
+                    .extend(verify_pairs(vectors, &chunk, threshold, &done, progress)?);
+                out.compared += chunk.len() as u64;
+                chunk.clear();
+            }
+            if next.is_none() {
+                break;
+            }
         }
     }
     drop(merger);
@@ -288,6 +324,133 @@ pub fn verify_set(
         first_match: kept,
         candidates,
     })
+}
+
+/// With the vectors on disk, candidate pairs are keyed so that they sort by tile: vector positions
+/// are cut into blocks of `2^bits` rows, and pair `(a, b)` belongs to tile `(a >> bits, b >> bits)`.
+/// The key `(tile of a, tile of b, a's low bits, b's low bits)` packs into the same 64 bits as
+/// `a << 32 | b` (a bijection, so merging still deduplicates across bands), and verification reads
+/// each tile's two blocks with one large positioned read each instead of one read per row a chunk
+/// names: those rows lie all over the file at scale, and reading them one by one cost more system
+/// time than all the cosines (8.12 of `bench/RESULTS.md`). Tile order is row-block-major, so the
+/// first block stays loaded across the consecutive tiles that share it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Tiles {
+    bits: u32,
+}
+
+impl Tiles {
+    /// The tiling for `vectors`: two blocks within [`Vectors::block_rows`] (so at least 32 rows per
+    /// block), or `None` in memory, where pairs keep the plain key.
+    fn of(vectors: &Vectors) -> Option<Tiles> {
+        if !vectors.is_spilled() {
+            return None;
+        }
+        let half = (vectors.block_rows() / 2).max(1);
+        Some(Tiles {
+            bits: half.ilog2().min(31),
+        })
+    }
+
+    /// The tile key of the plain key `a << 32 | b`.
+    fn pack(self, p: u64) -> u64 {
+        let k = self.bits;
+        let low = (1u64 << k) - 1;
+        let (a, b) = (p >> 32, p & 0xffff_ffff);
+        ((a >> k) << (32 + k)) | ((b >> k) << (2 * k)) | ((a & low) << k) | (b & low)
+    }
+
+    /// `(a, b)` of a tile key.
+    fn unpack(self, key: u64) -> (u32, u32) {
+        let k = self.bits;
+        let low = (1u64 << k) - 1;
+        let ta = key >> (32 + k);
+        let tb = (key >> (2 * k)) & ((1u64 << (32 - k)) - 1);
+        let a = (ta << k) | ((key >> k) & low);
+        let b = (tb << k) | (key & low);
+        (a as u32, b as u32)
+    }
+
+    /// The tile of a tile key, as one number (`tile of a << (32 - bits) | tile of b`).
+    fn tile(self, key: u64) -> u64 {
+        key >> (2 * self.bits)
+    }
+
+    /// The blocks `(a's, b's)` of a tile, as first rows and ends, cut at `n` rows.
+    fn blocks(self, tile: u64, n: usize) -> ((usize, usize), (usize, usize)) {
+        let k = self.bits;
+        let (ta, tb) = (tile >> (32 - k), tile & ((1u64 << (32 - k)) - 1));
+        let block = |t: u64| {
+            let start = (t << k) as usize;
+            (start, (start + (1usize << k)).min(n))
+        };
+        (block(ta), block(tb))
+    }
+}
+
+/// The two blocks of rows of the tile being verified (the second empty when the tile is on the
+/// diagonal), and the read buffer they share.
+#[derive(Default)]
+struct TileBlocks {
+    a: (usize, usize),
+    b: (usize, usize),
+    a_rows: Vec<f32>,
+    b_rows: Vec<f32>,
+    buf: Vec<u8>,
+    loaded: bool,
+}
+
+impl TileBlocks {
+    /// Make `tile`'s blocks the ones held, reading only a block that changed.
+    fn load(&mut self, vectors: &Vectors, tiles: Tiles, tile: u64) -> Result<()> {
+        let (a, b) = tiles.blocks(tile, vectors.len());
+        if !self.loaded || self.a != a {
+            vectors.read_block(a.0, a.1, &mut self.buf, &mut self.a_rows)?;
+            self.a = a;
+        }
+        if b == a {
+            self.b_rows.clear();
+            self.b = b;
+        } else if !self.loaded || self.b != b {
+            vectors.read_block(b.0, b.1, &mut self.buf, &mut self.b_rows)?;
+            self.b = b;
+        }
+        self.loaded = true;
+        Ok(())
+    }
+
+    /// Row `i` of the tile.
+    fn get(&self, i: usize, dims: usize) -> &[f32] {
+        if (self.a.0..self.a.1).contains(&i) {
+            &self.a_rows[(i - self.a.0) * dims..][..dims]
+        } else {
+            &self.b_rows[(i - self.b.0) * dims..][..dims]
+        }
+    }
+}
+
+/// The pairs of `chunk` (all of one tile, whose blocks `blocks` holds) at or above the threshold.
+fn verify_tile(
+    blocks: &TileBlocks,
+    vectors: &Vectors,
+    chunk: &[(u32, u32)],
+    threshold: f64,
+    done: &AtomicU64,
+    progress: &dyn Progress,
+) -> Vec<SemanticEdge> {
+    const PART: usize = 4096;
+    let dims = vectors.dims();
+    chunk
+        .par_chunks(PART)
+        .flat_map_iter(|part| {
+            let n = part.len() as u64;
+            progress.update(done.fetch_add(n, Ordering::Relaxed) + n);
+            part.iter().filter_map(move |&(a, b)| {
+                let cosine = dot(blocks.get(a as usize, dims), blocks.get(b as usize, dims));
+                (cosine >= threshold).then_some(SemanticEdge { a, b, cosine })
+            })
+        })
+        .collect()
 }
 
 /// The vectors that `records` name, for reading: every position in them, sorted and distinct.
@@ -452,6 +615,35 @@ mod tests {
     }
 
     #[test]
+    fn tile_keys_are_a_bijection_that_sorts_by_tile() {
+        let mut rng = SplitMix64(9);
+        for bits in [5, 15, 31] {
+            let tiles = Tiles { bits };
+            let mut pairs: Vec<(u32, u32)> = (0..2000)
+                .map(|_| {
+                    let x = rng.next_u64() as u32 >> (rng.next_u64() % 20);
+                    let y = rng.next_u64() as u32 >> (rng.next_u64() % 20);
+                    (x.min(y), x.max(y))
+                })
+                .chain([(0, 1), (0, u32::MAX), (u32::MAX - 1, u32::MAX)])
+                .collect();
+            let mut keys: Vec<u64> = pairs
+                .iter()
+                .map(|&(a, b)| tiles.pack(u64::from(a) << 32 | u64::from(b)))
+                .collect();
+            for (&p, &k) in pairs.iter().zip(&keys) {
+                assert_eq!(tiles.unpack(k), p);
+                let ((a0, a1), (b0, b1)) = tiles.blocks(tiles.tile(k), usize::MAX);
+                assert!((a0..a1).contains(&(p.0 as usize)) && (b0..b1).contains(&(p.1 as usize)));
+            }
+            keys.sort_unstable();
+            pairs.sort_unstable_by_key(|&(a, b)| (a >> bits, b >> bits, a, b));
+            let unpacked: Vec<(u32, u32)> = keys.iter().map(|&k| tiles.unpack(k)).collect();
+            assert_eq!(unpacked, pairs);
+        }
+    }
+
+    #[test]
     fn bits_are_cut_across_words() {
         let fp = [u64::MAX << 60, 0b1011];
         assert_eq!(bits(&fp, 60, 8), 0b1011_1111);
@@ -539,6 +731,9 @@ mod tests {
         let on_disk = verify_set(&disk, set, config.threshold, true, &dir, &NoProgress).unwrap();
         assert_eq!(on_disk.verified, expected);
         assert_eq!(on_disk.first_match, work.first_match);
+        // Tiles of 32 rows: the pairs were keyed by tile, and read back as plain pairs.
+        assert_eq!(Tiles::of(&disk), Some(Tiles { bits: 5 }));
+        assert_eq!(candidate_work(&disk, &config, &NoProgress).unwrap(), work);
         let brute = exact_pairs(&memory, config.threshold, &NoProgress).unwrap();
         assert_eq!(
             exact_pairs(&disk, config.threshold, &NoProgress).unwrap(),

@@ -9,8 +9,9 @@
 //! - a quarter holds the vectors (`dims x 4` bytes each, 1 KiB with the 256-dimension model; see
 //!   [`super::vectors`]). Past it they move to one file in the spill directory, are centred there,
 //!   and are read back a block of at most a quarter of the budget at a time, by positioned reads:
-//!   sequential blocks for the band keys, and per verification chunk the rows its records name (so a
-//!   chunk is cut to half a block's rows);
+//!   sequential blocks for the band keys; for verifying pairs, which are then sorted by tile, the
+//!   tile's two blocks of half that many rows, one large read each; for first-match groups, per
+//!   chunk the rows its records name (so a chunk is cut to half a block's rows);
 //! - an eighth holds the band keys being sorted (16 bytes per vector per band: as many bands at
 //!   once as fit, at least one), computed from one pass over the vectors per group of bands instead
 //!   of a fingerprint kept per vector;

@@ -6,8 +6,9 @@
 //! 256-dimension model) while they fit in the limit given to [`Vectors::spilling`]. Past it they are
 //! moved to one file in the spill directory (the same `f32` values, so every cosine and every output
 //! byte is the same), centred there in place, and read back by positioned reads: a block of rows at
-//! a time ([`Vectors::rows`], [`Vectors::range`]) of at most [`Vectors::block_rows`] rows, which the
-//! candidate stage and verification size their chunks to. Disk: `dims x 4` bytes per vector.
+//! a time ([`Vectors::rows`], [`Vectors::range`], [`Vectors::read_block`]) of at most
+//! [`Vectors::block_rows`] rows, which the candidate stage and verification size their chunks and
+//! tiles to, through a buffer of at most 1 MiB. Disk: `dims x 4` bytes per vector.
 
 use crate::error::{Error, Result};
 use crate::spill::SpillDir;
@@ -50,6 +51,10 @@ impl Drop for Disk {
         }
     }
 }
+
+/// Bytes read from the vectors' file per positioned read of a block (a whole number of rows, at
+/// least one).
+const READ_PIECE: usize = 1 << 20;
 
 /// Rows of [`Vectors`] for reading: all of them in memory, or a block read from disk.
 #[derive(Debug)]
@@ -258,15 +263,50 @@ impl Vectors {
 
     /// Read rows `start..start + count` from the file into `out`.
     fn read_rows(&self, start: usize, count: usize, out: &mut Vec<f32>) -> Result<()> {
+        self.read_rows_with(start, count, &mut Vec::new(), out)
+    }
+
+    /// [`Vectors::read_rows`] through a byte buffer kept by the caller, in pieces of at most
+    /// [`READ_PIECE`] bytes (so that reading many large blocks neither allocates a new buffer each
+    /// time nor holds a second copy of a block).
+    fn read_rows_with(
+        &self,
+        start: usize,
+        count: usize,
+        buf: &mut Vec<u8>,
+        out: &mut Vec<f32>,
+    ) -> Result<()> {
         let (f, path) = self.file()?;
         let row = self.dims * 4;
-        let mut buf = vec![0u8; count * row];
-        crate::spill::read_at(f, &mut buf, (start * row) as u64).map_err(|e| Error::io(path, e))?;
-        out.extend(
-            buf.chunks_exact(4)
-                .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))),
-        );
+        let step = (READ_PIECE / row.max(1)).max(1);
+        out.reserve(count * self.dims);
+        for first in (start..start + count).step_by(step) {
+            let rows = step.min(start + count - first);
+            buf.resize(rows * row, 0);
+            crate::spill::read_at(f, buf, (first * row) as u64).map_err(|e| Error::io(path, e))?;
+            out.extend(
+                buf.chunks_exact(4)
+                    .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))),
+            );
+        }
         Ok(())
+    }
+
+    /// Rows `start..end` read into `out` (replacing what it held) with one positioned read, through
+    /// `buf`; in memory, a copy of them. For verification by tiles, which keeps two such blocks.
+    pub fn read_block(
+        &self,
+        start: usize,
+        end: usize,
+        buf: &mut Vec<u8>,
+        out: &mut Vec<f32>,
+    ) -> Result<()> {
+        out.clear();
+        if self.disk.is_none() {
+            out.extend_from_slice(&self.data[start * self.dims..end * self.dims]);
+            return Ok(());
+        }
+        self.read_rows_with(start, end - start, buf, out)
     }
 
     /// Rows `start..end` (at most [`Vectors::block_rows`] of them when on disk).
