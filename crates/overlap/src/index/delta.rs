@@ -66,6 +66,16 @@ pub(super) struct Multi<K> {
     more: HashMap<K, Vec<u64>, Fast>,
 }
 
+impl<K> Multi<K> {
+    /// Room for `keys` keys without growing.
+    fn with_capacity(keys: usize) -> Self {
+        Multi {
+            first: HashMap::with_capacity_and_hasher(keys, Fast::default()),
+            more: HashMap::default(),
+        }
+    }
+}
+
 impl<K> Default for Multi<K> {
     fn default() -> Self {
         Multi {
@@ -121,6 +131,19 @@ fn id_hash(id: &str) -> u64 {
 }
 
 impl Hint {
+    /// An empty hint of `generation` with room for `groups` representatives of `bands` bands and
+    /// as many recent documents: a hint that grows from empty rehashes every table at each doubling
+    /// (3.6% of the ingest CPU at 300k, with the fresh pages the kernel zeroes: bench/RESULTS.md
+    /// 6.8). Only what is written is touched, so the room costs little until it is used.
+    fn with_capacity(generation: u64, groups: usize, bands: usize) -> Hint {
+        Hint {
+            generation,
+            bands: Multi::with_capacity(groups.saturating_mul(bands)),
+            ids: Multi::with_capacity(groups),
+            exact: Multi::with_capacity(groups),
+        }
+    }
+
     fn insert_posted(&mut self, d: u64, bands: &[u64]) {
         for (band, &key) in bands.iter().enumerate() {
             self.bands.insert((band as u32, key), d);
@@ -176,10 +199,11 @@ impl Index {
         D: ReadableTable<u64, ()>,
         T: ReadableTable<u64, &'static [u8]>,
     {
-        let mut hint = Hint {
-            generation: r.generation,
-            ..Hint::default()
+        let groups = match r.delta {
+            Some(delta) => delta.len()? as usize,
+            None => 0,
         };
+        let mut hint = Hint::with_capacity(r.generation, groups, self.params.bands);
         if let Some(delta) = r.delta {
             for entry in delta.iter()? {
                 let d = entry?.0.value();
@@ -454,14 +478,18 @@ impl Index {
             }
             m.insert(meta::RECENT_FROM, &next.to_le_bytes()[..])?;
             m.insert(meta::DELTA_GENERATION, &generation.to_le_bytes()[..])?;
-            generation
+            // The next generation fills up to its limit before it is merged.
+            (generation, self.delta_limit(postings.len()?))
         };
         txn.commit()?;
+        let (generation, limit) = generation;
         let mut shared = self.hint.write().unwrap_or_else(|e| e.into_inner());
-        *shared = Some(Hint {
+        *shared = None;
+        *shared = Some(Hint::with_capacity(
             generation,
-            ..Hint::default()
-        });
+            limit.min(usize::MAX as u64) as usize,
+            self.params.bands,
+        ));
         Ok(())
     }
 }
