@@ -132,9 +132,9 @@ fn id_hash(id: &str) -> u64 {
 
 impl Hint {
     /// An empty hint of `generation` with room for `groups` representatives of `bands` bands and
-    /// as many recent documents: a hint that grows from empty rehashes every table at each doubling
-    /// (3.6% of the ingest CPU at 300k, with the fresh pages the kernel zeroes: bench/RESULTS.md
-    /// 6.8). Only what is written is touched, so the room costs little until it is used.
+    /// as many recent documents, for a hint built from a delta of known size: grown from empty it
+    /// rehashes every table at each doubling (3.6% of the ingest CPU at 300k, with the fresh pages
+    /// the kernel zeroes: bench/RESULTS.md 6.8).
     fn with_capacity(generation: u64, groups: usize, bands: usize) -> Hint {
         Hint {
             generation,
@@ -478,18 +478,19 @@ impl Index {
             }
             m.insert(meta::RECENT_FROM, &next.to_le_bytes()[..])?;
             m.insert(meta::DELTA_GENERATION, &generation.to_le_bytes()[..])?;
-            // The next generation fills up to its limit before it is merged.
-            (generation, self.delta_limit(postings.len()?))
+            generation
         };
         txn.commit()?;
-        let (generation, limit) = generation;
         let mut shared = self.hint.write().unwrap_or_else(|e| e.into_inner());
+        // The old hint is freed before the next one grows (a lower peak at 1M: bench/RESULTS.md
+        // 6.8). The next one is not sized for its limit up front: its table would then take its
+        // full size as soon as a few batches had touched its pages (more memory at 300k, no
+        // measurable time saved).
         *shared = None;
-        *shared = Some(Hint::with_capacity(
+        *shared = Some(Hint {
             generation,
-            limit.min(usize::MAX as u64) as usize,
-            self.params.bands,
-        ));
+            ..Hint::default()
+        });
         Ok(())
     }
 }
