@@ -7,7 +7,9 @@
 //! then by LSH band postings, and every candidate is verified by its true Jaccard similarity, exactly
 //! as [`crate::dedup`] verifies its candidate pairs. Only the first document of an exact group is
 //! posted in the bands and compared, as in `dedup`. Adding a batch is one write transaction, committed
-//! with immediate durability before the answers are returned; readers see the last committed state.
+//! with immediate durability before the answers are returned ([`add_corpus`] commits batches that
+//! are already waiting in groups, the group's last commit durable, and answers them after it);
+//! readers see the last committed state.
 //!
 //! Clusters are not a second implementation of the clustering rule: the index persists the graph
 //! (exact groups and verified edges) and [`Index::clusters`] hands it to
@@ -15,8 +17,8 @@
 //! adding a corpus in any number of batches gives the clusters and pairs of one `dedup` run over it.
 //!
 //! Memory: one batch of sketches (shingle hashes and band keys of each pending document; in
-//! [`add_corpus`], up to three batches: one filling, one waiting, one being written) plus redb's
-//! page cache; lookups read postings and the candidates' shingle sets from the file; the hint of the
+//! [`add_corpus`], up to seven batches: one filling, four waiting, one held, one being written, and
+//! the pages of one group of commits in redb's write buffer) plus redb's page cache; lookups read postings and the candidates' shingle sets from the file; the hint of the
 //! recent level (see [`delta`]: its postings, ids and exact keys) and, in the writer, a filter of
 //! band keys (see
 //! [`filter`]: 21 to 42 bytes per document). `clusters` and `check` hold one exact key and one id
