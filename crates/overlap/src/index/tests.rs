@@ -447,3 +447,103 @@ fn removal_and_replacement_keep_each_representative_in_one_level() {
         .unwrap();
     assert_filter_covers_documents(&index);
 }
+
+/// Batches of `many_texts` of `size` documents each, ids `m{i}`.
+fn text_batches(index: &Index, texts: &[String], size: usize) -> Vec<Vec<NewDocument>> {
+    texts
+        .chunks(size)
+        .enumerate()
+        .map(|(b, chunk)| {
+            chunk
+                .iter()
+                .enumerate()
+                .map(|(k, t)| index.prepare(format!("m{}", b * size + k), t))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn group_commits_answer_as_batches_committed_one_by_one() {
+    let texts = many_texts();
+    let dir = tempfile::tempdir().unwrap();
+    // One by one, each batch durable.
+    let alone = Index::create_with_delta_limit(&dir.path().join("a"), &config(), false, 8).unwrap();
+    let mut expected = Vec::new();
+    for batch in text_batches(&alone, &texts, 3) {
+        expected.extend(alone.add(batch, OnExisting::Error).unwrap());
+    }
+    // Every batch already waiting: groups of MAX_GROUP, the last one shorter, and the merges of a
+    // small recent level between groups.
+    let grouped = dir.path().join("g");
+    let index = Index::create_with_delta_limit(&grouped, &config(), false, 8).unwrap();
+    let mut queue = text_batches(&index, &texts, 3).into_iter();
+    let batches = queue.len();
+    let mut calls = Vec::new();
+    let report = write_batches(
+        &index,
+        OnExisting::Error,
+        |_| queue.next(),
+        &mut |answers: &[AddAnswer]| {
+            calls.push(answers.to_vec());
+            Ok(())
+        },
+    )
+    .unwrap();
+    assert_eq!(report.batches as usize, batches);
+    assert_eq!(report.added as usize, texts.len());
+    assert_eq!(calls.len(), batches.div_ceil(MAX_GROUP));
+    assert_eq!(calls.concat(), expected);
+    assert!(index.stats().unwrap().delta_generation > 0);
+    drop(index);
+    // Durable once the call returned: reopened, the same clusters, every invariant.
+    let index = Index::open(&grouped).unwrap();
+    let check = index.check().unwrap();
+    assert!(check.ok(), "{check:?}");
+    assert_eq!(check.documents as usize, texts.len());
+    assert_eq!(
+        index.clusters().unwrap().pairs,
+        alone.clusters().unwrap().pairs
+    );
+}
+
+#[test]
+fn a_failing_batch_of_a_group_keeps_the_group_before_it() {
+    let texts = many_texts();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ix");
+    let index = Index::create(&path, &config(), false).unwrap();
+    let mut batches = text_batches(&index, &texts[..12], 3);
+    // The third batch names an id of the first: it fails, after two batches committed without
+    // durability in the same group; the fourth is never committed.
+    batches[2][1].id = "m0".into();
+    let mut queue = batches.into_iter();
+    let mut answered: Vec<String> = Vec::new();
+    let err = write_batches(
+        &index,
+        OnExisting::Error,
+        |_| queue.next(),
+        &mut |answers: &[AddAnswer]| {
+            answered.extend(answers.iter().map(|a| a.id.clone()));
+            Ok(())
+        },
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, IndexError::Exists(ref id) if id == "m0"),
+        "{err}"
+    );
+    let firsts: Vec<String> = (0..6).map(|i| format!("m{i}")).collect();
+    assert_eq!(answered, firsts);
+    drop(index);
+    let index = Index::open(&path).unwrap();
+    let check = index.check().unwrap();
+    assert!(check.ok(), "{check:?}");
+    assert_eq!(check.documents, 6);
+    for id in &firsts {
+        assert!(index.get(id).unwrap().is_some(), "{id}");
+    }
+    for i in 6..12 {
+        assert!(index.get(&format!("m{i}")).unwrap().is_none());
+    }
+}
