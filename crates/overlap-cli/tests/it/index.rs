@@ -2,7 +2,7 @@
 //! files stay readable, and a SIGKILL at any point loses no acknowledged document and leaves no
 //! batch half-visible.
 
-use crate::common::{data, overlap, read_jsonl};
+use crate::common::{data, indexed_ids, overlap, read_jsonl};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::{BufRead, BufReader, Read};
@@ -446,18 +446,7 @@ fn a_failure_mid_stream_keeps_the_batches_before_it_and_nothing_after() {
         .assert()
         .success();
     let present = |ix: &Path| -> Vec<String> {
-        let mut ids: Vec<String> = stdout_lines(
-            &overlap()
-                .args(["index", "clusters"])
-                .arg(ix)
-                .assert()
-                .success()
-                .get_output()
-                .stdout,
-        )
-        .iter()
-        .map(|c| c["id"].as_str().unwrap().to_string())
-        .collect();
+        let mut ids: Vec<String> = indexed_ids(ix);
         ids.sort();
         ids
     };
@@ -733,18 +722,7 @@ fn sigkill_during_add_loses_no_acknowledged_document() {
             .arg(&ix)
             .assert()
             .success();
-        let present: HashSet<String> = stdout_lines(
-            &overlap()
-                .args(["index", "clusters"])
-                .arg(&ix)
-                .assert()
-                .success()
-                .get_output()
-                .stdout,
-        )
-        .iter()
-        .map(|c| c["id"].as_str().unwrap().to_string())
-        .collect();
+        let present: HashSet<String> = indexed_ids(&ix);
         for id in &acknowledged {
             assert!(
                 present.contains(id),

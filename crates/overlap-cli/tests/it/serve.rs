@@ -2,7 +2,7 @@
 //! serving; queries run beside writes and never see half a batch; SIGTERM exits cleanly; a SIGKILL
 //! loses no acknowledged batch and leaves no batch half-visible.
 
-use crate::common::overlap;
+use crate::common::{indexed_ids, overlap};
 use serde_json::{json, Value};
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -617,25 +617,7 @@ fn sigkill_of_serve_loses_no_acknowledged_batch() {
             .arg(&ix)
             .assert()
             .success();
-        let present: HashSet<String> = String::from_utf8(
-            overlap()
-                .args(["index", "clusters"])
-                .arg(&ix)
-                .assert()
-                .success()
-                .get_output()
-                .stdout
-                .clone(),
-        )
-        .unwrap()
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<Value>(l).unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
+        let present: HashSet<String> = indexed_ids(&ix);
         for &b in &acknowledged {
             assert!(
                 present.contains(&format!("b{b}-0")),

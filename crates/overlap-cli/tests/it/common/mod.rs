@@ -61,6 +61,27 @@ pub fn read_jsonl(path: &Path) -> Vec<Value> {
         .collect()
 }
 
+/// The ids of the documents in index `ix`, as `overlap index clusters` lists them (one line each).
+pub fn indexed_ids<C: FromIterator<String>>(ix: &Path) -> C {
+    let out = overlap()
+        .args(["index", "clusters"])
+        .arg(ix)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(out)
+        .expect("index clusters writes UTF-8")
+        .lines()
+        .map(|l| {
+            let c: Value =
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}"));
+            c["id"].as_str().expect("a string id").to_string()
+        })
+        .collect()
+}
+
 /// The `(a, b)` ids of the pairs a `pairs.jsonl` lists.
 pub fn id_pairs<C: FromIterator<(String, String)>>(path: &Path) -> C {
     read_jsonl(path)

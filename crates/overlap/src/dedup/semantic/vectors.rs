@@ -292,8 +292,8 @@ impl Vectors {
         Ok(())
     }
 
-    /// Rows `start..end` read into `out` (replacing what it held) with one positioned read, through
-    /// `buf`; in memory, a copy of them. For verification by tiles, which keeps two such blocks.
+    /// Rows `start..end` read into `out` (replacing what it held) by [`Vectors::read_rows_with`]
+    /// through `buf`; in memory, a copy of them. For verification by tiles, which keeps two such blocks.
     pub fn read_block(
         &self,
         start: usize,
