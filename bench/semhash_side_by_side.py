@@ -26,6 +26,12 @@ default is 0.93), beside overlap's default run at the same threshold.
 as separate processes at the same time to fit the session): runs only semhash's centred job, logs
 the time of each of its stages as it goes, and writes the ids it removed to FILE, one per line;
 `bench/semhash_agreement.py FILE OUT/clusters.jsonl` then compares them with an overlap run.
+
+`--embeddings-cache FILE.npy` (for 1M documents, whose encoding alone takes most of an hour on one
+core): semhash's own encoding of the distinct texts is saved there (written to a temporary file,
+then renamed, beside a `.json` with the CPU and wall seconds it took), and a later run with the same
+corpus loads it instead of encoding again, so the job can be finished across sessions. The stages
+are timed separately in the log, and the encoding's time is the one recorded when it was made.
 """
 import argparse
 import gzip
@@ -102,6 +108,8 @@ def main():
     ap.add_argument("--centred", type=float, metavar="T",
                     help="also run semhash on centred vectors (from_embeddings) at cosine T, beside overlap's default")
     ap.add_argument("--skip-raw", action="store_true", help="leave out the raw-cosine semhash run")
+    ap.add_argument("--embeddings-cache", metavar="FILE.npy",
+                    help="with --centred: keep semhash's encoding of the distinct texts in FILE.npy and reuse it")
     ap.add_argument("--semhash-only", metavar="FILE",
                     help="with --centred: run only semhash's centred job and write the ids it removed to FILE")
     a = ap.parse_args()
@@ -164,6 +172,37 @@ def stage(what, t0):
           f"peak RSS {rss:,.0f} MiB", file=sys.stderr, flush=True)
 
 
+def encode_cached(model, distinct, cache, corpus):
+    """model2vec's encoding of `distinct`, or the one saved in `cache` by an earlier run on `corpus`."""
+    import numpy as np
+    if cache is None:
+        return model.encode(distinct)
+    cache = Path(cache)
+    meta_path = cache.with_suffix(".json")
+    if cache.exists() and meta_path.exists():
+        meta = json.loads(meta_path.read_text())
+        emb = np.load(cache)
+        if meta.get("corpus") != str(corpus) or emb.shape[0] != len(distinct):
+            sys.exit(f"{cache} was made for {meta.get('corpus')} ({emb.shape[0]} texts), not {corpus} ({len(distinct)})")
+        print(f"[{time.strftime('%H:%M:%S')}] encoding loaded from {cache}: made {meta['made']} in "
+              f"{meta['cpu_s']:.1f} CPU s, {meta['wall_s']:.1f} s wall", file=sys.stderr, flush=True)
+        return emb
+    c, t = cpu_seconds(), time.perf_counter()
+    emb = model.encode(distinct)
+    meta = {"corpus": str(corpus), "texts": len(distinct), "cpu_s": cpu_seconds() - c,
+            "wall_s": time.perf_counter() - t, "made": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
+    tmp = cache.with_name(cache.name + ".tmp.npy")
+    with open(tmp, "wb") as f:
+        np.save(f, emb)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, cache)
+    meta_tmp = meta_path.with_name(meta_path.name + ".tmp")
+    meta_tmp.write_text(json.dumps(meta))
+    os.replace(meta_tmp, meta_path)
+    return emb
+
+
 def centred_side_by_side(a, records, StaticModel, SemHash):
     """semhash and overlap on the same centred vectors at cosine a.centred."""
     import numpy as np
@@ -179,7 +218,7 @@ def centred_side_by_side(a, records, StaticModel, SemHash):
         if distinct[k] is None:
             distinct[k] = r["text"]
     stage(f"model loaded, {len(distinct)} distinct texts", t)
-    emb = np.asarray(model.encode(distinct), dtype=np.float64)
+    emb = np.asarray(encode_cached(model, distinct, a.embeddings_cache, a.corpus), dtype=np.float64)
     stage("encoded", t)
     nonzero = np.linalg.norm(emb, axis=1) > 0
     emb[nonzero] -= emb[nonzero].mean(axis=0)
