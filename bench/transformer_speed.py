@@ -82,7 +82,8 @@ def load_inputs(n_sent: int, n_art: int):
             r = json.loads(line)
             if r.get("text", "").strip():
                 arts.append(r["text"])
-    return {"sts-news sentences": sents[:n_sent], "reuters articles": arts}
+    inputs = {"sts-news sentences": sents[:n_sent], "reuters articles": arts}
+    return {k: v for k, v in inputs.items() if v}
 
 
 # --- the numpy worker (runs in the venv's Python) ----------------------------------------------------
