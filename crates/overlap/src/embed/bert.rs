@@ -18,8 +18,18 @@
 //! Determinism: each output value is one sum over the input dimension in index order, whatever the
 //! thread that computes it, so a text's vector has the same bits for any number of threads.
 //!
+//! Batches: [`Transformer::encode_ids_many`] runs the windows of consecutive texts as one batch of
+//! up to [`BATCH_ROWS`] rows: the linear products, layer norms and GELU over the batch's stacked
+//! rows (each row's values are its own sums, so they do not depend on the other rows), attention
+//! on each window alone. A short sentence alone streams all 42 MB of packed weights through the
+//! cache for a dozen rows; a batch streams them once for hundreds (bench/RESULTS.md 8.11, 8.20).
+//!
 //! Memory: the weights (22.7M floats, 91 MB, plus the packed copy of the linear layers' 21.3M: about
-//! 180 MB in all), and per window `tokens x 1536` floats of activations.
+//! 180 MB in all), and per batch (at most [`BATCH_ROWS`] rows, or one window when it is longer)
+//! about 6,000 floats of activations a row (its input, Q/K/V, context, attention output, the
+//! intermediate 1,536 and their strip-major copies): about 12 MB at 512 rows; attention holds one
+//! window's `tokens x tokens` scores per head in flight. [`Transformer::encode_ids_many`] keeps one
+//! `f64` sum of 384 per text it is given (the caller bounds the texts per call).
 
 use super::safetensors::{read_tensors, Tensor};
 use super::wordpiece::WordPiece;
@@ -35,8 +45,15 @@ pub const DEFAULT_TRANSFORMER_DIR: &str = "models/all-minilm-l6-v2";
 /// Environment variable naming the transformer's folder.
 pub const TRANSFORMER_ENV: &str = "OVERLAP_TRANSFORMER";
 
-/// Tokens from which one window's products are split over the worker threads.
+/// Rows from which one product (of a window, or of a batch of windows) is split over the worker
+/// threads, and from which a window's attention heads are.
 const PARALLEL_ROWS: usize = 64;
+
+/// Rows (tokens, `[CLS]`/`[SEP]` included) of the windows run as one batch at most (a window
+/// longer than this runs alone): enough that the 42 MB of packed weights, streamed once per
+/// product, cost little beside the products, few enough that the batch's activations stay small
+/// (see the module's memory model).
+pub const BATCH_ROWS: usize = 512;
 
 mod kernel;
 
@@ -374,41 +391,90 @@ impl Transformer {
 
     /// The embedding of a text's token ids (as [`token_ids`](Self::token_ids) gives them).
     pub fn encode_ids(&self, ids: &[u32]) -> Vec<f32> {
-        let mut sum = vec![0f64; self.hidden];
-        if ids.is_empty() {
-            return vec![0f32; self.hidden];
+        self.encode_ids_many(&[ids])
+            .pop()
+            .expect("one text in, one vector out")
+    }
+
+    /// [`encode`](Self::encode) every text; results in input order, each the same bits as alone.
+    pub fn encode_many(&self, texts: &[&str]) -> Vec<Vec<f32>> {
+        let ids: Vec<Vec<u32>> = texts.par_iter().map(|t| self.token_ids(t)).collect();
+        let ids: Vec<&[u32]> = ids.iter().map(Vec::as_slice).collect();
+        self.encode_ids_many(&ids)
+    }
+
+    /// [`encode_ids`](Self::encode_ids) of every text, the windows of consecutive texts run as
+    /// batches of up to [`BATCH_ROWS`] rows (a batch's linear products are one product over its
+    /// stacked rows, so the weights are streamed once per batch instead of once per window);
+    /// results in input order, each the same bits as alone.
+    pub fn encode_ids_many(&self, texts: &[&[u32]]) -> Vec<Vec<f32>> {
+        let d = self.hidden;
+        let mut sums = vec![vec![0f64; d]; texts.len()];
+        let mut batch: Vec<(usize, &[u32])> = Vec::new();
+        let mut rows = 0;
+        let windows = texts
+            .iter()
+            .enumerate()
+            .flat_map(|(t, ids)| ids.chunks(self.max_tokens - 2).map(move |w| (t, w)));
+        for (t, window) in windows {
+            if rows + window.len() + 2 > BATCH_ROWS && !batch.is_empty() {
+                self.pool_batch(&batch, &mut sums);
+                batch.clear();
+                rows = 0;
+            }
+            rows += window.len() + 2;
+            batch.push((t, window));
         }
-        for window in ids.chunks(self.max_tokens - 2) {
-            let mut seq = Vec::with_capacity(window.len() + 2);
-            seq.push(self.cls);
-            seq.extend_from_slice(window);
-            seq.push(self.sep);
-            let h = self.forward(&seq);
+        if !batch.is_empty() {
+            self.pool_batch(&batch, &mut sums);
+        }
+        sums.iter()
+            .map(|sum| {
+                let norm = sum.iter().map(|x| x * x).sum::<f64>().sqrt();
+                let scale = if norm > 0.0 { 1.0 / norm } else { 0.0 };
+                sum.iter().map(|&x| (x * scale) as f32).collect()
+            })
+            .collect()
+    }
+
+    /// Run one batch of windows (text index, the window's ids) and add each window's pooled
+    /// output to its text's sum. Windows come in text order, so each text's sum takes its windows
+    /// and their rows in the order [`encode_ids`](Self::encode_ids) of the text alone does.
+    fn pool_batch(&self, batch: &[(usize, &[u32])], sums: &mut [Vec<f64>]) {
+        let seqs: Vec<Vec<u32>> = batch
+            .iter()
+            .map(|(_, w)| {
+                let mut seq = Vec::with_capacity(w.len() + 2);
+                seq.push(self.cls);
+                seq.extend_from_slice(w);
+                seq.push(self.sep);
+                seq
+            })
+            .collect();
+        let h = self.forward(&seqs);
+        let mut rows = h.chunks_exact(self.hidden);
+        for ((t, window), seq) in batch.iter().zip(&seqs) {
             // The window's mean (over [CLS], its tokens, [SEP]) weighs by its tokens.
             let weight = window.len() as f64 / seq.len() as f64;
-            for row in h.chunks_exact(self.hidden) {
-                for (s, &v) in sum.iter_mut().zip(row) {
+            for row in rows.by_ref().take(seq.len()) {
+                for (s, &v) in sums[*t].iter_mut().zip(row) {
                     *s += f64::from(v) * weight;
                 }
             }
         }
-        let norm = sum.iter().map(|x| x * x).sum::<f64>().sqrt();
-        let scale = if norm > 0.0 { 1.0 / norm } else { 0.0 };
-        sum.iter().map(|&x| (x * scale) as f32).collect()
     }
 
-    /// [`encode`](Self::encode) every text, on the worker threads; results in input order, each
-    /// the same bits as alone.
-    pub fn encode_many(&self, texts: &[&str]) -> Vec<Vec<f32>> {
-        texts.par_iter().map(|t| self.encode(t)).collect()
-    }
-
-    /// The last layer's output for one sequence of ids (`[CLS] ... [SEP]`), `seq x hidden`.
-    fn forward(&self, ids: &[u32]) -> Vec<f32> {
-        let (n, d) = (ids.len(), self.hidden);
-        debug_assert!(n <= self.max_tokens);
+    /// The last layer's output for a batch of sequences of ids (each `[CLS] ... [SEP]`), their
+    /// rows stacked: `sum(seq) x hidden`. Every step but attention works row by row (a row's
+    /// output of a product is its own sum over the input dimension), and attention runs on each
+    /// window alone, so a window's rows have the same bits whatever else is in the batch.
+    fn forward(&self, seqs: &[Vec<u32>]) -> Vec<f32> {
+        let d = self.hidden;
+        let n: usize = seqs.iter().map(Vec::len).sum();
         let mut x = vec![0f32; n * d];
-        for (i, (row, &id)) in x.chunks_exact_mut(d).zip(ids).enumerate() {
+        let positions = seqs.iter().flat_map(|s| s.iter().enumerate());
+        for (row, (i, &id)) in x.chunks_exact_mut(d).zip(positions) {
+            debug_assert!(i < self.max_tokens);
             let w = &self.word[id as usize * d..][..d];
             let p = &self.position[i * d..][..d];
             for (j, v) in row.iter_mut().enumerate() {
@@ -418,7 +484,7 @@ impl Transformer {
         layer_norm(&mut x, &self.embed_norm, self.eps);
         for layer in &self.layers {
             let qkv = layer.qkv.forward(&x, n);
-            let ctx = self.attention(&qkv, n);
+            let ctx = self.attention_by_window(&qkv, seqs);
             let mut a = layer.attn_out.forward(&ctx, n);
             a.iter_mut().zip(&x).for_each(|(a, x)| *a += x);
             layer_norm(&mut a, &layer.attn_norm, self.eps);
@@ -430,6 +496,29 @@ impl Transformer {
             x = o;
         }
         x
+    }
+
+    /// Attention of each window of the batch over its own rows of `qkv`, windows spread over the
+    /// worker threads; the windows' `n x d` contexts stacked.
+    fn attention_by_window(&self, qkv: &[f32], seqs: &[Vec<u32>]) -> Vec<f32> {
+        let d3 = 3 * self.hidden;
+        if seqs.len() == 1 {
+            return self.attention(qkv, seqs[0].len());
+        }
+        let mut spans = Vec::with_capacity(seqs.len());
+        let mut start = 0;
+        for s in seqs {
+            spans.push((start, s.len()));
+            start += s.len();
+        }
+        let one =
+            |&(start, n): &(usize, usize)| self.attention(&qkv[start * d3..(start + n) * d3], n);
+        let parts: Vec<Vec<f32>> = if rayon::current_num_threads() > 1 {
+            spans.par_iter().map(one).collect()
+        } else {
+            spans.iter().map(one).collect()
+        };
+        parts.concat()
     }
 
     /// Multi-head self-attention over `qkv` (`n x 3d`: queries, keys, values); `n x d` out.
@@ -704,6 +793,156 @@ mod tests {
             let want = attention_plain(d, heads, &qkv, n);
             let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&got), bits(&want), "n {n}, d {d}, heads {heads}");
+        }
+    }
+
+    /// A small random BERT (the real code paths, no model file): `hidden` 32 in 4 heads, 2
+    /// layers, windows of `max_tokens` 12 so that texts of more than 10 tokens take several.
+    fn random_transformer(seed: u64) -> Transformer {
+        let mut state = seed;
+        let mut val = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            ((state >> 11) as f64 / (1u64 << 53) as f64 - 0.5) as f32
+        };
+        let (hidden, heads, inter, max_tokens) = (32, 4, 64, 12);
+        let tokenizer =
+            WordPiece::from_json(&super::super::tiny::tokenizer_json(), "tiny").unwrap();
+        let vocab = tokenizer.vocab_size();
+        let mut tensor = |shape: Vec<usize>| Tensor {
+            data: (0..shape.iter().product::<usize>())
+                .map(|_| val())
+                .collect(),
+            shape,
+        };
+        let mut lin = |k: usize, m: usize, parts: usize| {
+            let ws: Vec<(Tensor, Tensor)> = (0..parts)
+                .map(|_| (tensor(vec![m, k]), tensor(vec![m])))
+                .collect();
+            let refs: Vec<(&Tensor, &Tensor)> = ws.iter().map(|(w, b)| (w, b)).collect();
+            Linear::new(&refs, "random").unwrap()
+        };
+        let norm = |d: usize| Norm {
+            weight: (0..d).map(|i| 1.0 + i as f32 / 64.0).collect(),
+            bias: (0..d).map(|i| i as f32 / 128.0 - 0.1).collect(),
+        };
+        let layers = (0..2)
+            .map(|_| Layer {
+                qkv: lin(hidden, hidden, 3),
+                attn_out: lin(hidden, hidden, 1),
+                attn_norm: norm(hidden),
+                inter: lin(hidden, inter, 1),
+                out: lin(inter, hidden, 1),
+                out_norm: norm(hidden),
+            })
+            .collect();
+        let mut tensor = |n: usize| -> Vec<f32> { (0..n).map(|_| val() * 4.0).collect() };
+        Transformer {
+            cls: tokenizer.token_id("[CLS]").unwrap(),
+            sep: tokenizer.token_id("[SEP]").unwrap(),
+            word: tensor(vocab * hidden),
+            position: tensor(max_tokens * hidden),
+            token_type: tensor(hidden),
+            tokenizer,
+            max_tokens,
+            hidden,
+            heads,
+            eps: 1e-12,
+            embed_norm: norm(hidden),
+            layers,
+            dir: PathBuf::new(),
+        }
+    }
+
+    /// Texts encoded as batches have the bits of each text encoded alone, for many random mixes
+    /// of lengths (empty texts, texts of one window and of several, batches that fill up and
+    /// spill into the next), on one thread and on three.
+    #[test]
+    fn batched_encoding_equals_one_by_one() {
+        let model = random_transformer(0x243f_6a88_85a3_08d3);
+        let vocab = model.tokenizer.vocab_size() as u64;
+        let mut state = 0xb7e1_5162_8aed_2a6bu64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let bits = |v: &[Vec<f32>]| -> Vec<Vec<u32>> {
+            v.iter()
+                .map(|x| x.iter().map(|f| f.to_bits()).collect())
+                .collect()
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        for round in 0..12 {
+            let count = (next() % 120) as usize + 1;
+            let texts: Vec<Vec<u32>> = (0..count)
+                .map(|_| {
+                    let len = match next() % 8 {
+                        0 => 0,
+                        1 => (next() % 60) as usize,
+                        _ => (next() % 11) as usize + 1,
+                    };
+                    (0..len).map(|_| (next() % vocab) as u32).collect()
+                })
+                .collect();
+            let refs: Vec<&[u32]> = texts.iter().map(Vec::as_slice).collect();
+            let rows: usize = texts
+                .iter()
+                .map(|t| t.len() + 2 * t.len().div_ceil(model.max_tokens - 2))
+                .sum();
+            let alone: Vec<Vec<f32>> = refs.iter().map(|t| model.encode_ids(t)).collect();
+            let batched = model.encode_ids_many(&refs);
+            assert_eq!(bits(&batched), bits(&alone), "round {round}, {rows} rows");
+            let threaded = pool.install(|| model.encode_ids_many(&refs));
+            assert_eq!(bits(&threaded), bits(&alone), "round {round}, 3 threads");
+            for (t, v) in texts.iter().zip(&alone) {
+                let norm: f32 = v.iter().map(|x| x * x).sum();
+                if t.is_empty() {
+                    assert!(v.iter().all(|&x| x.to_bits() == 0), "round {round}");
+                } else {
+                    assert!((norm - 1.0).abs() < 1e-4, "round {round}: norm {norm}");
+                }
+            }
+        }
+    }
+
+    /// A batch's window has the bits of the same window run alone (the batch's rows do not touch
+    /// each other), with windows longer than [`PARALLEL_ROWS`] so that products and heads split.
+    #[test]
+    fn a_window_in_a_batch_equals_it_alone() {
+        let mut model = random_transformer(0x1319_8a2e_0370_7344);
+        model.max_tokens = 100;
+        model.position = (0..100 * model.hidden)
+            .map(|i| ((i * 7919) % 97) as f32 / 50.0 - 1.0)
+            .collect();
+        let vocab = model.tokenizer.vocab_size() as u32;
+        let seqs: Vec<Vec<u32>> = [3usize, 90, 1, 70, 17]
+            .iter()
+            .enumerate()
+            .map(|(s, &n)| (0..n as u32).map(|i| (i * 7 + s as u32) % vocab).collect())
+            .collect();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let together = pool.install(|| model.forward(&seqs));
+        let mut at = 0;
+        for s in &seqs {
+            let alone = model.forward(std::slice::from_ref(s));
+            let part = &together[at * model.hidden..(at + s.len()) * model.hidden];
+            assert!(
+                part.iter()
+                    .zip(&alone)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "window of {} rows",
+                s.len()
+            );
+            at += s.len();
         }
     }
 

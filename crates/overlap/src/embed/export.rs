@@ -1,9 +1,16 @@
 //! Exporting document embeddings (`overlap embed`): the static model (or the transformer) over a corpus, one JSON line per
 //! document, for other systems and for evaluations.
 //!
-//! Memory: one batch of records in flight; vectors are streamed to the output.
+//! The transformer encodes the documents in batches ([`Transformer::encode_ids_many`]: the windows
+//! of many texts through one product, the same bits as one by one): accepted documents wait, their
+//! token ids only, until [`PENDING_TOKENS`] tokens or [`PENDING_DOCS`] documents are pending, and are
+//! then encoded and written in input order.
+//!
+//! Memory: one batch of records in flight; for the transformer, up to [`PENDING_TOKENS`] pending
+//! token ids (4 bytes each) and their documents' ids, plus the transformer's own batch
+//! (`bert`'s memory model); vectors are streamed to the output.
 
-use super::Encoder;
+use super::{Encoder, Transformer};
 use crate::error::{Error, Problem, Result};
 use crate::io::{ingest, BlockWriter, Compression, CorpusReader, FieldNames, Mapped, OnError};
 use crate::progress::Progress;
@@ -29,11 +36,20 @@ pub struct EmbedStats {
     pub wall_s: f64,
 }
 
+/// Tokens of pending documents from which the transformer encodes them.
+pub const PENDING_TOKENS: usize = 1 << 16;
+
+/// Pending documents from which the transformer encodes them.
+pub const PENDING_DOCS: usize = 4096;
+
 struct Embedded {
     /// Words by the engine's tokenizer, so that `empty_text` means what it means in every command.
     words: usize,
     tokens: usize,
-    vector: Vec<f32>,
+    /// The static model's vector, computed on the mapping threads; `None` for the transformer,
+    /// which encodes pending documents by batches.
+    vector: Option<Vec<f32>>,
+    ids: Vec<u32>,
 }
 
 impl Mapped for Embedded {
@@ -68,26 +84,69 @@ pub fn export_embeddings<'m>(
         ..EmbedStats::default()
     };
     let normalization = crate::text::Normalization::default();
+    let transformer = match model {
+        Encoder::Transformer(t) => Some(t),
+        Encoder::Static(_) => None,
+    };
     let map = |text: &str| {
         let ids = model.token_ids(text);
         Embedded {
             words: crate::text::tokenize(text, &normalization).len(),
             tokens: ids.len(),
-            vector: model.encode_ids(&ids),
+            vector: transformer.is_none().then(|| model.encode_ids(&ids)),
+            ids: if transformer.is_some() {
+                ids
+            } else {
+                Vec::new()
+            },
         }
     };
+    let mut pending = Pending::default();
     stats.skipped = ingest(reader, fields, on_error, progress, map, |doc| {
         stats.documents += 1;
         stats.tokens += doc.value.tokens as u64;
         stats.without_known_tokens += u64::from(doc.value.tokens == 0);
-        let line = Line {
-            id: &doc.id,
-            embedding: &doc.value.vector,
+        let Some(t) = transformer else {
+            let vector = doc.value.vector.unwrap_or_default();
+            return write_line(&mut w, &doc.id, &vector).map_err(io);
         };
-        serde_json::to_writer(&mut w, &line).map_err(|e| io(e.into()))?;
-        w.write_all(b"\n").map_err(io)
+        pending.tokens += doc.value.ids.len();
+        pending.docs.push((doc.id, doc.value.ids));
+        if pending.tokens >= PENDING_TOKENS || pending.docs.len() >= PENDING_DOCS {
+            pending.flush(t, &mut w).map_err(io)?;
+        }
+        Ok(())
     })?;
+    if let Some(t) = transformer {
+        pending.flush(t, &mut w).map_err(io)?;
+    }
     w.finish().and_then(|mut f| f.flush()).map_err(io)?;
     stats.wall_s = started.elapsed().as_secs_f64();
     Ok(stats)
+}
+
+fn write_line(w: &mut impl Write, id: &str, embedding: &[f32]) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *w, &Line { id, embedding })?;
+    w.write_all(b"\n")
+}
+
+/// Accepted documents waiting for the transformer, in input order.
+#[derive(Default)]
+struct Pending {
+    docs: Vec<(String, Vec<u32>)>,
+    tokens: usize,
+}
+
+impl Pending {
+    /// Encode the pending documents as batches and write their lines, in input order.
+    fn flush(&mut self, model: &Transformer, w: &mut impl Write) -> std::io::Result<()> {
+        let ids: Vec<&[u32]> = self.docs.iter().map(|(_, ids)| ids.as_slice()).collect();
+        let vectors = model.encode_ids_many(&ids);
+        for ((id, _), v) in self.docs.iter().zip(&vectors) {
+            write_line(w, id, v)?;
+        }
+        self.docs.clear();
+        self.tokens = 0;
+        Ok(())
+    }
 }
