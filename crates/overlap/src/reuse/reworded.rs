@@ -609,8 +609,8 @@ impl Rescore for Optimist {
 }
 
 /// The text of the character span `(s, e)` of `doc`.
-fn span_text<'t>(doc: &Prepared<'t>, span: (usize, usize)) -> &'t str {
-    doc.char_span_text(span)
+fn span_text<'t>(doc: &Prepared<'t>, span: (usize, usize)) -> Cow<'t, str> {
+    Cow::Borrowed(doc.char_span_text(span))
 }
 
 /// The passages of `al` that may be said twice, best first: of `min_passage_words` words or more,
