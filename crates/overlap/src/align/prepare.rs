@@ -138,6 +138,15 @@ impl<'t> Prepared<'t> {
         self.masked
     }
 
+    /// The text of the character span `(s, e)` (as `text.chars().skip(s).take(e - s)`, without
+    /// walking the text from its start: passages are given in characters, and a long document's
+    /// passages were read that way once each).
+    pub fn char_span_text(&self, (s, e): (usize, usize)) -> &'t str {
+        let at = |c: usize| self.char_starts.byte_offset(c).min(self.text.len());
+        let (start, end) = (at(s), at(e.max(s)));
+        &self.text[start..end]
+    }
+
     /// Length of the text in characters.
     pub fn char_len(&self) -> usize {
         self.char_starts.char_offset(self.text.len())
@@ -164,6 +173,17 @@ impl CharIndex {
                 .collect()
         };
         CharIndex { marks }
+    }
+
+    /// The byte offset of character `chars` (the inverse of [`Self::char_offset`]).
+    fn byte_offset(&self, chars: usize) -> usize {
+        match self.marks.partition_point(|&(_, c, _)| c < chars) {
+            0 => chars,
+            i => {
+                let (b, c, w) = self.marks[i - 1];
+                b + w + (chars - c - 1)
+            }
+        }
     }
 
     /// The character offset of `byte`, a character boundary.
@@ -386,5 +406,21 @@ mod tests {
             assert_eq!(p.char_offset(byte), chars, "byte {byte}");
         }
         assert_eq!(p.char_len(), text.chars().count());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+        /// A character span's text is the one read character by character, in any text.
+        #[test]
+        fn a_character_span_is_read_as_characters(
+            text in "[a-zé€ 😀\\.]{0,40}",
+            s in 0usize..45,
+            len in 0usize..45,
+        ) {
+            let p = Prepared::new(&text, &AlignConfig::default());
+            let e = s + len;
+            let want: String = text.chars().skip(s).take(e - s).collect();
+            proptest::prop_assert_eq!(p.char_span_text((s, e)), want.as_str());
+        }
     }
 }

@@ -79,7 +79,8 @@ impl StaticModel {
 
     /// Token ids of `text` that carry a vector: `[UNK]` is dropped, as model2vec does.
     pub fn token_ids(&self, text: &str) -> Vec<u32> {
-        let mut ids = Vec::new();
+        // About one token per four bytes of English: few reallocations as the ids are pushed.
+        let mut ids = Vec::with_capacity(text.len() / 4 + 4);
         self.tokenizer.encode(text, &mut ids);
         if let Some(unk) = self.tokenizer.unk() {
             ids.retain(|&i| i != unk);

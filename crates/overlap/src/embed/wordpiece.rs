@@ -150,6 +150,14 @@ impl WordPiece {
                 out.push(c);
             }
         }
+        // ASCII text has no accents to strip (its NFD is itself) and lowercases in place: the
+        // same string without the two passes of the general case (most texts are ASCII).
+        if out.is_ascii() {
+            if self.lowercase {
+                out.make_ascii_lowercase();
+            }
+            return out;
+        }
         if self.strip_accents {
             out = out.nfd().filter(|&c| !is_combining_mark(c)).collect();
         }
@@ -263,5 +271,17 @@ mod tests {
         let json = r#"{"model": {"type": "Unigram", "vocab": []}}"#;
         let e = WordPiece::from_json(json, "tokenizer.json").unwrap_err();
         assert!(e.to_string().contains("only WordPiece"), "{e}");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+        /// ASCII text normalized without the accent and case passes gives the string those passes
+        /// give: a non-ASCII letter after it takes the general path for the whole text.
+        #[test]
+        fn ascii_text_normalizes_as_the_general_path_does(text in "[ -~\t\n\x00-\x1f]{0,40}") {
+            let wp = WordPiece::from_json(&super::super::tiny::tokenizer_json(), "t").unwrap();
+            let general = wp.normalize(&format!("{text}\u{c9}"));
+            proptest::prop_assert_eq!(format!("{}{}", wp.normalize(&text), wp.normalize("\u{c9}")), general);
+        }
     }
 }

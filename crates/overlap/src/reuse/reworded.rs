@@ -609,8 +609,8 @@ impl Rescore for Optimist {
 }
 
 /// The text of the character span `(s, e)` of `doc`.
-fn span_text(doc: &Prepared, (s, e): (usize, usize)) -> String {
-    doc.text.chars().skip(s).take(e - s).collect()
+fn span_text<'t>(doc: &Prepared<'t>, span: (usize, usize)) -> Cow<'t, str> {
+    Cow::Borrowed(doc.char_span_text(span))
 }
 
 /// The passages of `al` that may be said twice, best first: of `min_passage_words` words or more,
