@@ -100,9 +100,9 @@ pub struct RewordedConfig {
     pub context_cosine: f64,
     /// Fewest passages said twice for two documents to be related by meaning. Default: 2.
     pub min_passages: usize,
-    /// Fewest words (on the side with fewer) of a passage that counts. Default: 5 (a tenth of
-    /// the human-paraphrased news sentences of the dev sets have 5 words; 6 until bench/RESULTS.md
-    /// 8.18).
+    /// Fewest words (on the side with fewer) of a passage that counts. Default: 5 (about a tenth
+    /// of the human-paraphrased passages of the dev sets have a side of 5 words; 6 until
+    /// bench/RESULTS.md 8.18).
     pub min_passage_words: usize,
     /// Who decides the sentence pairs and passages the static model screens (see
     /// [`super::static_tier`]). Default: [`RescoreTier::Never`] (bench/RESULTS.md 8.10).
