@@ -174,7 +174,9 @@ mod tests {
             text.starts_with("On Tuesday") && text.ends_with("point"),
             "{text}"
         );
-        assert_eq!(part.passage.a, p.a);
+        // The whole of `a`'s one sentence (its span ends at its last word, before the full stop).
+        assert_eq!(part.passage.a.0, 0);
+        assert_eq!(part.passage.a_words, a.units[0].len());
         assert!(part.static_cosine > 0.9);
         assert!(
             (part.combined - (0.3 * part.static_cosine + 0.7 * part.passage.score)).abs() < 1e-12
