@@ -2,6 +2,7 @@
 
 use crate::ranges::{real, Bound};
 use clap::{Args, ValueEnum};
+use overlap::reuse::contrast::ContrastConfig;
 use overlap::reuse::reworded::RewordedConfig;
 use overlap::reuse::static_tier::RescoreTier;
 
@@ -53,6 +54,43 @@ pub struct ReuseSemanticArgs {
           value_name = "WHEN")]
     pub semantic_rescore: RescoreArg,
 
+    /// With --semantic: fewest words, on the side with fewer, of a passage (or sentence pair) that
+    /// may count as said twice.
+    #[arg(long, requires = "semantic", default_value_t = RewordedConfig::default().min_passage_words,
+          value_name = "N", value_parser = crate::ranges::int(1, u32::MAX as u64))]
+    pub semantic_min_words: usize,
+
+    /// With --semantic: judge a reworded passage only as a whole. By default a passage whose
+    /// whole is not said twice (a paraphrased sentence aligned together with a neighbouring
+    /// sentence of its host) is judged again by its best sentence pair, under the same rules.
+    #[arg(long, requires = "semantic")]
+    pub semantic_whole_passages: bool,
+
+    /// With --semantic: let passages whose words are mostly addresses (e-mail addresses, URLs,
+    /// host and file names, paths) count. By default each side of a passage needs
+    /// --semantic-min-words words outside addresses.
+    #[arg(long, requires = "semantic")]
+    pub semantic_keep_addresses: bool,
+
+    /// With --semantic: how far a reworded passage's static cosine must stand above each side's
+    /// mean cosine to its --semantic-margin-neighbours nearest sentences of the other document
+    /// (a passage about as close to the rest of the other document is generic, not reused); -2
+    /// turns the rule off.
+    #[arg(long, requires = "semantic", default_value_t = ContrastConfig::default().min_margin,
+          value_name = "M", value_parser = real(Bound::Closed(-2.0), Bound::Closed(2.0)))]
+    pub semantic_margin: f64,
+
+    /// With --semantic: sentences of the other document each side of a passage is compared with
+    /// for --semantic-margin.
+    #[arg(long, requires = "semantic", default_value_t = ContrastConfig::default().neighbours,
+          value_name = "N", value_parser = crate::ranges::int(1, u32::MAX as u64))]
+    pub semantic_margin_neighbours: usize,
+
+    /// With --semantic: also relate a candidate by align's rule of evidence (15 words of paired
+    /// sentences), not only by --semantic-passages passages said twice (the default).
+    #[arg(long, requires = "semantic")]
+    pub semantic_evidence_relates: bool,
+
     #[command(flatten)]
     pub transformer: crate::embed::TransformerArgs,
 }
@@ -84,6 +122,14 @@ impl ReuseSemanticArgs {
             static_from: self.semantic_screen,
             passage_screen: self.semantic_passage_screen,
             rescore: self.semantic_rescore.tier(),
+            min_passage_words: self.semantic_min_words,
+            sentence_pairs: !self.semantic_whole_passages,
+            contrast: ContrastConfig {
+                skip_addresses: !self.semantic_keep_addresses,
+                min_margin: self.semantic_margin,
+                neighbours: self.semantic_margin_neighbours,
+                passages_decide: !self.semantic_evidence_relates,
+            },
             ..RewordedConfig::default()
         }
     }

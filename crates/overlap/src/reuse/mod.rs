@@ -14,6 +14,7 @@ pub mod contrast;
 pub mod in_corpus;
 pub mod index;
 mod job;
+pub mod parts;
 pub mod quoted_signatures;
 pub mod reworded;
 pub mod same_story;

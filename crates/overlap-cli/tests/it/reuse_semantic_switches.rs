@@ -1,0 +1,196 @@
+//! The switches of `reuse --semantic`'s rules (`--semantic-margin`, `--semantic-min-words`,
+//! `--semantic-keep-addresses`, `--semantic-evidence-relates`, `--semantic-whole-passages`,
+//! `--semantic-margin-neighbours`): each reaches the pass (its parameters in `summary.json`) and
+//! changes what it should on real data: two unrelated BBC articles into which four human
+//! paraphrase pairs of the STS news benchmark were put, and two articles sharing two lines of
+//! addresses only. Needs the static model (skipped when it is not built, unless
+//! OVERLAP_REQUIRE_MODEL is set).
+
+use crate::common::{data, overlap, read_jsonl, real_model};
+use serde_json::Value;
+use std::io::BufRead;
+use std::path::Path;
+
+fn gz_lines(name: &str) -> Vec<Value> {
+    let f = std::fs::File::open(data(name)).unwrap();
+    std::io::BufReader::new(flate2::read::GzDecoder::new(f))
+        .lines()
+        .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
+        .collect()
+}
+
+/// `text` with `lines` put as paragraphs after its second, third, ... paragraph.
+fn plant(text: &str, lines: &[String]) -> String {
+    let mut out = String::new();
+    for (i, para) in text.split("\n\n").enumerate() {
+        if i > 0 {
+            out.push_str("\n\n");
+        }
+        out.push_str(para);
+        if (1..=lines.len()).contains(&i) {
+            out.push_str("\n\n");
+            out.push_str(&lines[i - 1]);
+        }
+    }
+    out
+}
+
+/// 60 BBC articles, `a` planted into the first and `b` into the 41st; the two ids.
+fn corpus(path: &Path, a: &[String], b: &[String]) -> (String, String) {
+    let bbc: Vec<Value> = gz_lines("bbc-news.jsonl.gz").into_iter().take(60).collect();
+    let mut lines = String::new();
+    for (i, d) in bbc.iter().enumerate() {
+        let text = d["text"].as_str().unwrap();
+        let text = match i {
+            0 => plant(text, a),
+            40 => plant(text, b),
+            _ => text.to_string(),
+        };
+        lines.push_str(&serde_json::json!({"id": d["id"], "text": text}).to_string());
+        lines.push('\n');
+    }
+    std::fs::write(path, lines).unwrap();
+    let id = |i: usize| bbc[i]["id"].as_str().unwrap().to_string();
+    (id(0), id(40))
+}
+
+/// Whether `reuse --semantic` with `extra` relates `pair`; and the pass's parameters.
+fn related(model: &Path, input: &Path, pair: &(String, String), extra: &[&str]) -> (bool, Value) {
+    let out = tempfile::tempdir().unwrap();
+    let r = overlap()
+        .arg("reuse")
+        .arg(input)
+        .arg("--out")
+        .arg(out.path())
+        .arg("--json")
+        .args(["--semantic", "--model"])
+        .arg(model)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let summary: Value = serde_json::from_slice(&r.stdout).unwrap();
+    let found = read_jsonl(&out.path().join("pairs.jsonl"))
+        .iter()
+        .any(|p| p["a"] == pair.0.as_str() && p["b"] == pair.1.as_str());
+    (found, summary["semantic"]["parameters"].clone())
+}
+
+/// The four STS news pairs scored 4.8 or more with 8 words a side, one sentence into each article.
+fn paraphrases() -> (Vec<String>, Vec<String>) {
+    let sts: Vec<Value> = gz_lines("sts-news.jsonl.gz")
+        .into_iter()
+        .filter(|r| {
+            let words = |k: &str| r[k].as_str().unwrap().split_whitespace().count();
+            r["score"].as_f64().unwrap() >= 4.8 && words("text1") >= 8 && words("text2") >= 8
+        })
+        .take(4)
+        .collect();
+    let side = |k: &str| {
+        sts.iter()
+            .map(|r| r[k].as_str().unwrap().trim().to_string())
+            .collect()
+    };
+    (side("text1"), side("text2"))
+}
+
+#[test]
+fn semantic_rule_switches_reach_the_pass_and_change_what_they_should() {
+    let Some(model) = real_model() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("paraphrases.jsonl");
+    let (a, b) = paraphrases();
+    let pair = corpus(&input, &a, &b);
+
+    let (yes, defaults) = related(&model, &input, &pair, &[]);
+    assert!(yes, "related by default");
+    assert_eq!(defaults["min_passage_words"], 5, "{defaults}");
+    assert_eq!(defaults["sentence_pairs"], true, "{defaults}");
+    let contrast = &defaults["contrast"];
+    assert_eq!(contrast["skip_addresses"], true, "{contrast}");
+    assert_eq!(contrast["min_margin"], 0.2, "{contrast}");
+    assert_eq!(contrast["neighbours"], 3, "{contrast}");
+    assert_eq!(contrast["passages_decide"], true, "{contrast}");
+
+    // No reworded passage stands 2 above its surroundings: the margin rule refuses them all; off
+    // (-2), the pair is related as by default.
+    let (yes, p) = related(&model, &input, &pair, &["--semantic-margin", "2"]);
+    assert!(!yes, "no passage stands out by 2");
+    assert_eq!(p["contrast"]["min_margin"], 2.0);
+    let (yes, p) = related(&model, &input, &pair, &["--semantic-margin=-2"]);
+    assert!(yes);
+    assert_eq!(p["contrast"]["min_margin"], -2.0);
+    // No planted sentence has 40 words.
+    let (yes, p) = related(&model, &input, &pair, &["--semantic-min-words", "40"]);
+    assert!(!yes, "no passage of 40 words");
+    assert_eq!(p["min_passage_words"], 40);
+    // The others reach the pass and keep this pair (its passages are said twice as wholes).
+    for (flag, key, want) in [
+        (
+            "--semantic-whole-passages",
+            "sentence_pairs",
+            Value::from(false),
+        ),
+        (
+            "--semantic-evidence-relates",
+            "passages_decide",
+            Value::from(false),
+        ),
+        (
+            "--semantic-keep-addresses",
+            "skip_addresses",
+            Value::from(false),
+        ),
+    ] {
+        let (yes, p) = related(&model, &input, &pair, &[flag]);
+        assert!(yes, "{flag}");
+        let got = if key == "sentence_pairs" {
+            &p[key]
+        } else {
+            &p["contrast"][key]
+        };
+        assert_eq!(got, &want, "{flag}: {p}");
+    }
+    let (yes, p) = related(
+        &model,
+        &input,
+        &pair,
+        &["--semantic-margin-neighbours", "1"],
+    );
+    assert!(yes);
+    assert_eq!(p["contrast"]["neighbours"], 1);
+}
+
+#[test]
+fn lines_of_addresses_relate_only_with_semantic_keep_addresses() {
+    let Some(model) = real_model() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("addresses.jsonl");
+    // Two lines said verbatim in both articles, each mostly addresses: fewer than 5 words outside
+    // them, too few words for the lexical rules.
+    let lines = vec![
+        "See henry@zoo.toronto.edu".to_string(),
+        "Mirror ftp.lcs.mit.edu:/pub/quartz".to_string(),
+    ];
+    let pair = corpus(&input, &lines, &lines);
+    let lexical = tempfile::tempdir().unwrap();
+    let r = overlap()
+        .arg("reuse")
+        .arg(&input)
+        .arg("--out")
+        .arg(lexical.path())
+        .output()
+        .unwrap();
+    assert!(r.status.success());
+    assert!(
+        !read_jsonl(&lexical.path().join("pairs.jsonl"))
+            .iter()
+            .any(|p| p["a"] == pair.0.as_str() && p["b"] == pair.1.as_str()),
+        "the lexical rules do not relate them"
+    );
+    let (yes, _) = related(&model, &input, &pair, &[]);
+    assert!(!yes, "addresses are not statements");
+    let (yes, p) = related(&model, &input, &pair, &["--semantic-keep-addresses"]);
+    assert!(yes, "counted with --semantic-keep-addresses");
+    assert_eq!(p["contrast"]["skip_addresses"], false);
+}
