@@ -5,10 +5,9 @@
 //! bytes (and counts) for one and two threads. Needs both models (skipped when they are not built, unless
 //! OVERLAP_REQUIRE_MODEL is set).
 
-use crate::common::{data, overlap, read_jsonl, real_model};
+use crate::common::{data, gz_lines, overlap, read_jsonl, real_model};
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::io::BufRead;
 use std::path::Path;
 
 fn reuse(input: &Path, out: &Path, extra: &[&str]) -> Value {
@@ -25,17 +24,9 @@ fn reuse(input: &Path, out: &Path, extra: &[&str]) -> Value {
     serde_json::from_slice(&r.stdout).unwrap()
 }
 
-fn gz_lines(name: &str) -> Vec<Value> {
-    let f = std::fs::File::open(data(name)).unwrap();
-    std::io::BufReader::new(flate2::read::GzDecoder::new(f))
-        .lines()
-        .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
-        .collect()
-}
-
 /// `text` with `sentences` put as paragraphs after its second, third, ... paragraph, and the
 /// character span of each.
-fn plant(text: &str, sentences: &[String]) -> (String, Vec<(usize, usize)>) {
+pub(crate) fn plant(text: &str, sentences: &[String]) -> (String, Vec<(usize, usize)>) {
     let mut out = String::new();
     let mut spans = Vec::new();
     for (i, para) in text.split("\n\n").enumerate() {

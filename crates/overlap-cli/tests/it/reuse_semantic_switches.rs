@@ -6,34 +6,10 @@
 //! addresses only. Needs the static model (skipped when it is not built, unless
 //! OVERLAP_REQUIRE_MODEL is set).
 
-use crate::common::{data, overlap, read_jsonl, real_model};
+use super::reuse_semantic::plant;
+use crate::common::{gz_lines, overlap, read_jsonl, real_model};
 use serde_json::Value;
-use std::io::BufRead;
 use std::path::Path;
-
-fn gz_lines(name: &str) -> Vec<Value> {
-    let f = std::fs::File::open(data(name)).unwrap();
-    std::io::BufReader::new(flate2::read::GzDecoder::new(f))
-        .lines()
-        .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
-        .collect()
-}
-
-/// `text` with `lines` put as paragraphs after its second, third, ... paragraph.
-fn plant(text: &str, lines: &[String]) -> String {
-    let mut out = String::new();
-    for (i, para) in text.split("\n\n").enumerate() {
-        if i > 0 {
-            out.push_str("\n\n");
-        }
-        out.push_str(para);
-        if (1..=lines.len()).contains(&i) {
-            out.push_str("\n\n");
-            out.push_str(&lines[i - 1]);
-        }
-    }
-    out
-}
 
 /// 60 BBC articles, `a` planted into the first and `b` into the 41st; the two ids.
 fn corpus(path: &Path, a: &[String], b: &[String]) -> (String, String) {
@@ -42,8 +18,8 @@ fn corpus(path: &Path, a: &[String], b: &[String]) -> (String, String) {
     for (i, d) in bbc.iter().enumerate() {
         let text = d["text"].as_str().unwrap();
         let text = match i {
-            0 => plant(text, a),
-            40 => plant(text, b),
+            0 => plant(text, a).0,
+            40 => plant(text, b).0,
             _ => text.to_string(),
         };
         lines.push_str(&serde_json::json!({"id": d["id"], "text": text}).to_string());

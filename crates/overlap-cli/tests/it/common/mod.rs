@@ -53,6 +53,14 @@ pub fn data(name: &str) -> PathBuf {
 }
 
 /// Parse a JSONL file into values.
+/// The records of the shared corpus `name` (a gzip-compressed JSON Lines file of `../shared/data`).
+pub fn gz_lines(name: &str) -> Vec<Value> {
+    let f = std::fs::File::open(data(name)).unwrap();
+    std::io::BufRead::lines(std::io::BufReader::new(flate2::read::GzDecoder::new(f)))
+        .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
+        .collect()
+}
+
 pub fn read_jsonl(path: &Path) -> Vec<Value> {
     let text = std::fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
