@@ -19,7 +19,8 @@ use super::{
     anchors, boilerplate, index, quoted_signatures, signatures, stories, templates, ReuseConfig,
 };
 use crate::align::{
-    align_with_bags, is_function_word, soft_key, unit_bags, Alignment, Bag, KeyWeights, Prepared,
+    align_with_bags, align_with_runs_semantic, is_function_word, soft_key, sorted_grams, unit_bags,
+    verbatim_runs_grams, Alignment, Bag, KeyWeights, Prepared,
 };
 use crate::error::{Error, Problem, ProblemKind, Result};
 use crate::hashing::FastMap;
@@ -430,8 +431,8 @@ fn stage(
     let quoted_sig_pairs = AtomicU64::new(0);
     // Chunks of candidate pairs whose documents' prepared forms fit half the budget; each document of
     // a chunk is prepared once, its boilerplate and template lines masked. Text plus about 40 bytes
-    // per token (prepare.rs) at five to six bytes per token.
-    const PREPARED_PER_TEXT_BYTE: u64 = 10;
+    // per token (prepare.rs), and 16 for its sorted anchor n-grams, at five to six bytes per token.
+    const PREPARED_PER_TEXT_BYTE: u64 = 13;
     let chunk_budget = budget.share(1, 2) as u64;
     let masks = Masks {
         boiler: &boiler_spans,
@@ -487,15 +488,48 @@ fn stage(
         let prepare = |d: u32, unmask: &[(usize, usize)]| {
             masks.prepare(d, text_of(d), unmask, config, &weights)
         };
-        let of = |d: u32| &prepared[members.binary_search(&d).expect("a member of the chunk")];
+        let member = |d: u32| members.binary_search(&d).expect("a member of the chunk");
+        // Each document's sorted anchor n-grams, once for all its pairs rather than once a pair
+        // (sorting them was about a tenth of the stage).
+        let n = config.align.anchor_ngram.max(1);
+        let grams: Vec<Vec<(u64, usize)>> = prepared
+            .par_iter()
+            .map(|(p, _)| {
+                if p.hashes.len() < n {
+                    Vec::new()
+                } else {
+                    sorted_grams(&p.hashes, &p.masked_tokens, n)
+                }
+            })
+            .collect();
         pairs
             .par_chunks(256)
             .flat_map_iter(|chunk| {
                 let out: Vec<(u32, u32, Alignment)> = chunk
                     .iter()
                     .filter_map(|&(da, db, _)| {
-                        let ((a, bags_a), (b, bags_b)) = (of(da), of(db));
-                        let al = align_with_bags(a, bags_a, b, bags_b, &weights, &config.align);
+                        let (ia, ib) = (member(da), member(db));
+                        let ((a, bags_a), (b, bags_b)) = (&prepared[ia], &prepared[ib]);
+                        // What `align_with_bags` finds, from the n-grams sorted above.
+                        let runs = if a.hashes.len() < n || b.hashes.len() < n {
+                            Vec::new()
+                        } else {
+                            verbatim_runs_grams(
+                                (&a.hashes, &a.masked_tokens, &grams[ia]),
+                                (&b.hashes, &b.masked_tokens, &grams[ib]),
+                                config.align.min_run,
+                            )
+                        };
+                        let al = align_with_runs_semantic(
+                            a,
+                            bags_a,
+                            b,
+                            bags_b,
+                            &runs,
+                            &weights,
+                            None,
+                            &config.align,
+                        );
                         // Hook: a signature quoted with text of its post counts (see
                         // quoted_signatures).
                         let side = |d: u32, doc| quoted_signatures::Side {
