@@ -52,8 +52,9 @@ pub fn verbatim_runs_masked(
 
 /// One document's side of [`verbatim_runs_masked`]: the `(n-gram, position)` of every window of
 /// `n` tokens of `h` (`n` at least 1) that touches no masked token, sorted (every n-gram's
-/// positions in ascending order, without a map entry and two small vectors per n-gram). It depends
-/// on the document alone, so a caller aligning one document with many may compute it once.
+/// positions in ascending order, without a map entry and two small vectors per n-gram); none for a
+/// document shorter than `n`. It depends on the document alone, so a caller aligning one document
+/// with many may compute it once.
 pub fn sorted_grams(h: &[u64], m: &[bool], n: usize) -> Vec<(u64, usize)> {
     let n = n.max(1);
     // Windows touching a masked token seed nothing.
@@ -68,7 +69,7 @@ pub fn sorted_grams(h: &[u64], m: &[bool], n: usize) -> Vec<(u64, usize)> {
 }
 
 /// [`verbatim_runs_masked`] from each document's tokens, mask and [`sorted_grams`] (of the same
-/// `n`, at most the length of either document).
+/// `n`). A document shorter than `n` has no n-grams, so it has no runs, as there.
 pub fn verbatim_runs_grams(
     (ha, ma, ga): (&[u64], &[bool], &[(u64, usize)]),
     (hb, mb, gb): (&[u64], &[bool], &[(u64, usize)]),
@@ -269,5 +270,26 @@ mod tests {
                 len: 12
             }]
         );
+    }
+
+    #[test]
+    fn runs_from_sorted_grams_are_those_found_directly_short_documents_included() {
+        let a = h("one two three four five six seven eight nine ten x y z");
+        let b = h("q seven eight nine ten x w one two three four five r");
+        let short = h("seven eight");
+        for (x, y) in [
+            (&a, &b),
+            (&b, &a),
+            (&a, &short),
+            (&short, &b),
+            (&short, &short),
+        ] {
+            let (gx, gy) = (sorted_grams(x, &[], 3), sorted_grams(y, &[], 3));
+            assert_eq!(
+                verbatim_runs_grams((x, &[], &gx), (y, &[], &gy), 4),
+                verbatim_runs_masked(x, y, &[], &[], 3, 4)
+            );
+        }
+        assert!(sorted_grams(&short, &[], 3).is_empty());
     }
 }

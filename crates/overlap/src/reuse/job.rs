@@ -494,13 +494,7 @@ fn stage(
         let n = config.align.anchor_ngram.max(1);
         let grams: Vec<Vec<(u64, usize)>> = prepared
             .par_iter()
-            .map(|(p, _)| {
-                if p.hashes.len() < n {
-                    Vec::new()
-                } else {
-                    sorted_grams(&p.hashes, &p.masked_tokens, n)
-                }
-            })
+            .map(|(p, _)| sorted_grams(&p.hashes, &p.masked_tokens, n))
             .collect();
         pairs
             .par_chunks(256)
@@ -511,15 +505,11 @@ fn stage(
                         let (ia, ib) = (member(da), member(db));
                         let ((a, bags_a), (b, bags_b)) = (&prepared[ia], &prepared[ib]);
                         // What `align_with_bags` finds, from the n-grams sorted above.
-                        let runs = if a.hashes.len() < n || b.hashes.len() < n {
-                            Vec::new()
-                        } else {
-                            verbatim_runs_grams(
-                                (&a.hashes, &a.masked_tokens, &grams[ia]),
-                                (&b.hashes, &b.masked_tokens, &grams[ib]),
-                                config.align.min_run,
-                            )
-                        };
+                        let runs = verbatim_runs_grams(
+                            (&a.hashes, &a.masked_tokens, &grams[ia]),
+                            (&b.hashes, &b.masked_tokens, &grams[ib]),
+                            config.align.min_run,
+                        );
                         let al = align_with_runs_semantic(
                             a,
                             bags_a,

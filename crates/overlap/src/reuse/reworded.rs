@@ -839,15 +839,11 @@ pub fn find<'t>(
                     progress.update(k);
                     // The verbatim runs, found once for both alignments of the pair.
                     let n = align.anchor_ngram.max(1);
-                    let runs = if a.hashes.len() < n || b.hashes.len() < n {
-                        Vec::new()
-                    } else {
-                        verbatim_runs_grams(
-                            (&a.hashes, &a.masked_tokens, lazy[ia].grams(n)),
-                            (&b.hashes, &b.masked_tokens, lazy[ib].grams(n)),
-                            align.min_run,
-                        )
-                    };
+                    let runs = verbatim_runs_grams(
+                        (&a.hashes, &a.masked_tokens, lazy[ia].grams(n)),
+                        (&b.hashes, &b.masked_tokens, lazy[ib].grams(n)),
+                        align.min_run,
+                    );
                     let align_with = |rescore: &dyn Rescore| {
                         let semantic = Semantic {
                             a: va,
