@@ -44,10 +44,8 @@ pub(crate) fn plant(text: &str, sentences: &[String]) -> (String, Vec<(usize, us
     (out, spans)
 }
 
-/// The corpus of the module doc, the pair is related by `reuse --semantic` with `tier_args` (and
-/// the models), the same bytes and counts for one and two threads and `--memory 1MiB`; returns
-/// the counts of the semantic pass.
-fn relates_planted_pair(model: &Path, transformer: &Path, tier_args: &[&str]) -> Value {
+/// The four STS news pairs scored 4.8 or more with 8 words a side, one sentence into each article.
+pub(crate) fn paraphrases() -> (Vec<String>, Vec<String>) {
     let sts: Vec<Value> = gz_lines("sts-news.jsonl.gz")
         .into_iter()
         .filter(|r| {
@@ -56,12 +54,20 @@ fn relates_planted_pair(model: &Path, transformer: &Path, tier_args: &[&str]) ->
         })
         .take(4)
         .collect();
-    assert_eq!(sts.len(), 4);
-    let side = |k: &str| -> Vec<String> {
+    let side = |k: &str| {
         sts.iter()
             .map(|r| r[k].as_str().unwrap().trim().to_string())
             .collect()
     };
+    (side("text1"), side("text2"))
+}
+
+/// The corpus of the module doc, the pair is related by `reuse --semantic` with `tier_args` (and
+/// the models), the same bytes and counts for one and two threads and `--memory 1MiB`; returns
+/// the counts of the semantic pass.
+fn relates_planted_pair(model: &Path, transformer: &Path, tier_args: &[&str]) -> Value {
+    let (text1, text2) = paraphrases();
+    assert_eq!((text1.len(), text2.len()), (4, 4));
     let bbc: Vec<Value> = gz_lines("bbc-news.jsonl.gz").into_iter().take(60).collect();
     let (ia, ib) = (0, 40);
     let mut planted = Vec::new();
@@ -72,12 +78,12 @@ fn relates_planted_pair(model: &Path, transformer: &Path, tier_args: &[&str]) ->
         let text = d["text"].as_str().unwrap();
         let text = match i {
             _ if i == ia => {
-                let (t, s) = plant(text, &side("text1"));
+                let (t, s) = plant(text, &text1);
                 planted.push(s);
                 t
             }
             _ if i == ib => {
-                let (t, s) = plant(text, &side("text2"));
+                let (t, s) = plant(text, &text2);
                 planted.push(s);
                 t
             }

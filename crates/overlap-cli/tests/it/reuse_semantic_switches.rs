@@ -6,7 +6,7 @@
 //! addresses only. Needs the static model (skipped when it is not built, unless
 //! OVERLAP_REQUIRE_MODEL is set).
 
-use super::reuse_semantic::plant;
+use super::reuse_semantic::{paraphrases, plant};
 use crate::common::{gz_lines, overlap, read_jsonl, real_model};
 use serde_json::Value;
 use std::path::Path;
@@ -50,24 +50,6 @@ fn related(model: &Path, input: &Path, pair: &(String, String), extra: &[&str]) 
         .iter()
         .any(|p| p["a"] == pair.0.as_str() && p["b"] == pair.1.as_str());
     (found, summary["semantic"]["parameters"].clone())
-}
-
-/// The four STS news pairs scored 4.8 or more with 8 words a side, one sentence into each article.
-fn paraphrases() -> (Vec<String>, Vec<String>) {
-    let sts: Vec<Value> = gz_lines("sts-news.jsonl.gz")
-        .into_iter()
-        .filter(|r| {
-            let words = |k: &str| r[k].as_str().unwrap().split_whitespace().count();
-            r["score"].as_f64().unwrap() >= 4.8 && words("text1") >= 8 && words("text2") >= 8
-        })
-        .take(4)
-        .collect();
-    let side = |k: &str| {
-        sts.iter()
-            .map(|r| r[k].as_str().unwrap().trim().to_string())
-            .collect()
-    };
-    (side("text1"), side("text2"))
 }
 
 #[test]
