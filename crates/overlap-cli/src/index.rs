@@ -396,6 +396,16 @@ fn add(args: AddArgs) -> Result<()> {
             eprintln!("  skipped {p}");
         }
     }
+    // Shown even with --quiet: the documents are in, but a storage problem may be coming.
+    let failed = index.merge_failures();
+    if let Some(e) = &failed.last_error {
+        eprintln!(
+            "warning: {} merge(s) of the index's recent level failed after their batch was \
+             committed (every answered document is in the index; the next add retries the \
+             merge): {e}",
+            failed.count
+        );
+    }
     Ok(())
 }
 

@@ -119,6 +119,16 @@ impl Metrics {
                 "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
             );
         }
+        // A merge that failed after its batch was answered changes no document; it is counted so
+        // that a lasting storage problem shows before a commit fails.
+        let _ = writeln!(
+            out,
+            "# HELP overlap_index_merge_failures_total Merges of the recent level that failed \
+             after their batch was committed (this process).\n\
+             # TYPE overlap_index_merge_failures_total counter\n\
+             overlap_index_merge_failures_total {}",
+            stats.merge_failures.count
+        );
         out
     }
 }

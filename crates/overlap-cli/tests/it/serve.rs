@@ -428,6 +428,10 @@ fn bad_requests_get_the_right_status_and_the_server_keeps_serving() {
     );
     assert!(metrics.contains("overlap_request_duration_seconds_bucket"));
     assert!(metrics.contains("overlap_index_documents 1"));
+    assert!(
+        metrics.contains("# TYPE overlap_index_merge_failures_total counter\noverlap_index_merge_failures_total 0\n"),
+        "{metrics}"
+    );
     assert_eq!(server.request("DELETE", "/v1/documents/a", T, b"").0, 200);
     assert_eq!(server.request("GET", "/v1/documents/a", T, b"").0, 404);
 }

@@ -480,6 +480,15 @@ impl Index {
             m.insert(meta::DELTA_GENERATION, &generation.to_le_bytes()[..])?;
             generation
         };
+        // Fault injection for the tests: the merge fails with all its writes made but not
+        // committed, as a full disk or an I/O error at commit would leave it.
+        #[cfg(test)]
+        if self
+            .fail_next_merge
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err(super::IndexError::Invalid("injected merge failure".into()));
+        }
         txn.commit()?;
         let mut shared = self.hint.write().unwrap_or_else(|e| e.into_inner());
         // The old hint is freed before the next one grows (a lower peak at 1M: bench/RESULTS.md

@@ -305,6 +305,8 @@ pub struct Stats {
     /// Group representatives the delta may hold now before it is merged: `parameters.delta_limit`
     /// or `parameters.delta_ratio` times the main level's groups, whichever is larger.
     pub delta_limit_now: u64,
+    /// Merges that failed after their batch was committed, in this process (not stored).
+    pub merge_failures: MergeFailures,
     /// Verified near-duplicate pairs of group representatives.
     pub near_pairs: u64,
     /// Stored texts.
@@ -385,6 +387,22 @@ pub struct Index {
     /// The format of the file as it is open: [`FORMAT_VERSION`] once opened for writing (older
     /// files are migrated then), the stored one for an older file opened read-only.
     layout: u32,
+    /// Merges of the recent level that failed after their batch was committed, in this process,
+    /// and the last one's error (see [`Index::add`]).
+    merge_failures: std::sync::Mutex<MergeFailures>,
+    /// Makes the next merge fail before its commit (fault injection for the tests).
+    #[cfg(test)]
+    fail_next_merge: std::sync::atomic::AtomicBool,
+}
+
+/// Merges of the recent level that failed after their batch had been committed and answered (see
+/// [`Index::add`]): counted for this process, not stored in the index.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MergeFailures {
+    /// How many failed.
+    pub count: u64,
+    /// The last one's error.
+    pub last_error: Option<String>,
 }
 
 fn open_error(dir: &Path, e: redb::DatabaseError) -> IndexError {
@@ -591,6 +609,9 @@ impl Index {
             hint: std::sync::RwLock::new(None),
             filter: std::sync::Mutex::new(filter::FilterState::default()),
             layout,
+            merge_failures: std::sync::Mutex::new(MergeFailures::default()),
+            #[cfg(test)]
+            fail_next_merge: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -736,9 +757,33 @@ impl Index {
         // The batch is durable, so it is answered whatever happens next: the merge is its own
         // transaction, a failed or killed one leaves the delta as it was (a valid state, only
         // larger than the limit), and the next batch tries it again. A lasting storage failure
-        // fails that batch's own commit, so it is not hidden.
-        let _ = self.merge_if_due();
+        // fails that batch's own commit, so it is not hidden; a passing one is counted in
+        // [`Index::merge_failures`] (and `stats`), not lost.
+        self.merge_after_commit();
         Ok(answers)
+    }
+
+    /// Merge the recent level when due, after a batch was committed and answered: a failure does
+    /// not undo the batch, so it is recorded ([`Index::merge_failures`]) instead of returned.
+    fn merge_after_commit(&self) {
+        if let Err(e) = self.merge_if_due() {
+            let mut f = self
+                .merge_failures
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            f.count += 1;
+            f.last_error = Some(e.to_string());
+        }
+    }
+
+    /// Merges of the recent level that failed after their batch had been committed, in this
+    /// process (the index stays valid: the recent level is only larger than its limit, and the
+    /// next batch tries again).
+    pub fn merge_failures(&self) -> MergeFailures {
+        self.merge_failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// [`Index::add`] without the merge that may follow its commit.
@@ -1254,6 +1299,7 @@ impl Index {
             },
             delta_generation,
             delta_limit_now: self.delta_limit(main.len()?),
+            merge_failures: self.merge_failures(),
             near_pairs: txn.open_table(EDGES)?.len()? / 2,
             texts: txn.open_table(TEXTS)?.len()?,
             file_bytes,
@@ -1761,7 +1807,7 @@ fn write_batches(
             waiting.clear();
             grouped = 0;
             // After the answers: the merge is its own transaction (see [`Index::add`]).
-            let _ = index.merge_if_due();
+            index.merge_after_commit();
             if ahead.is_none() {
                 ahead = next(true);
             }

@@ -547,3 +547,48 @@ fn a_failing_batch_of_a_group_keeps_the_group_before_it() {
         assert!(index.get(&format!("m{i}")).unwrap().is_none());
     }
 }
+
+#[test]
+fn a_failed_merge_after_a_commit_is_counted_and_retried_and_loses_nothing() {
+    // Regression (stop 19's note): the merge that follows a committed batch had its error dropped
+    // unseen (`let _ = merge_if_due()`). The batch stays answered and in the index, the failure
+    // is counted in `merge_failures` and `stats`, and the next batch's merge succeeds.
+    let texts = many_texts();
+    let dir = tempfile::tempdir().unwrap();
+    let index =
+        Index::create_with_delta_limit(&dir.path().join("ix"), &config(), false, 4).unwrap();
+    add_texts(&index, &texts, 0..3);
+    assert_eq!(index.stats().unwrap().delta_generation, 0);
+    index
+        .fail_next_merge
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let answers = add_texts(&index, &texts, 3..10);
+    assert_eq!(answers.len(), 7);
+    let stats = index.stats().unwrap();
+    assert_eq!(
+        stats.delta_generation, 0,
+        "the failed merge was not committed"
+    );
+    assert!(stats.delta_groups > 4, "{stats:?}");
+    assert_eq!(stats.merge_failures.count, 1);
+    assert_eq!(
+        stats.merge_failures.last_error.as_deref(),
+        Some("injected merge failure")
+    );
+    assert_eq!(stats.documents, 10);
+    assert!(index.check().unwrap().ok());
+    assert!(index.get("m9").unwrap().is_some());
+    // The next batch merges; the count stays what happened in this process.
+    add_texts(&index, &texts, 10..12);
+    let stats = index.stats().unwrap();
+    assert_eq!(stats.delta_generation, 1, "{stats:?}");
+    assert_eq!(stats.merge_failures.count, 1);
+    let report = index.check().unwrap();
+    assert!(report.ok(), "{report:?}");
+    assert_filter_covers_documents(&index);
+    let clusters = index.clusters().unwrap();
+    let all: Vec<&str> = texts[..12].iter().map(|s| s.as_str()).collect();
+    let (assignment, pairs) = dedup_reference(&config(), &all);
+    assert_eq!(clusters.assignment, assignment);
+    assert_eq!(clusters.pairs, pairs);
+}
