@@ -565,9 +565,9 @@ fn attention(d: usize, heads: usize, qkv: &[f32], n: usize) -> Vec<f32> {
                 *s *= scale;
                 max = max.max(*s);
             }
+            kernel::softmax_exp_in_place(row, max);
             let mut total = 0f32;
-            for s in row.iter_mut() {
-                *s = (*s - max).exp();
+            for s in row.iter() {
                 total += *s;
             }
             for s in row.iter_mut() {
@@ -666,7 +666,7 @@ fn gelu(x: f32) -> f32 {
 #[cfg(test)]
 fn erfc(x: f64) -> f64 {
     let (t, exponent) = kernel::erfc_exponent(x);
-    kernel::erfc_from(x, t, exponent.exp())
+    kernel::erfc_from(x, t, kernel::exp(exponent))
 }
 
 #[cfg(test)]
@@ -744,7 +744,7 @@ mod tests {
                 }
                 let mut total = 0f32;
                 for s in scores.iter_mut() {
-                    *s = (*s - max).exp();
+                    *s = kernel::exp(f64::from(*s - max)) as f32;
                     total += *s;
                 }
                 let out = &mut ctx[i * hd..(i + 1) * hd];

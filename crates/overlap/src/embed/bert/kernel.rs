@@ -13,11 +13,12 @@
 //!
 //! The three builds are one generic function; only the target features of the wrapper that
 //! inlines it and the rows per tile (as many accumulators as the registers hold) differ. GELU's
-//! `f64` operations are per value, so their lanes cannot change a bit either; its `exp` stays a
-//! call into libm, the one part whose last bit might differ by CPU (glibc picks an FMA build of
-//! `exp` where the CPU has FMA), as it did before these builds.
+//! `f64` operations are per value, so their lanes cannot change a bit either. Its `exp`, and
+//! softmax's, is [`exp`] below (a polynomial of plain `f64` operations) rather than libm's: glibc
+//! picks an FMA build of `exp` where the CPU has FMA, so libm's last bits could differ by CPU, and
+//! a call per value cannot vectorize.
 //!
-//! Memory: none beyond `R x STRIP` accumulators and three blocks of 64 doubles on the stack.
+//! Memory: none beyond `R x STRIP` accumulators on the stack.
 
 /// Output columns per packed strip: one AVX-512 register, two AVX2 ones, four SSE2 ones.
 pub const STRIP: usize = 16;
@@ -107,6 +108,70 @@ pub fn gelu_by(isa: Isa, v: &mut [f32]) {
     run(isa, Job::Gelu(v))
 }
 
+/// Softmax's exponentials: every `v` becomes `exp(v - max)` (the difference in `f32`, as before,
+/// its [`exp`] in `f64`, rounded to `f32`).
+pub fn softmax_exp_in_place(v: &mut [f32], max: f32) {
+    softmax_exp_by(isa(), v, max)
+}
+
+/// [`softmax_exp_in_place`] by the build `isa` (one the CPU lacks runs the portable build).
+pub fn softmax_exp_by(isa: Isa, v: &mut [f32], max: f32) {
+    run(isa, Job::SoftmaxExp(v, max))
+}
+
+/// `e^x` by plain `f64` operations in a fixed order, the same bits on every CPU and in every
+/// build (no FMA, no table, no branch, so a loop of it vectorizes): `x = k ln 2 + r` with `k`
+/// the nearest integer to `x / ln 2` and `ln 2` in two parts (Cody and Waite: `k * LN2_HI` is
+/// exact for `|k| < 2^21`), `e^r` by its Taylor series to `r^13 / 13!` (`|r| <= ln 2 / 2`, so
+/// the first term left out is below `4.3e-18`), then times `2^k` built in the exponent bits.
+/// Within a few units in the last place of the exact value for `-708 <= x <= 709`; below that
+/// range 0 (the true value is below `3.4e-308`; GELU and softmax only ever add it to 1 or more
+/// or multiply it by a value of at most 2), above it `e^709`.
+#[inline(always)]
+pub fn exp(x: f64) -> f64 {
+    const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+    const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
+    // Adding 1.5 * 2^52 rounds a value below 2^51 to an integer (to nearest, ties to even), which
+    // then sits in the low bits of the sum's mantissa.
+    const SHIFT: f64 = 6_755_399_441_055_744.0;
+    const C: [f64; 12] = [
+        1.0 / 2.0,
+        1.0 / 6.0,
+        1.0 / 24.0,
+        1.0 / 120.0,
+        1.0 / 720.0,
+        1.0 / 5_040.0,
+        1.0 / 40_320.0,
+        1.0 / 362_880.0,
+        1.0 / 3_628_800.0,
+        1.0 / 39_916_800.0,
+        1.0 / 479_001_600.0,
+        1.0 / 6_227_020_800.0,
+    ];
+    let clamped = x.clamp(-708.0, 709.0);
+    let shifted = clamped * std::f64::consts::LOG2_E + SHIFT;
+    let k = shifted - SHIFT;
+    let r = (clamped - k * LN2_HI) - k * LN2_LO;
+    let mut p = C[11];
+    for &c in C[..11].iter().rev() {
+        p = p * r + c;
+    }
+    let e_r = (p * r + 1.0) * r + 1.0;
+    // `k` as an integer is the difference of the two sums' bits (both have the exponent of
+    // SHIFT); -1022 <= k <= 1023, so `k + 1023` is a normal exponent.
+    let k_bits = shifted.to_bits().wrapping_sub(SHIFT.to_bits());
+    let scale = f64::from_bits(k_bits.wrapping_add(1023) << 52);
+    // `x < -708` (or NaN, which stays NaN) picks the limit; a select, not a branch.
+    let y = e_r * scale;
+    if x < -708.0 {
+        0.0
+    } else if x.is_nan() {
+        x
+    } else {
+        y
+    }
+}
+
 /// One call into a build of the kernel.
 enum Job<'a> {
     Product {
@@ -117,6 +182,7 @@ enum Job<'a> {
         out: &'a mut [f32],
     },
     Gelu(&'a mut [f32]),
+    SoftmaxExp(&'a mut [f32], f32),
 }
 
 /// Run `job` by the build `isa` if the CPU has its features, else by the portable one.
@@ -138,12 +204,13 @@ fn run(isa: Isa, job: Job<'_>) {
     match job {
         Job::Product { x, k, n, w, out } => rows::<2>(x, k, n, w, out),
         Job::Gelu(v) => gelu_passes(v),
+        Job::SoftmaxExp(v, max) => softmax_exp(v, max),
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{gelu_passes, rows, Job};
+    use super::{gelu_passes, rows, softmax_exp, Job};
 
     /// Products by 8 rows: 8 accumulators of one 16-float register each, of the 32 registers.
     #[target_feature(enable = "avx512f")]
@@ -151,6 +218,7 @@ mod x86 {
         match job {
             Job::Product { x, k, n, w, out } => rows::<8>(x, k, n, w, out),
             Job::Gelu(v) => gelu_passes(v),
+            Job::SoftmaxExp(v, max) => softmax_exp(v, max),
         }
     }
 
@@ -160,6 +228,7 @@ mod x86 {
         match job {
             Job::Product { x, k, n, w, out } => rows::<4>(x, k, n, w, out),
             Job::Gelu(v) => gelu_passes(v),
+            Job::SoftmaxExp(v, max) => softmax_exp(v, max),
         }
     }
 }
@@ -192,25 +261,22 @@ pub fn erfc_from(x: f64, t: f64, e: f64) -> f64 {
     }
 }
 
-/// GELU in three passes over blocks of values, so that the two without `exp` (a call into libm,
-/// left as it was) vectorize.
+/// GELU, one value at a time in one loop that vectorizes ([`exp`] is no call).
 #[inline(always)]
 fn gelu_passes(v: &mut [f32]) {
-    const BLOCK: usize = 64;
-    let (mut a, mut t, mut e) = ([0f64; BLOCK], [0f64; BLOCK], [0f64; BLOCK]);
-    for block in v.chunks_mut(BLOCK) {
-        let len = block.len();
-        for (((x, a), t), e) in block.iter().zip(&mut a).zip(&mut t).zip(&mut e) {
-            *a = f64::from(*x) / std::f64::consts::SQRT_2;
-            (*t, *e) = erfc_exponent(*a);
-        }
-        for e in &mut e[..len] {
-            *e = e.exp();
-        }
-        for (((x, a), t), e) in block.iter_mut().zip(&a).zip(&t).zip(&e) {
-            let erfc = erfc_from(*a, *t, *e);
-            *x = (f64::from(*x) * (1.0 - 0.5 * erfc)) as f32;
-        }
+    for x in v.iter_mut() {
+        let a = f64::from(*x) / std::f64::consts::SQRT_2;
+        let (t, e) = erfc_exponent(a);
+        let erfc = erfc_from(a, t, exp(e));
+        *x = (f64::from(*x) * (1.0 - 0.5 * erfc)) as f32;
+    }
+}
+
+/// See [`softmax_exp_in_place`].
+#[inline(always)]
+fn softmax_exp(v: &mut [f32], max: f32) {
+    for s in v.iter_mut() {
+        *s = exp(f64::from(*s - max)) as f32;
     }
 }
 
@@ -272,6 +338,72 @@ mod tests {
             }
         }
         out
+    }
+
+    /// The own `exp` stays within a few units in the last place of libm's over the range GELU and
+    /// softmax use, and gives the limits outside it.
+    #[test]
+    fn exp_is_within_a_few_ulp_of_libm() {
+        let mut worst = 0f64;
+        let mut x = -708.0f64;
+        while x <= 709.0 {
+            for d in [0.0, 1e-9, 0.3466, 0.5, std::f64::consts::LN_2] {
+                let v = x + d;
+                if v > 709.0 {
+                    continue;
+                }
+                let (got, want) = (exp(v), v.exp());
+                let ulp = (want.to_bits() as i64 - got.to_bits() as i64).unsigned_abs() as f64;
+                worst = worst.max(ulp);
+            }
+            x += 0.0137;
+        }
+        assert!(worst <= 2.0, "worst {worst} ulp");
+        eprintln!("own exp against libm: worst {worst} ulp");
+        assert_eq!(exp(0.0), 1.0);
+        assert_eq!(exp(-0.0), 1.0);
+        assert_eq!(exp(-709.0), 0.0);
+        assert_eq!(exp(f64::NEG_INFINITY), 0.0);
+        assert!(exp(f64::NAN).is_nan());
+        let e = std::f64::consts::E;
+        assert!((exp(1.0) - e).abs() <= e * f64::EPSILON, "{}", exp(1.0));
+        // Softmax's values rounded to f32: the same as libm's `exp` rounded, on a dense grid.
+        let mut differ = 0;
+        for i in 0..200_000 {
+            let v = -(i as f32) * 0.000_5;
+            if exp(f64::from(v)) as f32 != f64::from(v).exp() as f32 {
+                differ += 1;
+            }
+        }
+        assert!(
+            differ <= 2,
+            "{differ} of 200,000 differ after rounding to f32"
+        );
+    }
+
+    /// Every build's softmax exponentials have the bits of the scalar formula.
+    #[test]
+    fn softmax_exp_is_the_same_in_every_build() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let values: Vec<f32> = (0..1001)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                ((state >> 11) as f64 / (1u64 << 53) as f64 * 60.0 - 50.0) as f32
+            })
+            .collect();
+        let max = values.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let want: Vec<u32> = values
+            .iter()
+            .map(|&v| (exp(f64::from(v - max)) as f32).to_bits())
+            .collect();
+        for b in [Isa::Portable, Isa::Avx2, Isa::Avx512] {
+            let mut got = values.clone();
+            softmax_exp_by(b, &mut got, max);
+            let got: Vec<u32> = got.iter().map(|v| v.to_bits()).collect();
+            assert_eq!(got, want, "{b:?}");
+        }
     }
 
     /// Every build's GELU has the bits of the scalar formula, over values of every size and sign.
