@@ -180,4 +180,29 @@ mod tests {
         };
         assert!(!recurring(&q, (&pa, &ba), (&pb, &bb), &shared, 10));
     }
+
+    #[test]
+    fn a_line_sharing_fewer_than_three_word_pairs_does_not_recur() {
+        // Two rare words in common (one pair): a name and a place, not a line of its own.
+        let a = "Fitzwater in Kennebunkport. Farmers planted sorghum early.";
+        let b = "Fitzwater in Kennebunkport. Glaciers retreated quickly.";
+        let ((pa, ba), (pb, bb)) = prepared(a, b);
+        let line = a.find(" Farmers").unwrap();
+        let p = Passage {
+            a: (0, line),
+            b: (0, line),
+            a_words: 3,
+            b_words: 3,
+            score: 1.0,
+            evidence: 1.0,
+            kind: PassageKind::Verbatim,
+        };
+        let pairs = side_pairs(&pa, &ba, p.a, 10);
+        assert!(!pairs.is_empty() && pairs.len() < MIN_SHARED, "{pairs:?}");
+        assert_eq!(
+            shared_pairs(&p, (&pa, &ba), (&pb, &bb), &pairs, 10),
+            (pairs.len(), 0)
+        );
+        assert!(!recurring(&p, (&pa, &ba), (&pb, &bb), &pairs, 10));
+    }
 }
