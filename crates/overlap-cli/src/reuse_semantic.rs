@@ -91,6 +91,21 @@ pub struct ReuseSemanticArgs {
     #[arg(long, requires = "semantic")]
     pub semantic_evidence_relates: bool,
 
+    /// With --semantic: let a reworded passage whose two sides both state numbers, none of them
+    /// shared, count as said twice. By default it does not: a paraphrase keeps its facts, and two
+    /// sentences on one topic with other numbers state other facts.
+    #[arg(long, requires = "semantic")]
+    pub semantic_numbers_may_differ: bool,
+
+    /// With --semantic: a passage whose sides share rare word pairs (two rare words of one
+    /// sentence), each held by N or more documents of the corpus, is a recurring line (a series'
+    /// header, trailer or legend), not a passage said twice; 0 (the default) turns the rule off
+    /// (at 5, on Reuters + 20 Newsgroups, it removed quotes of posts that several replies quote
+    /// about as often as series lines: bench/RESULTS.md 8.24).
+    #[arg(long, requires = "semantic", default_value_t = RewordedConfig::default().template_docs,
+          value_name = "N", value_parser = crate::ranges::int(0, u32::MAX as u64))]
+    pub semantic_template_docs: usize,
+
     #[command(flatten)]
     pub transformer: crate::embed::TransformerArgs,
 }
@@ -124,6 +139,8 @@ impl ReuseSemanticArgs {
             rescore: self.semantic_rescore.tier(),
             min_passage_words: self.semantic_min_words,
             sentence_pairs: !self.semantic_whole_passages,
+            numbers_agree: !self.semantic_numbers_may_differ,
+            template_docs: self.semantic_template_docs,
             contrast: ContrastConfig {
                 skip_addresses: !self.semantic_keep_addresses,
                 min_margin: self.semantic_margin,

@@ -1,6 +1,7 @@
 //! The switches of `reuse --semantic`'s rules (`--semantic-margin`, `--semantic-min-words`,
 //! `--semantic-keep-addresses`, `--semantic-evidence-relates`, `--semantic-whole-passages`,
-//! `--semantic-margin-neighbours`): each reaches the pass (its parameters in `summary.json`) and
+//! `--semantic-margin-neighbours`, `--semantic-numbers-may-differ`, `--semantic-template-docs`):
+//! each reaches the pass (its parameters in `summary.json`) and
 //! changes what it should on real data: two unrelated BBC articles into which four human
 //! paraphrase pairs of the STS news benchmark were put, and two articles sharing two lines of
 //! addresses only. Needs the static model (skipped when it is not built, unless
@@ -69,6 +70,8 @@ fn semantic_rule_switches_reach_the_pass_and_change_what_they_should() {
     assert_eq!(contrast["min_margin"], 0.2, "{contrast}");
     assert_eq!(contrast["neighbours"], 3, "{contrast}");
     assert_eq!(contrast["passages_decide"], true, "{contrast}");
+    assert_eq!(defaults["numbers_agree"], true, "{defaults}");
+    assert_eq!(defaults["template_docs"], 0, "{defaults}");
 
     // No reworded passage stands 2 above its surroundings: the margin rule refuses them all; off
     // (-2), the pair is related as by default.
@@ -151,4 +154,74 @@ fn lines_of_addresses_relate_only_with_semantic_keep_addresses() {
     let (yes, p) = related(&model, &input, &pair, &["--semantic-keep-addresses"]);
     assert!(yes, "counted with --semantic-keep-addresses");
     assert_eq!(p["contrast"]["skip_addresses"], false);
+}
+
+#[test]
+fn paraphrases_stating_other_numbers_relate_only_with_semantic_numbers_may_differ() {
+    let Some(model) = real_model() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = paraphrases();
+    // The same four paraphrases, each side dated: the same year on both, or other years.
+    let dated = |s: &[String], year: &str| -> Vec<String> {
+        s.iter().map(|t| format!("In {year}, {t}")).collect()
+    };
+    let same = tmp.path().join("same.jsonl");
+    let pair = corpus(&same, &dated(&a, "2008"), &dated(&b, "2008"));
+    let (yes, _) = related(&model, &same, &pair, &[]);
+    assert!(yes, "the same numbers: the same facts");
+    let other = tmp.path().join("other.jsonl");
+    let pair = corpus(&other, &dated(&a, "2008"), &dated(&b, "1994"));
+    let (yes, _) = related(&model, &other, &pair, &[]);
+    assert!(!yes, "other numbers on both sides: other facts");
+    let (yes, p) = related(&model, &other, &pair, &["--semantic-numbers-may-differ"]);
+    assert!(yes, "counted with --semantic-numbers-may-differ");
+    assert_eq!(p["numbers_agree"], false);
+}
+
+#[test]
+fn lines_recurring_in_many_documents_do_not_relate_with_semantic_template_docs() {
+    let Some(model) = real_model() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("series.jsonl");
+    // Two lines of one series, said verbatim in six of the 60 articles (too few for boilerplate,
+    // too short for the lexical rules). These short articles have all their lines among their
+    // last ten, where lines in three or more are masked as signatures: that mask is turned off
+    // (`--signature-docs 0`) so that the lines reach the semantic pass, as lines in the body of
+    // longer documents do.
+    let lines = vec![
+        "Spokesman Fitzwater briefed reporters aboard the presidential helicopter.".to_string(),
+        "Transcripts follow from the Kennebunkport press office.".to_string(),
+    ];
+    let bbc: Vec<Value> = gz_lines("bbc-news.jsonl.gz").into_iter().take(60).collect();
+    let mut text = String::new();
+    for (i, d) in bbc.iter().enumerate() {
+        let t = d["text"].as_str().unwrap();
+        let t = if [0, 10, 20, 30, 40, 50].contains(&i) {
+            plant(t, &lines).0
+        } else {
+            t.to_string()
+        };
+        text.push_str(&serde_json::json!({"id": d["id"], "text": t}).to_string());
+        text.push('\n');
+    }
+    std::fs::write(&input, text).unwrap();
+    let id = |i: usize| bbc[i]["id"].as_str().unwrap().to_string();
+    let pair = (id(0), id(40));
+    let no_signatures = ["--signature-docs", "0"];
+    let (yes, p) = related(&model, &input, &pair, &no_signatures);
+    assert!(yes, "said twice with the rule off (the default)");
+    assert_eq!(p["template_docs"], 0);
+    let five = [&no_signatures[..], &["--semantic-template-docs", "5"]].concat();
+    let (yes, _) = related(&model, &input, &pair, &five);
+    assert!(!yes, "lines held by six documents recur at 5");
+    for n in ["6", "7"] {
+        let args = [&no_signatures[..], &["--semantic-template-docs", n]].concat();
+        let (yes, p) = related(&model, &input, &pair, &args);
+        assert_eq!(
+            yes,
+            n == "7",
+            "held by six documents: common from 6, not from 7"
+        );
+        assert_eq!(p["template_docs"], n.parse::<u64>().unwrap());
+    }
 }

@@ -11,11 +11,13 @@
 pub mod anchors;
 pub mod boilerplate;
 pub mod contrast;
+pub mod facts;
 pub mod in_corpus;
 pub mod index;
 mod job;
 pub mod parts;
 pub mod quoted_signatures;
+pub mod recurring;
 pub mod reworded;
 pub mod same_story;
 pub mod signatures;

@@ -61,6 +61,7 @@
 use super::contrast::{self, ContrastConfig};
 use super::parts;
 use super::static_tier::{self, verdict, RescoreTier, Verdict};
+use super::{facts, recurring};
 use crate::align::{
     align_with_runs_semantic, cosine, sorted_grams, verbatim_runs_grams, AlignConfig, Alignment,
     Bag, KeyWeights, Passage, PassageKind, Prepared, Rescore, Semantic, SemanticConfig,
@@ -127,6 +128,15 @@ pub struct RewordedConfig {
     /// A reworded passage whose whole is not said twice is judged again by its best sentence
     /// pair ([`super::parts`], bench/RESULTS.md 8.18). Default: true.
     pub sentence_pairs: bool,
+    /// A reworded passage (or sentence pair) whose two sides both state numbers and share none is
+    /// not said twice: the same topic with other facts ([`super::facts`], bench/RESULTS.md 8.24).
+    /// Default: true.
+    pub numbers_agree: bool,
+    /// A passage whose sides share rare word pairs, each held by this many documents of the
+    /// corpus or more, is a recurring line, not said twice ([`super::recurring`],
+    /// bench/RESULTS.md 8.24); 0 turns the rule off. Default: 0 (off: on Reuters + 20 Newsgroups
+    /// at 5 it removed real quotes of a thread's posts about as often as series lines).
+    pub template_docs: usize,
 }
 
 impl Default for RewordedConfig {
@@ -149,6 +159,8 @@ impl Default for RewordedConfig {
             unsure_margin: 0.05,
             contrast: ContrastConfig::default(),
             sentence_pairs: true,
+            numbers_agree: true,
+            template_docs: 0,
         }
     }
 }
@@ -355,18 +367,23 @@ pub fn word_pairs(bags: &[Bag], words_per_sentence: usize) -> Vec<(u64, u32)> {
 /// sentences of each document (a paraphrased passage is a sentence or two: two passages said twice
 /// leave rare word pairs in two sentences on each side; one shared sentence, a name and a place in
 /// a dateline, a quoted line, leave them in one).
+///
+/// Also returns the hashes of the word pairs held by `common_from` documents or more, sorted
+/// ([`recurring::common_pairs`]; none for 0).
 pub fn candidates(
     grams: &[Vec<(u64, u32)>],
     min_shared: usize,
     max_df: usize,
     distinct_sentences: bool,
-) -> Vec<(u32, u32)> {
+    common_from: usize,
+) -> (Vec<(u32, u32)>, Vec<u64>) {
     let mut entries: Vec<(u64, u32, u32)> = grams
         .iter()
         .enumerate()
         .flat_map(|(d, gs)| gs.iter().map(move |&(g, s)| (g, d as u32, s)))
         .collect();
     entries.par_sort_unstable();
+    let common = recurring::common_pairs(&entries, common_from);
     // (a << 32 | b, sentence of a, sentence of b) per shared word pair.
     let mut packed: Vec<(u64, u32, u32)> = entries
         .chunk_by(|x, y| x.0 == y.0)
@@ -381,12 +398,13 @@ pub fn candidates(
         .collect();
     drop(entries);
     packed.par_sort_unstable();
-    packed
+    let pairs = packed
         .chunk_by(|x, y| x.0 == y.0)
         .filter(|run| run.len() >= min_shared)
         .filter(|run| !distinct_sentences || in_two_sentences(run))
         .map(|run| ((run[0].0 >> 32) as u32, run[0].0 as u32))
-        .collect()
+        .collect();
+    (pairs, common)
 }
 
 /// Whether two of a pair's shared word pairs lie in distinct sentences of both documents. In
@@ -698,6 +716,26 @@ fn said_twice(
     count >= need
 }
 
+/// The judge's score `score` of reworded passage `p` between `a` and `b` against `bar`, or `-1`
+/// when it reaches the bar but its sides state other numbers ([`facts::disagree`], with
+/// [`RewordedConfig::numbers_agree`]).
+fn other_facts(
+    config: &RewordedConfig,
+    p: &Passage,
+    (a, b): (&Prepared, &Prepared),
+    score: f64,
+    bar: f64,
+) -> f64 {
+    if score < bar || !config.numbers_agree || p.kind == PassageKind::Verbatim {
+        return score;
+    }
+    if facts::disagree(&span_text(a, p.a), &span_text(b, p.b)) {
+        -1.0
+    } else {
+        score
+    }
+}
+
 /// Whether the words of unit `u` of `doc` lie inside the character span `(s, e)`.
 fn inside(doc: &Prepared, u: usize, (s, e): (usize, usize)) -> bool {
     let unit = &doc.units[u];
@@ -762,15 +800,14 @@ pub fn find<'t>(
         .collect::<Result<_>>()?;
     progress.finish();
     let known: FastSet<(u32, u32)> = related.iter().copied().collect();
-    let pairs: Vec<(u32, u32)> = candidates(
+    let (pairs, common) = candidates(
         &grams,
         config.min_shared_word_pairs,
         config.max_df,
         config.min_passages >= 2,
-    )
-    .into_iter()
-    .filter(|p| !known.contains(p))
-    .collect();
+        config.template_docs,
+    );
+    let pairs: Vec<(u32, u32)> = pairs.into_iter().filter(|p| !known.contains(p)).collect();
     drop(grams);
 
     let semantic_config = config.semantic();
@@ -916,7 +953,9 @@ pub fn find<'t>(
                         // document (see contrast).
                         let judge_whole = |p: &Passage| {
                             let s = judge_by(static_passage(p, scored), p);
-                            contrast::judged(job.model, &config.contrast, p, sides, s, bar)
+                            let s = contrast::judged(job.model, &config.contrast, p, sides, s, bar);
+                            // Hook: other numbers, other facts (see facts).
+                            other_facts(config, p, (a, b), s, bar)
                         };
                         // Hook: a passage not said twice as a whole, by its best sentence pair,
                         // which passes the same rules as a passage of its own (see parts).
@@ -944,16 +983,25 @@ pub fn find<'t>(
                                 return s;
                             }
                             let t = judge_by(part.combined, q);
-                            s.max(contrast::judged(
-                                job.model,
-                                &config.contrast,
-                                q,
-                                sides,
-                                t,
-                                bar,
-                            ))
+                            let t = contrast::judged(job.model, &config.contrast, q, sides, t, bar);
+                            s.max(other_facts(config, q, (a, b), t, bar))
                         };
-                        let best: Vec<&Passage> = scored.iter().map(|x| x.0).collect();
+                        // Hook: a line recurring across the corpus is not said twice (see
+                        // recurring).
+                        let best: Vec<&Passage> = scored
+                            .iter()
+                            .map(|x| x.0)
+                            .filter(|p| {
+                                common.is_empty()
+                                    || !recurring::recurring(
+                                        p,
+                                        (a, bags_a),
+                                        (b, bags_b),
+                                        &common,
+                                        config.words_per_sentence,
+                                    )
+                            })
+                            .collect();
                         said_twice(&best, config.min_passages, bar, &judge_passage)
                     };
                     if !by_rules(&al) && !twice(&best_scored) {
@@ -1017,15 +1065,15 @@ mod tests {
             .chain([vec![]])
             .collect();
         for distinct in [false, true] {
-            assert_eq!(candidates(&grams, 2, 3, distinct), vec![(0, 1)]);
+            assert_eq!(candidates(&grams, 2, 3, distinct, 0).0, vec![(0, 1)]);
             assert_eq!(
-                candidates(&grams, 2, 4, distinct),
+                candidates(&grams, 2, 4, distinct, 0).0,
                 vec![(0, 1), (0, 2), (1, 2)],
                 "9 with 1"
             );
         }
         assert_eq!(
-            candidates(&grams, 1, 3, false),
+            candidates(&grams, 1, 3, false, 0).0,
             vec![(0, 1), (0, 2), (1, 2)]
         );
     }
@@ -1034,11 +1082,11 @@ mod tests {
     fn two_shared_word_pairs_of_one_sentence_make_no_candidate_when_sentences_must_differ() {
         // Documents 0 and 1 share word pairs 1 and 2, both from sentence 0 of document 0.
         let grams = vec![vec![(1, 0), (2, 0)], vec![(1, 3), (2, 5)]];
-        assert_eq!(candidates(&grams, 2, 20, false), vec![(0, 1)]);
-        assert!(candidates(&grams, 2, 20, true).is_empty());
+        assert_eq!(candidates(&grams, 2, 20, false, 0).0, vec![(0, 1)]);
+        assert!(candidates(&grams, 2, 20, true, 0).0.is_empty());
         // Distinct sentences on both sides: a candidate.
         let grams = vec![vec![(1, 0), (2, 1)], vec![(1, 3), (2, 5)]];
-        assert_eq!(candidates(&grams, 2, 20, true), vec![(0, 1)]);
+        assert_eq!(candidates(&grams, 2, 20, true, 0).0, vec![(0, 1)]);
     }
 
     #[test]
