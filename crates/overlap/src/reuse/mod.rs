@@ -17,6 +17,7 @@ mod job;
 pub mod parts;
 pub mod quoted_signatures;
 pub mod reworded;
+pub mod reworded_candidates;
 pub mod same_story;
 pub mod signatures;
 pub mod static_tier;
