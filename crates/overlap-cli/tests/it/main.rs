@@ -27,6 +27,7 @@ mod reuse;
 mod reuse_quotes;
 mod reuse_same_story;
 mod reuse_semantic;
+mod reuse_semantic_spill;
 mod reuse_semantic_switches;
 mod serve;
 mod sketch;

@@ -623,12 +623,19 @@ fn stage(
                     members: &kept_members,
                     docs: &kept_docs,
                 }),
+                // The candidate stage's two sorts, one after the other, each an eighth of the
+                // budget: the kept chunk (half) and the texts (a quarter) may be held meanwhile.
+                super::reworded_candidates::CandidateSpill {
+                    dir: &dir,
+                    bytes: budget.share(1, 8),
+                },
                 &weights,
                 &config.align,
                 progress,
             )?;
             related.extend(more);
             related.sort_unstable_by_key(|(a, b, _)| (*a, *b));
+            stages.insert("semantic_candidates", counts.candidate_memory);
             timings.insert("semantic", ms(t));
             Some(counts)
         }

@@ -19,6 +19,7 @@ pub mod parts;
 pub mod quoted_signatures;
 pub mod recurring;
 pub mod reworded;
+pub mod reworded_candidates;
 pub mod same_story;
 pub mod signatures;
 pub mod static_tier;

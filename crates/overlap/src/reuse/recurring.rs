@@ -99,40 +99,10 @@ pub fn recurring(
     shared >= MIN_SHARED && rare == 0
 }
 
-/// The hashes of the word pairs held by at least `min_docs` documents, sorted, from the entries
-/// `(hash, document, sentence)` sorted by hash (each document's hashes distinct); none when
-/// `min_docs` is 0 (the rule off).
-pub fn common_pairs(entries: &[(u64, u32, u32)], min_docs: usize) -> Vec<u64> {
-    if min_docs == 0 {
-        return Vec::new();
-    }
-    entries
-        .chunk_by(|x, y| x.0 == y.0)
-        .filter(|g| g.len() >= min_docs)
-        .map(|g| g[0].0)
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::align::{unit_bags, AlignConfig, KeyWeights, PassageKind};
-
-    #[test]
-    fn word_pairs_held_by_enough_documents_are_common() {
-        let entries = vec![
-            (1, 0, 0),
-            (1, 1, 3),
-            (1, 2, 0),
-            (2, 0, 1),
-            (2, 5, 0),
-            (7, 3, 2),
-        ];
-        assert_eq!(common_pairs(&entries, 3), vec![1]);
-        assert_eq!(common_pairs(&entries, 2), vec![1, 2]);
-        assert_eq!(common_pairs(&entries, 1), vec![1, 2, 7]);
-        assert!(common_pairs(&entries, 0).is_empty(), "0 turns the rule off");
-    }
 
     /// Two documents prepared, every content word rare (weights of the pair, rare from weight 0),
     /// with their sentences' bags.

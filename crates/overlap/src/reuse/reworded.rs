@@ -46,9 +46,11 @@
 //! cached by document and byte span. Every result depends only on the pair, and a vector only on
 //! its text, so the outputs and the counts are the same for any `--threads` and `--memory`.
 //!
-//! Memory: the rare word pairs of every document (16 bytes each, with their sentence) and their
-//! sorted `(pair, document, sentence)` entries (16 bytes each) while the candidates are found, in
-//! memory (this pass does not spill); then per chunk of candidates the documents' prepared forms
+//! Memory: step 1 ([`super::reworded_candidates`]) sorts the `(pair, document, sentence)` entries
+//! of the documents' rare word pairs (16 bytes each), then the `(document pair, sentence,
+//! sentence)` entries of the shared ones, each sort in a buffer of an eighth of the budget, past
+//! which it spills to sorted runs (the same candidates in the same order at any budget); the
+//! candidates (8 bytes each) stay in memory; then per chunk of candidates the documents' prepared forms
 //! (as in `reuse`, about 10 bytes per text byte), one static vector per sentence the alignment asks
 //! about (1 KB; computed on first use, not for every sentence) and, for each document aligned, its
 //! sorted n-grams (16 bytes per token); for the whole run, one transformer vector per text encoded
@@ -60,6 +62,7 @@
 
 use super::contrast::{self, ContrastConfig};
 use super::parts;
+use super::reworded_candidates as candidates;
 use super::static_tier::{self, verdict, RescoreTier, Verdict};
 use super::{facts, recurring};
 use crate::align::{
@@ -71,6 +74,7 @@ use crate::embed::{StaticModel, Transformer};
 use crate::error::Result;
 use crate::hashing::{FastMap, FastSet};
 use crate::progress::{Progress, Unit};
+use crate::spill::StageMemory;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::borrow::Cow;
@@ -256,6 +260,10 @@ pub struct RewordedCounts {
     /// Texts the transformer encoded (sentences and passage sides), each once per run, so that the
     /// count is the same for any `--threads` and `--memory`.
     pub texts_encoded: u64,
+    /// What the candidate stage held and spilled (for `summary.json`'s `memory`, not here: it
+    /// depends on the budget).
+    #[serde(skip)]
+    pub candidate_memory: StageMemory,
 }
 
 /// A pair related by this pass: its document numbers and alignment.
@@ -360,70 +368,6 @@ pub fn word_pairs(bags: &[Bag], words_per_sentence: usize) -> Vec<(u64, u32)> {
     out.sort_unstable();
     out.dedup_by_key(|e| e.0);
     out
-}
-
-/// Document pairs `(a, b)`, `a < b`, sorted, that share at least `min_shared` distinct word pairs
-/// each in at most `max_df` documents, and, when `distinct_sentences`, two of them in two distinct
-/// sentences of each document (a paraphrased passage is a sentence or two: two passages said twice
-/// leave rare word pairs in two sentences on each side; one shared sentence, a name and a place in
-/// a dateline, a quoted line, leave them in one).
-///
-/// Also returns the hashes of the word pairs held by `common_from` documents or more, sorted
-/// ([`recurring::common_pairs`]; none for 0).
-pub fn candidates(
-    grams: &[Vec<(u64, u32)>],
-    min_shared: usize,
-    max_df: usize,
-    distinct_sentences: bool,
-    common_from: usize,
-) -> (Vec<(u32, u32)>, Vec<u64>) {
-    let mut entries: Vec<(u64, u32, u32)> = grams
-        .iter()
-        .enumerate()
-        .flat_map(|(d, gs)| gs.iter().map(move |&(g, s)| (g, d as u32, s)))
-        .collect();
-    entries.par_sort_unstable();
-    let common = recurring::common_pairs(&entries, common_from);
-    // (a << 32 | b, sentence of a, sentence of b) per shared word pair.
-    let mut packed: Vec<(u64, u32, u32)> = entries
-        .chunk_by(|x, y| x.0 == y.0)
-        .filter(|g| g.len() >= 2 && g.len() <= max_df)
-        .flat_map(|g| {
-            g.iter().enumerate().flat_map(move |(i, &(_, a, sa))| {
-                g[i + 1..]
-                    .iter()
-                    .map(move |&(_, b, sb)| (u64::from(a) << 32 | u64::from(b), sa, sb))
-            })
-        })
-        .collect();
-    drop(entries);
-    packed.par_sort_unstable();
-    let pairs = packed
-        .chunk_by(|x, y| x.0 == y.0)
-        .filter(|run| run.len() >= min_shared)
-        .filter(|run| !distinct_sentences || in_two_sentences(run))
-        .map(|run| ((run[0].0 >> 32) as u32, run[0].0 as u32))
-        .collect();
-    (pairs, common)
-}
-
-/// Whether two of a pair's shared word pairs lie in distinct sentences of both documents. In
-/// linear time: against the first entry `(s, t)`, another entry in other sentences of both is
-/// such a second one; failing that, every entry shares `s` or `t`, and two entries qualify exactly
-/// when one lies outside `s` (so in `t`) and another outside `t` (so in `s`).
-fn in_two_sentences(run: &[(u64, u32, u32)]) -> bool {
-    let Some(&(_, s, t)) = run.first() else {
-        return false;
-    };
-    let (mut other_a, mut other_b) = (false, false);
-    for &(_, x, y) in run {
-        if x != s && y != t {
-            return true;
-        }
-        other_a |= x != s;
-        other_b |= y != t;
-    }
-    other_a && other_b
 }
 
 /// A text of the run: document, start and end byte.
@@ -764,6 +708,7 @@ pub fn find<'t>(
     chunk_budget: u64,
     related: &[(u32, u32)],
     kept: Option<Kept<'_>>,
+    spill: candidates::CandidateSpill<'_>,
     weights: &KeyWeights,
     align: &AlignConfig,
     progress: &dyn Progress,
@@ -776,16 +721,21 @@ pub fn find<'t>(
             config.rescore
         )));
     }
-    progress.start(
-        "semantic candidates",
-        Some(empty.len() as u64),
-        Unit::Documents,
-    );
-    let done = AtomicU64::new(0);
-    let grams: Vec<Vec<(u64, u32)>> = (0..empty.len())
-        .into_par_iter()
-        .map(|d| {
-            let out = if empty[d] {
+    // Step 1, within the budget (see reworded_candidates).
+    let rule = candidates::Rule {
+        min_shared: config.min_shared_word_pairs,
+        max_df: config.max_df,
+        distinct_sentences: config.min_passages >= 2,
+        common_from: config.template_docs,
+    };
+    let candidates::Found {
+        candidates: pairs,
+        common,
+        memory: candidate_memory,
+    } = candidates::find(
+        empty.len(),
+        &|d| {
+            Ok(if empty[d] {
                 Vec::new()
             } else if let Some((_, bags)) = kept.and_then(|k| k.get(d as u32)) {
                 word_pairs(bags, config.words_per_sentence)
@@ -793,22 +743,14 @@ pub fn find<'t>(
                 let t = text(d)?;
                 let (_, bags) = prepare(d as u32, &t);
                 word_pairs(&bags, config.words_per_sentence)
-            };
-            progress.update(done.fetch_add(1, Ordering::Relaxed) + 1);
-            Ok(out)
-        })
-        .collect::<Result<_>>()?;
-    progress.finish();
-    let known: FastSet<(u32, u32)> = related.iter().copied().collect();
-    let (pairs, common) = candidates(
-        &grams,
-        config.min_shared_word_pairs,
-        config.max_df,
-        config.min_passages >= 2,
-        config.template_docs,
-    );
-    let pairs: Vec<(u32, u32)> = pairs.into_iter().filter(|p| !known.contains(p)).collect();
-    drop(grams);
+            })
+        },
+        doc_cost,
+        rule,
+        related,
+        spill,
+        progress,
+    )?;
 
     let semantic_config = config.semantic();
     let vectors = Vectors::new(job.transformer);
@@ -1047,6 +989,7 @@ pub fn find<'t>(
         sentence_pairs_rescored: rescored.load(Ordering::Relaxed),
         sentence_pairs_static: decided.load(Ordering::Relaxed),
         texts_encoded: vectors.encoded.load(Ordering::Relaxed),
+        candidate_memory,
     };
     Ok((found, counts))
 }
@@ -1054,71 +997,6 @@ pub fn find<'t>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn documents_sharing_enough_rare_word_pairs_are_candidates() {
-        // Documents 0 and 1 share pairs 1 and 2; 2 shares only 1 with them; pair 9 is in too many.
-        // Every pair in its own sentence (the sentence number is the pair's).
-        let grams: Vec<Vec<(u64, u32)>> = [vec![1, 2, 9], vec![1, 2, 3, 9], vec![1, 9], vec![9]]
-            .iter()
-            .map(|gs| gs.iter().map(|&g| (g, g as u32)).collect())
-            .chain([vec![]])
-            .collect();
-        for distinct in [false, true] {
-            assert_eq!(candidates(&grams, 2, 3, distinct, 0).0, vec![(0, 1)]);
-            assert_eq!(
-                candidates(&grams, 2, 4, distinct, 0).0,
-                vec![(0, 1), (0, 2), (1, 2)],
-                "9 with 1"
-            );
-        }
-        assert_eq!(
-            candidates(&grams, 1, 3, false, 0).0,
-            vec![(0, 1), (0, 2), (1, 2)]
-        );
-    }
-
-    #[test]
-    fn two_shared_word_pairs_of_one_sentence_make_no_candidate_when_sentences_must_differ() {
-        // Documents 0 and 1 share word pairs 1 and 2, both from sentence 0 of document 0.
-        let grams = vec![vec![(1, 0), (2, 0)], vec![(1, 3), (2, 5)]];
-        assert_eq!(candidates(&grams, 2, 20, false, 0).0, vec![(0, 1)]);
-        assert!(candidates(&grams, 2, 20, true, 0).0.is_empty());
-        // Distinct sentences on both sides: a candidate.
-        let grams = vec![vec![(1, 0), (2, 1)], vec![(1, 3), (2, 5)]];
-        assert_eq!(candidates(&grams, 2, 20, true, 0).0, vec![(0, 1)]);
-    }
-
-    #[test]
-    fn two_entries_in_distinct_sentences_of_both_sides_are_found_in_any_order() {
-        let e = |s: u32, t: u32| (0u64, s, t);
-        assert!(!in_two_sentences(&[]));
-        assert!(!in_two_sentences(&[e(1, 1)]));
-        assert!(
-            !in_two_sentences(&[e(1, 1), e(1, 2), e(1, 3)]),
-            "one sentence of a"
-        );
-        assert!(
-            !in_two_sentences(&[e(1, 1), e(2, 1), e(3, 1)]),
-            "one sentence of b"
-        );
-        assert!(in_two_sentences(&[e(1, 1), e(2, 2)]));
-        // Neither entry differs from the first on both sides, but the two others do.
-        assert!(in_two_sentences(&[e(1, 1), e(1, 2), e(2, 1)]));
-        // The brute force agrees on every small run.
-        let all: Vec<(u64, u32, u32)> = (0..3).flat_map(|s| (0..3).map(move |t| e(s, t))).collect();
-        for mask in 0u32..(1 << all.len()) {
-            let run: Vec<_> = (0..all.len())
-                .filter(|i| mask >> i & 1 == 1)
-                .map(|i| all[i])
-                .collect();
-            let brute = run
-                .iter()
-                .enumerate()
-                .any(|(i, x)| run[i + 1..].iter().any(|y| x.1 != y.1 && x.2 != y.2));
-            assert_eq!(in_two_sentences(&run), brute, "{run:?}");
-        }
-    }
 
     #[test]
     fn byte_spans_of_character_spans() {

@@ -18,6 +18,7 @@ mod spool;
 pub use budget::{format_size, parse_size, peak_rss, physical_memory, MemoryBudget};
 pub use dir::{remove_stale, SpillDir, SpillOptions, OUT_PREFIX, TMP_PREFIX};
 pub use record::{KeyDoc, Record};
+pub(crate) use run::READ_BUFFER;
 pub use run::{Run, RunReader, RunWriter};
 pub use sorter::{ExternalSorter, Merger, Sorted, MAX_FAN_IN};
 pub use spool::{u64s_to_bytes, Spool};
