@@ -117,6 +117,19 @@ mod tests {
         ((pa, ba), (pb, bb))
     }
 
+    /// A verbatim passage over the first `chars` characters of both sides, of `words` words.
+    fn verbatim_line(chars: usize, words: usize) -> Passage {
+        Passage {
+            a: (0, chars),
+            b: (0, chars),
+            a_words: words,
+            b_words: words,
+            score: 1.0,
+            evidence: 1.0,
+            kind: PassageKind::Verbatim,
+        }
+    }
+
     #[test]
     fn a_line_whose_shared_word_pairs_are_all_common_recurs() {
         let a = "Ambassador Fitzwater briefed reporters aboard Marine helicopters today. \
@@ -125,15 +138,7 @@ mod tests {
                  Glaciers retreated quickly.";
         let ((pa, ba), (pb, bb)) = prepared(a, b);
         let line = a.find(" Farmers").unwrap();
-        let p = Passage {
-            a: (0, line),
-            b: (0, line),
-            a_words: 8,
-            b_words: 8,
-            score: 1.0,
-            evidence: 1.0,
-            kind: PassageKind::Verbatim,
-        };
+        let p = verbatim_line(line, 8);
         let shared = side_pairs(&pa, &ba, p.a, 10);
         assert!(!shared.is_empty());
         // Every pair of the line held by many documents: a recurring line.
@@ -158,15 +163,7 @@ mod tests {
         let b = "Fitzwater in Kennebunkport. Glaciers retreated quickly.";
         let ((pa, ba), (pb, bb)) = prepared(a, b);
         let line = a.find(" Farmers").unwrap();
-        let p = Passage {
-            a: (0, line),
-            b: (0, line),
-            a_words: 3,
-            b_words: 3,
-            score: 1.0,
-            evidence: 1.0,
-            kind: PassageKind::Verbatim,
-        };
+        let p = verbatim_line(line, 3);
         let pairs = side_pairs(&pa, &ba, p.a, 10);
         assert!(!pairs.is_empty() && pairs.len() < MIN_SHARED, "{pairs:?}");
         assert_eq!(
