@@ -10,7 +10,8 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-fn reuse(input: &Path, out: &Path, extra: &[&str]) -> Value {
+/// `overlap reuse input --out out --json extra...`, which must succeed: its summary.
+pub(crate) fn reuse(input: &Path, out: &Path, extra: &[&str]) -> Value {
     let r = overlap()
         .arg("reuse")
         .arg(input)

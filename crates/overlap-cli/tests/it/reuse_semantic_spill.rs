@@ -4,26 +4,9 @@
 //! pairs of the STS news benchmark (as in `reuse_semantic`). Needs the static model (skipped when
 //! it is not built, unless OVERLAP_REQUIRE_MODEL is set).
 
-use super::reuse_semantic::{paraphrases, plant};
-use crate::common::{gz_lines, overlap, read_jsonl, real_model, stable_summary};
+use super::reuse_semantic::{paraphrases, plant, reuse};
+use crate::common::{gz_lines, read_jsonl, real_model, stable_summary};
 use serde_json::Value;
-use std::path::Path;
-
-fn reuse(model: &Path, input: &Path, out: &Path, extra: &[&str]) -> Value {
-    let r = overlap()
-        .arg("reuse")
-        .arg(input)
-        .arg("--out")
-        .arg(out)
-        .arg("--json")
-        .args(["--semantic", "--model"])
-        .arg(model)
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-    serde_json::from_slice(&r.stdout).unwrap()
-}
 
 #[test]
 fn semantic_candidates_spill_within_the_budget_and_give_the_same_outputs() {
@@ -58,7 +41,12 @@ fn semantic_candidates_spill_within_the_budget_and_give_the_same_outputs() {
     let mut summaries = Vec::new();
     for (name, args) in &runs {
         let out = tmp.path().join(name);
-        let s = reuse(&model, &corpus, &out, args);
+        let model = model.to_str().unwrap();
+        let s = reuse(
+            &corpus,
+            &out,
+            &[&["--semantic", "--model", model], &args[..]].concat(),
+        );
         let left: Vec<_> = std::fs::read_dir(&out)
             .unwrap()
             .flatten()
