@@ -37,12 +37,13 @@ pub struct ReuseSemanticArgs {
           value_name = "C", value_parser = real(Bound::Closed(-1.0), Bound::Closed(1.0)))]
     pub semantic_screen: f64,
 
-    /// With --semantic: static-model cosine of a reworded passage's two sides from which the
-    /// transformer is asked about it; below it the passage is not said twice (the gate that keeps
-    /// the transformer off most candidates: lower asks it more often).
-    #[arg(long, requires = "semantic", default_value_t = RewordedConfig::default().passage_screen,
-          value_name = "C", value_parser = real(Bound::Closed(-1.0), Bound::Closed(1.0)))]
-    pub semantic_passage_screen: f64,
+    /// With --semantic: static-model cosine of a reworded passage's two sides from which it is
+    /// judged; below it the passage is not said twice (the gate that keeps the judge off most
+    /// candidates: lower judges more). Default: 0.75, or 0.6 with --semantic-rescore unsure or
+    /// always (the transformer turns away what the wider screen lets through).
+    #[arg(long, requires = "semantic", value_name = "C",
+          value_parser = real(Bound::Closed(-1.0), Bound::Closed(1.0)))]
+    pub semantic_passage_screen: Option<f64>,
 
     /// With --semantic: who decides the sentence pairs and passages the static model screens.
     /// never: the static model's cosine combined with the weighted word overlap, no transformer
@@ -131,12 +132,12 @@ impl RescoreArg {
 impl ReuseSemanticArgs {
     /// The parameters of the pass.
     pub fn config(&self) -> RewordedConfig {
+        let tier = RewordedConfig::for_tier(self.semantic_rescore.tier());
         RewordedConfig {
             pair_cosine: self.semantic_cosine,
             min_passages: self.semantic_passages,
             static_from: self.semantic_screen,
-            passage_screen: self.semantic_passage_screen,
-            rescore: self.semantic_rescore.tier(),
+            passage_screen: self.semantic_passage_screen.unwrap_or(tier.passage_screen),
             min_passage_words: self.semantic_min_words,
             sentence_pairs: !self.semantic_whole_passages,
             numbers_agree: !self.semantic_numbers_may_differ,
@@ -147,7 +148,54 @@ impl ReuseSemanticArgs {
                 neighbours: self.semantic_margin_neighbours,
                 passages_decide: !self.semantic_evidence_relates,
             },
-            ..RewordedConfig::default()
+            ..tier
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        semantic: ReuseSemanticArgs,
+    }
+
+    fn config(args: &[&str]) -> RewordedConfig {
+        let argv = std::iter::once("reuse").chain(args.iter().copied());
+        Cli::try_parse_from(argv).unwrap().semantic.config()
+    }
+
+    #[test]
+    fn the_passage_screen_defaults_by_tier_and_an_explicit_one_wins() {
+        let never = config(&["--semantic"]);
+        assert_eq!(never.rescore, RescoreTier::Never);
+        assert_eq!(
+            never.passage_screen,
+            RewordedConfig::default().passage_screen
+        );
+        for tier in ["unsure", "always"] {
+            let c = config(&["--semantic", "--semantic-rescore", tier]);
+            assert_eq!(
+                c.passage_screen,
+                RewordedConfig::TRANSFORMER_PASSAGE_SCREEN,
+                "{tier}"
+            );
+            assert_eq!(c, RewordedConfig::for_tier(c.rescore), "{tier}");
+            let c = config(&[
+                "--semantic",
+                "--semantic-rescore",
+                tier,
+                "--semantic-passage-screen",
+                "0.7",
+            ]);
+            assert_eq!(c.passage_screen, 0.7, "{tier}");
+        }
+        let c = config(&["--semantic", "--semantic-passage-screen", "0.5"]);
+        assert_eq!(c.passage_screen, 0.5);
+        assert_eq!(config(&["--semantic"]), RewordedConfig::default());
     }
 }

@@ -94,12 +94,14 @@ pub struct RewordedConfig {
     /// Static-model cosine from which the transformer is asked about a sentence pair. Default: 0.6
     /// (95% of STS news pairs scored 4 or more by people lie above it).
     pub static_from: f64,
-    /// Static-model cosine of a passage's two sides from which the transformer is asked about it
-    /// (reworded passages below it never count as said twice). Default: 0.75 (on the dev set, no
-    /// passage below it reached the transformer bar: bench/RESULTS.md 8.7).
+    /// Static-model cosine of a passage's two sides from which it is judged (reworded passages
+    /// below it never count as said twice). Default: 0.75 for [`RescoreTier::Never`] (0.6 adds
+    /// decoys there and almost nothing else), [`RewordedConfig::TRANSFORMER_PASSAGE_SCREEN`]
+    /// with the transformer, whose judgement lets a wider screen through without the decoys
+    /// (bench/RESULTS.md 8.27; [`RewordedConfig::for_tier`]).
     pub passage_screen: f64,
     /// Transformer cosine at or above which a sentence pair pairs, and a passage counts as said
-    /// twice. Default: 0.8.
+    /// twice. Default: 0.75 (0.8 until bench/RESULTS.md 8.27).
     pub pair_cosine: f64,
     /// Transformer cosine enough for a neighbour of a pair to pair. Default: 0.75.
     pub context_cosine: f64,
@@ -151,7 +153,7 @@ impl Default for RewordedConfig {
             words_per_sentence: 10,
             static_from: 0.6,
             passage_screen: 0.75,
-            pair_cosine: 0.8,
+            pair_cosine: 0.75,
             context_cosine: 0.75,
             min_passages: 2,
             min_passage_words: 5,
@@ -170,6 +172,24 @@ impl Default for RewordedConfig {
 }
 
 impl RewordedConfig {
+    /// [`RewordedConfig::passage_screen`] when the transformer judges ([`RescoreTier::Unsure`],
+    /// [`RescoreTier::Always`]).
+    pub const TRANSFORMER_PASSAGE_SCREEN: f64 = 0.6;
+
+    /// The defaults for the tier `rescore`: [`Default`]'s, with the passage screen the tier
+    /// was measured best with.
+    pub fn for_tier(rescore: RescoreTier) -> Self {
+        let passage_screen = match rescore {
+            RescoreTier::Never => RewordedConfig::default().passage_screen,
+            RescoreTier::Unsure | RescoreTier::Always => Self::TRANSFORMER_PASSAGE_SCREEN,
+        };
+        RewordedConfig {
+            rescore,
+            passage_screen,
+            ..RewordedConfig::default()
+        }
+    }
+
     /// Check that every parameter is in range.
     pub fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(crate::Error::Config(m));
@@ -1008,6 +1028,24 @@ mod tests {
         );
         assert_eq!(byte_span(text, (3, 3)), (4, 4));
         assert_eq!(byte_span(text, (11, 11)), (text.len(), text.len()));
+    }
+
+    #[test]
+    fn the_transformer_tiers_screen_passages_wider_and_the_rest_is_default() {
+        let never = RewordedConfig::for_tier(RescoreTier::Never);
+        assert_eq!(never, RewordedConfig::default());
+        for tier in [RescoreTier::Unsure, RescoreTier::Always] {
+            let c = RewordedConfig::for_tier(tier);
+            assert_eq!(c.rescore, tier);
+            assert!(c.passage_screen < never.passage_screen);
+            let back = RewordedConfig {
+                rescore: never.rescore,
+                passage_screen: never.passage_screen,
+                ..c.clone()
+            };
+            assert_eq!(back, never);
+            c.validate().unwrap();
+        }
     }
 
     #[test]
