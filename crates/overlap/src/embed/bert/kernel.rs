@@ -203,21 +203,21 @@ fn run(isa: Isa, job: Job<'_>) {
     let _ = isa;
     match job {
         Job::Product { x, k, n, w, out } => rows::<2>(x, k, n, w, out),
-        Job::Gelu(v) => gelu_passes(v),
+        Job::Gelu(v) => gelu_values(v),
         Job::SoftmaxExp(v, max) => softmax_exp(v, max),
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{gelu_passes, rows, softmax_exp, Job};
+    use super::{gelu_values, rows, softmax_exp, Job};
 
     /// Products by 8 rows: 8 accumulators of one 16-float register each, of the 32 registers.
     #[target_feature(enable = "avx512f")]
     pub(super) fn avx512(job: Job<'_>) {
         match job {
             Job::Product { x, k, n, w, out } => rows::<8>(x, k, n, w, out),
-            Job::Gelu(v) => gelu_passes(v),
+            Job::Gelu(v) => gelu_values(v),
             Job::SoftmaxExp(v, max) => softmax_exp(v, max),
         }
     }
@@ -227,7 +227,7 @@ mod x86 {
     pub(super) fn avx2(job: Job<'_>) {
         match job {
             Job::Product { x, k, n, w, out } => rows::<4>(x, k, n, w, out),
-            Job::Gelu(v) => gelu_passes(v),
+            Job::Gelu(v) => gelu_values(v),
             Job::SoftmaxExp(v, max) => softmax_exp(v, max),
         }
     }
@@ -263,7 +263,7 @@ pub fn erfc_from(x: f64, t: f64, e: f64) -> f64 {
 
 /// GELU, one value at a time in one loop that vectorizes ([`exp`] is no call).
 #[inline(always)]
-fn gelu_passes(v: &mut [f32]) {
+fn gelu_values(v: &mut [f32]) {
     for x in v.iter_mut() {
         let a = f64::from(*x) / std::f64::consts::SQRT_2;
         let (t, e) = erfc_exponent(a);
