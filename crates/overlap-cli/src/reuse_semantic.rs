@@ -55,6 +55,14 @@ pub struct ReuseSemanticArgs {
           value_name = "WHEN")]
     pub semantic_rescore: RescoreArg,
 
+    /// With --semantic-rescore unsure: how close to its bar (in the static tier's combined score
+    /// of cosine and word overlap) a sentence pair or passage must be for the transformer to
+    /// decide it; wider asks the transformer more often, and 1 asks it about every screened pair,
+    /// as always does.
+    #[arg(long, requires = "semantic", default_value_t = RewordedConfig::default().unsure_margin,
+          value_name = "M", value_parser = real(Bound::Closed(0.0), Bound::Closed(1.0)))]
+    pub semantic_unsure_margin: f64,
+
     /// With --semantic: fewest words, on the side with fewer, of a passage (or sentence pair) that
     /// may count as said twice.
     #[arg(long, requires = "semantic", default_value_t = RewordedConfig::default().min_passage_words,
@@ -139,6 +147,7 @@ impl ReuseSemanticArgs {
             static_from: self.semantic_screen,
             passage_screen: self.semantic_passage_screen.unwrap_or(tier.passage_screen),
             min_passage_words: self.semantic_min_words,
+            unsure_margin: self.semantic_unsure_margin,
             sentence_pairs: !self.semantic_whole_passages,
             numbers_agree: !self.semantic_numbers_may_differ,
             template_docs: self.semantic_template_docs,
@@ -194,6 +203,18 @@ mod tests {
             ]);
             assert_eq!(c.passage_screen, 0.7, "{tier}");
         }
+        let c = config(&[
+            "--semantic",
+            "--semantic-rescore",
+            "unsure",
+            "--semantic-unsure-margin",
+            "0.2",
+        ]);
+        assert_eq!(c.unsure_margin, 0.2);
+        assert_eq!(
+            config(&["--semantic", "--semantic-rescore", "unsure"]).unsure_margin,
+            RewordedConfig::default().unsure_margin
+        );
         let c = config(&["--semantic", "--semantic-passage-screen", "0.5"]);
         assert_eq!(c.passage_screen, 0.5);
         assert_eq!(config(&["--semantic"]), RewordedConfig::default());
