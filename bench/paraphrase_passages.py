@@ -47,14 +47,30 @@ def read_jsonl_gz(path):
         return [json.loads(line) for line in f if line.strip()]
 
 
+# Words whose period ends an abbreviation, not a sentence ("the U.S. Treasury", "Martin Luther King
+# Jr. said", "Acme Inc. shares"): a passage put after one would sit inside a host sentence.
+ABBREVIATION = re.compile(
+    r"(?:\b(?:[A-Za-z]\.)+|\b(?:Mr|Mrs|Ms|Dr|Jr|Sr|St|Prof|Rev|Gov|Sen|Rep|Gen|Lt|Col|Sgt|Capt"
+    r"|Inc|Co|Corp|Ltd|Bros|No|Nos|vs|approx|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
+    r"|Mt|Ft|Ave|Blvd)\.)$"
+)
+
+
 def sentence_boundaries(text):
     """Character positions where a passage may go: after a sentence end followed by a space or a
-    line break, and never at the very start (headlines come first)."""
+    line break and then a sentence's first character (a capital, a digit or an opening quote), never
+    after an abbreviation's period, and never at the very start (headlines come first)."""
     out = []
     for m in re.finditer(r"[.!?][\"')]?(\s+)", text):
         pos = m.end(1)
-        if 40 < pos < len(text) - 1:
-            out.append(pos)
+        if not 40 < pos < len(text) - 1:
+            continue
+        if not (text[pos].isupper() or text[pos].isdigit() or text[pos] in "\"'(\u201c\u2018"):
+            continue
+        word_end = text[max(0, m.start() - 12) : m.start() + 1]
+        if text[m.start()] == "." and ABBREVIATION.search(word_end):
+            continue
+        out.append(pos)
     return sorted(set(out))
 
 
