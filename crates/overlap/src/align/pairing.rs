@@ -60,11 +60,11 @@ pub fn pair_units(
     // Candidates: unit pairs holding verbatim tokens in common, or sharing enough distinct rare
     // words to pass `acceptable` as a rewording (every acceptable pair is one or the other), found
     // through the keys that `generating_keys` allows. With sentence vectors, one shared rare word
-    // makes a candidate (meaning may supply the rest).
-    let need = if semantic.is_some() {
-        1
-    } else {
-        config.min_shared_rare_words.max(1) as usize
+    // makes a candidate (meaning may supply the rest), or the
+    // semantic configuration's `candidate_rare_words`.
+    let need = match semantic {
+        Some(s) => s.config.candidate_rare_words.max(1) as usize,
+        None => config.min_shared_rare_words.max(1) as usize,
     };
     let budget = MIN_HIT_BUDGET.max(HITS_PER_TOKEN * (a.len() + b.len()) as u64);
     let generating = generating_keys(bags_a, bags_b, budget);

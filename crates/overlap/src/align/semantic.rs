@@ -44,6 +44,9 @@ pub struct SemanticConfig {
     pub rescore_pair_cosine: f64,
     /// With a [`Rescore`]: transformer cosine enough for an unsure neighbour to pair. Default: 0.85.
     pub rescore_context_cosine: f64,
+    /// Fewest distinct rare words two sentences must share to be considered as a rewording by
+    /// meaning at all (their word overlap and cosine are computed only then). Default: 1.
+    pub candidate_rare_words: u32,
 }
 
 /// A second opinion on a sentence pair: the cosine of unit `u` of the first document and unit `v`
@@ -63,6 +66,7 @@ impl Default for SemanticConfig {
             rescore_from: 0.8,
             rescore_pair_cosine: 0.9,
             rescore_context_cosine: 0.85,
+            candidate_rare_words: 1,
         }
     }
 }

@@ -13,11 +13,14 @@
 //!    [`RewordedConfig::max_df`] documents, two of them in distinct sentences of both documents
 //!    (when two passages are needed), are candidates (those already related are left out). Two
 //!    rare words of one sentence survive a paraphrase far more often than four consecutive words.
+//!    A candidate whose documents have no verbatim run in common must share
+//!    [`RewordedConfig::min_word_pairs_unquoted`] word pairs, or it is not aligned.
 //! 2. **The screen.** Each candidate is aligned as in `reuse`, with sentence vectors as evidence
 //!    ([`crate::align::Semantic`]), every sentence pair the transformer would be asked about taken
-//!    as paired (a pair that shares a rare word and two content words, whose static-model cosine
-//!    is at least [`RewordedConfig::static_from`]: the static model cannot tell a paraphrase from
-//!    a sentence on the same topic, bench/RESULTS.md 8.4). Its passages of
+//!    as paired (a pair that shares [`RewordedConfig::screen_rare_words`] rare words and two
+//!    content words, whose static-model cosine is at least [`RewordedConfig::static_from`]: the
+//!    static model cannot tell a paraphrase from a sentence on the same topic, bench/RESULTS.md
+//!    8.4). Its passages of
 //!    [`RewordedConfig::min_passage_words`] words or more, verbatim or with a static cosine of
 //!    their two sides at or above [`RewordedConfig::passage_screen`], are its hopeful passages; a
 //!    candidate with fewer than [`RewordedConfig::min_passages`] (and not related) stops here.
@@ -28,8 +31,10 @@
 //! 4. **Alignment by meaning.** The candidates left are aligned again, an unsure sentence pair
 //!    pairing when the transformer's cosine reaches [`RewordedConfig::pair_cosine`] (neighbours of
 //!    a pair at [`RewordedConfig::context_cosine`]). The static model alone never pairs a sentence.
-//!    The transformer is asked only about sentences inside or next to the screen's passages (on
-//!    both sides); an unsure pair elsewhere stays unpaired, as in the lexical alignment.
+//!    The transformer is asked only about sentences inside or next to the passages of the screen's
+//!    alignment with one shared rare word (on both sides; computed again for these few pairs when
+//!    the screen asked for more); an unsure pair elsewhere stays unpaired, as in the lexical
+//!    alignment.
 //! 5. **Related by meaning.** A pair is related by `align`'s rules, or when at least
 //!    [`RewordedConfig::min_passages`] of its hopeful passages are verbatim or have a transformer
 //!    cosine of their two sides at or above [`RewordedConfig::pair_cosine`]: a few sentences each
@@ -87,6 +92,19 @@ pub struct RewordedConfig {
     /// Fewest distinct rare word pairs (two rare words of one sentence) two documents must share to
     /// be a candidate. Default: 2.
     pub min_shared_word_pairs: usize,
+    /// Fewest distinct rare word pairs a candidate must share when its two documents have no
+    /// verbatim run in common (anchor n-grams over `align`'s `min_run` tokens); one that shares
+    /// fewer is not aligned. Default: 3 (on Reuters + 20 Newsgroups it skips a quarter of the
+    /// candidates and relates the same pairs; on the dev sets it loses one pair of 600 and one
+    /// false pair; bench/RESULTS.md 8.33). A quote keeps its words in order; a paraphrase
+    /// sharing two word pairs and nothing verbatim is the weakest evidence the pass sees.
+    pub min_word_pairs_unquoted: usize,
+    /// Fewest distinct rare words two sentences must share for the screen's alignment to consider
+    /// them a rewording by meaning (the judged alignment of the pairs that pass the gate takes
+    /// one, near the passages of an alignment that takes one). Default: 2 (about a fifth of the
+    /// pass's CPU on Reuters + 20 Newsgroups; on the dev sets one pair of 600 lost and one false
+    /// pair gone; bench/RESULTS.md 8.33).
+    pub screen_rare_words: u32,
     /// A word pair in more documents than this proposes no candidates. Default: 20.
     pub max_df: usize,
     /// The rarest words of a sentence that make its word pairs. Default: 10.
@@ -150,6 +168,8 @@ impl Default for RewordedConfig {
     fn default() -> Self {
         RewordedConfig {
             min_shared_word_pairs: 2,
+            min_word_pairs_unquoted: 3,
+            screen_rare_words: 2,
             max_df: 20,
             words_per_sentence: 10,
             static_from: 0.6,
@@ -217,6 +237,8 @@ impl RewordedConfig {
         }
         for (name, v) in [
             ("min_shared_word_pairs", self.min_shared_word_pairs),
+            ("min_word_pairs_unquoted", self.min_word_pairs_unquoted),
+            ("screen_rare_words", self.screen_rare_words as usize),
             ("max_df", self.max_df),
             ("words_per_sentence", self.words_per_sentence),
             ("min_passages", self.min_passages),
@@ -587,8 +609,10 @@ impl Rescore for PairJudge<'_> {
 
 /// The screen before the transformer: every sentence pair it would be asked about is taken as
 /// said twice. A candidate whose alignment even then holds fewer than `min_passages` passages of
-/// `min_passage_words` words (and is not related) cannot be related by meaning, and the transformer
-/// is not asked about it at all.
+/// `min_passage_words` words (and is not related) is not related by meaning, and the transformer
+/// is not asked about it at all. The screen's alignment considers only sentence pairs sharing
+/// [`RewordedConfig::screen_rare_words`] rare words, so with more than one it is a cheaper
+/// estimate of that best, not a bound.
 #[derive(Debug, Default)]
 struct Optimist;
 
@@ -751,6 +775,7 @@ pub fn find<'t>(
     };
     let candidates::Found {
         candidates: pairs,
+        shared,
         common,
         memory: candidate_memory,
     } = candidates::find(
@@ -774,6 +799,10 @@ pub fn find<'t>(
     )?;
 
     let semantic_config = config.semantic();
+    let screen_config = SemanticConfig {
+        candidate_rare_words: config.screen_rare_words,
+        ..semantic_config.clone()
+    };
     let vectors = Vectors::new(job.transformer);
     let rescored = AtomicU64::new(0);
     let decided = AtomicU64::new(0);
@@ -831,7 +860,8 @@ pub fn find<'t>(
         found.extend(
             pairs[start..end]
                 .par_iter()
-                .filter_map(|&(da, db)| {
+                .zip(&shared[start..end])
+                .filter_map(|(&(da, db), &shared)| {
                     let (ia, ib) = (index(da), index(db));
                     let ((a, bags_a), (b, bags_b)) = (docs[ia], docs[ib]);
                     let (va, vb): (&dyn UnitVectors, &dyn UnitVectors) = (&lazy[ia], &lazy[ib]);
@@ -844,11 +874,14 @@ pub fn find<'t>(
                         (&b.hashes, &b.masked_tokens, lazy[ib].grams(n)),
                         align.min_run,
                     );
-                    let align_with = |rescore: &dyn Rescore| {
+                    if runs.is_empty() && (shared as usize) < config.min_word_pairs_unquoted {
+                        return None;
+                    }
+                    let align_with = |rescore: &dyn Rescore, semantic_config: &SemanticConfig| {
                         let semantic = Semantic {
                             a: va,
                             b: vb,
-                            config: &semantic_config,
+                            config: semantic_config,
                             rescore: Some(rescore),
                         };
                         align_with_runs_semantic(
@@ -863,7 +896,7 @@ pub fn find<'t>(
                         )
                     };
                     // The screen: the best the pair could do if every unsure sentence pair paired.
-                    let al = align_with(&Optimist);
+                    let al = align_with(&Optimist, &screen_config);
                     // Whether `align`'s rule of evidence may relate the pair (see contrast).
                     let by_rules = |al: &Alignment| al.related && !config.contrast.passages_decide;
                     // Its hopeful passages matter only when the rules do not relate it.
@@ -971,7 +1004,12 @@ pub fn find<'t>(
                         return None;
                     }
                     judged.fetch_add(1, Ordering::Relaxed);
-                    let screen_passages: Vec<&Passage> = al.passages.iter().collect();
+                    // The judge may pair sentences near any passage of the optimist's alignment
+                    // with one shared rare word, as wide as before the screen asked for two.
+                    let wide = (screen_config != semantic_config)
+                        .then(|| align_with(&Optimist, &semantic_config));
+                    let screen_passages: Vec<&Passage> =
+                        wide.as_ref().unwrap_or(&al).passages.iter().collect();
                     let judge = PairJudge {
                         vectors: &vectors,
                         config,
@@ -984,7 +1022,7 @@ pub fn find<'t>(
                         asked: AtomicU64::new(0),
                         decided: AtomicU64::new(0),
                     };
-                    let al = align_with(&judge);
+                    let al = align_with(&judge, &semantic_config);
                     rescored.fetch_add(judge.asked.load(Ordering::Relaxed), Ordering::Relaxed);
                     decided.fetch_add(judge.decided.load(Ordering::Relaxed), Ordering::Relaxed);
                     let ok = by_rules(&al)

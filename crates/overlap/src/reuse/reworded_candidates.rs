@@ -50,6 +50,8 @@ pub struct Rule {
 pub struct Found {
     /// The candidate pairs `(a, b)`, `a < b`, sorted.
     pub candidates: Vec<(u32, u32)>,
+    /// How many word pairs each candidate shares, in the order of `candidates`.
+    pub shared: Vec<u32>,
     /// The hashes of the word pairs held by [`Rule::common_from`] documents or more, sorted.
     pub common: Vec<u64>,
     /// What the stage held and spilled.
@@ -183,8 +185,9 @@ pub fn find(
     // By document pair: the pairs that share enough word pairs.
     let known: FastSet<(u32, u32)> = related.iter().copied().collect();
     let mut candidates: Vec<(u32, u32)> = Vec::new();
+    let mut counts: Vec<u32> = Vec::new();
     let mut run: Option<(u64, SharedRun)> = None;
-    let flush = |run: &Option<(u64, SharedRun)>, candidates: &mut Vec<(u32, u32)>| {
+    let mut flush = |run: &Option<(u64, SharedRun)>, candidates: &mut Vec<(u32, u32)>| {
         if let Some((p, r)) = run {
             let pair = ((p >> 32) as u32, *p as u32);
             if r.count >= rule.min_shared
@@ -192,6 +195,7 @@ pub fn find(
                 && !known.contains(&pair)
             {
                 candidates.push(pair);
+                counts.push(u32::try_from(r.count).unwrap_or(u32::MAX));
             }
         }
     };
@@ -206,11 +210,12 @@ pub fn find(
         Ok(())
     })?;
     flush(&run, &mut candidates);
-    peak = peak.max(shared_held + candidates.len() as u64 * 8);
+    peak = peak.max(shared_held + candidates.len() as u64 * 12);
     memory.memory_estimate_bytes = peak + common.len() as u64 * 8;
     memory.temp_disk_peak_bytes = dir.stage_peak();
     Ok(Found {
         candidates,
+        shared: counts,
         common,
         memory,
     })
@@ -342,6 +347,20 @@ mod tests {
 
     /// The rule read plainly: every two documents, their shared word pairs that are in at most
     /// `max_df` documents, counted, and two of them in distinct sentences of both, tried every way.
+    /// How many word pairs documents `a` and `b` share, each in at most `max_df` documents.
+    fn shared_count(grams: &[Vec<(u64, u32)>], max_df: usize, (a, b): (u32, u32)) -> u32 {
+        let df = |g: u64| {
+            grams
+                .iter()
+                .filter(|gs| gs.iter().any(|x| x.0 == g))
+                .count()
+        };
+        grams[a as usize]
+            .iter()
+            .filter(|&&(g, _)| grams[b as usize].iter().any(|x| x.0 == g) && df(g) <= max_df)
+            .count() as u32
+    }
+
     fn brute_force(
         grams: &[Vec<(u64, u32)>],
         rule: Rule,
@@ -421,15 +440,19 @@ mod tests {
                     .map(|g| g[0])
                     .collect()
             };
-            let Found { candidates: in_memory, common, memory: m } =
+            let want_shared: Vec<u32> =
+                want.iter().map(|&p| shared_count(&grams, rule.max_df, p)).collect();
+            let Found { candidates: in_memory, shared, common, memory: m } =
                 find_with(&grams, rule, &related, 1 << 30);
             prop_assert_eq!(&in_memory, &want);
+            prop_assert_eq!(&shared, &want_shared);
             prop_assert_eq!(&common, &want_common);
             prop_assert_eq!(m.spill_files, 0);
             prop_assert_eq!(m.spilled_bytes, 0);
-            let Found { candidates: spilled, common: spilled_common, memory: s } =
+            let Found { candidates: spilled, shared: spilled_shared, common: spilled_common, memory: s } =
                 find_with(&grams, rule, &related, 0);
             prop_assert_eq!(&spilled, &want);
+            prop_assert_eq!(&spilled_shared, &want_shared);
             prop_assert_eq!(&spilled_common, &want_common);
             let entries: usize = grams.iter().map(Vec::len).sum();
             // Runs of 1,024 entries: that many entries spill.
