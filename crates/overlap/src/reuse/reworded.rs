@@ -101,9 +101,9 @@ pub struct RewordedConfig {
     pub min_word_pairs_unquoted: usize,
     /// Fewest distinct rare words two sentences must share for the screen's alignment to consider
     /// them a rewording by meaning (the judged alignment of the pairs that pass the gate takes
-    /// one, near the passages of an alignment that takes one). Default: 2 (about a fifth of the
-    /// pass's CPU on Reuters + 20 Newsgroups; on the dev sets one pair of 600 lost and one false
-    /// pair gone; bench/RESULTS.md 8.33).
+    /// one, near the passages of an alignment that takes one). Default: 2 (about 15% less CPU for
+    /// the whole `--semantic` run on Reuters + 20 Newsgroups; on the dev sets one pair of 600 lost
+    /// and one false pair gone; bench/RESULTS.md 8.33).
     pub screen_rare_words: u32,
     /// A word pair in more documents than this proposes no candidates. Default: 20.
     pub max_df: usize,
@@ -895,7 +895,8 @@ pub fn find<'t>(
                             align,
                         )
                     };
-                    // The screen: the best the pair could do if every unsure sentence pair paired.
+                    // The screen: about the best the pair could do if every unsure sentence pair
+                    // paired (of those sharing `screen_rare_words` rare words).
                     let al = align_with(&Optimist, &screen_config);
                     // Whether `align`'s rule of evidence may relate the pair (see contrast).
                     let by_rules = |al: &Alignment| al.related && !config.contrast.passages_decide;
