@@ -22,6 +22,7 @@
 //! pairs by chance (4 x 10^8 at a million documents with 53 x 16, the bands at 0.9), so at that
 //! scale the candidate work is the largest part of the budget.
 
+use super::first_match::{FirstMatch, FirstMatchWriter};
 use super::vectors::{dot, Vectors};
 use super::SemanticConfig;
 use crate::dedup::candidates::unpack;
@@ -221,8 +222,9 @@ pub const VERIFY_CHUNK: usize = 1 << 20;
 pub struct VerifiedSet {
     /// As [`verify_work`] finds it on the same work.
     pub verified: SemanticVerified,
-    /// The distinct first-match entries, sorted, when asked for (the guard needs them).
-    pub first_match: Vec<(u32, u32)>,
+    /// The distinct first-match entries, sorted, when asked for (the guard needs them); empty
+    /// otherwise.
+    pub first_match: FirstMatch,
     /// Distinct candidate records read: pairs plus first-match entries.
     pub candidates: u64,
 }
@@ -234,12 +236,14 @@ pub fn verify_chunk(vectors: &Vectors) -> usize {
 }
 
 /// Verify a [`CandidateSet`] as [`verify_work`] verifies the same work in memory, reading it in
-/// chunks of [`verify_chunk`] records (a first-match group is never cut).
+/// chunks of [`verify_chunk`] records (a first-match group is never cut). With
+/// `keep_first_match`, the first-match entries are kept for the guard, up to that many bytes in
+/// memory and past it on disk ([`FirstMatchWriter`]).
 pub fn verify_set(
     vectors: &Vectors,
     set: CandidateSet,
     threshold: f64,
-    keep_first_match: bool,
+    keep_first_match: Option<usize>,
     dir: &Arc<SpillDir>,
     progress: &dyn Progress,
 ) -> Result<VerifiedSet> {
@@ -292,7 +296,7 @@ pub fn verify_set(
         }
     }
     drop(merger);
-    let mut kept = Vec::new();
+    let mut kept = keep_first_match.map(|limit| FirstMatchWriter::new(limit, dir));
     let mut merger = set.first_match.merge(dir)?;
     loop {
         let next = merger.next_record()?.map(unpack);
@@ -304,8 +308,8 @@ pub fn verify_set(
             out.edges.extend(edges);
             out.compared += compared;
             out.unmatched_members += unmatched;
-            if keep_first_match {
-                kept.extend_from_slice(&chunk);
+            if let Some(kept) = &mut kept {
+                kept.extend(&chunk)?;
             }
             chunk.clear();
         }
@@ -321,7 +325,10 @@ pub fn verify_set(
     out.edges.dedup_by_key(|e| (e.a, e.b));
     Ok(VerifiedSet {
         verified: out,
-        first_match: kept,
+        first_match: match kept {
+            Some(kept) => kept.finish()?,
+            None => FirstMatch::default(),
+        },
         candidates,
     })
 }
@@ -728,9 +735,21 @@ mod tests {
         let expected = verify_work(&memory, &work, config.threshold, &NoProgress).unwrap();
         // One band's keys at a time, every pair spilled, verified in chunks of 32 records.
         let set = find_candidates(&disk, &config, 0, 1, &dir, &NoProgress).unwrap();
-        let on_disk = verify_set(&disk, set, config.threshold, true, &dir, &NoProgress).unwrap();
+        let on_disk = verify_set(
+            &disk,
+            set,
+            config.threshold,
+            Some(usize::MAX),
+            &dir,
+            &NoProgress,
+        )
+        .unwrap();
         assert_eq!(on_disk.verified, expected);
-        assert_eq!(on_disk.first_match, work.first_match);
+        assert_eq!(
+            on_disk.first_match.memory_bytes(),
+            on_disk.first_match.len() * 8
+        );
+        assert_eq!(on_disk.first_match.into_vec().unwrap(), work.first_match);
         // Tiles of 32 rows: the pairs were keyed by tile, and read back as plain pairs.
         assert_eq!(Tiles::of(&disk), Some(Tiles { bits: 5 }));
         assert_eq!(candidate_work(&disk, &config, &NoProgress).unwrap(), work);
@@ -776,9 +795,12 @@ mod tests {
         let dir = Arc::new(SpillDir::for_job(tmp.path(), None));
         let set = find_candidates(&vectors, &config, 0, 0, &dir, &NoProgress).unwrap();
         assert!(set.pairs.is_spilled() && set.memory.spilled_bytes > 0);
-        let spilled = verify_set(&vectors, set, config.threshold, true, &dir, &NoProgress).unwrap();
+        // The kept first-match entries go to disk too (a limit of no bytes).
+        let spilled =
+            verify_set(&vectors, set, config.threshold, Some(0), &dir, &NoProgress).unwrap();
         assert_eq!(spilled.verified, memory);
-        assert_eq!(spilled.first_match, work.first_match);
         assert_eq!(spilled.candidates, work.len() as u64);
+        assert!(spilled.first_match.spilled_bytes() > 0);
+        assert_eq!(spilled.first_match.into_vec().unwrap(), work.first_match);
     }
 }

@@ -11,29 +11,37 @@
 //! follow the first document of their group, as in lexical dedup.
 //!
 //! Memory: 4 bytes per compared vector for the clusters, 8 bytes per verified edge (indexed by its
-//! later vector), and one document's candidates at a time; the vectors are the job's (a lazily
-//! verified pair reads its two rows when they are on disk).
+//! later vector), and one document's candidates at a time; the first-match entries are read in
+//! order from where verification kept them ([`FirstMatch`]: memory or disk). The vectors are the
+//! job's; when they are on disk, a lazily verified pair reads the later vector's row once and the
+//! earlier one through a direct-mapped cache of `cache_bytes` ([`GuardRows`]).
 
 use super::candidates::{SemanticEdge, SemanticVerified};
-use super::vectors::Vectors;
+use super::first_match::FirstMatch;
+use super::vectors::{dot, Vectors};
 use crate::dedup::guard::join_verifying;
 use crate::error::Result;
 
 /// The guarded clusters of the compared vectors, by vector position: for each vector, the position
 /// of the kept vector whose cluster it is in (itself when kept). Edges found by the lazy
-/// verification are added to `verified.edges`, which stays sorted by `(a, b)`.
+/// verification are added to `verified.edges`, which stays sorted by `(a, b)`. `cache_bytes`
+/// bounds the rows cached when the vectors are on disk (the answer does not depend on it).
 pub fn guarded_positions(
     vectors: &Vectors,
-    first_match: &[(u32, u32)],
+    first_match: FirstMatch,
     verified: &mut SemanticVerified,
     threshold: f64,
+    cache_bytes: usize,
 ) -> Result<Vec<u32>> {
     let n = vectors.len();
     let mut by_later: Vec<(u32, u32)> = verified.edges.iter().map(|e| (e.b, e.a)).collect();
     by_later.sort_unstable();
     let mut cluster: Vec<u32> = (0..n as u32).collect();
     let mut added = Vec::new();
-    let (mut e, mut g) = (0, 0);
+    let mut e = 0;
+    let mut entries = first_match.reader()?;
+    let mut entry = entries.next_entry()?;
+    let mut rows = GuardRows::new(vectors, cache_bytes);
     let mut earlier: Vec<(u32, bool)> = Vec::new();
     for d in 0..n as u32 {
         earlier.clear();
@@ -41,18 +49,20 @@ pub fn guarded_positions(
             earlier.push((by_later[e].1, true));
             e += 1;
         }
-        while g < first_match.len() && first_match[g].0 < d {
-            g += 1;
-        }
-        while g < first_match.len() && first_match[g].0 == d {
-            earlier.push((first_match[g].1, false));
-            g += 1;
+        while let Some((member, rep)) = entry {
+            if member > d {
+                break;
+            }
+            if member == d {
+                earlier.push((rep, false));
+            }
+            entry = entries.next_entry()?;
         }
         let join = join_verifying(
             &mut earlier,
             &cluster,
             threshold,
-            |doc| vectors.cosine(doc as usize, d as usize),
+            |doc| rows.cosine(doc, d),
             |a, cosine| SemanticEdge { a, b: d, cosine },
             &mut added,
         )?;
@@ -66,6 +76,68 @@ pub fn guarded_positions(
         verified.edges.dedup_by_key(|x| (x.a, x.b));
     }
     Ok(cluster)
+}
+
+/// Rows for the guard's lazy verifications. In memory, the vectors' own. On disk, the later
+/// vector's row is read once for all its candidates and an earlier one through a direct-mapped
+/// cache: a large bucket's few representatives are asked about by each of its members, so most
+/// asks hit, where one positioned read per ask made the guard the slowest stage at 1M documents
+/// under `--memory 256MiB` (`bench/RESULTS.md` 8.34). The cosines are the same bits either way.
+struct GuardRows<'v> {
+    vectors: &'v Vectors,
+    dims: usize,
+    /// The later vector and its row.
+    current: Option<u32>,
+    current_row: Vec<f32>,
+    /// Position held by each slot (`u32::MAX`: none) and the slots' rows, flat.
+    tags: Vec<u32>,
+    data: Vec<f32>,
+    buf: Vec<u8>,
+    row: Vec<f32>,
+}
+
+impl<'v> GuardRows<'v> {
+    fn new(vectors: &'v Vectors, cache_bytes: usize) -> Self {
+        let dims = vectors.dims();
+        let slots = if vectors.is_spilled() {
+            (cache_bytes / (dims * 4).max(1)).clamp(1, vectors.len().max(1))
+        } else {
+            0
+        };
+        GuardRows {
+            vectors,
+            dims,
+            current: None,
+            current_row: Vec::new(),
+            tags: vec![u32::MAX; slots],
+            data: vec![0.0; slots * dims],
+            buf: Vec::new(),
+            row: Vec::new(),
+        }
+    }
+
+    /// Cosine of the earlier vector `i` and the later `d`.
+    fn cosine(&mut self, i: u32, d: u32) -> Result<f64> {
+        if self.tags.is_empty() {
+            return self.vectors.cosine(i as usize, d as usize);
+        }
+        if self.current != Some(d) {
+            let d = d as usize;
+            self.vectors
+                .read_block(d, d + 1, &mut self.buf, &mut self.current_row)?;
+            self.current = Some(d as u32);
+        }
+        let slot = i as usize % self.tags.len();
+        let row = &mut self.data[slot * self.dims..][..self.dims];
+        if self.tags[slot] != i {
+            let i = i as usize;
+            self.vectors
+                .read_block(i, i + 1, &mut self.buf, &mut self.row)?;
+            row.copy_from_slice(&self.row);
+            self.tags[slot] = i as u32;
+        }
+        Ok(dot(row, &self.current_row))
+    }
 }
 
 #[cfg(test)]
@@ -102,7 +174,7 @@ mod tests {
         let mut verified = exact_pairs(&v, 0.9, &NoProgress).unwrap();
         assert_eq!(verified.edges.len(), 2);
         assert_eq!(
-            guarded_positions(&v, &[], &mut verified, 0.9).unwrap(),
+            guarded_positions(&v, FirstMatch::default(), &mut verified, 0.9, 0).unwrap(),
             [0, 0, 2]
         );
     }
@@ -135,8 +207,8 @@ mod tests {
             compared: 2,
             unmatched_members: 0,
         };
-        let first_match = [(2, 0), (2, 1), (3, 0)];
-        let c = guarded_positions(&v, &first_match, &mut verified, 0.9).unwrap();
+        let first_match = vec![(2, 0), (2, 1), (3, 0)];
+        let c = guarded_positions(&v, first_match.into(), &mut verified, 0.9, 0).unwrap();
         assert_eq!(c, [0, 0, 0, 3]);
         // The lazily verified pair (0, 2) is now listed; (0, 3) failed and is not.
         let listed: Vec<(u32, u32)> = verified.edges.iter().map(|e| (e.a, e.b)).collect();
@@ -174,7 +246,14 @@ mod tests {
         let work = candidate_work(&v, &config, &NoProgress).unwrap();
         assert!(work.large_buckets > 0 && !work.first_match.is_empty());
         let mut verified = verify_work(&v, &work, config.threshold, &NoProgress).unwrap();
-        let c = guarded_positions(&v, &work.first_match, &mut verified, config.threshold).unwrap();
+        let c = guarded_positions(
+            &v,
+            work.first_match.clone().into(),
+            &mut verified,
+            config.threshold,
+            0,
+        )
+        .unwrap();
         let all: Vec<(u32, u32)> = work
             .pairs
             .iter()
@@ -192,5 +271,29 @@ mod tests {
             }
         }
         assert!(c.iter().enumerate().any(|(d, &k)| k != d as u32));
+
+        // The same vectors on disk: the same clusters and edges whatever rows the guard caches
+        // (one slot, so that every ask of another row misses; a few; all).
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = std::sync::Arc::new(crate::spill::SpillDir::for_job(tmp.path(), None));
+        let mut disk = Vectors::spilling(dims, 0, &dir);
+        for (i, r) in rows.iter().enumerate() {
+            assert!(disk.push(i as u32, &unit(r)).unwrap());
+        }
+        disk.finish().unwrap();
+        assert!(disk.is_spilled());
+        for cache_bytes in [0, 7 * dims * 4, usize::MAX / 2] {
+            let mut on_disk = verify_work(&disk, &work, config.threshold, &NoProgress).unwrap();
+            let d = guarded_positions(
+                &disk,
+                work.first_match.clone().into(),
+                &mut on_disk,
+                config.threshold,
+                cache_bytes,
+            )
+            .unwrap();
+            assert_eq!(d, c, "cache of {cache_bytes} bytes");
+            assert_eq!(on_disk, verified, "cache of {cache_bytes} bytes");
+        }
     }
 }

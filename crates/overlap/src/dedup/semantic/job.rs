@@ -18,7 +18,10 @@
 //! - half holds the candidate work, the one part that grows faster than the corpus (by chance
 //!   collisions, about `n^2` pairs), the rest going to sorted runs in the spill directory (see
 //!   [`super::candidates`]), merged by verification;
-//! - then the verified edges (24 bytes each) and, for the guard, the first-match entries (8 bytes).
+//! - then the verified edges (24 bytes each) and, for the guard, the first-match entries (8 bytes
+//!   each up to an eighth of the budget, past it one sequential run in the spill directory) and,
+//!   with the vectors on disk, a cache of the rows it verifies lazily (a quarter, the vectors' own
+//!   share, which is free by then).
 //!
 //! So what stays beside the budget is about 40 bytes per document plus its id (as in `dedup`), and
 //! one band's sort entries (16 bytes per vector) when even one does not fit. Disk: the vectors
@@ -29,6 +32,7 @@
 //! by a second pass over the inputs, as `dedup` does.
 
 use super::candidates::{exact_pairs, find_candidates, verify_set};
+use super::first_match::FirstMatch;
 use super::guarded::guarded_positions;
 use super::vectors::Vectors;
 use super::{CandidateSearch, SemanticConfig};
@@ -333,7 +337,9 @@ fn stage(
                 Unit::Pairs,
             );
             // The guard verifies the representatives of first-match groups lazily.
-            let v = verify_set(&vectors, set, config.threshold, guarded, &dir, progress)?;
+            // An eighth of the budget keeps them in memory, past it on disk.
+            let keep = guarded.then(|| budget.share(1, 8));
+            let v = verify_set(&vectors, set, config.threshold, keep, &dir, progress)?;
             let chunk = super::candidates::verify_chunk(&vectors);
             let chunk_rows = if vectors.is_spilled() { 2 * chunk } else { 0 };
             progress.finish();
@@ -343,11 +349,12 @@ fn stage(
                 StageMemory {
                     memory_estimate_bytes: (chunk * 8
                         + chunk_rows * model.dims() * 4
-                        + v.verified.edges.len() * 24
-                        + v.first_match.len() * 8)
-                        as u64,
+                        + v.verified.edges.len() * 24)
+                        as u64
+                        + v.first_match.memory_bytes(),
+                    spilled_bytes: v.first_match.spilled_bytes(),
+                    spill_files: u64::from(v.first_match.spilled_bytes() > 0),
                     temp_disk_peak_bytes: dir.stage_peak(),
-                    ..StageMemory::default()
                 },
             );
             // Distinct candidate comparisons (pairs plus first-match entries), as without spilling.
@@ -361,16 +368,38 @@ fn stage(
             timings.insert("candidates", 0.0);
             timings.insert("verify", ms(t));
             let c = v.compared;
-            (v, Vec::new(), c, 0, 0)
+            (v, FirstMatch::default(), c, 0, 0)
         }
     };
 
     // Stage 3: clusters.
     let t = Instant::now();
-    let guarded_clusters = guarded
-        .then(|| guarded_positions(&vectors, &first_match, &mut verified, config.threshold))
-        .transpose()?;
-    drop(first_match);
+    // With the vectors on disk, a quarter of the budget caches the rows the guard asks about (the
+    // vectors' own quarter is free by now).
+    let guard_cache = budget.share(1, 4);
+    let guarded_clusters = if guarded {
+        dir.start_stage();
+        let c = guarded_positions(
+            &vectors,
+            first_match,
+            &mut verified,
+            config.threshold,
+            guard_cache,
+        )?;
+        let cache = if vectors.is_spilled() { guard_cache } else { 0 };
+        stages.insert(
+            "guard",
+            StageMemory {
+                memory_estimate_bytes: (vectors.len() * 4 + verified.edges.len() * 32 + cache)
+                    as u64,
+                temp_disk_peak_bytes: dir.stage_peak(),
+                ..StageMemory::default()
+            },
+        );
+        Some(c)
+    } else {
+        None
+    };
     let edges: Vec<(u32, u32, f64)> = verified
         .edges
         .iter()

@@ -21,6 +21,7 @@
 //! output byte is the same for any thread count.
 
 mod candidates;
+mod first_match;
 mod guarded;
 mod job;
 mod vectors;
@@ -29,6 +30,7 @@ pub use candidates::{
     candidate_work, exact_pairs, find_candidates, verify_chunk, verify_set, verify_work,
     CandidateSet, CandidateWork, SemanticEdge, SemanticVerified, VerifiedSet, VERIFY_CHUNK,
 };
+pub use first_match::{FirstMatch, FirstMatchReader, FirstMatchWriter};
 pub use guarded::guarded_positions;
 pub use job::{
     run_semantic, SemanticDocumentCounts, SemanticJob, SemanticPairCounts, SemanticParameters,
