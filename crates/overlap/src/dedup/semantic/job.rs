@@ -339,9 +339,16 @@ fn stage(
             // The guard verifies the representatives of first-match groups lazily.
             // An eighth of the budget keeps them in memory, past it on disk.
             let keep = guarded.then(|| budget.share(1, 8));
-            let v = verify_set(&vectors, set, config.threshold, keep, &dir, progress)?;
+            // With the vectors on disk, an eighth sorts the first-match entries by tile.
+            let sort = budget.share(1, 8);
+            let v = verify_set(&vectors, set, config.threshold, keep, sort, &dir, progress)?;
             let chunk = super::candidates::verify_chunk(&vectors);
-            let chunk_rows = if vectors.is_spilled() { 2 * chunk } else { 0 };
+            // Tile blocks, the tile sort and the best match of each vector.
+            let (chunk_rows, by_tiles) = if vectors.is_spilled() {
+                (2 * chunk, sort + vectors.len() * 16)
+            } else {
+                (0, 0)
+            };
             progress.finish();
             timings.insert("verify", ms(t));
             stages.insert(
@@ -349,6 +356,7 @@ fn stage(
                 StageMemory {
                     memory_estimate_bytes: (chunk * 8
                         + chunk_rows * model.dims() * 4
+                        + by_tiles
                         + v.verified.edges.len() * 24)
                         as u64
                         + v.first_match.memory_bytes(),
