@@ -15,7 +15,10 @@
 //! chunk of [`VERIFY_CHUNK`] records at a time (fewer with the vectors on disk: [`verify_chunk`]).
 //! With the vectors on disk the pairs are keyed by tile (`Tiles`: two blocks of rows that fit in
 //! [`Vectors::block_rows`]), so that a chunk is one tile's pairs and reads its two blocks of rows
-//! in one piece each, the first block staying loaded across the tiles that share it.
+//! in one piece each, the first block staying loaded across the tiles that share it. The
+//! first-match entries are then verified by tile too ([`verify_set`]): their tile keys sorted in
+//! `sort_bytes` (past it in runs, 8 bytes an entry), 16 bytes per vector for each member's best
+//! match, and one sequential run of the entries, read again in input order for the counts.
 //! Then 16 bytes per verified edge, and with `keep_first_match` 8 bytes per distinct first-match
 //! entry (for the guard). Disk: 8 bytes per candidate pair or entry per band it was found in, once
 //! per merge pass. A corpus of random directions has about `n^2 / 2 x bands x 2^-rows` candidate
