@@ -139,4 +139,9 @@ impl<R: Record> RunReader<R> {
         self.left -= 1;
         Ok(Some(R::decode(&self.buf)))
     }
+
+    /// The run itself, kept on disk, for a reader that starts again from the first record.
+    pub fn into_run(self) -> Run<R> {
+        self.run
+    }
 }

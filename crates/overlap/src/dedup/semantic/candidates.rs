@@ -412,7 +412,8 @@ struct TiledGroups {
 /// them so took 140 s where in memory it takes 100, `bench/RESULTS.md` 8.35). The first match of a
 /// member is its smallest representative at or above the threshold, so every entry is verified in
 /// tile order instead and the smallest such representative kept per member (16 bytes per vector);
-/// a second pass over the entries in order counts what the in-order trial would have tried. The
+/// a second pass over the entries in order counts what the in-order trial would have tried, and
+/// leaves them, unchanged, to the guard when it asked for them. The
 /// edges, counts and kept entries are those of [`verify_groups`]; the cost is the cosines of the
 /// entries after a member's match (most members match none) and a sort of the tile keys (8 bytes an
 /// entry, past `sort_bytes` on disk), plus one sequential run of the entries.
@@ -474,42 +475,41 @@ fn verify_groups_by_tiles(
         entries,
         kept: FirstMatch::default(),
     };
-    let mut kept = keep_first_match.map(|limit| FirstMatchWriter::new(limit, dir));
-    let mut reader = order.reader()?;
+    // The entries in input order, once more: what the in-order trial would have tried. They are
+    // then the guard's, as they stand.
     let mut group: Vec<(u32, u32)> = Vec::new();
-    loop {
-        let next = reader.next_entry()?;
-        let ends = group
-            .last()
-            .is_some_and(|l| next.is_none_or(|(m, _)| m != l.0));
-        if ends {
-            let member = group[0].0;
-            let (rep, cosine) = best[member as usize];
-            if rep == u32::MAX {
-                found.compared += group.len() as u64;
-                found.unmatched += 1;
-            } else {
-                found.compared += group.iter().filter(|e| e.1 <= rep).count() as u64;
-                found.edges.push(SemanticEdge {
-                    a: rep,
-                    b: member,
-                    cosine,
-                });
-            }
-            if let Some(kept) = &mut kept {
-                kept.extend(&group)?;
-            }
+    let order = order.scan(|e| {
+        if group.last().is_some_and(|l| l.0 != e.0) {
+            settle_group(&group, &best, &mut found);
             group.clear();
         }
-        match next {
-            Some(e) => group.push(e),
-            None => break,
-        }
+        group.push(e);
+    })?;
+    if !group.is_empty() {
+        settle_group(&group, &best, &mut found);
     }
-    if let Some(kept) = kept {
-        found.kept = kept.finish()?;
+    if keep_first_match.is_some() {
+        found.kept = order;
     }
     Ok(found)
+}
+
+/// Count one member's group (its entries, representatives ascending) as tried in input order, up to
+/// its best match, and add that match's edge.
+fn settle_group(group: &[(u32, u32)], best: &[(u32, f64)], found: &mut TiledGroups) {
+    let member = group[0].0;
+    let (rep, cosine) = best[member as usize];
+    if rep == u32::MAX {
+        found.compared += group.len() as u64;
+        found.unmatched += 1;
+    } else {
+        found.compared += group.iter().filter(|e| e.1 <= rep).count() as u64;
+        found.edges.push(SemanticEdge {
+            a: rep,
+            b: member,
+            cosine,
+        });
+    }
 }
 
 /// With the vectors on disk, candidate pairs are keyed so that they sort by tile: vector positions

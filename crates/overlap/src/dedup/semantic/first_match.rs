@@ -119,6 +119,24 @@ impl FirstMatch {
         })
     }
 
+    /// Give every entry, in order, to `f`, and keep them for another reader (verification counts
+    /// its tries over the entries that the guard then reads).
+    pub fn scan(self, mut f: impl FnMut((u32, u32))) -> Result<FirstMatch> {
+        Ok(match self {
+            FirstMatch::Memory(v) => {
+                v.iter().for_each(|&e| f(e));
+                FirstMatch::Memory(v)
+            }
+            FirstMatch::Disk(run) => {
+                let mut r = run.reader()?;
+                while let Some(e) = r.next_record()? {
+                    f(e);
+                }
+                FirstMatch::Disk(r.into_run())
+            }
+        })
+    }
+
     /// Every entry, read into memory (for tests and small sets).
     pub fn into_vec(self) -> Result<Vec<(u32, u32)>> {
         let mut r = self.reader()?;
@@ -167,6 +185,9 @@ mod tests {
             let on_disk = limit_bytes < 8 * 1000;
             assert_eq!(kept.spilled_bytes() > 0, on_disk, "limit {limit_bytes}");
             assert_eq!(kept.memory_bytes() == 0, on_disk, "limit {limit_bytes}");
+            let mut scanned = Vec::new();
+            let kept = kept.scan(|e| scanned.push(e)).unwrap();
+            assert_eq!(scanned, entries, "limit {limit_bytes}");
             assert_eq!(kept.into_vec().unwrap(), entries, "limit {limit_bytes}");
         }
         // Read to the end, the runs are gone.
